@@ -1,0 +1,47 @@
+// What a driver sees of a device: a window of registers it reads and writes, and an interrupt line.
+// Both sides meet only here and in guest memory, as on real hardware.
+#pragma once
+
+#include <cstdint>
+
+namespace viommu {
+
+class MmioRegion {
+public:
+    virtual ~MmioRegion() = default;
+    // size is 1, 2, 4 or 8 bytes; offset is from the start of the window.
+    virtual uint64_t read(uint64_t offset, unsigned size) = 0;
+    virtual void write(uint64_t offset, unsigned size, uint64_t value) = 0;
+};
+
+class IrqLine {
+public:
+    virtual ~IrqLine() = default;
+    // A level-triggered line: high while the device has an unacknowledged interrupt.
+    virtual void set_level(bool high) = 0;
+};
+
+// The wire between a device's interrupt output and whatever takes the interrupt (the board's interrupt
+// controller): devices are built before the driver that will handle them, as on a real platform.
+class IrqWire final : public IrqLine {
+public:
+    void connect(IrqLine* handler)
+    {
+        handler_ = handler;
+        if (handler_ && level_)
+            handler_->set_level(true);
+    }
+    void set_level(bool high) override
+    {
+        level_ = high;
+        if (handler_)
+            handler_->set_level(high);
+    }
+    bool level() const { return level_; }
+
+private:
+    IrqLine* handler_ = nullptr;
+    bool level_ = false;
+};
+
+} // namespace viommu

@@ -1,0 +1,115 @@
+#include "base/trace/trace.h"
+
+#include <algorithm>
+#include <fnmatch.h>
+#include <mutex>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace viommu::trace {
+namespace {
+
+struct Registry {
+    std::mutex mutex;
+    std::vector<TracePoint*> points;
+    std::vector<std::string> globs;
+    std::shared_ptr<spdlog::logger> sink;
+};
+
+// Function-local so that trace points defined in other translation units may register during static
+// initialisation in any order.
+Registry& registry()
+{
+    static Registry r;
+    return r;
+}
+
+bool matches(const std::string& glob, std::string_view name)
+{
+    return fnmatch(glob.c_str(), std::string(name).c_str(), 0) == 0;
+}
+
+std::shared_ptr<spdlog::logger> default_sink()
+{
+    auto logger = std::make_shared<spdlog::logger>("trace", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger->set_pattern("%v");
+    logger->set_level(spdlog::level::trace);
+    return logger;
+}
+
+} // namespace
+
+TracePoint::TracePoint(const char* name) noexcept : name_(name)
+{
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    r.points.push_back(this);
+    for (const std::string& glob : r.globs)
+        if (matches(glob, name_))
+            set_enabled(true);
+}
+
+EnableResult enable(std::string_view glob)
+{
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    std::string pattern(glob);
+    r.globs.push_back(pattern);
+    EnableResult result;
+    for (TracePoint* tp : r.points) {
+        if (matches(pattern, tp->name())) {
+            tp->set_enabled(true);
+            ++result.matched;
+        }
+    }
+    const bool has_wildcard = pattern.find_first_of("*?[") != std::string::npos;
+    result.unknown_exact_name = result.matched == 0 && !has_wildcard;
+    return result;
+}
+
+void disable_all()
+{
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    r.globs.clear();
+    for (TracePoint* tp : r.points)
+        tp->set_enabled(false);
+}
+
+std::vector<std::string> names()
+{
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    std::vector<std::string> out;
+    for (const TracePoint* tp : r.points)
+        out.emplace_back(tp->name());
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+void set_sink(std::shared_ptr<spdlog::logger> logger)
+{
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    r.sink = std::move(logger);
+}
+
+std::shared_ptr<spdlog::logger> sink()
+{
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    if (!r.sink)
+        r.sink = default_sink();
+    return r.sink;
+}
+
+namespace detail {
+void write(const TracePoint& tp, std::string_view args)
+{
+    sink()->trace("{} {}", tp.name(), args);
+}
+} // namespace detail
+
+} // namespace viommu::trace

@@ -1,0 +1,30 @@
+// The guest's page allocator, reduced to what the model needs: ranges of guest-physical memory for
+// rings, request buffers and DMA buffers (kmalloc / dma_alloc_coherent / alloc_pages in Linux).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "base/addr.h"
+
+namespace viommu::guest {
+
+class PhysAllocator {
+public:
+    // Hands out ranges inside [base, base + size).
+    PhysAllocator(GuestAddr base, uint64_t size);
+
+    // First fit; alignment is a power of two. nullopt when no free range fits.
+    [[nodiscard]] std::optional<GuestAddr> alloc(uint64_t size, uint64_t align = 8);
+    // Returns a range from alloc(), with the same size.
+    void free(GuestAddr addr, uint64_t size);
+
+    uint64_t free_bytes() const { return free_bytes_; }
+
+private:
+    std::map<uint64_t, uint64_t> free_; // start -> length, coalesced
+    uint64_t free_bytes_ = 0;
+};
+
+} // namespace viommu::guest

@@ -1,0 +1,191 @@
+#include "guest-model/virtio/mmio_driver.h"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include "virtio/wire/mmio_regs.h"
+
+namespace viommu::guest {
+
+using namespace virtio::mmio;
+namespace status = virtio::status;
+
+VirtioMmioDriver::VirtioMmioDriver(MmioRegion& regs, virtio::GuestMemory& mem, PhysAllocator& alloc,
+                                   boost::asio::any_io_executor executor)
+    : regs_(regs), mem_(mem), alloc_(alloc), executor_(std::move(executor)), alive_(std::make_shared<bool>(true))
+{
+}
+
+VirtioMmioDriver::~VirtioMmioDriver()
+{
+    *alive_ = false;
+}
+
+Expected<void, std::string> VirtioMmioDriver::probe()
+{
+    const uint32_t magic = read32(kMagicValue);
+    if (magic != kMagic)
+        return unexpected(fmt::format("Wrong magic value 0x{:08x}!", magic));
+    const uint32_t version = read32(kVersion);
+    if (version != kVersion2)
+        return unexpected(fmt::format("Version {} not supported!", version));
+    // Device ID 0 is a placeholder slot: Linux returns -ENODEV without a message.
+    if (read32(kDeviceId) == 0)
+        return unexpected(std::string("no device (device ID 0)"));
+    return {};
+}
+
+uint32_t VirtioMmioDriver::device_id()
+{
+    return read32(kDeviceId);
+}
+
+void VirtioMmioDriver::reset()
+{
+    // vm_reset(): 0 to Status. The rings go with it.
+    write32(kStatus, 0);
+    vqs_.clear();
+    negotiated_ = 0;
+}
+
+void VirtioMmioDriver::add_status(uint8_t bits)
+{
+    write32(kStatus, status() | bits);
+}
+
+uint8_t VirtioMmioDriver::status()
+{
+    return static_cast<uint8_t>(read32(kStatus));
+}
+
+virtio::FeatureBits VirtioMmioDriver::device_features()
+{
+    write32(kDeviceFeaturesSel, 1);
+    virtio::FeatureBits f = uint64_t{read32(kDeviceFeatures)} << 32;
+    write32(kDeviceFeaturesSel, 0);
+    return f | read32(kDeviceFeatures);
+}
+
+Expected<void, std::string> VirtioMmioDriver::finalize_features(virtio::FeatureBits features)
+{
+    // vm_finalize_features(): a version 2 device must be driven as a modern device.
+    if (!(features & virtio::feature(virtio::kFVersion1)))
+        return unexpected(std::string("New virtio-mmio devices (version 2) must provide VIRTIO_F_VERSION_1 feature!"));
+    write32(kDriverFeaturesSel, 1);
+    write32(kDriverFeatures, static_cast<uint32_t>(features >> 32));
+    write32(kDriverFeaturesSel, 0);
+    write32(kDriverFeatures, static_cast<uint32_t>(features));
+    add_status(status::kFeaturesOk);
+    const uint8_t s = status();
+    if (!(s & status::kFeaturesOk))
+        return unexpected(fmt::format("virtio: device refuses features: {:x}", s));
+    negotiated_ = features;
+    return {};
+}
+
+Expected<DriverQueue*, std::string> VirtioMmioDriver::setup_vq(unsigned index, uint32_t max_size,
+                                                              std::function<void()> callback)
+{
+    write32(kQueueSel, index);
+    if (read32(kQueueReady))
+        return unexpected(fmt::format("queue {} already set up", index));
+    uint32_t num = read32(kQueueNumMax);
+    if (num == 0)
+        return unexpected(fmt::format("queue {} does not exist", index));
+    if (max_size && max_size < num)
+        num = max_size;
+    DriverQueue::Options options;
+    options.size = num;
+    options.event_idx = negotiated_ & virtio::feature(virtio::kFEventIdx);
+    options.indirect = negotiated_ & virtio::feature(virtio::kFIndirectDesc);
+    auto ring = DriverQueue::create(mem_, alloc_, options);
+    if (!ring)
+        return unexpected(ring.error());
+    write32(kQueueNum, num);
+    write32(kQueueDescLow, static_cast<uint32_t>(ring->desc_addr().value()));
+    write32(kQueueDescHigh, static_cast<uint32_t>(ring->desc_addr().value() >> 32));
+    write32(kQueueDriverLow, static_cast<uint32_t>(ring->avail_addr().value()));
+    write32(kQueueDriverHigh, static_cast<uint32_t>(ring->avail_addr().value() >> 32));
+    write32(kQueueDeviceLow, static_cast<uint32_t>(ring->used_addr().value()));
+    write32(kQueueDeviceHigh, static_cast<uint32_t>(ring->used_addr().value() >> 32));
+    write32(kQueueReady, 1);
+    if (vqs_.size() <= index)
+        vqs_.resize(index + 1);
+    vqs_[index].ring.emplace(std::move(*ring));
+    vqs_[index].callback = std::move(callback);
+    return &*vqs_[index].ring;
+}
+
+DriverQueue* VirtioMmioDriver::vq(unsigned index)
+{
+    return index < vqs_.size() && vqs_[index].ring ? &*vqs_[index].ring : nullptr;
+}
+
+void VirtioMmioDriver::notify(unsigned index)
+{
+    write32(kQueueNotify, index);
+}
+
+void VirtioMmioDriver::kick(unsigned index)
+{
+    if (DriverQueue* q = vq(index); q && q->kick_prepare())
+        notify(index);
+}
+
+uint64_t VirtioMmioDriver::config_read(uint32_t offset, unsigned size)
+{
+    // __virtio_cread_many(): retry until the generation is the same before and after.
+    for (;;) {
+        const uint32_t before = read32(kConfigGeneration);
+        const uint64_t value = regs_.read(kConfig + offset, size);
+        if (read32(kConfigGeneration) == before)
+            return value;
+    }
+}
+
+void VirtioMmioDriver::config_read_bytes(uint32_t offset, std::span<uint8_t> out)
+{
+    for (;;) {
+        const uint32_t before = read32(kConfigGeneration);
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out[i] = static_cast<uint8_t>(regs_.read(kConfig + offset + i, 1));
+        if (read32(kConfigGeneration) == before)
+            return;
+    }
+}
+
+void VirtioMmioDriver::config_write(uint32_t offset, unsigned size, uint64_t value)
+{
+    regs_.write(kConfig + offset, size, value);
+}
+
+void VirtioMmioDriver::set_level(bool high)
+{
+    const bool rising = high && !line_high_;
+    line_high_ = high;
+    if (!rising)
+        return;
+    std::weak_ptr<bool> alive = alive_;
+    boost::asio::post(executor_, [this, alive] {
+        if (auto a = alive.lock(); a && *a)
+            interrupt();
+    });
+}
+
+void VirtioMmioDriver::interrupt()
+{
+    const uint32_t isr = read32(kInterruptStatus);
+    if (isr == 0)
+        return; // IRQ_NONE
+    ++interrupts_;
+    write32(kInterruptAck, isr);
+    if ((isr & kIntConfig) && config_callback_)
+        config_callback_();
+    if (isr & kIntVring) {
+        for (Vq& v : vqs_)
+            if (v.ring && v.callback && v.ring->has_used())
+                v.callback();
+    }
+}
+
+} // namespace viommu::guest

@@ -1,0 +1,55 @@
+#include <catch2/catch.hpp>
+
+#include <array>
+
+#include "virtio/guest_memory.h"
+
+using namespace viommu;
+using viommu::virtio::GuestMemory;
+
+TEST_CASE("guest memory refuses empty, overlapping and wrapping regions", "[unit][guest-memory]")
+{
+    CHECK_FALSE(GuestMemory::create({}));
+    CHECK_FALSE(GuestMemory::create({{GuestAddr(0), 0}}));
+    CHECK_FALSE(GuestMemory::create({{GuestAddr(0), 0x2000}, {GuestAddr(0x1000), 0x1000}}));
+    CHECK_FALSE(GuestMemory::create({{GuestAddr(UINT64_MAX - 0xfff), 0x2000}}));
+    CHECK(GuestMemory::create({{GuestAddr(UINT64_MAX - 0xfff), 0x1000}}));
+}
+
+TEST_CASE("an access outside RAM fails and copies nothing", "[unit][guest-memory]")
+{
+    auto mem = GuestMemory::create({{GuestAddr(0x1000), 0x1000}});
+    REQUIRE(mem);
+    std::array<uint8_t, 16> buf{};
+    buf.fill(0xab);
+    CHECK_FALSE(mem->write(GuestAddr(0x1ff8), buf)); // crosses the end
+    CHECK(*mem->read_obj<uint64_t>(GuestAddr(0x1ff8)) == 0);
+    CHECK_FALSE(mem->read(GuestAddr(0xff8), buf));    // starts below
+    CHECK_FALSE(mem->slice(GuestAddr(0x1000), 0x1001));
+    CHECK(mem->slice(GuestAddr(0x1000), 0x1000));
+}
+
+TEST_CASE("an access whose end wraps past 2^64 is an error, not a wrap", "[unit][guest-memory]")
+{
+    auto mem = GuestMemory::create({{GuestAddr(0), 0x1000}, {GuestAddr(UINT64_MAX - 0xfff), 0x1000}});
+    REQUIRE(mem);
+    std::array<uint8_t, 32> buf{};
+    CHECK_FALSE(mem->read(GuestAddr(UINT64_MAX - 15), buf));
+    CHECK_FALSE(mem->contains(GuestAddr(UINT64_MAX), 2));
+    CHECK(mem->contains(GuestAddr(UINT64_MAX), 1));
+    CHECK_FALSE(mem->slice(GuestAddr(UINT64_MAX - 15), 32));
+}
+
+TEST_CASE("reads and writes cross adjacent regions", "[unit][guest-memory]")
+{
+    auto mem = GuestMemory::create({{GuestAddr(0x1000), 0x1000}, {GuestAddr(0x2000), 0x1000}});
+    REQUIRE(mem);
+    REQUIRE(mem->write_obj(GuestAddr(0x1ffc), uint64_t{0x1122334455667788}));
+    CHECK(*mem->read_obj<uint64_t>(GuestAddr(0x1ffc)) == 0x1122334455667788);
+    CHECK(*mem->read_obj<uint32_t>(GuestAddr(0x2000)) == 0x11223344);
+    CHECK_FALSE(mem->slice(GuestAddr(0x1ffc), 8)); // a slice stays inside one region
+    CHECK(mem->host_region(GuestAddr(0x1ffc))->base == 0x1000);
+    CHECK(mem->host_region(GuestAddr(0x2000))->size == 0x1000);
+    CHECK_FALSE(mem->host_region(GuestAddr(0x3000)));
+    CHECK(mem->total_size() == 0x2000);
+}

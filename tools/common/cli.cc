@@ -1,0 +1,38 @@
+#include "tools/common/cli.h"
+
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "base/trace/trace.h"
+
+namespace viommu::tools {
+
+void add_common_options(CLI::App& app, CommonOptions& options)
+{
+    app.add_option("--trace", options.trace,
+                   "Enable the trace points matching GLOB (repeatable), e.g. 'virtio_iommu_*'; "
+                   "'help' lists them")
+        ->type_name("GLOB");
+    app.add_option("--log-level", options.log_level, "Log level: trace, debug, info, warn, error, off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+std::optional<int> apply_common_options(const CommonOptions& options)
+{
+    spdlog::set_level(spdlog::level::from_str(options.log_level));
+    for (const std::string& glob : options.trace) {
+        if (glob == "help") {
+            for (const std::string& name : trace::names())
+                std::printf("%s\n", name.c_str());
+            return kExitOk;
+        }
+        if (trace::enable(glob).unknown_exact_name) {
+            std::fprintf(stderr, "error: trace point '%s' does not exist (try --trace help)\n", glob.c_str());
+            return kExitBadInput;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace viommu::tools

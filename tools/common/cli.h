@@ -1,0 +1,42 @@
+// What every viommu command line shares: --trace GLOB (repeatable; `--trace help` lists the trace
+// points), --log-level, and the exit codes (0 ok, 1 a verdict the user asked about failed, 2 bad input).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace viommu::tools {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRejected = 1;
+inline constexpr int kExitBadInput = 2;
+
+struct CommonOptions {
+    std::vector<std::string> trace;
+    std::string log_level = "warn";
+};
+
+void add_common_options(CLI::App& app, CommonOptions& options);
+
+// Applies the options. Returns an exit code when the program should stop now (`--trace help`, or a
+// trace name that does not exist), nullopt to go on.
+std::optional<int> apply_common_options(const CommonOptions& options);
+
+// CLI11's parse with viommu's exit codes: --help exits 0, any parse error prints CLI11's message and
+// exits 2.
+#define VIOMMU_PARSE(app, argc, argv)                                           \
+    try {                                                                       \
+        (app).parse((argc), (argv));                                            \
+    } catch (const CLI::CallForHelp& e) {                                       \
+        return (app).exit(e);                                                   \
+    } catch (const CLI::CallForAllHelp& e) {                                    \
+        return (app).exit(e);                                                   \
+    } catch (const CLI::ParseError& e) {                                        \
+        (app).exit(e);                                                          \
+        return ::viommu::tools::kExitBadInput;                                  \
+    }
+
+} // namespace viommu::tools

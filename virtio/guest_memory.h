@@ -1,0 +1,95 @@
+// Guest-physical memory: the only door to guest bytes.
+//
+// The address space is a set of RAM regions. Every access names a guest-physical range and is checked
+// against the regions with overflow-safe arithmetic; a range that wraps past 2^64 or leaves RAM is an
+// error value, never a host access. The bytes are guest-controlled: anything read here is untrusted.
+//
+// Threading: a guest's memory is used from the one executor that runs that guest (see DESIGN.md, "The
+// event loop"), so the device and the driver model never touch it concurrently.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "base/addr.h"
+#include "base/expected.h"
+
+namespace viommu::virtio {
+
+struct RamRegion {
+    GuestAddr base;
+    uint64_t size = 0;
+};
+
+class GuestMemory {
+public:
+    // Maps zero-filled RAM for each region (lazily: untouched pages cost nothing). Regions must be
+    // non-empty, must not overlap and must not wrap past 2^64.
+    [[nodiscard]] static Expected<GuestMemory, std::string> create(std::vector<RamRegion> regions);
+
+    GuestMemory(GuestMemory&& other) noexcept;
+    GuestMemory& operator=(GuestMemory&& other) noexcept;
+    GuestMemory(const GuestMemory&) = delete;
+    GuestMemory& operator=(const GuestMemory&) = delete;
+    ~GuestMemory();
+
+    // Host view of [addr, addr + len) if it lies inside one region. len 0 is a valid empty slice of any
+    // address inside RAM.
+    [[nodiscard]] std::optional<std::span<uint8_t>> slice(GuestAddr addr, uint64_t len) const;
+
+    // The whole region holding addr, for callers that cache a translation (the virtqueue walk).
+    struct HostRegion {
+        uint64_t base = 0;
+        uint64_t size = 0;
+        uint8_t* host = nullptr;
+    };
+    [[nodiscard]] std::optional<HostRegion> host_region(GuestAddr addr) const;
+
+    // Whether [addr, addr + len) is RAM, possibly across adjacent regions.
+    [[nodiscard]] bool contains(GuestAddr addr, uint64_t len) const;
+
+    // Copies across adjacent regions; false (and nothing copied) when any byte is outside RAM.
+    [[nodiscard]] bool read(GuestAddr addr, std::span<uint8_t> out) const;
+    [[nodiscard]] bool write(GuestAddr addr, std::span<const uint8_t> in);
+    [[nodiscard]] bool fill(GuestAddr addr, uint8_t byte, uint64_t len);
+
+    template <class T>
+    [[nodiscard]] std::optional<T> read_obj(GuestAddr addr) const
+    {
+        static_assert(std::is_trivially_copyable_v<T>);
+        T value;
+        if (!read(addr, std::span(reinterpret_cast<uint8_t*>(&value), sizeof(T))))
+            return std::nullopt;
+        return value;
+    }
+
+    template <class T>
+    [[nodiscard]] bool write_obj(GuestAddr addr, const T& value)
+    {
+        static_assert(std::is_trivially_copyable_v<T>);
+        return write(addr, std::span(reinterpret_cast<const uint8_t*>(&value), sizeof(T)));
+    }
+
+    const std::vector<RamRegion>& regions() const { return regions_; }
+    uint64_t total_size() const;
+
+private:
+    struct Mapping {
+        RamRegion region;
+        uint8_t* host = nullptr;
+    };
+    GuestMemory() = default;
+    const Mapping* find(uint64_t addr) const;
+    template <class Fn>
+    bool for_each_piece(uint64_t addr, uint64_t len, Fn&& fn) const;
+
+    std::vector<RamRegion> regions_;
+    std::vector<Mapping> maps_; // sorted by base
+};
+
+} // namespace viommu::virtio

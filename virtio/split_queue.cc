@@ -1,0 +1,290 @@
+#include "virtio/split_queue.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "base/checked.h"
+#include "virtio/wire/ring.h"
+
+namespace viommu::virtio {
+namespace {
+
+uint16_t load16(std::span<const uint8_t> area, uint64_t offset)
+{
+    le16 v;
+    std::memcpy(&v, area.data() + offset, sizeof v);
+    return v.get();
+}
+
+void store16(std::span<uint8_t> area, uint64_t offset, uint16_t value)
+{
+    const le16 v(value);
+    std::memcpy(area.data() + offset, &v, sizeof v);
+}
+
+// The largest indirect table accepted. The spec bounds direct chains by the queue size; Linux's
+// virtqueue_add_split() may put more entries than that in an indirect table, so the bound is the largest
+// queue size, which no real driver reaches. It keeps a hostile table from making the walk long.
+constexpr uint32_t kMaxIndirectEntries = wire::kMaxQueueSize;
+
+// §2.7.5.2: "Drivers MUST NOT add a descriptor chain longer than 2^32 bytes in total".
+constexpr uint64_t kMaxChainBytes = uint64_t{1} << 32;
+
+} // namespace
+
+Expected<SplitQueue, QueueError> SplitQueue::create(GuestMemory& mem, uint32_t size, const QueueLayout& layout)
+{
+    if (size == 0 || size > wire::kMaxQueueSize || !is_power_of_two(size))
+        return unexpected(QueueError::kBadSize);
+    if (!is_aligned(layout.desc.value(), wire::kDescAlign) || !is_aligned(layout.avail.value(), wire::kAvailAlign) ||
+        !is_aligned(layout.used.value(), wire::kUsedAlign))
+        return unexpected(QueueError::kRingMisaligned);
+    // Each area must be inside one region: the queue keeps a host view of it.
+    const auto desc = mem.slice(layout.desc, wire::desc_table_bytes(size));
+    const auto avail = mem.slice(layout.avail, wire::avail_ring_bytes(size));
+    const auto used = mem.slice(layout.used, wire::used_ring_bytes(size));
+    if (!desc || !avail || !used)
+        return unexpected(QueueError::kRingOutsideRam);
+    return SplitQueue(mem, size, layout, *desc, *avail, *used);
+}
+
+SplitQueue::SplitQueue(GuestMemory& mem, uint32_t size, const QueueLayout& layout, std::span<uint8_t> desc,
+                       std::span<uint8_t> avail, std::span<uint8_t> used)
+    : mem_(&mem), layout_(layout), size_(size), desc_(desc), avail_(avail), used_(used)
+{
+}
+
+uint16_t SplitQueue::load_avail_idx() const
+{
+    const uint16_t idx = load16(avail_, offsetof(wire::AvailHeader, idx)); // guest-controlled
+    // Read ring entries only after the index that publishes them (§2.7.13 memory barriers).
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return idx;
+}
+
+bool SplitQueue::has_available() const
+{
+    return load_avail_idx() != next_avail_;
+}
+
+Expected<bool, QueueError> SplitQueue::pop_into(std::optional<DescriptorChain>& slot)
+{
+    slot.reset();
+    const uint16_t avail_idx = load_avail_idx();
+    // The index may run at most one full ring ahead (rust-vmm's InvalidAvailRingIndex, QEMU's "Guest
+    // moved used index from %u to %u"): anything else would make the device reprocess stale entries.
+    const uint16_t pending = static_cast<uint16_t>(avail_idx - next_avail_);
+    if (pending > size_)
+        return unexpected(QueueError::kAvailIndexAhead);
+    if (pending == 0)
+        return false;
+
+    const uint16_t head = load16(avail_, wire::avail_ring_entry_offset(next_avail_ & (size_ - 1))); // guest-controlled
+    if (head >= size_)
+        return unexpected(QueueError::kHeadOutOfRange);
+
+    DescriptorChain& chain = slot.emplace(Badge<SplitQueue>{}, head);
+    if (auto ok = walk(chain); !ok) {
+        slot.reset();
+        return unexpected(ok.error());
+    }
+    ++next_avail_;
+    // With EVENT_IDX, ask to be notified again once the driver goes past what we consumed (QEMU does
+    // the same in virtqueue_split_pop).
+    if (layout_.event_idx && notification_)
+        store16(used_, wire::avail_event_offset(size_), next_avail_);
+    chain.arm();
+    return true;
+}
+
+Expected<std::optional<DescriptorChain>, QueueError> SplitQueue::pop()
+{
+    std::optional<DescriptorChain> slot;
+    auto popped = pop_into(slot);
+    if (!popped)
+        return unexpected(popped.error());
+    return slot;
+}
+
+// The common case, inlined into the walk: the buffer lies in the region the previous one was in.
+[[gnu::always_inline]] inline Expected<void, QueueError> SplitQueue::add_buffer(DescriptorChain& chain, uint64_t addr,
+                                                                                uint32_t len, bool writable) const
+{
+    if (len == 0)
+        return unexpected(QueueError::kZeroLengthBuffer);
+    if (chain.readable_bytes_ + chain.writable_bytes_ + len > kMaxChainBytes) // each term <= 2^32: no overflow
+        return unexpected(QueueError::kChainTooLarge);
+    const uint64_t offset = addr - last_region_.base; // wraps when below: then it fails the test below
+    if (offset < last_region_.size && len <= last_region_.size - offset) {
+        chain.append(Segment{last_region_.host + offset, len}, writable);
+    } else {
+        if (auto ok = add_buffer_slow(chain, addr, len, writable); !ok)
+            return ok;
+    }
+    (writable ? chain.writable_bytes_ : chain.readable_bytes_) += len;
+    return {};
+}
+
+// A buffer in another region than the last one, or straddling adjacent regions (one segment each).
+Expected<void, QueueError> SplitQueue::add_buffer_slow(DescriptorChain& chain, uint64_t addr, uint32_t len,
+                                                       bool writable) const
+{
+    if (!last_byte(addr, len))
+        return unexpected(QueueError::kBufferOutsideRam);
+    uint64_t cur = addr;
+    uint64_t left = len;
+    while (left > 0) {
+        const auto region = mem_->host_region(GuestAddr(cur));
+        if (!region)
+            return unexpected(QueueError::kBufferOutsideRam);
+        last_region_ = *region;
+        const uint64_t at = cur - region->base;
+        const uint64_t n = std::min(left, region->size - at);
+        chain.append(Segment{region->host + at, static_cast<uint32_t>(n)}, writable);
+        cur += n; // cannot wrap: last_byte() checked the whole buffer
+        left -= n;
+    }
+    return {};
+}
+
+Expected<void, QueueError> SplitQueue::walk(DescriptorChain& chain) const
+{
+    // Walk the descriptor table, then at most one indirect table. The time-to-live bounds the walk by
+    // the table's size, which catches loops without a visited set (rust-vmm's ttl).
+    uint64_t table = layout_.desc.value();
+    uint32_t table_size = size_;
+    bool indirect = false;
+    uint32_t ttl = size_;
+    uint16_t index = chain.head();
+    bool seen_writable = false;
+
+    for (;;) {
+        if (ttl == 0)
+            return unexpected(QueueError::kChainTooLong);
+        --ttl;
+
+        wire::Desc desc; // guest-controlled
+        if (!indirect) {
+            std::memcpy(&desc, desc_.data() + uint64_t{index} * sizeof(wire::Desc), sizeof desc);
+        } else {
+            // index < table_size <= 32768, so the offset cannot overflow; the table was checked to be RAM.
+            const auto d = mem_->read_obj<wire::Desc>(GuestAddr(table + uint64_t{index} * sizeof(wire::Desc)));
+            if (!d)
+                return unexpected(QueueError::kBufferOutsideRam);
+            desc = *d;
+        }
+        const uint16_t flags = desc.flags.get();
+
+        if (flags & wire::kDescFIndirect) {
+            if (!layout_.indirect)
+                return unexpected(QueueError::kIndirectNotNegotiated);
+            // §2.7.5.3.1: "The driver MUST NOT set the VIRTQ_DESC_F_INDIRECT flag within an indirect
+            // descriptor" and "MUST NOT set both VIRTQ_DESC_F_INDIRECT and VIRTQ_DESC_F_NEXT".
+            if (indirect)
+                return unexpected(QueueError::kNestedIndirect);
+            if (flags & wire::kDescFNext)
+                return unexpected(QueueError::kIndirectWithNext);
+            const uint32_t len = desc.len.get();
+            if (len == 0 || len % sizeof(wire::Desc) != 0 || len / sizeof(wire::Desc) > kMaxIndirectEntries)
+                return unexpected(QueueError::kIndirectBadLength);
+            if (!mem_->contains(GuestAddr(desc.addr.get()), len))
+                return unexpected(QueueError::kBufferOutsideRam);
+            // §2.7.5.3.2: the device ignores VIRTQ_DESC_F_WRITE on the descriptor pointing to the table,
+            // and handles direct descriptors followed by one indirect one: continue inside the table.
+            table = desc.addr.get();
+            table_size = len / sizeof(wire::Desc);
+            ttl = table_size;
+            indirect = true;
+            index = 0;
+            continue;
+        }
+
+        const bool writable = flags & wire::kDescFWrite;
+        // §2.7.4.2: "The driver MUST place any device-writable descriptor elements after any
+        // device-readable descriptor elements."
+        if (!writable && seen_writable)
+            return unexpected(QueueError::kReadableAfterWritable);
+        seen_writable = writable;
+        if (auto ok = add_buffer(chain, desc.addr.get(), desc.len.get(), writable); !ok)
+            return ok;
+        ++chain.descriptors_;
+
+        if (!(flags & wire::kDescFNext))
+            return {};
+        const uint16_t next = desc.next.get();
+        if (next >= table_size)
+            return unexpected(QueueError::kNextOutOfRange);
+        index = next;
+    }
+}
+
+void SplitQueue::push_used(DescriptorChain&& chain, uint32_t written)
+{
+    // The device never claims more than the driver offered (§2.7.8.2: "The device MUST NOT ... set len
+    // ... more than the buffer size").
+    if (written > chain.writable_bytes())
+        written = static_cast<uint32_t>(chain.writable_bytes());
+    const wire::UsedElem elem{chain.head(), written};
+    std::memcpy(used_.data() + wire::used_ring_entry_offset(used_idx_ & (size_ - 1)), &elem, sizeof elem);
+    // The element must be visible before the index that publishes it (§2.7.13).
+    std::atomic_thread_fence(std::memory_order_release);
+    ++used_idx_;
+    store16(used_, offsetof(wire::UsedHeader, idx), used_idx_);
+    chain.release();
+}
+
+void SplitQueue::unpop(DescriptorChain&& chain)
+{
+    --next_avail_;
+    chain.release();
+}
+
+void SplitQueue::detach(DescriptorChain&& chain)
+{
+    chain.release();
+}
+
+bool SplitQueue::should_notify()
+{
+    // Read the driver's suppression state only after the used index is published (§2.7.13).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!layout_.event_idx)
+        return !(load16(avail_, offsetof(wire::AvailHeader, flags)) & wire::kAvailFNoInterrupt);
+    const uint16_t old = signalled_used_;
+    const bool valid = signalled_used_valid_;
+    signalled_used_ = used_idx_;
+    signalled_used_valid_ = true;
+    if (!valid)
+        return true;
+    const uint16_t used_event = load16(avail_, wire::used_event_offset(size_)); // guest-controlled
+    return wire::need_event(used_event, used_idx_, old);
+}
+
+void SplitQueue::set_notification(bool enabled)
+{
+    notification_ = enabled;
+    if (layout_.event_idx) {
+        if (enabled)
+            store16(used_, wire::avail_event_offset(size_), load_avail_idx());
+    } else {
+        store16(used_, offsetof(wire::UsedHeader, flags), enabled ? 0 : wire::kUsedFNoNotify);
+    }
+    // The driver must see the new suppression state before we look at the ring again.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+QueueIndices SplitQueue::indices() const
+{
+    return {next_avail_, used_idx_, signalled_used_, signalled_used_valid_};
+}
+
+void SplitQueue::restore(const QueueIndices& indices)
+{
+    next_avail_ = indices.next_avail;
+    used_idx_ = indices.used_idx;
+    signalled_used_ = indices.signalled_used;
+    signalled_used_valid_ = indices.signalled_used_valid;
+}
+
+} // namespace viommu::virtio
