@@ -89,17 +89,24 @@ void baseline(benchmark::State& state)
         uint64_t bytes = 0;
         uint16_t i = head;
         for (;;) {
-            wire::Desc d;
-            std::memcpy(&d, ring.base + kDesc + 16 * i, sizeof d);
-            bytes += d.len.get();
-            benchmark::DoNotOptimize(ring.base + d.addr.get());
-            if (!(d.flags.get() & wire::kDescFNext))
+            // Native integers straight from the ring: the layout of struct vring_desc.
+            const uint8_t* d = ring.base + kDesc + 16 * i;
+            uint64_t addr;
+            uint32_t len;
+            uint16_t flags, next;
+            std::memcpy(&addr, d, 8);
+            std::memcpy(&len, d + 8, 4);
+            std::memcpy(&flags, d + 12, 2);
+            std::memcpy(&next, d + 14, 2);
+            bytes += len;
+            benchmark::DoNotOptimize(ring.base + addr);
+            if (!(flags & wire::kDescFNext))
                 break;
-            i = d.next.get();
+            i = next;
         }
         benchmark::DoNotOptimize(bytes);
-        const wire::UsedElem e{head, 0};
-        std::memcpy(ring.base + kUsed + wire::used_ring_entry_offset(used_idx % kSize), &e, sizeof e);
+        const uint32_t elem[2] = {head, 0};
+        std::memcpy(ring.base + kUsed + wire::used_ring_entry_offset(used_idx % kSize), elem, sizeof elem);
         ++used_idx;
         std::memcpy(ring.base + kUsed + 2, &used_idx, 2);
     }

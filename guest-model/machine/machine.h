@@ -1,0 +1,72 @@
+// A guest machine: RAM, the executor everything runs on, and virtio devices behind virtio-mmio windows
+// with their interrupt lines. It assembles hardware and the guest's view of it; drivers reach devices
+// only through the windows, the RAM and the lines it hands out.
+//
+// One machine runs on one io_context, so a guest is deterministic whatever else runs beside it (the
+// batch boot gives each guest its own machine on a thread pool).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "base/bus.h"
+#include "guest-model/mm/phys_alloc.h"
+#include "virtio/device_base.h"
+#include "virtio/guest_memory.h"
+#include "virtio/mmio_transport.h"
+
+namespace viommu::guest {
+
+struct MachineConfig {
+    uint64_t ram_base = 0x4000'0000; // where arm64 "virt" puts RAM; x86 puts it at 0, which is fine too
+    uint64_t ram_size = 256ull << 20;
+};
+
+class Machine {
+public:
+    struct Slot {
+        uint64_t mmio_base;
+        std::unique_ptr<virtio::DeviceBase> device;
+        IrqWire irq;
+        std::unique_ptr<virtio::MmioTransport> transport;
+    };
+
+    // Throws std::runtime_error when the RAM cannot be mapped (a host-side failure).
+    explicit Machine(const MachineConfig& config = {});
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+
+    // Plugs a device into the next virtio-mmio window (QEMU's virt machine stacks them 0x200 apart).
+    template <class Device, class... Args>
+    Device& add_device(Args&&... args)
+    {
+        auto device = std::make_unique<Device>(memory_, std::forward<Args>(args)...);
+        Device& ref = *device;
+        plug(std::move(device));
+        return ref;
+    }
+
+    Slot& slot(std::size_t i) { return *slots_.at(i); }
+    std::size_t slots() const { return slots_.size(); }
+
+    virtio::GuestMemory& memory() { return memory_; }
+    PhysAllocator& allocator() { return allocator_; }
+    boost::asio::io_context& io() { return io_; }
+
+    // Runs everything that is ready (device work, interrupts) until nothing is; returns handlers run.
+    std::size_t run();
+
+private:
+    void plug(std::unique_ptr<virtio::DeviceBase> device);
+
+    boost::asio::io_context io_;
+    virtio::GuestMemory memory_;
+    PhysAllocator allocator_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+};
+
+} // namespace viommu::guest

@@ -1,0 +1,253 @@
+#include "guest-model/viommu/request_client.h"
+
+#include <cstring>
+#include <utility>
+
+#include <linux/virtio_ids.h>
+
+#include <fmt/format.h>
+
+namespace viommu::guest {
+
+namespace {
+constexpr unsigned kRequestQueue = 0;
+constexpr unsigned kEventQueue = 1;
+
+template <class T>
+std::vector<uint8_t> bytes_of(const T& value)
+{
+    const auto* p = reinterpret_cast<const uint8_t*>(&value);
+    return {p, p + sizeof(T)};
+}
+
+// The device-readable part of a request: the kernel's struct without its tail.
+template <class Req>
+std::vector<uint8_t> readable_part(const Req& req)
+{
+    auto all = bytes_of(req);
+    all.resize(sizeof(Req) - sizeof(virtio_iommu_req_tail));
+    return all;
+}
+} // namespace
+
+IommuRequestClient::IommuRequestClient(Machine& machine, Machine::Slot& slot)
+    : machine_(machine), slot_(slot),
+      driver_(*slot.transport, machine.memory(), machine.allocator(), machine.io().get_executor())
+{
+    slot_.irq.connect(&driver_);
+}
+
+Expected<void, std::string> IommuRequestClient::bring_up(const Options& options)
+{
+    if (auto ok = driver_.probe(); !ok)
+        return unexpected(ok.error());
+    if (driver_.device_id() != VIRTIO_ID_IOMMU)
+        return unexpected(fmt::format("device ID {} is not a virtio-iommu (23)", driver_.device_id()));
+    driver_.reset();
+    driver_.add_status(virtio::status::kAcknowledge);
+    driver_.add_status(virtio::status::kDriver);
+    if (auto ok = driver_.finalize_features(driver_.device_features() & options.accept); !ok)
+        return unexpected(ok.error());
+    if (auto q = driver_.setup_vq(kRequestQueue, 0, nullptr); !q)
+        return unexpected(q.error());
+    if (auto q = driver_.setup_vq(kEventQueue, 0, [this] { on_events(); }); !q)
+        return unexpected(q.error());
+    event_buffer_size_ = options.event_buffer_size;
+    for (uint32_t i = 0; i < options.event_buffers; ++i) {
+        const auto buf = machine_.allocator().alloc(event_buffer_size_);
+        if (!buf)
+            return unexpected(std::string("no guest memory for event buffers"));
+        event_buffers_.push_back(*buf);
+        if (auto ok = add_event_buffer(*buf); !ok)
+            return ok;
+    }
+    driver_.driver_ok();
+    driver_.kick(kEventQueue);
+    machine_.run();
+    return {};
+}
+
+Expected<void, std::string> IommuRequestClient::add_event_buffer(GuestAddr buffer)
+{
+    const Buf in{buffer, event_buffer_size_};
+    if (!driver_.vq(kEventQueue)->add({}, std::span(&in, 1), buffer.value()))
+        return unexpected(std::string("event queue full"));
+    return {};
+}
+
+void IommuRequestClient::on_events()
+{
+    // viommu_event_handler(): read each report, then give the buffer back to the device.
+    DriverQueue* vq = driver_.vq(kEventQueue);
+    while (auto used = vq->get_buf()) {
+        const GuestAddr buffer(used->token);
+        if (used->len == sizeof(virtio_iommu_fault)) {
+            virtio_iommu_fault fault{};
+            (void)machine_.memory().read(buffer, std::span(reinterpret_cast<uint8_t*>(&fault), sizeof fault));
+            faults_.push_back(fault);
+        } else {
+            ++malformed_events_;
+        }
+        (void)add_event_buffer(buffer);
+    }
+    driver_.kick(kEventQueue);
+}
+
+std::vector<virtio_iommu_fault> IommuRequestClient::take_faults()
+{
+    machine_.run();
+    return std::exchange(faults_, {});
+}
+
+Expected<std::vector<IommuReply>, std::string>
+IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, uint32_t writable_len)
+{
+    DriverQueue* vq = driver_.vq(kRequestQueue);
+    if (!vq)
+        return unexpected(std::string("the request queue is not set up"));
+    struct InFlight {
+        GuestAddr out, in;
+        uint32_t out_len;
+        uint64_t token;
+    };
+    std::vector<InFlight> flights;
+    PhysAllocator& alloc = machine_.allocator();
+    auto release = [&] {
+        for (const InFlight& f : flights) {
+            if (f.out_len)
+                alloc.free(f.out, f.out_len);
+            if (writable_len)
+                alloc.free(f.in, writable_len);
+        }
+    };
+    for (const std::vector<uint8_t>& readable : readables) {
+        InFlight f{};
+        f.out_len = static_cast<uint32_t>(readable.size());
+        f.token = next_token_++;
+        const auto out = f.out_len ? alloc.alloc(f.out_len) : std::optional<GuestAddr>(GuestAddr(0));
+        const auto in = writable_len ? alloc.alloc(writable_len) : std::optional<GuestAddr>(GuestAddr(0));
+        if (!out || !in) {
+            release();
+            return unexpected(std::string("no guest memory for the request"));
+        }
+        f.out = *out;
+        f.in = *in;
+        flights.push_back(f);
+        (void)machine_.memory().write(f.out, readable);
+        (void)machine_.memory().fill(f.in, 0xff, writable_len);
+        std::vector<Buf> outs, ins;
+        if (f.out_len)
+            outs.push_back({f.out, f.out_len});
+        if (writable_len)
+            ins.push_back({f.in, writable_len});
+        if (!vq->add(outs, ins, f.token)) {
+            release();
+            return unexpected(std::string("request queue full"));
+        }
+    }
+    driver_.kick(kRequestQueue);
+    machine_.run();
+
+    std::vector<IommuReply> replies(flights.size());
+    std::size_t got = 0;
+    while (auto used = vq->get_buf()) {
+        for (std::size_t i = 0; i < flights.size(); ++i) {
+            if (flights[i].token != used->token)
+                continue;
+            IommuReply& r = replies[i];
+            r.used_len = used->len;
+            r.written.resize(std::min(used->len, writable_len));
+            (void)machine_.memory().read(flights[i].in, r.written);
+            ++got;
+        }
+    }
+    release();
+    if (got != flights.size())
+        return unexpected(fmt::format("the device did not return {} of {} requests (device status {:#x})",
+                                      flights.size() - got, flights.size(), driver_.status()));
+    return replies;
+}
+
+Expected<IommuReply, std::string> IommuRequestClient::send(std::span<const uint8_t> readable, uint32_t writable_len)
+{
+    const std::vector<uint8_t> one(readable.begin(), readable.end());
+    auto replies = send_batch(std::span(&one, 1), writable_len);
+    if (!replies)
+        return unexpected(replies.error());
+    return std::move((*replies)[0]);
+}
+
+namespace {
+std::optional<uint8_t> tail_status(const Expected<IommuReply, std::string>& reply)
+{
+    return reply ? reply->status_at(0) : std::nullopt;
+}
+} // namespace
+
+std::optional<uint8_t> IommuRequestClient::attach(uint32_t domain, uint32_t endpoint, uint32_t flags)
+{
+    virtio_iommu_req_attach req{};
+    req.head.type = VIRTIO_IOMMU_T_ATTACH;
+    req.domain = domain;
+    req.endpoint = endpoint;
+    req.flags = flags;
+    return tail_status(send(readable_part(req), sizeof(virtio_iommu_req_tail)));
+}
+
+std::optional<uint8_t> IommuRequestClient::detach(uint32_t domain, uint32_t endpoint)
+{
+    virtio_iommu_req_detach req{};
+    req.head.type = VIRTIO_IOMMU_T_DETACH;
+    req.domain = domain;
+    req.endpoint = endpoint;
+    return tail_status(send(readable_part(req), sizeof(virtio_iommu_req_tail)));
+}
+
+std::optional<uint8_t> IommuRequestClient::map(uint32_t domain, uint64_t virt_start, uint64_t virt_end,
+                                               uint64_t phys_start, uint32_t flags)
+{
+    virtio_iommu_req_map req{};
+    req.head.type = VIRTIO_IOMMU_T_MAP;
+    req.domain = domain;
+    req.virt_start = virt_start;
+    req.virt_end = virt_end;
+    req.phys_start = phys_start;
+    req.flags = flags;
+    return tail_status(send(readable_part(req), sizeof(virtio_iommu_req_tail)));
+}
+
+std::optional<uint8_t> IommuRequestClient::unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end)
+{
+    virtio_iommu_req_unmap req{};
+    req.head.type = VIRTIO_IOMMU_T_UNMAP;
+    req.domain = domain;
+    req.virt_start = virt_start;
+    req.virt_end = virt_end;
+    return tail_status(send(readable_part(req), sizeof(virtio_iommu_req_tail)));
+}
+
+std::optional<IommuReply> IommuRequestClient::probe(uint32_t endpoint)
+{
+    virtio_iommu_req_probe req{};
+    req.head.type = VIRTIO_IOMMU_T_PROBE;
+    req.endpoint = endpoint;
+    const uint32_t probe_size = read_config().probe_size;
+    auto reply = send(bytes_of(req), probe_size + sizeof(virtio_iommu_req_tail));
+    if (!reply || reply->used_len == 0)
+        return std::nullopt;
+    return std::move(*reply);
+}
+
+virtio_iommu_config IommuRequestClient::read_config()
+{
+    virtio_iommu_config c{};
+    driver_.config_read_bytes(0, std::span(reinterpret_cast<uint8_t*>(&c), sizeof c));
+    return c;
+}
+
+void IommuRequestClient::write_bypass(uint8_t value)
+{
+    driver_.config_write(offsetof(virtio_iommu_config, bypass), 1, value);
+}
+
+} // namespace viommu::guest

@@ -1,0 +1,94 @@
+// A bare virtio-iommu driver: it brings the device up, sends the request bytes it is given through the
+// request queue, waits for each to come back, and keeps the event queue stocked with buffers, reading
+// every fault report the device writes. It adds no policy of its own, so the device sees exactly what
+// a test, a fuzzer or a request script wrote (the Linux-like driver is guest-model/viommu/driver.h).
+//
+// Requests and reports use the kernel's own <linux/virtio_iommu.h> layouts, as a guest driver would.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <linux/virtio_iommu.h>
+
+#include "base/expected.h"
+#include "guest-model/machine/machine.h"
+#include "guest-model/virtio/mmio_driver.h"
+
+namespace viommu::guest {
+
+struct IommuReply {
+    uint32_t used_len = 0;        // 0: the device returned the buffer unwritten
+    std::vector<uint8_t> written; // the device-writable part as the device left it (used_len bytes)
+    // The status byte of the tail, read at `tail_offset` of the writable part, if the device wrote it.
+    std::optional<uint8_t> status_at(std::size_t tail_offset) const
+    {
+        if (used_len < tail_offset + sizeof(virtio_iommu_req_tail))
+            return std::nullopt;
+        return written[tail_offset];
+    }
+};
+
+class IommuRequestClient {
+public:
+    struct Options {
+        // Features to accept from those offered; all of them by default.
+        virtio::FeatureBits accept = ~virtio::FeatureBits{0};
+        uint32_t event_buffers = 64;
+        // Writable bytes of each event buffer (sizeof(struct virtio_iommu_fault) unless a test wants
+        // another size).
+        uint32_t event_buffer_size = sizeof(virtio_iommu_fault);
+    };
+
+    IommuRequestClient(Machine& machine, Machine::Slot& slot);
+    IommuRequestClient(const IommuRequestClient&) = delete;
+    IommuRequestClient& operator=(const IommuRequestClient&) = delete;
+
+    // Reset, negotiate, set up the request and event queues, stock the event queue, DRIVER_OK.
+    [[nodiscard]] Expected<void, std::string> bring_up(const Options& options);
+    [[nodiscard]] Expected<void, std::string> bring_up() { return bring_up(Options{}); }
+
+    // Sends one request: `readable` bytes, then `writable_len` device-writable bytes (pre-filled with
+    // 0xff so that unwritten bytes show). Fails when the device does not return it (it gave up).
+    [[nodiscard]] Expected<IommuReply, std::string> send(std::span<const uint8_t> readable, uint32_t writable_len);
+    // Sends several requests with one notification, as a batching driver does.
+    [[nodiscard]] Expected<std::vector<IommuReply>, std::string>
+    send_batch(std::span<const std::vector<uint8_t>> readables, uint32_t writable_len);
+
+    // Typed requests; nullopt when the device returned the buffer unwritten.
+    std::optional<uint8_t> attach(uint32_t domain, uint32_t endpoint, uint32_t flags = 0);
+    std::optional<uint8_t> detach(uint32_t domain, uint32_t endpoint);
+    std::optional<uint8_t> map(uint32_t domain, uint64_t virt_start, uint64_t virt_end, uint64_t phys_start,
+                               uint32_t flags);
+    std::optional<uint8_t> unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end);
+    // PROBE with probe_size bytes of room for properties (read from the configuration).
+    std::optional<IommuReply> probe(uint32_t endpoint);
+
+    // Fault reports received since the last call, in order.
+    std::vector<virtio_iommu_fault> take_faults();
+    // Event buffers returned with a length that is not a fault report's.
+    uint64_t malformed_events() const { return malformed_events_; }
+
+    virtio_iommu_config read_config();
+    void write_bypass(uint8_t value);
+    VirtioMmioDriver& driver() { return driver_; }
+
+private:
+    void on_events();
+    Expected<void, std::string> add_event_buffer(GuestAddr buffer);
+
+    Machine& machine_;
+    Machine::Slot& slot_;
+    VirtioMmioDriver driver_;
+    uint32_t event_buffer_size_ = sizeof(virtio_iommu_fault);
+    std::vector<GuestAddr> event_buffers_;
+    std::vector<virtio_iommu_fault> faults_;
+    uint64_t malformed_events_ = 0;
+    uint64_t next_token_ = 1;
+};
+
+} // namespace viommu::guest

@@ -1,0 +1,178 @@
+#include "hw/virtio-iommu/config.h"
+
+#include <fmt/format.h>
+
+#include "base/checked.h"
+#include "base/parse.h"
+#include "hw/virtio-iommu/wire.h"
+
+namespace viommu::iommu {
+
+namespace {
+
+bool in_any(const std::vector<IdRange>& set, uint32_t id)
+{
+    for (const IdRange& r : set)
+        if (r.contains(id))
+            return true;
+    return false;
+}
+
+// Whether every ID of r is in the set (which may list overlapping or unsorted ranges).
+bool covers(const std::vector<IdRange>& set, IdRange r)
+{
+    uint64_t cur = r.first;
+    for (std::size_t steps = 0; steps <= set.size(); ++steps) {
+        const IdRange* holder = nullptr;
+        for (const IdRange& s : set)
+            if (s.contains(static_cast<uint32_t>(cur)) && (!holder || s.last > holder->last))
+                holder = &s;
+        if (!holder)
+            return false;
+        if (holder->last >= r.last)
+            return true;
+        cur = uint64_t{holder->last} + 1;
+    }
+    return false;
+}
+
+std::vector<std::string_view> split(std::string_view text, char sep)
+{
+    std::vector<std::string_view> parts;
+    std::size_t from = 0;
+    for (;;) {
+        const std::size_t at = text.find(sep, from);
+        parts.push_back(text.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from));
+        if (at == std::string_view::npos)
+            return parts;
+        from = at + 1;
+    }
+}
+
+} // namespace
+
+bool ReservedRegion::applies_to(uint32_t endpoint) const
+{
+    return endpoints.empty() || in_any(endpoints, endpoint);
+}
+
+bool IommuConfig::endpoint_exists(uint32_t id) const
+{
+    return in_any(endpoints, id);
+}
+
+std::vector<std::string> IommuConfig::problems() const
+{
+    std::vector<std::string> out;
+    // §5.13.4: page_size_mask has at least one bit set; the granule is its lowest.
+    if (page_size_mask == 0)
+        out.push_back("page_size_mask must have at least one bit set");
+    if (input_start > input_end)
+        out.push_back(fmt::format("input range {:#x}-{:#x} is empty", input_start, input_end));
+    if (domain_start > domain_end)
+        out.push_back(fmt::format("domain range {}-{} is empty", domain_start, domain_end));
+    if (probe_size % 8 != 0)
+        out.push_back(fmt::format("probe_size {} is not a multiple of 8 (property lengths are)", probe_size));
+    for (const IdRange& r : endpoints)
+        if (r.first > r.last)
+            out.push_back(fmt::format("endpoint range {:#x}-{:#x} is empty", r.first, r.last));
+    for (const ReservedRegion& r : reserved) {
+        if (r.start > r.end)
+            out.push_back(fmt::format("reserved region {:#x}-{:#x} is empty", r.start, r.end));
+        for (const IdRange& e : r.endpoints)
+            if (!covers(endpoints, e))
+                out.push_back(fmt::format("reserved region {:#x}-{:#x} names endpoints {:#x}-{:#x}, not all of which exist",
+                                          r.start, r.end, e.first, e.last));
+    }
+    if (limits.max_domains == 0 || limits.max_mappings_per_domain == 0 || limits.max_attached_endpoints == 0)
+        out.push_back("limits must be at least 1");
+    return out;
+}
+
+Expected<unsigned, std::string> feature_by_name(std::string_view name)
+{
+    static constexpr std::pair<std::string_view, unsigned> kNames[] = {
+        {"input-range", wire::kFInputRange},
+        {"domain-range", wire::kFDomainRange},
+        {"map-unmap", wire::kFMapUnmap},
+        {"bypass", wire::kFBypass},
+        {"probe", wire::kFProbe},
+        {"mmio", wire::kFMmio},
+        {"bypass-config", wire::kFBypassConfig},
+        {"indirect-desc", virtio::kFIndirectDesc},
+        {"event-idx", virtio::kFEventIdx},
+        {"ring-reset", virtio::kFRingReset},
+    };
+    for (const auto& [n, bit] : kNames)
+        if (n == name)
+            return bit;
+    std::string known;
+    for (const auto& [n, bit] : kNames)
+        known += (known.empty() ? "" : ", ") + std::string(n);
+    return unexpected(fmt::format("unknown feature '{}' (known: {})", name, known));
+}
+
+Expected<IdRange, std::string> parse_id_range(std::string_view text, uint32_t max)
+{
+    const auto parts = split(text, '-');
+    if (parts.size() > 2)
+        return unexpected(fmt::format("'{}' is not an ID or a range FIRST-LAST", text));
+    const auto first = parse_u64(parts[0], max);
+    if (!first)
+        return unexpected(first.error());
+    const auto last = parts.size() == 2 ? parse_u64(parts[1], max) : first;
+    if (!last)
+        return unexpected(last.error());
+    if (*last < *first)
+        return unexpected(fmt::format("range '{}' ends before it starts", text));
+    return IdRange{static_cast<uint32_t>(*first), static_cast<uint32_t>(*last)};
+}
+
+Expected<std::vector<IdRange>, std::string> parse_id_set(std::string_view text, uint32_t max)
+{
+    std::vector<IdRange> out;
+    for (std::string_view part : split(text, ',')) {
+        auto r = parse_id_range(part, max);
+        if (!r)
+            return unexpected(r.error());
+        out.push_back(*r);
+    }
+    return out;
+}
+
+Expected<ReservedRegion, std::string> parse_reserved_region(std::string_view text)
+{
+    const auto parts = split(text, ':');
+    if (parts.size() < 2 || parts.size() > 3)
+        return unexpected(fmt::format("'{}' is not [ENDPOINTS:]START-END:reserved|msi", text));
+    ReservedRegion r;
+    std::size_t i = 0;
+    if (parts.size() == 3) {
+        auto eps = parse_id_set(parts[i++], UINT32_MAX);
+        if (!eps)
+            return unexpected(eps.error());
+        r.endpoints = *eps;
+    }
+    const auto bounds = split(parts[i++], '-');
+    if (bounds.size() != 2)
+        return unexpected(fmt::format("'{}': the region must be START-END", text));
+    const auto start = parse_u64(bounds[0]);
+    const auto end = parse_u64(bounds[1]);
+    if (!start)
+        return unexpected(start.error());
+    if (!end)
+        return unexpected(end.error());
+    if (*end < *start)
+        return unexpected(fmt::format("'{}': the region ends before it starts", text));
+    r.start = *start;
+    r.end = *end;
+    if (parts[i] == "msi")
+        r.type = ResvType::kMsi;
+    else if (parts[i] == "reserved")
+        r.type = ResvType::kReserved;
+    else
+        return unexpected(fmt::format("'{}': the type must be 'reserved' or 'msi'", text));
+    return r;
+}
+
+} // namespace viommu::iommu

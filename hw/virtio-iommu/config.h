@@ -1,0 +1,80 @@
+// The device's properties: what QEMU's `-device virtio-iommu` properties set, plus the limits that bound
+// what a guest can make the device allocate. Built by tools from command-line options, then fixed for
+// the life of the device.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/expected.h"
+#include "virtio/feature_bits.h"
+
+namespace viommu::iommu {
+
+struct IdRange {
+    uint32_t first = 0;
+    uint32_t last = 0; // inclusive
+    bool contains(uint32_t id) const { return first <= id && id <= last; }
+};
+
+enum class ResvType : uint8_t { kReserved = 0, kMsi = 1 }; // VIRTIO_IOMMU_RESV_MEM_T_*
+
+struct ReservedRegion {
+    std::vector<IdRange> endpoints; // empty: every endpoint (QEMU's reserved-regions are global)
+    uint64_t start = 0;
+    uint64_t end = 0; // inclusive
+    ResvType type = ResvType::kReserved;
+    bool applies_to(uint32_t endpoint) const;
+};
+
+struct IommuLimits {
+    // A guest must not grow the device without bound (cloud-hypervisor's MAX_DOMAINS and
+    // MAX_MAPPINGS_PER_DOMAIN make the same point). Reaching a limit answers NOMEM.
+    uint32_t max_domains = 1u << 16;             // live domains
+    uint32_t max_mappings_per_domain = 1u << 20; // ~45 MiB of mapping store at ~45 bytes a mapping
+    uint32_t max_attached_endpoints = 1u << 16;  // endpoints attached at once
+};
+
+struct IommuConfig {
+    // Endpoint IDs that exist: PCI requester IDs (bus << 8 | devfn) as QEMU's virtio-iommu uses them.
+    std::vector<IdRange> endpoints{{0, 0xffff}};
+    // QEMU 7.2 on x86: the host page size, 4 KiB ("granule" property in newer QEMU).
+    uint64_t page_size_mask = ~uint64_t{0xfff};
+    // aw-bits: 64 (QEMU 7.2's input range is the whole 64-bit space).
+    uint64_t input_start = 0;
+    uint64_t input_end = UINT64_MAX;
+    uint32_t domain_start = 0;
+    uint32_t domain_end = UINT32_MAX;
+    uint32_t probe_size = 512; // QEMU's VIOMMU_PROBE_SIZE
+    bool boot_bypass = true;   // QEMU's default
+    // Offer the legacy VIRTIO_IOMMU_F_BYPASS instead of BYPASS_CONFIG (§5.13.3: a device should not
+    // offer both), for drivers that predate BYPASS_CONFIG.
+    bool legacy_bypass = false;
+    // Features that would be offered but are held back (QEMU's per-device feature switches).
+    virtio::FeatureBits withheld = 0;
+    std::vector<ReservedRegion> reserved;
+    IommuLimits limits;
+
+    bool endpoint_exists(uint32_t id) const;
+    uint64_t granule() const { return page_size_mask & (~page_size_mask + 1); } // lowest set bit
+
+    // Everything inconsistent, in one message per problem (empty when valid).
+    std::vector<std::string> problems() const;
+};
+
+// "input-range", "domain-range", "map-unmap", "probe", "mmio", "bypass-config", "bypass" (the legacy
+// one), "indirect-desc", "event-idx", "ring-reset": the bit a feature name stands for.
+[[nodiscard]] Expected<unsigned, std::string> feature_by_name(std::string_view name);
+
+// Command-line forms, shared by every tool:
+//   endpoint set  "0x8,0x10-0x18"
+//   reserved      "[ENDPOINTS:]START-END:reserved|msi", e.g. "0x8:0xfee00000-0xfeefffff:msi"
+//   id range      "0-1023"
+//   aw-bits       12..64 -> input range [0, 2^bits - 1]
+[[nodiscard]] Expected<std::vector<IdRange>, std::string> parse_id_set(std::string_view text, uint32_t max);
+[[nodiscard]] Expected<IdRange, std::string> parse_id_range(std::string_view text, uint32_t max);
+[[nodiscard]] Expected<ReservedRegion, std::string> parse_reserved_region(std::string_view text);
+
+} // namespace viommu::iommu

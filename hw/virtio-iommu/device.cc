@@ -1,0 +1,218 @@
+#include "hw/virtio-iommu/device.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "hw/virtio-iommu/probe.h"
+#include "hw/virtio-iommu/trace_events.h"
+#include "hw/virtio-iommu/wire.h"
+#include "virtio/chain_io.h"
+
+namespace viommu::iommu {
+
+namespace {
+
+using virtio::feature;
+
+virtio::FeatureBits offered_features(const IommuConfig& c)
+{
+    // What QEMU 7.2's virtio-iommu offers (its trace: features=0x10179000077, less the legacy-only bits):
+    // the ring features, VERSION_1, RING_RESET, and every virtio-iommu feature but the legacy BYPASS.
+    virtio::FeatureBits f = feature(virtio::kFVersion1) | feature(virtio::kFIndirectDesc) |
+                            feature(virtio::kFEventIdx) | feature(virtio::kFRingReset) |
+                            feature(wire::kFInputRange) | feature(wire::kFDomainRange) | feature(wire::kFMapUnmap) |
+                            feature(wire::kFProbe) | feature(wire::kFMmio);
+    // §5.13.3.2: "Devices SHOULD NOT offer both VIRTIO_IOMMU_F_BYPASS and VIRTIO_IOMMU_F_BYPASS_CONFIG."
+    f |= feature(c.legacy_bypass ? wire::kFBypass : wire::kFBypassConfig);
+    return f & ~c.withheld;
+}
+
+// Without INPUT_RANGE or DOMAIN_RANGE the device has no such limit (§5.13.6: "If the feature is not
+// offered, any domain value is valid" / mappings "span over the whole 64-bit address space").
+IommuConfig effective(IommuConfig c)
+{
+    if (const auto problems = c.problems(); !problems.empty())
+        throw std::invalid_argument("virtio-iommu: " + problems.front());
+    const virtio::FeatureBits f = offered_features(c);
+    if (!(f & feature(wire::kFInputRange))) {
+        c.input_start = 0;
+        c.input_end = UINT64_MAX;
+    }
+    if (!(f & feature(wire::kFDomainRange))) {
+        c.domain_start = 0;
+        c.domain_end = UINT32_MAX;
+    }
+    return c;
+}
+
+} // namespace
+
+ReservedRegion x86_msi_region()
+{
+    return ReservedRegion{{}, 0xfee00000, 0xfeefffff, ResvType::kMsi};
+}
+
+VirtioIommu::VirtioIommu(virtio::GuestMemory& mem, IommuConfig config)
+    : DeviceBase("virtio-iommu", wire::kDeviceId, mem, offered_features(config), {kQueueSize, kQueueSize}),
+      config_(effective(std::move(config))), domains_(config_), bypass_(config_.boot_bypass ? 1 : 0)
+{
+}
+
+RequestFeatures VirtioIommu::request_features() const
+{
+    return {negotiated(wire::kFMapUnmap), negotiated(wire::kFProbe), negotiated(wire::kFBypassConfig),
+            negotiated(wire::kFMmio)};
+}
+
+bool VirtioIommu::unattached_bypass() const
+{
+    // §5.13.6: with BYPASS_CONFIG offered, config.bypass decides, "even if the driver does not accept
+    // the VIRTIO_IOMMU_F_BYPASS_CONFIG feature"; otherwise the negotiated F_BYPASS does. Before the
+    // driver has negotiated anything, boot-bypass lets firmware and the early kernel do DMA (QEMU's
+    // boot-bypass, which applies until FEATURES_OK when neither feature is offered).
+    if (device_features() & feature(wire::kFBypassConfig))
+        return bypass_ != 0;
+    if (!features_ok())
+        return config_.boot_bypass;
+    return negotiated(wire::kFBypass);
+}
+
+void VirtioIommu::system_reset()
+{
+    reset();
+    bypass_ = config_.boot_bypass ? 1 : 0;
+}
+
+void VirtioIommu::on_reset()
+{
+    // §5.13.5: "When the device is reset, endpoints are not attached to any domain." config.bypass
+    // "SHOULD NOT change on device reset" (§5.13.4.2).
+    domains_.clear();
+}
+
+uint32_t VirtioIommu::config_size() const
+{
+    return sizeof(wire::Config);
+}
+
+void VirtioIommu::read_config(uint32_t offset, std::span<uint8_t> out) const
+{
+    wire::Config c{};
+    c.page_size_mask = config_.page_size_mask;
+    c.input_range.start = config_.input_start;
+    c.input_range.end = config_.input_end;
+    c.domain_range.start = config_.domain_start;
+    c.domain_range.end = config_.domain_end;
+    c.probe_size = config_.probe_size;
+    c.bypass = bypass_;
+    std::memcpy(out.data(), reinterpret_cast<const uint8_t*>(&c) + offset, out.size());
+}
+
+void VirtioIommu::write_config(uint32_t offset, std::span<const uint8_t> in)
+{
+    // §5.13.4.1: with BYPASS_CONFIG negotiated the driver may write bypass, and nothing else. The device
+    // "MUST NOT present a value different than 0 or 1": bit 0 is kept.
+    constexpr uint32_t kBypass = offsetof(wire::Config, bypass);
+    if (!negotiated(wire::kFBypassConfig) || offset > kBypass || offset + in.size() <= kBypass)
+        return;
+    bypass_ = in[kBypass - offset] & 1;
+    trace_virtio_iommu_set_bypass(bypass_);
+}
+
+void VirtioIommu::on_queue_notify(unsigned q)
+{
+    // Event buffers wait in their queue until a fault needs one.
+    if (q != wire::kRequestQueue)
+        return;
+    std::optional<virtio::DescriptorChain> chain;
+    while (pop(q, chain)) {
+        const uint32_t written = handle(*chain);
+        push(q, std::move(*chain), written);
+    }
+    notify_used(q);
+}
+
+uint32_t VirtioIommu::handle(const virtio::DescriptorChain& chain)
+{
+    ++stats_.requests;
+    // §5.13.6: "When the device fails to parse a request, for instance if a request is too small for its
+    // type and the device cannot find the tail, ... it returns the buffers without writing to them."
+    virtio::ChainReader in(chain);
+    const auto head = in.read_obj<wire::ReqHead>(); // guest-controlled; its reserved bytes are ignored
+    if (!head || chain.writable_bytes() < sizeof(wire::ReqTail)) {
+        trace_virtio_iommu_request_unwritten(head ? head->type : 0, "no head or no room for the tail");
+        return 0;
+    }
+    const auto request = decode(head->type, in, request_features());
+    if (!request) {
+        trace_virtio_iommu_request_unwritten(head->type, "request type not recognised or not negotiated");
+        return 0;
+    }
+    if (*request) {
+        if (const auto* probe = std::get_if<ProbeRequest>(&**request))
+            return answer_probe(chain, *probe);
+    }
+    const auto result = *request ? execute(**request) : Expected<void, Error>(unexpected((*request).error()));
+    const Status status = result ? Status::kOk : to_status(result.error());
+    trace_virtio_iommu_request_done(head->type, status_name(status).data());
+    // The tail is the first thing in the writable part (the request's layout), where QEMU writes it.
+    const wire::ReqTail tail{static_cast<uint8_t>(status), {}};
+    virtio::ChainWriter out(chain);
+    (void)out.write_obj(tail);
+    return static_cast<uint32_t>(out.written());
+}
+
+Expected<void, Error> VirtioIommu::execute(const Request& request)
+{
+    return std::visit(
+        [&](const auto& r) -> Expected<void, Error> {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, AttachRequest>) {
+                trace_virtio_iommu_attach(r.domain, r.endpoint, r.bypass);
+                return domains_.attach(r.domain, r.endpoint, r.bypass);
+            } else if constexpr (std::is_same_v<T, DetachRequest>) {
+                trace_virtio_iommu_detach(r.domain, r.endpoint);
+                return domains_.detach(r.domain, r.endpoint);
+            } else if constexpr (std::is_same_v<T, MapRequest>) {
+                trace_virtio_iommu_map(r.domain, r.mapping.virt_start, r.mapping.virt_end, r.mapping.phys_start,
+                                       r.mapping.flags);
+                return domains_.map(r.domain, r.mapping);
+            } else if constexpr (std::is_same_v<T, UnmapRequest>) {
+                trace_virtio_iommu_unmap(r.domain, r.virt_start, r.virt_end);
+                return domains_.unmap(r.domain, r.virt_start, r.virt_end);
+            } else {
+                static_assert(std::is_same_v<T, ProbeRequest>);
+                return {}; // answered by answer_probe()
+            }
+        },
+        request);
+}
+
+uint32_t VirtioIommu::answer_probe(const virtio::DescriptorChain& chain, const ProbeRequest& probe)
+{
+    trace_virtio_iommu_probe(probe.endpoint);
+    // The writable part holds probe_size bytes of properties and then the tail, which the device puts in
+    // its last four bytes: where Linux's viommu_get_req_errno() reads it, even from a buffer too small.
+    const uint64_t room = chain.writable_bytes();
+    virtio::ChainWriter out(chain);
+    Status status = Status::kOk;
+    if (!config_.endpoint_exists(probe.endpoint)) {
+        // §5.13.6.7.2: a missing endpoint SHOULD be NOENT.
+        status = to_status(Error::kNoSuchEndpoint);
+    } else if (room < uint64_t{config_.probe_size} + sizeof(wire::ReqTail)) {
+        // "If the properties list is smaller than probe_size, the device SHOULD NOT write any property.
+        // It SHOULD reject the request and set status to VIRTIO_IOMMU_S_INVAL." (QEMU aborts here.)
+        status = to_status(Error::kProbeBufferTooSmall);
+    } else if (auto written = write_probe_properties(config_, probe.endpoint, out); !written) {
+        status = to_status(written.error());
+    }
+    trace_virtio_iommu_request_done(wire::kTProbe, status_name(status).data());
+    // Whatever was not written above is zeroed, so the driver never parses stale bytes as properties.
+    (void)out.fill(0, room - sizeof(wire::ReqTail) - out.written());
+    (void)out.write_obj(wire::ReqTail{static_cast<uint8_t>(status), {}});
+    return static_cast<uint32_t>(out.written());
+}
+
+} // namespace viommu::iommu

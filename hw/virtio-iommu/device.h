@@ -1,0 +1,85 @@
+// The virtio-iommu device (virtio v1.2 §5.13): requests from the request queue, endpoint DMA translated
+// through domains and mappings, faults reported on the event queue.
+//
+// device.cc only wires the parts together: request.cc decodes, domains.cc keeps the state and its
+// rules, probe.cc answers PROBE, translate.cc translates and reports faults, errors.h maps every refusal
+// to its status.
+#pragma once
+
+#include <cstdint>
+
+#include "hw/virtio-iommu/config.h"
+#include "hw/virtio-iommu/domains.h"
+#include "hw/virtio-iommu/request.h"
+#include "virtio/device_base.h"
+
+namespace viommu::iommu {
+
+enum class Access : uint8_t { kRead, kWrite };
+
+struct Translation {
+    bool ok = false;
+    uint64_t gpa = 0;
+    // Bytes from the IOVA on that translate linearly (to the end of the mapping, or of the address
+    // space for identity): a DMA longer than this continues with another translate().
+    uint64_t contiguous = 0;
+};
+
+struct IommuStats {
+    uint64_t requests = 0;
+    uint64_t faults_reported = 0;
+    uint64_t faults_dropped = 0; // no event buffer (or one too small): counted, never silently lost
+};
+
+class VirtioIommu final : public virtio::DeviceBase {
+public:
+    static constexpr uint16_t kQueueSize = 256; // QEMU's VIOMMU_DEFAULT_QUEUE_SIZE
+
+    // The configuration must be valid (config.problems() empty): a host-side error otherwise, thrown
+    // as std::invalid_argument.
+    VirtioIommu(virtio::GuestMemory& mem, IommuConfig config);
+
+    // An endpoint's DMA access to one address. On failure the device reports a fault on the event queue
+    // (§5.13.6.9), as QEMU's translate callback does.
+    Translation translate(uint32_t endpoint, uint64_t iova, Access access);
+
+    // Whether an endpoint that is not attached to a domain is in bypass mode right now (§5.13.6).
+    bool unattached_bypass() const;
+    // The value of config.bypass.
+    uint8_t bypass_field() const { return bypass_; }
+    // System reset (not device reset): config.bypass returns to its initial value (§5.13.4.2).
+    void system_reset();
+
+    void set_listener(uint32_t endpoint, MappingListener* listener) { domains_.set_listener(endpoint, listener); }
+    const Domains& domains() const { return domains_; }
+    const IommuConfig& config() const { return config_; }
+    const IommuStats& stats() const { return stats_; }
+
+    uint32_t config_size() const override;
+
+private:
+    friend class Snapshot;
+
+    void on_queue_notify(unsigned q) override;
+    void on_reset() override;
+    void read_config(uint32_t offset, std::span<uint8_t> out) const override;
+    void write_config(uint32_t offset, std::span<const uint8_t> in) override;
+
+    // Handles one request chain and returns the bytes written into its device-writable part.
+    uint32_t handle(const virtio::DescriptorChain& chain);
+    Expected<void, Error> execute(const Request& request);
+    uint32_t answer_probe(const virtio::DescriptorChain& chain, const ProbeRequest& probe);
+    void report_fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t address);
+    Translation fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t iova);
+    RequestFeatures request_features() const;
+
+    IommuConfig config_;
+    Domains domains_;
+    uint8_t bypass_;
+    IommuStats stats_;
+};
+
+// The x86 MSI doorbell window QEMU's pc machines reserve for every endpoint (hw/i386/pc.c).
+ReservedRegion x86_msi_region();
+
+} // namespace viommu::iommu

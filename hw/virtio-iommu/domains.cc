@@ -1,0 +1,199 @@
+#include "hw/virtio-iommu/domains.h"
+
+#include <algorithm>
+
+#include "base/checked.h"
+
+namespace viommu::iommu {
+
+Domain* Domains::find_mut(uint32_t domain)
+{
+    const auto it = domains_.find(domain);
+    return it == domains_.end() ? nullptr : it->second.get();
+}
+
+const Domain* Domains::find(uint32_t domain) const
+{
+    const auto it = domains_.find(domain);
+    return it == domains_.end() ? nullptr : it->second.get();
+}
+
+std::vector<const Domain*> Domains::all() const
+{
+    std::vector<const Domain*> out;
+    for (const auto& [id, d] : domains_)
+        out.push_back(d.get());
+    std::sort(out.begin(), out.end(), [](const Domain* a, const Domain* b) { return a->id < b->id; });
+    return out;
+}
+
+void Domains::notify_each(const Domain& d, const Mapping& m, bool mapped) const
+{
+    for (uint32_t ep : d.endpoints) {
+        const auto it = listeners_.find(ep);
+        if (it == listeners_.end())
+            continue;
+        if (mapped)
+            it->second->on_map(ep, m);
+        else
+            it->second->on_unmap(ep, m);
+    }
+}
+
+void Domains::remove_endpoint(Domain& d, uint32_t endpoint)
+{
+    if (const auto it = listeners_.find(endpoint); it != listeners_.end())
+        d.mappings.for_each([&](const Mapping& m) { it->second->on_unmap(endpoint, m); });
+    d.endpoints.erase(std::find(d.endpoints.begin(), d.endpoints.end(), endpoint));
+    attached_.erase(endpoint);
+    // §5.13.6.4: "After all endpoints have been successfully detached from a domain, it ceases to exist
+    // and its ID can be reused by the driver for another domain."
+    if (d.endpoints.empty())
+        domains_.erase(d.id);
+}
+
+Expected<void, Error> Domains::attach(uint32_t domain, uint32_t endpoint, bool bypass)
+{
+    // §5.13.6.3.2: "If the endpoint identified by endpoint doesn't exist, the device MUST reject the
+    // request and set status to VIRTIO_IOMMU_S_NOENT."
+    if (!config_->endpoint_exists(endpoint))
+        return unexpected(Error::kNoSuchEndpoint);
+    // The spec gives no status for a domain outside domain_range (§5.13.6.1 only forbids the driver to
+    // send one); RANGE is the status for out-of-range parameters.
+    if (domain < config_->domain_start || domain > config_->domain_end)
+        return unexpected(Error::kDomainOutOfRange);
+    Domain* target = find_mut(domain);
+    // "If the domain already exists and the VIRTIO_IOMMU_ATTACH_F_BYPASS flag is not consistent with
+    // that domain, the device SHOULD reject the request and set status to VIRTIO_IOMMU_S_INVAL."
+    if (target && target->bypass != bypass)
+        return unexpected(Error::kBypassMismatch);
+
+    const auto current = attached_.find(endpoint);
+    Domain* previous = current == attached_.end() ? nullptr : current->second;
+    if (previous == target && target)
+        return {}; // already attached there: nothing changes
+    // Limits, counted after the implicit detach so that moving an endpoint never fails for lack of room
+    // it would free itself. A rejected ATTACH changes nothing.
+    const bool frees_domain = previous && previous->endpoints.size() == 1;
+    if (!target && domains_.size() - (frees_domain ? 1 : 0) >= config_->limits.max_domains)
+        return unexpected(Error::kTooManyDomains);
+    if (!previous && attached_.size() >= config_->limits.max_attached_endpoints)
+        return unexpected(Error::kTooManyEndpoints);
+
+    // "If the endpoint ... is already attached to another domain, then the device SHOULD first detach it
+    // from that domain and attach it to the one identified by domain."
+    if (previous)
+        remove_endpoint(*previous, endpoint);
+    if (!target) {
+        auto d = std::make_unique<Domain>();
+        d->id = domain;
+        d->bypass = bypass;
+        target = d.get();
+        domains_.emplace(domain, std::move(d));
+    }
+    target->endpoints.push_back(endpoint);
+    attached_[endpoint] = target;
+    // The endpoint now reaches every mapping of its new domain: tell its listener (QEMU replays the
+    // domain's mappings to the endpoint's notifiers on attach).
+    if (const auto it = listeners_.find(endpoint); it != listeners_.end())
+        target->mappings.for_each([&](const Mapping& m) { it->second->on_map(endpoint, m); });
+    return {};
+}
+
+Expected<void, Error> Domains::detach(uint32_t domain, uint32_t endpoint)
+{
+    // §5.13.6.4.2: a missing endpoint MUST be NOENT; a missing domain, or an endpoint that is not attached
+    // to it, MAY be INVAL (QEMU answers INVAL for both).
+    if (!config_->endpoint_exists(endpoint))
+        return unexpected(Error::kNoSuchEndpoint);
+    const auto current = attached_.find(endpoint);
+    if (current == attached_.end() || current->second->id != domain)
+        return unexpected(Error::kNotAttached);
+    remove_endpoint(*current->second, endpoint);
+    return {};
+}
+
+bool Domains::overlaps_reserved(const Domain& d, uint64_t start, uint64_t end) const
+{
+    for (uint32_t ep : d.endpoints)
+        for (const ReservedRegion& r : config_->reserved)
+            if (r.applies_to(ep) && r.start <= end && start <= r.end)
+                return true;
+    return false;
+}
+
+Expected<void, Error> Domains::map(uint32_t domain, const Mapping& m)
+{
+    // §5.13.6.5.2: "If domain does not exist, the device SHOULD reject the request and set status to
+    // VIRTIO_IOMMU_S_NOENT." / "If the domain is a bypass domain, ... VIRTIO_IOMMU_S_INVAL."
+    Domain* d = find_mut(domain);
+    if (!d)
+        return unexpected(Error::kNoSuchDomain);
+    if (d->bypass)
+        return unexpected(Error::kBypassDomain);
+    // §5.13.6: with INPUT_RANGE, "Any mapping request to virtual addresses outside of this range fails."
+    if (m.virt_start < config_->input_start || m.virt_end > config_->input_end)
+        return unexpected(Error::kOutsideInputRange);
+    // "If virt_start, phys_start or (virt_end + 1) is not aligned on the page granularity, the device
+    // SHOULD reject the request and set status to VIRTIO_IOMMU_S_RANGE." virt_end + 1 wraps to 0 for a
+    // mapping that ends at 2^64 - 1, which is aligned.
+    const uint64_t granule = config_->granule();
+    if (!is_aligned(m.virt_start, granule) || !is_aligned(m.phys_start, granule) ||
+        !is_aligned(m.virt_end + 1, granule))
+        return unexpected(Error::kMisaligned);
+    // phys_end = phys_start + virt_end - virt_start must exist.
+    if (!checked_add(m.phys_start, m.virt_end - m.virt_start))
+        return unexpected(Error::kPhysWraps);
+    // "If a mapping already exists in the requested range, the device SHOULD reject the request and set
+    // status to VIRTIO_IOMMU_S_INVAL."
+    if (d->mappings.overlaps(m.virt_start, m.virt_end))
+        return unexpected(Error::kOverlap);
+    // §5.13.6.8.1.2: "The device SHOULD reject a MAP request that overlaps a RESV_MEM region" (no status
+    // given: INVAL, like an overlap with a mapping).
+    if (overlaps_reserved(*d, m.virt_start, m.virt_end))
+        return unexpected(Error::kOverlapsReserved);
+    if (d->mappings.size() >= config_->limits.max_mappings_per_domain)
+        return unexpected(Error::kTooManyMappings);
+    d->mappings.insert(m);
+    notify_each(*d, m, true);
+    return {};
+}
+
+Expected<void, Error> Domains::unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end)
+{
+    // §5.13.6.6.2: missing domain NOENT, bypass domain INVAL, a split RANGE with nothing removed,
+    // anything else OK (including a range that holds nothing).
+    Domain* d = find_mut(domain);
+    if (!d)
+        return unexpected(Error::kNoSuchDomain);
+    if (d->bypass)
+        return unexpected(Error::kBypassDomain);
+    const auto result =
+        d->mappings.remove_range(virt_start, virt_end, [&](const Mapping& m) { notify_each(*d, m, false); });
+    if (result == MappingStore::RemoveResult::kWouldSplit)
+        return unexpected(Error::kWouldSplit);
+    return {};
+}
+
+void Domains::clear()
+{
+    // §5.13.5: "When the device is reset, endpoints are not attached to any domain."
+    while (!attached_.empty()) {
+        const auto [endpoint, domain] = *attached_.begin();
+        remove_endpoint(*domain, endpoint);
+    }
+    domains_.clear();
+}
+
+void Domains::set_listener(uint32_t endpoint, MappingListener* listener)
+{
+    if (!listener) {
+        listeners_.erase(endpoint);
+        return;
+    }
+    listeners_[endpoint] = listener;
+    if (const Domain* d = domain_of(endpoint))
+        d->mappings.for_each([&](const Mapping& m) { listener->on_map(endpoint, m); });
+}
+
+} // namespace viommu::iommu

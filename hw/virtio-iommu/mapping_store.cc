@@ -1,0 +1,526 @@
+#include "hw/virtio-iommu/mapping_store.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <utility>
+
+namespace viommu::iommu {
+
+namespace {
+// 32 entries: a leaf's keys fill four cache lines and a full leaf costs 28.5 bytes an entry.
+constexpr int kLeafCap = 32;
+constexpr int kInnerCap = 32; // keys; an inner node has up to kInnerCap + 1 children
+} // namespace
+
+namespace btree {
+struct Node {
+    bool leaf;
+    uint16_t count; // entries (leaf) or keys (inner)
+};
+
+struct Leaf : Node {
+    uint64_t start[kLeafCap];
+    uint64_t end[kLeafCap];
+    uint64_t phys[kLeafCap];
+    uint32_t flags[kLeafCap];
+    Leaf* prev;
+    Leaf* next;
+};
+
+// child[i] holds keys k with key[i-1] <= k < key[i].
+struct Inner : Node {
+    uint64_t key[kInnerCap];
+    Node* child[kInnerCap + 1];
+};
+} // namespace btree
+
+namespace {
+
+using btree::Inner;
+using btree::Leaf;
+using btree::Node;
+
+// Index of the first element > key in a sorted array (the child to descend into, or the insert slot).
+inline int upper_bound(const uint64_t* keys, int count, uint64_t key)
+{
+    return static_cast<int>(std::upper_bound(keys, keys + count, key) - keys);
+}
+
+Mapping leaf_entry(const Leaf* l, int i)
+{
+    return {l->start[i], l->end[i], l->phys[i], l->flags[i]};
+}
+
+void leaf_set(Leaf* l, int i, const Mapping& m)
+{
+    l->start[i] = m.virt_start;
+    l->end[i] = m.virt_end;
+    l->phys[i] = m.phys_start;
+    l->flags[i] = m.flags;
+}
+
+// Moves leaf entries [from, count) by delta slots (delta may be negative).
+void leaf_shift(Leaf* l, int from, int delta)
+{
+    const int n = l->count - from;
+    std::memmove(&l->start[from + delta], &l->start[from], n * sizeof(uint64_t));
+    std::memmove(&l->end[from + delta], &l->end[from], n * sizeof(uint64_t));
+    std::memmove(&l->phys[from + delta], &l->phys[from], n * sizeof(uint64_t));
+    std::memmove(&l->flags[from + delta], &l->flags[from], n * sizeof(uint32_t));
+}
+
+// Copies n entries from src[from..] to dst[to..].
+void leaf_copy(Leaf* dst, int to, const Leaf* src, int from, int n)
+{
+    std::memcpy(&dst->start[to], &src->start[from], n * sizeof(uint64_t));
+    std::memcpy(&dst->end[to], &src->end[from], n * sizeof(uint64_t));
+    std::memcpy(&dst->phys[to], &src->phys[from], n * sizeof(uint64_t));
+    std::memcpy(&dst->flags[to], &src->flags[from], n * sizeof(uint32_t));
+}
+
+Leaf* new_leaf()
+{
+    Leaf* l = new Leaf;
+    l->leaf = true;
+    l->count = 0;
+    l->prev = l->next = nullptr;
+    return l;
+}
+
+Inner* new_inner()
+{
+    Inner* n = new Inner;
+    n->leaf = false;
+    n->count = 0;
+    return n;
+}
+
+void destroy(Node* n)
+{
+    if (!n)
+        return;
+    if (n->leaf) {
+        delete static_cast<Leaf*>(n);
+        return;
+    }
+    Inner* in = static_cast<Inner*>(n);
+    for (int i = 0; i <= in->count; ++i)
+        destroy(in->child[i]);
+    delete in;
+}
+
+struct Split {
+    uint64_t separator;
+    Node* right;
+};
+
+} // namespace
+
+MappingStore::MappingStore() = default;
+
+MappingStore::MappingStore(MappingStore&& o) noexcept
+    : root_(std::exchange(o.root_, nullptr)), size_(std::exchange(o.size_, 0)), leaves_(std::exchange(o.leaves_, 0)),
+      inners_(std::exchange(o.inners_, 0))
+{
+}
+
+MappingStore& MappingStore::operator=(MappingStore&& o) noexcept
+{
+    if (this != &o) {
+        clear();
+        root_ = std::exchange(o.root_, nullptr);
+        size_ = std::exchange(o.size_, 0);
+        leaves_ = std::exchange(o.leaves_, 0);
+        inners_ = std::exchange(o.inners_, 0);
+    }
+    return *this;
+}
+
+MappingStore::~MappingStore()
+{
+    destroy(root_);
+}
+
+void MappingStore::clear()
+{
+    destroy(root_);
+    root_ = nullptr;
+    size_ = leaves_ = inners_ = 0;
+}
+
+std::size_t MappingStore::memory_bytes() const
+{
+    return leaves_ * sizeof(Leaf) + inners_ * sizeof(Inner);
+}
+
+MappingStore::Leaf* MappingStore::find_leaf(uint64_t key) const
+{
+    Node* n = root_;
+    if (!n)
+        return nullptr;
+    while (!n->leaf) {
+        const Inner* in = static_cast<const Inner*>(n);
+        n = in->child[upper_bound(in->key, in->count, key)];
+    }
+    return static_cast<Leaf*>(n);
+}
+
+std::optional<Mapping> MappingStore::floor(uint64_t key) const
+{
+    const Leaf* l = find_leaf(key);
+    if (!l)
+        return std::nullopt;
+    int i = upper_bound(l->start, l->count, key) - 1;
+    if (i < 0) {
+        // Every key in this leaf is above: the floor is the last entry of the previous leaf.
+        l = l->prev;
+        if (!l)
+            return std::nullopt;
+        i = l->count - 1;
+    }
+    return leaf_entry(l, i);
+}
+
+std::optional<Mapping> MappingStore::ceiling(uint64_t key) const
+{
+    const Leaf* l = find_leaf(key);
+    if (!l)
+        return std::nullopt;
+    int i = static_cast<int>(std::lower_bound(l->start, l->start + l->count, key) - l->start);
+    if (i == l->count) {
+        l = l->next;
+        if (!l)
+            return std::nullopt;
+        i = 0;
+    }
+    return leaf_entry(l, i);
+}
+
+std::optional<Mapping> MappingStore::find(uint64_t iova) const
+{
+    const Leaf* l = find_leaf(iova);
+    if (!l)
+        return std::nullopt;
+    const int i = upper_bound(l->start, l->count, iova) - 1;
+    // A leaf holds every key from its lower separator up, so an entry starting at or below iova is in
+    // this leaf unless iova is below the leaf's first key; then the previous leaf's last entry.
+    if (i >= 0)
+        return l->end[i] >= iova ? std::optional(leaf_entry(l, i)) : std::nullopt;
+    if (const Leaf* p = l->prev; p && p->end[p->count - 1] >= iova)
+        return leaf_entry(p, p->count - 1);
+    return std::nullopt;
+}
+
+bool MappingStore::overlaps(uint64_t start, uint64_t end) const
+{
+    // The mapping with the greatest start <= end is the only candidate: any other one that starts at or
+    // below end ends before it starts.
+    const auto f = floor(end);
+    return f && f->virt_end >= start;
+}
+
+namespace {
+
+std::optional<Split> insert_rec(Node* n, const Mapping& m, std::size_t& leaves, std::size_t& inners)
+{
+    if (n->leaf) {
+        Leaf* l = static_cast<Leaf*>(n);
+        const int pos = upper_bound(l->start, l->count, m.virt_start);
+        if (l->count < kLeafCap) {
+            leaf_shift(l, pos, 1);
+            leaf_set(l, pos, m);
+            ++l->count;
+            return std::nullopt;
+        }
+        // Split. Appending past the last leaf (ascending IOVAs, the DMA allocator's common pattern) keeps
+        // the full leaf full instead of leaving two half-empty ones.
+        Leaf* r = new_leaf();
+        ++leaves;
+        const int keep = (pos == kLeafCap && !l->next) ? kLeafCap : kLeafCap / 2;
+        leaf_copy(r, 0, l, keep, kLeafCap - keep);
+        r->count = static_cast<uint16_t>(kLeafCap - keep);
+        l->count = static_cast<uint16_t>(keep);
+        r->next = l->next;
+        if (r->next)
+            r->next->prev = r;
+        r->prev = l;
+        l->next = r;
+        Leaf* target = pos <= keep && !(keep == kLeafCap && pos == kLeafCap) ? l : r;
+        const int tpos = target == l ? pos : pos - keep;
+        leaf_shift(target, tpos, 1);
+        leaf_set(target, tpos, m);
+        ++target->count;
+        return Split{r->start[0], r};
+    }
+    Inner* in = static_cast<Inner*>(n);
+    const int ci = upper_bound(in->key, in->count, m.virt_start);
+    const auto split = insert_rec(in->child[ci], m, leaves, inners);
+    if (!split)
+        return std::nullopt;
+    if (in->count < kInnerCap) {
+        std::memmove(&in->key[ci + 1], &in->key[ci], (in->count - ci) * sizeof(uint64_t));
+        std::memmove(&in->child[ci + 2], &in->child[ci + 1], (in->count - ci) * sizeof(Node*));
+        in->key[ci] = split->separator;
+        in->child[ci + 1] = split->right;
+        ++in->count;
+        return std::nullopt;
+    }
+    // Split a full inner node: gather its kInnerCap + 1 keys, push the middle one up.
+    uint64_t keys[kInnerCap + 1];
+    Node* kids[kInnerCap + 2];
+    std::copy_n(in->key, ci, keys);
+    keys[ci] = split->separator;
+    std::copy(in->key + ci, in->key + kInnerCap, keys + ci + 1);
+    std::copy_n(in->child, ci + 1, kids);
+    kids[ci + 1] = split->right;
+    std::copy(in->child + ci + 1, in->child + kInnerCap + 1, kids + ci + 2);
+    const int mid = (kInnerCap + 1) / 2;
+    Inner* r = new_inner();
+    ++inners;
+    in->count = static_cast<uint16_t>(mid);
+    std::copy_n(keys, mid, in->key);
+    std::copy_n(kids, mid + 1, in->child);
+    r->count = static_cast<uint16_t>(kInnerCap - mid);
+    std::copy_n(keys + mid + 1, r->count, r->key);
+    std::copy_n(kids + mid + 1, r->count + 1, r->child);
+    return Split{keys[mid], r};
+}
+
+} // namespace
+
+void MappingStore::insert(const Mapping& m)
+{
+    if (!root_) {
+        root_ = new_leaf();
+        ++leaves_;
+    }
+    if (const auto split = insert_rec(root_, m, leaves_, inners_)) {
+        Inner* root = new_inner();
+        ++inners_;
+        root->count = 1;
+        root->key[0] = split->separator;
+        root->child[0] = root_;
+        root->child[1] = split->right;
+        root_ = root;
+    }
+    ++size_;
+}
+
+namespace {
+
+// Merges child[i + 1] into child[i] of `in` when both fit in one node, and drops the separator.
+void merge_children(Inner* in, int i, std::size_t& leaves, std::size_t& inners)
+{
+    Node* a = in->child[i];
+    Node* b = in->child[i + 1];
+    if (a->leaf) {
+        Leaf* la = static_cast<Leaf*>(a);
+        Leaf* lb = static_cast<Leaf*>(b);
+        if (la->count + lb->count > kLeafCap)
+            return;
+        leaf_copy(la, la->count, lb, 0, lb->count);
+        la->count = static_cast<uint16_t>(la->count + lb->count);
+        la->next = lb->next;
+        if (la->next)
+            la->next->prev = la;
+        delete lb;
+        --leaves;
+    } else {
+        Inner* ia = static_cast<Inner*>(a);
+        Inner* ib = static_cast<Inner*>(b);
+        if (ia->count + 1 + ib->count > kInnerCap)
+            return;
+        ia->key[ia->count] = in->key[i];
+        std::copy_n(ib->key, ib->count, ia->key + ia->count + 1);
+        std::copy_n(ib->child, ib->count + 1, ia->child + ia->count + 1);
+        ia->count = static_cast<uint16_t>(ia->count + 1 + ib->count);
+        delete ib;
+        --inners;
+    }
+    std::memmove(&in->key[i], &in->key[i + 1], (in->count - i - 1) * sizeof(uint64_t));
+    std::memmove(&in->child[i + 1], &in->child[i + 2], (in->count - i - 1) * sizeof(Node*));
+    --in->count;
+}
+
+enum class Erased { kOk, kUnderfull, kEmpty };
+
+// An inner node always keeps at least one child, so only a leaf is ever reported empty here; an inner
+// node whose only child emptied is reported by erase_rec itself.
+Erased state_of(const Node* n)
+{
+    if (n->leaf && n->count == 0)
+        return Erased::kEmpty;
+    return n->count < (n->leaf ? kLeafCap : kInnerCap) / 4 ? Erased::kUnderfull : Erased::kOk;
+}
+
+// Frees an empty leaf (unlinking it from the leaf chain) or an inner node whose children are gone.
+void free_empty(Node* c, std::size_t& leaves, std::size_t& inners)
+{
+    if (c->leaf) {
+        Leaf* l = static_cast<Leaf*>(c);
+        if (l->prev)
+            l->prev->next = l->next;
+        if (l->next)
+            l->next->prev = l->prev;
+        delete l;
+        --leaves;
+    } else {
+        delete static_cast<Inner*>(c);
+        --inners;
+    }
+}
+
+// Removes child ci of `in` (an empty leaf or a childless inner node) and one separator next to it.
+void drop_child(Inner* in, int ci, std::size_t& leaves, std::size_t& inners)
+{
+    free_empty(in->child[ci], leaves, inners);
+    const int k = ci > 0 ? ci - 1 : 0; // the separator between the dropped child and a neighbour
+    std::memmove(&in->key[k], &in->key[k + 1], (in->count - k - 1) * sizeof(uint64_t));
+    std::memmove(&in->child[ci], &in->child[ci + 1], (in->count - ci) * sizeof(Node*));
+    --in->count;
+}
+
+// Removes key below n and reports what became of n; the parent merges an underfull child with a
+// sibling when both fit in one node, and drops an empty one.
+Erased erase_rec(Node* n, uint64_t key, std::size_t& leaves, std::size_t& inners)
+{
+    if (n->leaf) {
+        Leaf* l = static_cast<Leaf*>(n);
+        const int i = upper_bound(l->start, l->count, key) - 1;
+        assert(i >= 0 && l->start[i] == key);
+        leaf_shift(l, i + 1, -1);
+        --l->count;
+        return state_of(l);
+    }
+    Inner* in = static_cast<Inner*>(n);
+    const int ci = upper_bound(in->key, in->count, key);
+    switch (erase_rec(in->child[ci], key, leaves, inners)) {
+    case Erased::kOk: return Erased::kOk;
+    case Erased::kEmpty:
+        if (in->count == 0) {
+            // The only child is gone: this node is empty too, and its parent frees it.
+            free_empty(in->child[0], leaves, inners);
+            return Erased::kEmpty;
+        }
+        drop_child(in, ci, leaves, inners);
+        break;
+    case Erased::kUnderfull:
+        if (in->count > 0)
+            merge_children(in, ci < in->count ? ci : ci - 1, leaves, inners);
+        break;
+    }
+    return state_of(in);
+}
+
+} // namespace
+
+void MappingStore::erase(uint64_t key)
+{
+    if (erase_rec(root_, key, leaves_, inners_) == Erased::kEmpty) {
+        // Everything is gone; an empty root leaf is deleted below, an empty root inner node here.
+        if (!root_->leaf) {
+            delete static_cast<Inner*>(root_);
+            --inners_;
+            root_ = nullptr;
+        }
+    }
+    --size_;
+    if (!root_)
+        return;
+    // Collapse a root with a single child, and drop an empty tree.
+    while (!root_->leaf && root_->count == 0) {
+        Inner* old = static_cast<Inner*>(root_);
+        root_ = old->child[0];
+        delete old;
+        --inners_;
+    }
+    if (root_->leaf && root_->count == 0) {
+        delete static_cast<Leaf*>(root_);
+        root_ = nullptr;
+        --leaves_;
+    }
+}
+
+MappingStore::RemoveResult MappingStore::remove_range(uint64_t start, uint64_t end,
+                                                      FunctionRef<void(const Mapping&)> on_removed)
+{
+    // A mapping that starts before `start` and reaches it, or one that starts inside and runs past
+    // `end`, would have to be split: refuse before touching anything.
+    if (const auto f = floor(start); f && f->virt_start < start && f->virt_end >= start)
+        return RemoveResult::kWouldSplit;
+    if (const auto l = floor(end); l && l->virt_start >= start && l->virt_end > end)
+        return RemoveResult::kWouldSplit;
+    for (auto m = ceiling(start); m && m->virt_start <= end; m = ceiling(start)) {
+        on_removed(*m);
+        erase(m->virt_start);
+    }
+    return RemoveResult::kRemoved;
+}
+
+void MappingStore::for_each(FunctionRef<void(const Mapping&)> fn) const
+{
+    const Node* n = root_;
+    if (!n)
+        return;
+    while (!n->leaf)
+        n = static_cast<const Inner*>(n)->child[0];
+    for (const Leaf* l = static_cast<const Leaf*>(n); l; l = l->next)
+        for (int i = 0; i < l->count; ++i)
+            fn(leaf_entry(l, i));
+}
+
+namespace {
+
+// Checks the subtree below n holds keys in [lo, hi) (hi exclusive unless unbounded), returns its depth.
+int check_rec(const Node* n, uint64_t lo, uint64_t hi, bool bounded, std::size_t& entries, bool& ok)
+{
+    if (n->leaf) {
+        const Leaf* l = static_cast<const Leaf*>(n);
+        for (int i = 0; i < l->count; ++i) {
+            ok &= l->start[i] >= lo && (!bounded || l->start[i] < hi) && l->start[i] <= l->end[i];
+            if (i > 0)
+                ok &= l->end[i - 1] < l->start[i];
+        }
+        ok &= l->count > 0;
+        entries += l->count;
+        return 1;
+    }
+    const Inner* in = static_cast<const Inner*>(n);
+    int depth = -1;
+    for (int i = 0; i <= in->count; ++i) {
+        const uint64_t clo = i == 0 ? lo : in->key[i - 1];
+        const bool cb = i < in->count || bounded;
+        const uint64_t chi = i < in->count ? in->key[i] : hi;
+        if (i > 0 && i < in->count)
+            ok &= in->key[i - 1] < in->key[i];
+        const int d = check_rec(in->child[i], clo, chi, cb, entries, ok);
+        ok &= depth < 0 || d == depth;
+        depth = d;
+    }
+    return depth + 1;
+}
+
+} // namespace
+
+bool MappingStore::check_invariants() const
+{
+    if (!root_)
+        return size_ == 0;
+    bool ok = true;
+    std::size_t entries = 0;
+    check_rec(root_, 0, 0, false, entries, ok);
+    // The leaf chain visits every entry in order, ending where the chain ends.
+    std::size_t chained = 0;
+    uint64_t last = 0;
+    bool first = true;
+    for_each([&](const Mapping& m) {
+        ok &= first || m.virt_start > last;
+        first = false;
+        last = m.virt_start;
+        ++chained;
+    });
+    return ok && entries == size_ && chained == size_;
+}
+
+} // namespace viommu::iommu

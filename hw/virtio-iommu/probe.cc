@@ -1,0 +1,41 @@
+#include "hw/virtio-iommu/probe.h"
+
+#include "hw/virtio-iommu/wire.h"
+
+namespace viommu::iommu {
+
+uint64_t probe_properties_size(const IommuConfig& config, uint32_t endpoint)
+{
+    uint64_t bytes = 0;
+    for (const ReservedRegion& r : config.reserved)
+        if (r.applies_to(endpoint))
+            bytes += sizeof(wire::ProbeResvMem);
+    return bytes;
+}
+
+Expected<void, Error> write_probe_properties(const IommuConfig& config, uint32_t endpoint, virtio::ChainWriter& out)
+{
+    if (probe_properties_size(config, endpoint) > config.probe_size)
+        return unexpected(Error::kPropertiesDoNotFit);
+    uint64_t written = 0;
+    for (const ReservedRegion& r : config.reserved) {
+        if (!r.applies_to(endpoint))
+            continue;
+        wire::ProbeResvMem prop{};
+        prop.head.type = wire::kProbeTResvMem;
+        // §5.13.6.7.2: "The device MUST write the size of a property without the struct
+        // virtio_iommu_probe_property header, in bytes, into length."
+        prop.head.length = static_cast<uint16_t>(sizeof(prop) - sizeof(prop.head));
+        prop.subtype = static_cast<uint8_t>(r.type);
+        prop.start = r.start;
+        prop.end = r.end;
+        (void)out.write_obj(prop); // room checked by the caller: probe_size bytes, and these fit in it
+        written += sizeof(prop);
+    }
+    // "If the device doesn't fill all probe_size bytes with properties, it SHOULD fill the remaining
+    // bytes of properties with zeroes" (a zero type is VIRTIO_IOMMU_PROBE_T_NONE, the end of the list).
+    (void)out.fill(0, config.probe_size - written);
+    return {};
+}
+
+} // namespace viommu::iommu

@@ -1,0 +1,22 @@
+// The PROBE answer (virtio v1.2 §5.13.6.7, §5.13.6.8): an endpoint's RESV_MEM properties, zeroes to
+// probe_size, then the tail.
+#pragma once
+
+#include <cstdint>
+
+#include "base/expected.h"
+#include "hw/virtio-iommu/config.h"
+#include "hw/virtio-iommu/errors.h"
+#include "virtio/chain_io.h"
+
+namespace viommu::iommu {
+
+// Bytes of properties the endpoint has (24 per reserved region that applies to it).
+uint64_t probe_properties_size(const IommuConfig& config, uint32_t endpoint);
+
+// Writes the endpoint's properties and pads them with zeroes to probe_size. Checks first, writes
+// after: on an error nothing has been written. `out` must have room for probe_size bytes.
+[[nodiscard]] Expected<void, Error> write_probe_properties(const IommuConfig& config, uint32_t endpoint,
+                                                           virtio::ChainWriter& out);
+
+} // namespace viommu::iommu

@@ -1,0 +1,132 @@
+// §5.13.6.7 PROBE and §5.13.6.8 its properties.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+#include "tests/support/iommu_fixture.h"
+
+using namespace viommu;
+using namespace viommu::test;
+
+namespace {
+
+virtio_iommu_req_probe probe_request(uint32_t endpoint)
+{
+    virtio_iommu_req_probe req{};
+    req.head.type = VIRTIO_IOMMU_T_PROBE;
+    req.endpoint = endpoint;
+    return req;
+}
+
+std::vector<uint8_t> bytes(const virtio_iommu_req_probe& req)
+{
+    std::vector<uint8_t> out(sizeof req);
+    std::memcpy(out.data(), &req, sizeof req);
+    return out;
+}
+
+virtio_iommu_probe_resv_mem resv_at(const guest::IommuReply& r, std::size_t offset)
+{
+    virtio_iommu_probe_resv_mem p{};
+    std::memcpy(&p, r.written.data() + offset, sizeof p);
+    return p;
+}
+
+} // namespace
+
+TEST_CASE("PROBE fills RESV_MEM properties, zeroes to probe_size, then the tail", "[conformance][virtio-iommu][5.13.6.7.2]")
+{
+    auto c = test_config();
+    c.reserved.push_back({{{8, 8}}, 0x8000000, 0x80fffff, iommu::ResvType::kReserved});
+    IommuGuest g(c);
+    const auto reply = g.client.probe(8);
+    REQUIRE(reply);
+    REQUIRE(reply->used_len == 512 + 4);
+    const auto msi = resv_at(*reply, 0);
+    CHECK(msi.head.type == VIRTIO_IOMMU_PROBE_T_RESV_MEM);
+    CHECK(msi.head.length == sizeof(virtio_iommu_probe_resv_mem) - sizeof(virtio_iommu_probe_property));
+    CHECK(msi.subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI);
+    CHECK(msi.start == 0xfee00000);
+    CHECK(msi.end == 0xfeefffff);
+    const auto rsv = resv_at(*reply, 24);
+    CHECK(rsv.subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED);
+    CHECK(rsv.start == 0x8000000);
+    for (std::size_t i = 48; i < 512; ++i)
+        REQUIRE(reply->written[i] == 0);
+    CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_OK);
+}
+
+TEST_CASE("PROBE of an endpoint with no reserved region returns an empty list", "[conformance][virtio-iommu][5.13.6.7]")
+{
+    auto c = test_config();
+    c.reserved.clear();
+    IommuGuest g(c);
+    const auto reply = g.client.probe(0x10);
+    REQUIRE(reply);
+    CHECK(reply->written[0] == 0); // VIRTIO_IOMMU_PROBE_T_NONE ends the list
+    CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_OK);
+}
+
+TEST_CASE("PROBE of an endpoint that does not exist answers NOENT", "[conformance][virtio-iommu][5.13.6.7.2]")
+{
+    IommuGuest g;
+    const auto reply = g.client.probe(9);
+    REQUIRE(reply);
+    CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_NOENT);
+    CHECK(reply->written[0] == 0); // no property
+}
+
+TEST_CASE("PROBE with a writable part smaller than probe_size writes no property and answers INVAL",
+          "[conformance][virtio-iommu][5.13.6.7.2]")
+{
+    IommuGuest g;
+    auto reply = g.client.send(bytes(probe_request(8)), 64 + 4);
+    REQUIRE(reply);
+    REQUIRE(reply->used_len == 68);
+    // The tail goes in the last four bytes, where the driver reads it; no property was written.
+    CHECK(reply->status_at(64) == VIRTIO_IOMMU_S_INVAL);
+    for (std::size_t i = 0; i < 64; ++i)
+        REQUIRE(reply->written[i] == 0);
+}
+
+TEST_CASE("PROBE whose properties do not fit in probe_size answers INVAL", "[conformance][virtio-iommu][5.13.6.7]")
+{
+    auto c = test_config();
+    c.probe_size = 32; // room for one 24-byte property
+    c.reserved.push_back({{}, 0x1000, 0x1fff, iommu::ResvType::kReserved});
+    IommuGuest g(c);
+    const auto reply = g.client.probe(8);
+    REQUIRE(reply);
+    CHECK(reply->status_at(32) == VIRTIO_IOMMU_S_INVAL);
+    CHECK(reply->written[0] == 0);
+}
+
+TEST_CASE("PROBE ignores its reserved field", "[conformance][virtio-iommu][5.13.6.7.2]")
+{
+    IommuGuest g;
+    auto req = probe_request(8);
+    std::memset(req.reserved, 0xee, sizeof req.reserved);
+    auto reply = g.client.send(bytes(req), 512 + 4);
+    REQUIRE(reply);
+    CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_OK);
+}
+
+TEST_CASE("PROBE without PROBE negotiated is returned unwritten", "[conformance][virtio-iommu][5.13.6.7.2]")
+{
+    guest::IommuRequestClient::Options o;
+    o.accept = ~virtio::feature(VIRTIO_IOMMU_F_PROBE);
+    IommuGuest g(test_config(), o);
+    auto reply = g.client.send(bytes(probe_request(8)), 512 + 4);
+    REQUIRE(reply);
+    CHECK(reply->used_len == 0);
+}
+
+TEST_CASE("PROBE when the device does not offer PROBE is returned unwritten", "[conformance][virtio-iommu][5.13.6.7.2]")
+{
+    auto c = test_config();
+    c.withheld = virtio::feature(VIRTIO_IOMMU_F_PROBE);
+    IommuGuest g(c);
+    auto reply = g.client.send(bytes(probe_request(8)), 512 + 4);
+    REQUIRE(reply);
+    CHECK(reply->used_len == 0);
+}

@@ -1,0 +1,115 @@
+// §5.13.6 Device operations: what every request gets, whatever its type.
+#include <catch2/catch.hpp>
+
+#include "tests/support/iommu_fixture.h"
+
+using namespace viommu;
+using namespace viommu::test;
+
+TEST_CASE("a request whose type is not recognised is returned unwritten with used length 0",
+          "[conformance][virtio-iommu][5.13.6.2]")
+{
+    IommuGuest g;
+    const std::vector<uint8_t> req = {0x42, 0, 0, 0, 1, 0, 0, 0};
+    auto reply = g.client.send(req, 4);
+    REQUIRE(reply);
+    CHECK(reply->used_len == 0);
+    CHECK_FALSE(g.needs_reset());
+}
+
+TEST_CASE("a request with no device-writable part is returned unwritten", "[conformance][virtio-iommu][5.13.6]")
+{
+    IommuGuest g;
+    virtio_iommu_req_attach req{};
+    req.head.type = VIRTIO_IOMMU_T_ATTACH;
+    req.endpoint = 8;
+    auto reply = g.client.send(readable_part(req), 0);
+    REQUIRE(reply);
+    CHECK(reply->used_len == 0);
+    CHECK(g.device.domains().domain_count() == 0); // and nothing happened
+}
+
+TEST_CASE("a request with a writable part smaller than the tail is returned unwritten", "[conformance][virtio-iommu][5.13.6]")
+{
+    IommuGuest g;
+    virtio_iommu_req_attach req{};
+    req.head.type = VIRTIO_IOMMU_T_ATTACH;
+    req.endpoint = 8;
+    auto reply = g.client.send(readable_part(req), 3);
+    REQUIRE(reply);
+    CHECK(reply->used_len == 0);
+}
+
+TEST_CASE("a request shorter than its head is returned unwritten", "[conformance][virtio-iommu][5.13.6]")
+{
+    IommuGuest g;
+    auto reply = g.client.send(std::vector<uint8_t>{VIRTIO_IOMMU_T_ATTACH, 0}, 4);
+    REQUIRE(reply);
+    CHECK(reply->used_len == 0);
+}
+
+TEST_CASE("a request too short for its type answers INVAL", "[conformance][virtio-iommu][5.13.6]")
+{
+    IommuGuest g;
+    virtio_iommu_req_map req{};
+    req.head.type = VIRTIO_IOMMU_T_MAP;
+    auto bytes = readable_part(req);
+    bytes.resize(bytes.size() - 1);
+    auto reply = g.client.send(bytes, 4);
+    REQUIRE(reply);
+    CHECK(reply->status_at(0) == VIRTIO_IOMMU_S_INVAL);
+}
+
+TEST_CASE("the reserved bytes of the head are ignored", "[conformance][virtio-iommu][5.13.6.2]")
+{
+    IommuGuest g;
+    virtio_iommu_req_attach req{};
+    req.head.type = VIRTIO_IOMMU_T_ATTACH;
+    req.head.reserved[0] = 0xaa;
+    req.head.reserved[2] = 0x55;
+    req.domain = 1;
+    req.endpoint = 8;
+    auto reply = g.client.send(readable_part(req), 4);
+    REQUIRE(reply);
+    CHECK(reply->status_at(0) == VIRTIO_IOMMU_S_OK);
+}
+
+TEST_CASE("the tail's reserved bytes are written as zero", "[conformance][virtio-iommu][5.13.6.2]")
+{
+    IommuGuest g;
+    virtio_iommu_req_detach req{};
+    req.head.type = VIRTIO_IOMMU_T_DETACH;
+    req.endpoint = 8;
+    auto reply = g.client.send(readable_part(req), 4);
+    REQUIRE(reply);
+    REQUIRE(reply->used_len == 4);
+    CHECK(reply->written == std::vector<uint8_t>{VIRTIO_IOMMU_S_INVAL, 0, 0, 0});
+}
+
+TEST_CASE("MAP and UNMAP without MAP_UNMAP negotiated are returned unwritten", "[conformance][virtio-iommu][5.13.6.5]")
+{
+    guest::IommuRequestClient::Options o;
+    o.accept = ~virtio::feature(VIRTIO_IOMMU_F_MAP_UNMAP);
+    IommuGuest g(test_config(), o);
+    REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
+    CHECK_FALSE(g.client.map(1, 0, 0xfff, 0, VIRTIO_IOMMU_MAP_F_READ));
+    CHECK_FALSE(g.client.unmap(1, 0, 0xfff));
+}
+
+TEST_CASE("requests in one batch are answered in order, each with its own status", "[conformance][virtio-iommu]")
+{
+    IommuGuest g;
+    std::vector<std::vector<uint8_t>> batch;
+    for (uint32_t ep : {8u, 9u, 0x10u}) {
+        virtio_iommu_req_attach req{};
+        req.head.type = VIRTIO_IOMMU_T_ATTACH;
+        req.domain = 1;
+        req.endpoint = ep;
+        batch.push_back(readable_part(req));
+    }
+    auto replies = g.client.send_batch(batch, 4);
+    REQUIRE(replies);
+    CHECK((*replies)[0].status_at(0) == VIRTIO_IOMMU_S_OK);
+    CHECK((*replies)[1].status_at(0) == VIRTIO_IOMMU_S_NOENT);
+    CHECK((*replies)[2].status_at(0) == VIRTIO_IOMMU_S_OK);
+}

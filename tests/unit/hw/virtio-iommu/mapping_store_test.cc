@@ -1,0 +1,194 @@
+// The mapping store against a plain std::map model: every operation, random and adversarial orders.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <random>
+#include <vector>
+
+#include "hw/virtio-iommu/mapping_store.h"
+
+using viommu::iommu::Mapping;
+using viommu::iommu::MappingStore;
+
+namespace {
+
+// The reference: the obvious structure, written to be obviously right.
+struct Model {
+    std::map<uint64_t, Mapping> m;
+    // The last mapping starting at or below iova holds it, if any does (mappings are disjoint).
+    std::optional<Mapping> find(uint64_t iova) const
+    {
+        auto it = m.upper_bound(iova);
+        if (it == m.begin() || std::prev(it)->second.virt_end < iova)
+            return std::nullopt;
+        return std::prev(it)->second;
+    }
+    bool overlaps(uint64_t s, uint64_t e) const
+    {
+        // One that starts inside [s, e], or the one holding s.
+        const auto it = m.lower_bound(s);
+        return (it != m.end() && it->first <= e) || find(s).has_value();
+    }
+};
+
+std::vector<Mapping> all(const MappingStore& s)
+{
+    std::vector<Mapping> out;
+    s.for_each([&](const Mapping& m) { out.push_back(m); });
+    return out;
+}
+
+std::vector<Mapping> all(const Model& model)
+{
+    std::vector<Mapping> out;
+    for (const auto& [k, v] : model.m)
+        out.push_back(v);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("an empty store finds nothing and removes nothing", "[unit][mapping-store]")
+{
+    MappingStore s;
+    CHECK_FALSE(s.find(0));
+    CHECK_FALSE(s.overlaps(0, UINT64_MAX));
+    int calls = 0;
+    CHECK(s.remove_range(0, UINT64_MAX, [&](const Mapping&) { ++calls; }) == MappingStore::RemoveResult::kRemoved);
+    CHECK(calls == 0);
+    CHECK(s.check_invariants());
+}
+
+TEST_CASE("find returns the mapping holding an address, at both ends", "[unit][mapping-store]")
+{
+    MappingStore s;
+    s.insert({0x1000, 0x1fff, 0xa000, 3});
+    s.insert({0x3000, 0x3fff, 0xb000, 1});
+    CHECK(s.find(0x1000)->phys_start == 0xa000);
+    CHECK(s.find(0x1fff)->phys_start == 0xa000);
+    CHECK_FALSE(s.find(0x2000));
+    CHECK_FALSE(s.find(0xfff));
+    CHECK(s.find(0x3abc)->flags == 1);
+    CHECK_FALSE(s.find(0x4000));
+}
+
+TEST_CASE("a mapping reaching 2^64-1 is found at the top address", "[unit][mapping-store]")
+{
+    MappingStore s;
+    s.insert({UINT64_MAX - 0xfff, UINT64_MAX, 0, 1});
+    CHECK(s.find(UINT64_MAX));
+    CHECK(s.overlaps(UINT64_MAX, UINT64_MAX));
+}
+
+TEST_CASE("remove_range refuses to split a mapping and removes nothing", "[unit][mapping-store]")
+{
+    MappingStore s;
+    s.insert({0x0, 0xfff, 0, 1});
+    s.insert({0x1000, 0x2fff, 0, 1});
+    s.insert({0x3000, 0x3fff, 0, 1});
+    int calls = 0;
+    auto count = [&](const Mapping&) { ++calls; };
+    CHECK(s.remove_range(0x0, 0x1fff, count) == MappingStore::RemoveResult::kWouldSplit);  // cuts the second
+    CHECK(s.remove_range(0x2000, 0x3fff, count) == MappingStore::RemoveResult::kWouldSplit); // cuts it too
+    CHECK(calls == 0);
+    CHECK(s.size() == 3);
+    CHECK(s.remove_range(0x0, 0x2fff, count) == MappingStore::RemoveResult::kRemoved);
+    CHECK(calls == 2);
+    CHECK(s.size() == 1);
+    CHECK(s.check_invariants());
+}
+
+TEST_CASE("the store agrees with a reference model over random operations", "[unit][mapping-store]")
+{
+    const uint32_t seed = GENERATE(1u, 2u, 3u, 4u);
+    std::mt19937_64 rng(seed);
+    MappingStore s;
+    Model model;
+    // A small address space makes overlaps and splits common.
+    const uint64_t pages = seed % 2 ? 4096 : 200000;
+    for (int step = 0; step < 60000; ++step) {
+        const uint64_t a = rng() % pages, len = 1 + rng() % 8;
+        const uint64_t start = a * 0x1000, end = (a + len) * 0x1000 - 1;
+        const int op = static_cast<int>(rng() % 10);
+        if (op < 6) {
+            const bool o = s.overlaps(start, end);
+            REQUIRE(o == model.overlaps(start, end));
+            if (!o) {
+                const Mapping m{start, end, rng(), static_cast<uint32_t>(rng() % 8)};
+                s.insert(m);
+                model.m[start] = m;
+            }
+        } else if (op < 9) {
+            const uint64_t ulen = 1 + rng() % 64;
+            const uint64_t uend = (a + ulen) * 0x1000 - 1;
+            std::vector<Mapping> removed;
+            const auto r = s.remove_range(start, uend, [&](const Mapping& m) { removed.push_back(m); });
+            // The model's answer: a split if a mapping crosses either bound.
+            bool split = false;
+            std::vector<Mapping> inside;
+            auto from = model.m.upper_bound(start);
+            if (from != model.m.begin())
+                --from;
+            for (auto it = from; it != model.m.end() && it->first <= uend; ++it) {
+                const Mapping& v = it->second;
+                if (v.virt_end < start)
+                    continue;
+                if (v.virt_start < start || v.virt_end > uend)
+                    split = true;
+                inside.push_back(v);
+            }
+            REQUIRE((r == MappingStore::RemoveResult::kWouldSplit) == split);
+            if (!split) {
+                REQUIRE(removed == inside);
+                for (const Mapping& m : inside)
+                    model.m.erase(m.virt_start);
+            } else {
+                REQUIRE(removed.empty());
+            }
+        } else {
+            const uint64_t iova = rng() % (pages * 0x1000);
+            REQUIRE(s.find(iova) == model.find(iova));
+        }
+        if (step % 5000 == 0)
+            REQUIRE(s.check_invariants());
+    }
+    REQUIRE(s.size() == model.m.size());
+    REQUIRE(all(s) == all(model));
+    REQUIRE(s.check_invariants());
+    // Empty it completely: every node is given back.
+    REQUIRE(s.remove_range(0, UINT64_MAX, [](const Mapping&) {}) == MappingStore::RemoveResult::kRemoved);
+    REQUIRE(s.empty());
+    REQUIRE(s.memory_bytes() == 0);
+    REQUIRE(s.check_invariants());
+}
+
+TEST_CASE("ascending inserts fill leaves and cost under 64 bytes a mapping", "[unit][mapping-store]")
+{
+    MappingStore s;
+    for (uint64_t i = 0; i < 100000; ++i)
+        s.insert({i * 0x1000, i * 0x1000 + 0xfff, i, 3});
+    CHECK(s.check_invariants());
+    CHECK(s.memory_bytes() / s.size() < 40);
+    // Removing every other mapping then the rest leaves an empty, consistent tree.
+    for (uint64_t i = 0; i < 100000; i += 2)
+        REQUIRE(s.remove_range(i * 0x1000, i * 0x1000 + 0xfff, [](const Mapping&) {}) ==
+                MappingStore::RemoveResult::kRemoved);
+    CHECK(s.size() == 50000);
+    CHECK(s.check_invariants());
+    for (uint64_t i = 1; i < 100000; i += 2)
+        REQUIRE(s.find(i * 0x1000 + 5)->phys_start == i);
+    s.clear();
+    CHECK(s.empty());
+}
+
+TEST_CASE("descending inserts keep the tree consistent", "[unit][mapping-store]")
+{
+    MappingStore s;
+    for (uint64_t i = 50000; i-- > 0;)
+        s.insert({i * 0x2000, i * 0x2000 + 0xfff, i, 1});
+    CHECK(s.check_invariants());
+    CHECK_FALSE(s.find(0x1000));
+    CHECK(s.find(0x2000)->phys_start == 1);
+    CHECK(s.overlaps(0x1000, 0x2000));
+    CHECK_FALSE(s.overlaps(0x1000, 0x1fff));
+}
