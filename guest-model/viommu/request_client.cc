@@ -177,6 +177,56 @@ Expected<IommuReply, std::string> IommuRequestClient::send(std::span<const uint8
     return std::move((*replies)[0]);
 }
 
+Expected<IommuReply, std::string> IommuRequestClient::send_attach(uint32_t domain, uint32_t endpoint, uint32_t flags)
+{
+    virtio_iommu_req_attach req{};
+    req.head.type = VIRTIO_IOMMU_T_ATTACH;
+    req.domain = domain;
+    req.endpoint = endpoint;
+    req.flags = flags;
+    return send(readable_part(req), sizeof(virtio_iommu_req_tail));
+}
+
+Expected<IommuReply, std::string> IommuRequestClient::send_detach(uint32_t domain, uint32_t endpoint)
+{
+    virtio_iommu_req_detach req{};
+    req.head.type = VIRTIO_IOMMU_T_DETACH;
+    req.domain = domain;
+    req.endpoint = endpoint;
+    return send(readable_part(req), sizeof(virtio_iommu_req_tail));
+}
+
+Expected<IommuReply, std::string> IommuRequestClient::send_map(uint32_t domain, uint64_t virt_start, uint64_t virt_end,
+                                                              uint64_t phys_start, uint32_t flags)
+{
+    virtio_iommu_req_map req{};
+    req.head.type = VIRTIO_IOMMU_T_MAP;
+    req.domain = domain;
+    req.virt_start = virt_start;
+    req.virt_end = virt_end;
+    req.phys_start = phys_start;
+    req.flags = flags;
+    return send(readable_part(req), sizeof(virtio_iommu_req_tail));
+}
+
+Expected<IommuReply, std::string> IommuRequestClient::send_unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end)
+{
+    virtio_iommu_req_unmap req{};
+    req.head.type = VIRTIO_IOMMU_T_UNMAP;
+    req.domain = domain;
+    req.virt_start = virt_start;
+    req.virt_end = virt_end;
+    return send(readable_part(req), sizeof(virtio_iommu_req_tail));
+}
+
+Expected<IommuReply, std::string> IommuRequestClient::send_probe(uint32_t endpoint)
+{
+    virtio_iommu_req_probe req{};
+    req.head.type = VIRTIO_IOMMU_T_PROBE;
+    req.endpoint = endpoint;
+    return send(bytes_of(req), read_config().probe_size + sizeof(virtio_iommu_req_tail));
+}
+
 namespace {
 std::optional<uint8_t> tail_status(const Expected<IommuReply, std::string>& reply)
 {
@@ -186,53 +236,28 @@ std::optional<uint8_t> tail_status(const Expected<IommuReply, std::string>& repl
 
 std::optional<uint8_t> IommuRequestClient::attach(uint32_t domain, uint32_t endpoint, uint32_t flags)
 {
-    virtio_iommu_req_attach req{};
-    req.head.type = VIRTIO_IOMMU_T_ATTACH;
-    req.domain = domain;
-    req.endpoint = endpoint;
-    req.flags = flags;
-    return tail_status(send(readable_part(req), sizeof(virtio_iommu_req_tail)));
+    return tail_status(send_attach(domain, endpoint, flags));
 }
 
 std::optional<uint8_t> IommuRequestClient::detach(uint32_t domain, uint32_t endpoint)
 {
-    virtio_iommu_req_detach req{};
-    req.head.type = VIRTIO_IOMMU_T_DETACH;
-    req.domain = domain;
-    req.endpoint = endpoint;
-    return tail_status(send(readable_part(req), sizeof(virtio_iommu_req_tail)));
+    return tail_status(send_detach(domain, endpoint));
 }
 
 std::optional<uint8_t> IommuRequestClient::map(uint32_t domain, uint64_t virt_start, uint64_t virt_end,
                                                uint64_t phys_start, uint32_t flags)
 {
-    virtio_iommu_req_map req{};
-    req.head.type = VIRTIO_IOMMU_T_MAP;
-    req.domain = domain;
-    req.virt_start = virt_start;
-    req.virt_end = virt_end;
-    req.phys_start = phys_start;
-    req.flags = flags;
-    return tail_status(send(readable_part(req), sizeof(virtio_iommu_req_tail)));
+    return tail_status(send_map(domain, virt_start, virt_end, phys_start, flags));
 }
 
 std::optional<uint8_t> IommuRequestClient::unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end)
 {
-    virtio_iommu_req_unmap req{};
-    req.head.type = VIRTIO_IOMMU_T_UNMAP;
-    req.domain = domain;
-    req.virt_start = virt_start;
-    req.virt_end = virt_end;
-    return tail_status(send(readable_part(req), sizeof(virtio_iommu_req_tail)));
+    return tail_status(send_unmap(domain, virt_start, virt_end));
 }
 
 std::optional<IommuReply> IommuRequestClient::probe(uint32_t endpoint)
 {
-    virtio_iommu_req_probe req{};
-    req.head.type = VIRTIO_IOMMU_T_PROBE;
-    req.endpoint = endpoint;
-    const uint32_t probe_size = read_config().probe_size;
-    auto reply = send(bytes_of(req), probe_size + sizeof(virtio_iommu_req_tail));
+    auto reply = send_probe(endpoint);
     if (!reply || reply->used_len == 0)
         return std::nullopt;
     return std::move(*reply);

@@ -59,13 +59,21 @@ public:
     [[nodiscard]] Expected<std::vector<IommuReply>, std::string>
     send_batch(std::span<const std::vector<uint8_t>> readables, uint32_t writable_len);
 
-    // Typed requests; nullopt when the device returned the buffer unwritten.
+    // Typed requests, built from the kernel's structs, with their whole reply.
+    [[nodiscard]] Expected<IommuReply, std::string> send_attach(uint32_t domain, uint32_t endpoint, uint32_t flags);
+    [[nodiscard]] Expected<IommuReply, std::string> send_detach(uint32_t domain, uint32_t endpoint);
+    [[nodiscard]] Expected<IommuReply, std::string> send_map(uint32_t domain, uint64_t virt_start, uint64_t virt_end,
+                                                             uint64_t phys_start, uint32_t flags);
+    [[nodiscard]] Expected<IommuReply, std::string> send_unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end);
+    // PROBE with room for probe_size bytes of properties (read from the configuration) and the tail.
+    [[nodiscard]] Expected<IommuReply, std::string> send_probe(uint32_t endpoint);
+
+    // The same, reduced to the status byte; nullopt when the buffer came back unwritten.
     std::optional<uint8_t> attach(uint32_t domain, uint32_t endpoint, uint32_t flags = 0);
     std::optional<uint8_t> detach(uint32_t domain, uint32_t endpoint);
     std::optional<uint8_t> map(uint32_t domain, uint64_t virt_start, uint64_t virt_end, uint64_t phys_start,
                                uint32_t flags);
     std::optional<uint8_t> unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end);
-    // PROBE with probe_size bytes of room for properties (read from the configuration).
     std::optional<IommuReply> probe(uint32_t endpoint);
 
     // Fault reports received since the last call, in order.

@@ -40,7 +40,8 @@ public:
     VirtioIommu(virtio::GuestMemory& mem, IommuConfig config);
 
     // An endpoint's DMA access to one address. On failure the device reports a fault on the event queue
-    // (§5.13.6.9), as QEMU's translate callback does.
+    // (§5.13.6.9), as QEMU's translate callback does; an endpoint the device does not manage fails
+    // without a report.
     Translation translate(uint32_t endpoint, uint64_t iova, Access access);
 
     // Whether an endpoint that is not attached to a domain is in bypass mode right now (§5.13.6).

@@ -30,6 +30,10 @@ Translation VirtioIommu::translate(uint32_t endpoint, uint64_t iova, Access acce
     trace_virtio_iommu_translate(endpoint, iova, access_char(access));
     const Domain* domain = domains_.domain_of(endpoint);
     if (!domain) {
+        // An endpoint this IOMMU does not manage is not translated here, and has no valid ID to put in
+        // a fault report (§5.13.6.9.2: "The device SHOULD write a valid endpoint ID").
+        if (!config_.endpoint_exists(endpoint))
+            return {};
         if (unattached_bypass())
             return identity(iova);
         // §5.13.6.2: "The device SHOULD NOT let unattached endpoints that are not in bypass mode access the

@@ -13,7 +13,8 @@ void add_common_options(CLI::App& app, CommonOptions& options)
     app.add_option("--trace", options.trace,
                    "Enable the trace points matching GLOB (repeatable), e.g. 'virtio_iommu_*'; "
                    "'help' lists them")
-        ->type_name("GLOB");
+        ->type_name("GLOB")
+        ->allow_extra_args(false);
     app.add_option("--log-level", options.log_level, "Log level: trace, debug, info, warn, error, off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 }

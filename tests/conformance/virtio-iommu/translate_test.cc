@@ -212,3 +212,12 @@ TEST_CASE("every fault is reported while the driver keeps the event queue stocke
     CHECK(seen == 100);
     CHECK(g.device.stats().faults_dropped == 0);
 }
+
+TEST_CASE("DMA from an endpoint the device does not manage fails without a fault report", "[conformance][virtio-iommu][5.13.6.9.2]")
+{
+    IommuGuest g;
+    g.client.write_bypass(0);
+    CHECK_FALSE(g.device.translate(0x9, 0x1000, Access::kRead).ok);
+    CHECK(g.client.take_faults().empty());
+    CHECK(g.device.stats().faults_dropped == 0);
+}

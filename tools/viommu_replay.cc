@@ -1,0 +1,77 @@
+// viommu-replay: sends a request script through a real virtio-iommu request queue and prints one JSON
+// object per step (shared/DESIGN.md, "Request script").
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "guest-model/replay/runner.h"
+#include "tools/common/cli.h"
+#include "tools/common/iommu_options.h"
+
+using namespace viommu;
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"viommu-replay: send a request script to a virtio-iommu through a real virtqueue, print JSON Lines"};
+    tools::CommonOptions common;
+    tools::add_common_options(app, common);
+    tools::IommuOptions device;
+    tools::add_iommu_options(app, device);
+    std::string script_path;
+    std::vector<std::string> decline;
+    uint32_t event_buffers = 64;
+    app.add_option("SCRIPT", script_path, "Request script ('-' reads standard input)")->required();
+    app.add_option("--decline", decline, "A feature the driver does not accept although offered (repeatable)")
+        ->allow_extra_args(false);
+    app.add_option("--event-buffers", event_buffers, "Buffers the driver keeps on the event queue")
+        ->check(CLI::Range(0u, 256u))
+        ->capture_default_str();
+    app.footer("Exit status: 0 the script ran; 1 the device gave up (NEEDS_RESET); 2 bad command line or script.");
+    VIOMMU_PARSE(app, argc, argv);
+    if (auto code = tools::apply_common_options(common))
+        return *code;
+
+    replay::ReplayOptions options;
+    auto config = tools::build_iommu_config(device);
+    if (!config) {
+        std::fprintf(stderr, "viommu-replay: %s\n", config.error().c_str());
+        return tools::kExitBadInput;
+    }
+    options.device = *config;
+    options.event_buffers = event_buffers;
+    for (const std::string& name : decline) {
+        auto bit = iommu::feature_by_name(name);
+        if (!bit) {
+            std::fprintf(stderr, "viommu-replay: --decline: %s\n", bit.error().c_str());
+            return tools::kExitBadInput;
+        }
+        options.decline |= virtio::feature(*bit);
+    }
+
+    std::stringstream text;
+    if (script_path == "-") {
+        text << std::cin.rdbuf();
+    } else {
+        std::ifstream file(script_path, std::ios::binary);
+        if (!file) {
+            std::fprintf(stderr, "viommu-replay: cannot read %s\n", script_path.c_str());
+            return tools::kExitBadInput;
+        }
+        text << file.rdbuf();
+    }
+    const auto steps = replay::parse_script(text.str());
+    if (!steps) {
+        std::fprintf(stderr, "viommu-replay: %s:%zu: %s\n", script_path.c_str(), steps.error().line,
+                     steps.error().message.c_str());
+        return tools::kExitBadInput;
+    }
+
+    replay::Runner runner(options);
+    if (auto ok = runner.start(); !ok) {
+        std::fprintf(stderr, "viommu-replay: the driver could not bring the device up: %s\n", ok.error().c_str());
+        return 1;
+    }
+    const bool answered = runner.run(*steps, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+    return answered ? tools::kExitOk : tools::kExitRejected;
+}
