@@ -1,6 +1,7 @@
 #include "virtio/device_base.h"
 
 #include <cstring>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
@@ -12,6 +13,9 @@ DeviceBase::DeviceBase(const char* name, uint32_t device_id, GuestMemory& mem, F
                        std::vector<uint16_t> queue_max_sizes)
     : name_(name), device_id_(device_id), mem_(&mem), device_features_(features)
 {
+    // Transports keep pending notifications in a 64-bit mask.
+    if (queue_max_sizes.size() > 64)
+        throw std::invalid_argument("a virtio device model has at most 64 queues");
     for (uint16_t max : queue_max_sizes) {
         QueueSlot slot;
         slot.max_size = max;
@@ -257,6 +261,61 @@ void DeviceBase::fail(std::string_view why)
     // before DRIVER_OK, as in QEMU's virtio_notify_config()).
     if (driver_ok())
         raise_interrupt(kIsrConfig);
+}
+
+} // namespace viommu::virtio
+
+namespace viommu::virtio {
+
+DeviceState DeviceBase::save_state() const
+{
+    DeviceState s{driver_features_, status_, broken_, failure_, config_generation_, isr_, {}};
+    for (const QueueSlot& q : queues_)
+        s.queues.push_back({q.size, q.desc, q.driver, q.device, q.ready, q.ring ? q.ring->indices() : QueueIndices{}});
+    return s;
+}
+
+Expected<void, std::string> DeviceBase::restore_state(const DeviceState& s)
+{
+    if (s.queues.size() != queues_.size())
+        return unexpected(fmt::format("{} queues in the snapshot, {} in the device", s.queues.size(), queues_.size()));
+    if (s.driver_features & ~device_features_)
+        return unexpected(fmt::format("negotiated features {:#x} include some the device does not offer ({:#x})",
+                                      s.driver_features, device_features_));
+    // Build every ring before touching anything.
+    std::vector<std::optional<SplitQueue>> rings(queues_.size());
+    for (std::size_t i = 0; i < queues_.size(); ++i) {
+        const QueueState& q = s.queues[i];
+        if (q.size > queues_[i].max_size)
+            return unexpected(fmt::format("queue {} size {} exceeds its maximum {}", i, q.size, queues_[i].max_size));
+        if (!q.ready)
+            continue;
+        QueueLayout layout{q.desc, q.driver, q.device, (s.driver_features & feature(kFEventIdx)) != 0,
+                           (s.driver_features & feature(kFIndirectDesc)) != 0};
+        auto ring = SplitQueue::create(*mem_, q.size, layout);
+        if (!ring)
+            return unexpected(fmt::format("queue {}: {}", i, describe(ring.error())));
+        ring->restore(q.indices);
+        rings[i].emplace(std::move(*ring));
+    }
+    driver_features_ = s.driver_features;
+    status_ = s.status;
+    broken_ = s.broken;
+    failure_ = s.failure;
+    config_generation_ = s.config_generation;
+    isr_ = s.isr;
+    for (std::size_t i = 0; i < queues_.size(); ++i) {
+        QueueSlot& slot = queues_[i];
+        slot.size = s.queues[i].size;
+        slot.desc = s.queues[i].desc;
+        slot.driver = s.queues[i].driver;
+        slot.device = s.queues[i].device;
+        slot.ready = s.queues[i].ready;
+        slot.ring = std::move(rings[i]);
+    }
+    if (listener_)
+        listener_(isr_);
+    return {};
 }
 
 } // namespace viommu::virtio

@@ -32,6 +32,24 @@ struct QueueSlot {
     std::optional<SplitQueue> ring; // present while ready
 };
 
+// What a snapshot keeps of a queue and of a device's transport-independent state.
+struct QueueState {
+    uint32_t size = 0;
+    GuestAddr desc, driver, device;
+    bool ready = false;
+    QueueIndices indices;
+};
+
+struct DeviceState {
+    FeatureBits driver_features = 0;
+    uint8_t status = 0;
+    bool broken = false;
+    std::string failure;
+    uint32_t config_generation = 0;
+    uint32_t isr = 0;
+    std::vector<QueueState> queues;
+};
+
 // Interrupt status bits (virtio-mmio InterruptStatus, the PCI ISR).
 inline constexpr uint32_t kIsrQueue = 1;
 inline constexpr uint32_t kIsrConfig = 2;
@@ -95,6 +113,12 @@ public:
     // change (§2.1.2), as QEMU's virtio_error() does. Only a reset brings the device back.
     void fail(std::string_view why);
     const std::string& failure_reason() const { return failure_; }
+
+    // --- Snapshots ---
+    DeviceState save_state() const;
+    // All or nothing: the state must fit this device (same queues, features it offers) and every ready
+    // queue's ring must be valid in this device's memory; otherwise nothing changes.
+    [[nodiscard]] Expected<void, std::string> restore_state(const DeviceState& state);
 
 protected:
     DeviceBase(const char* name, uint32_t device_id, GuestMemory& mem, FeatureBits features,

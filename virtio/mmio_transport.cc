@@ -1,5 +1,7 @@
 #include "virtio/mmio_transport.h"
 
+#include <utility>
+
 #include <boost/asio/post.hpp>
 
 #include "virtio/trace_events.h"
@@ -9,7 +11,7 @@ namespace viommu::virtio {
 
 using namespace mmio;
 
-MmioTransport::MmioTransport(DeviceBase& device, boost::asio::any_io_executor executor, IrqLine& irq)
+MmioTransport::MmioTransport(DeviceBase& device, boost::asio::io_context::executor_type executor, IrqLine& irq)
     : device_(device), executor_(std::move(executor)), irq_(irq), alive_(std::make_shared<bool>(true))
 {
     device_.set_interrupt_listener([this](uint32_t isr) { update_irq(isr); });
@@ -67,6 +69,26 @@ void MmioTransport::write(uint64_t offset, unsigned size, uint64_t value)
     } else {
         write_register(static_cast<uint32_t>(offset), static_cast<uint32_t>(value));
     }
+}
+
+void MmioTransport::notify(uint32_t queue)
+{
+    // A notification for a queue that does not exist is ignored, as QEMU does.
+    if (queue >= device_.num_queues())
+        return;
+    pending_queues_ |= uint64_t{1} << queue;
+    if (run_posted_)
+        return;
+    run_posted_ = true;
+    // Processing happens on the device's executor, after this write returns.
+    std::weak_ptr<bool> alive = alive_;
+    boost::asio::post(executor_, in_place_handler(handler_memory_, [this, alive] {
+        if (auto a = alive.lock(); !a || !*a)
+            return;
+        run_posted_ = false;
+        for (uint64_t pending = std::exchange(pending_queues_, 0); pending; pending &= pending - 1)
+            device_.queue_notify(static_cast<unsigned>(__builtin_ctzll(pending)));
+    }));
 }
 
 uint32_t MmioTransport::read_register(uint32_t offset)
@@ -138,15 +160,7 @@ void MmioTransport::write_register(uint32_t offset, uint32_t value)
             return guest_error(offset, "QueueReady for a queue that does not exist");
         device_.set_queue_ready(queue_sel_, value & 1);
         break;
-    case kQueueNotify: {
-        // Processing happens on the device's executor, after this write returns.
-        std::weak_ptr<bool> alive = alive_;
-        boost::asio::post(executor_, [this, alive, q = value] {
-            if (auto a = alive.lock(); a && *a)
-                device_.queue_notify(q);
-        });
-        break;
-    }
+    case kQueueNotify: notify(value); break;
     case kInterruptAck: device_.ack_interrupt(value); break;
     case kStatus: device_.set_status(static_cast<uint8_t>(value)); break;
     case kShmSel: shm_sel_ = value; break;

@@ -7,9 +7,10 @@
 
 #include <cstdint>
 
-#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "base/bus.h"
+#include "base/handler_memory.h"
 #include "virtio/device_base.h"
 
 namespace viommu::virtio {
@@ -19,7 +20,7 @@ public:
     // QEMU's virtio-mmio vendor ID ("QEMU"), which drivers ignore.
     static constexpr uint32_t kQemuVendorId = 0x554d4551;
 
-    MmioTransport(DeviceBase& device, boost::asio::any_io_executor executor, IrqLine& irq);
+    MmioTransport(DeviceBase& device, boost::asio::io_context::executor_type executor, IrqLine& irq);
     MmioTransport(const MmioTransport&) = delete;
     MmioTransport& operator=(const MmioTransport&) = delete;
     ~MmioTransport() override;
@@ -34,16 +35,22 @@ private:
     void write_register(uint32_t offset, uint32_t value);
     void guest_error(uint64_t offset, const char* what);
     void update_irq(uint32_t isr);
+    void notify(uint32_t queue);
 
     DeviceBase& device_;
-    boost::asio::any_io_executor executor_;
+    boost::asio::io_context::executor_type executor_;
     IrqLine& irq_;
     uint32_t device_features_sel_ = 0;
     uint32_t driver_features_sel_ = 0;
     uint32_t queue_sel_ = 0;
     uint32_t shm_sel_ = 0;
     bool irq_level_ = false;
-    // Notifications already posted and not yet run are dropped when the transport goes away.
+    // Notifications coalesce like an ioeventfd's counter: queues notified since the device last ran,
+    // and whether a run is already posted. One run at a time, so its handler memory is preallocated.
+    uint64_t pending_queues_ = 0;
+    bool run_posted_ = false;
+    HandlerMemory handler_memory_;
+    // A posted run that has not happened yet is dropped when the transport goes away.
     std::shared_ptr<bool> alive_;
 };
 

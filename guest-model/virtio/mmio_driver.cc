@@ -11,7 +11,7 @@ using namespace virtio::mmio;
 namespace status = virtio::status;
 
 VirtioMmioDriver::VirtioMmioDriver(MmioRegion& regs, virtio::GuestMemory& mem, PhysAllocator& alloc,
-                                   boost::asio::any_io_executor executor)
+                                   boost::asio::io_context::executor_type executor)
     : regs_(regs), mem_(mem), alloc_(alloc), executor_(std::move(executor)), alive_(std::make_shared<bool>(true))
 {
 }
@@ -166,10 +166,10 @@ void VirtioMmioDriver::set_level(bool high)
     if (!rising)
         return;
     std::weak_ptr<bool> alive = alive_;
-    boost::asio::post(executor_, [this, alive] {
+    boost::asio::post(executor_, in_place_handler(handler_memory_, [this, alive] {
         if (auto a = alive.lock(); a && *a)
             interrupt();
-    });
+    }));
 }
 
 void VirtioMmioDriver::interrupt()

@@ -14,9 +14,10 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "base/bus.h"
+#include "base/handler_memory.h"
 #include "base/expected.h"
 #include "guest-model/virtio/driver_queue.h"
 #include "virtio/feature_bits.h"
@@ -26,7 +27,7 @@ namespace viommu::guest {
 class VirtioMmioDriver final : public IrqLine {
 public:
     VirtioMmioDriver(MmioRegion& regs, virtio::GuestMemory& mem, PhysAllocator& alloc,
-                     boost::asio::any_io_executor executor);
+                     boost::asio::io_context::executor_type executor);
     VirtioMmioDriver(const VirtioMmioDriver&) = delete;
     VirtioMmioDriver& operator=(const VirtioMmioDriver&) = delete;
     ~VirtioMmioDriver() override;
@@ -80,11 +81,12 @@ private:
     MmioRegion& regs_;
     virtio::GuestMemory& mem_;
     PhysAllocator& alloc_;
-    boost::asio::any_io_executor executor_;
+    boost::asio::io_context::executor_type executor_;
     virtio::FeatureBits negotiated_ = 0;
     std::vector<Vq> vqs_;
     std::function<void()> config_callback_;
     bool line_high_ = false;
+    HandlerMemory handler_memory_; // for the one interrupt handler in flight
     uint64_t interrupts_ = 0;
     std::shared_ptr<bool> alive_;
 };

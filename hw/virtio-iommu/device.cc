@@ -69,14 +69,14 @@ RequestFeatures VirtioIommu::request_features() const
 bool VirtioIommu::unattached_bypass() const
 {
     // §5.13.6: with BYPASS_CONFIG offered, config.bypass decides, "even if the driver does not accept
-    // the VIRTIO_IOMMU_F_BYPASS_CONFIG feature"; otherwise the negotiated F_BYPASS does. Before the
-    // driver has negotiated anything, boot-bypass lets firmware and the early kernel do DMA (QEMU's
-    // boot-bypass, which applies until FEATURES_OK when neither feature is offered).
+    // the VIRTIO_IOMMU_F_BYPASS_CONFIG feature"; with the legacy F_BYPASS offered, only its negotiation
+    // does. With neither, boot-bypass lets firmware and the early kernel do DMA until the driver has
+    // negotiated (QEMU's boot-bypass always comes with BYPASS_CONFIG; this is its counterpart).
     if (device_features() & feature(wire::kFBypassConfig))
         return bypass_ != 0;
-    if (!features_ok())
-        return config_.boot_bypass;
-    return negotiated(wire::kFBypass);
+    if (device_features() & feature(wire::kFBypass))
+        return negotiated(wire::kFBypass);
+    return !features_ok() && config_.boot_bypass;
 }
 
 void VirtioIommu::system_reset()
@@ -112,12 +112,20 @@ void VirtioIommu::read_config(uint32_t offset, std::span<uint8_t> out) const
 
 void VirtioIommu::write_config(uint32_t offset, std::span<const uint8_t> in)
 {
-    // §5.13.4.1: with BYPASS_CONFIG negotiated the driver may write bypass, and nothing else. The device
-    // "MUST NOT present a value different than 0 or 1": bit 0 is kept.
+    // §5.13.4.1: the driver MAY write bypass with BYPASS_CONFIG negotiated, MUST NOT write anything else
+    // and MUST NOT write a value other than 0 or 1. Writes to other fields are ignored; a forbidden
+    // bypass write leaves the outcome open, and QEMU's set_config gives up on the driver.
     constexpr uint32_t kBypass = offsetof(wire::Config, bypass);
-    if (!negotiated(wire::kFBypassConfig) || offset > kBypass || offset + in.size() <= kBypass)
+    if (offset > kBypass || offset + in.size() <= kBypass)
         return;
-    bypass_ = in[kBypass - offset] & 1;
+    const uint8_t value = in[kBypass - offset];
+    if (value == bypass_)
+        return;
+    if (!negotiated(wire::kFBypassConfig))
+        return fail("cannot set config.bypass without VIRTIO_IOMMU_F_BYPASS_CONFIG");
+    if (value > 1)
+        return fail(fmt::format("invalid config.bypass value '{}'", value));
+    bypass_ = value;
     trace_virtio_iommu_set_bypass(bypass_);
 }
 

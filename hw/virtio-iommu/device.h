@@ -28,7 +28,7 @@ struct Translation {
 struct IommuStats {
     uint64_t requests = 0;
     uint64_t faults_reported = 0;
-    uint64_t faults_dropped = 0; // no event buffer (or one too small): counted, never silently lost
+    uint64_t faults_dropped = 0; // no event buffer: counted, never silently lost
 };
 
 class VirtioIommu final : public virtio::DeviceBase {
@@ -72,6 +72,7 @@ private:
     uint32_t answer_probe(const virtio::DescriptorChain& chain, const ProbeRequest& probe);
     void report_fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t address);
     Translation fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t iova);
+    const ReservedRegion* reserved_region_at(uint32_t endpoint, uint64_t iova) const;
     RequestFeatures request_features() const;
 
     IommuConfig config_;

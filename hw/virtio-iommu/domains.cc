@@ -45,7 +45,10 @@ void Domains::remove_endpoint(Domain& d, uint32_t endpoint)
     if (const auto it = listeners_.find(endpoint); it != listeners_.end())
         d.mappings.for_each([&](const Mapping& m) { it->second->on_unmap(endpoint, m); });
     d.endpoints.erase(std::find(d.endpoints.begin(), d.endpoints.end(), endpoint));
-    attached_.erase(endpoint);
+    if (spare_nodes_.size() < config_->limits.max_attached_endpoints)
+        spare_nodes_.push_back(attached_.extract(endpoint));
+    else
+        attached_.erase(endpoint);
     // §5.13.6.4: "After all endpoints have been successfully detached from a domain, it ceases to exist
     // and its ID can be reused by the driver for another domain."
     if (d.endpoints.empty())
@@ -92,7 +95,15 @@ Expected<void, Error> Domains::attach(uint32_t domain, uint32_t endpoint, bool b
         domains_.emplace(domain, std::move(d));
     }
     target->endpoints.push_back(endpoint);
-    attached_[endpoint] = target;
+    if (!spare_nodes_.empty()) {
+        auto node = std::move(spare_nodes_.back());
+        spare_nodes_.pop_back();
+        node.key() = endpoint;
+        node.mapped() = target;
+        attached_.insert(std::move(node));
+    } else {
+        attached_.emplace(endpoint, target);
+    }
     // The endpoint now reaches every mapping of its new domain: tell its listener (QEMU replays the
     // domain's mappings to the endpoint's notifiers on attach).
     if (const auto it = listeners_.find(endpoint); it != listeners_.end())
@@ -183,6 +194,20 @@ void Domains::clear()
         remove_endpoint(*domain, endpoint);
     }
     domains_.clear();
+}
+
+void Domains::replace_all(std::vector<std::unique_ptr<Domain>> domains)
+{
+    clear();
+    for (auto& d : domains) {
+        Domain* raw = d.get();
+        domains_.emplace(raw->id, std::move(d));
+        for (uint32_t ep : raw->endpoints) {
+            attached_[ep] = raw;
+            if (const auto it = listeners_.find(ep); it != listeners_.end())
+                raw->mappings.for_each([&](const Mapping& m) { it->second->on_map(ep, m); });
+        }
+    }
 }
 
 void Domains::set_listener(uint32_t endpoint, MappingListener* listener)

@@ -19,6 +19,14 @@ Translation identity(uint64_t iova)
 
 } // namespace
 
+const ReservedRegion* VirtioIommu::reserved_region_at(uint32_t endpoint, uint64_t iova) const
+{
+    for (const ReservedRegion& r : config_.reserved)
+        if (r.applies_to(endpoint) && iova >= r.start && iova <= r.end)
+            return &r;
+    return nullptr;
+}
+
 Translation VirtioIommu::fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t iova)
 {
     report_fault(reason, flags | wire::kFaultFAddress, endpoint, iova);
@@ -36,23 +44,22 @@ Translation VirtioIommu::translate(uint32_t endpoint, uint64_t iova, Access acce
             return {};
         if (unattached_bypass())
             return identity(iova);
-        // §5.13.6.2: "The device SHOULD NOT let unattached endpoints that are not in bypass mode access the
-        // guest-physical address space." Reason DOMAIN: "The endpoint attempted to access address without
-        // being attached to a domain." (QEMU reports the same, with the address.)
-        return fault(wire::kFaultRDomain, 0, endpoint, iova);
-    }
-    // An endpoint in a bypass domain reaches everything untranslated, reserved regions included.
-    if (domain->bypass)
+    } else if (domain->bypass) {
+        // An endpoint in a bypass domain reaches everything untranslated, reserved regions included.
         return identity(iova);
-    for (const ReservedRegion& r : config_.reserved) {
-        if (!r.applies_to(endpoint) || iova < r.start || iova > r.end)
-            continue;
-        // An MSI doorbell is reached untranslated by an attached endpoint; a RESERVED region faults
-        // (QEMU: VIRTIO_IOMMU_RESV_MEM_T_MSI -> identity, _RESERVED -> MAPPING fault).
-        if (r.type == ResvType::kMsi)
-            return {true, iova, r.end - iova + 1 == 0 ? UINT64_MAX : r.end - iova + 1};
-        return fault(wire::kFaultRMapping, 0, endpoint, iova);
     }
+    // Reserved regions come before the domain, as in QEMU's translate: an MSI doorbell is reached
+    // untranslated (interrupts keep working whatever the domain), a RESERVED region faults.
+    const ReservedRegion* reserved = reserved_region_at(endpoint, iova);
+    if (reserved && reserved->type == ResvType::kMsi)
+        return {true, iova, reserved->end - iova + 1 == 0 ? UINT64_MAX : reserved->end - iova + 1};
+    // §5.13.6.2: "The device SHOULD NOT let unattached endpoints that are not in bypass mode access the
+    // guest-physical address space." Reason DOMAIN: "The endpoint attempted to access address without
+    // being attached to a domain" (QEMU says UNKNOWN for an endpoint it has never seen).
+    if (!domain)
+        return fault(wire::kFaultRDomain, 0, endpoint, iova);
+    if (reserved)
+        return fault(wire::kFaultRMapping, 0, endpoint, iova);
     const auto m = domain->mappings.find(iova);
     if (!m)
         return fault(wire::kFaultRMapping, 0, endpoint, iova);
@@ -79,21 +86,23 @@ void VirtioIommu::report_fault(uint8_t reason, uint32_t flags, uint32_t endpoint
         trace_virtio_iommu_fault_dropped(endpoint, address);
         return;
     }
+    // §5.13.6.9.2: a buffer too small for the report is not to be split across buffers, and there is no
+    // older, smaller format to fall back to; QEMU gives up on the driver ("error buffer of wrong size").
+    if (chain->writable_bytes() < sizeof(wire::Fault)) {
+        ++stats_.faults_dropped;
+        virtio::SplitQueue::detach(std::move(*chain));
+        fail("event buffer too small for a fault report");
+        return;
+    }
     virtio::ChainWriter out(*chain);
     wire::Fault f{};
     f.reason = reason;
     f.flags = flags;
     f.endpoint = endpoint;
     f.address = address;
-    // "If a buffer is too small to contain the fault report, the device SHOULD NOT use multiple
-    // buffers to describe it": a buffer too small is returned empty and the report counts as dropped.
-    if (out.write_obj(f)) {
-        ++stats_.faults_reported;
-        trace_virtio_iommu_report_fault(reason, flags, endpoint, address);
-    } else {
-        ++stats_.faults_dropped;
-        trace_virtio_iommu_fault_dropped(endpoint, address);
-    }
+    (void)out.write_obj(f); // room checked above
+    ++stats_.faults_reported;
+    trace_virtio_iommu_report_fault(reason, flags, endpoint, address);
     push(wire::kEventQueue, std::move(*chain), static_cast<uint32_t>(out.written()));
     notify_used(wire::kEventQueue);
 }

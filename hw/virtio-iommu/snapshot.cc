@@ -1,0 +1,288 @@
+#include "hw/virtio-iommu/snapshot.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/byte_stream.h"
+#include "base/checked.h"
+#include "hw/virtio-iommu/device.h"
+#include "hw/virtio-iommu/wire.h"
+
+namespace viommu::iommu {
+
+namespace {
+
+constexpr uint8_t kMagic[8] = {'V', 'I', 'O', 'M', 'M', 'U', 'S', 'S'};
+constexpr std::size_t kHeader = sizeof kMagic + 4 + 8; // magic, version, payload length
+constexpr std::size_t kMaxFailureText = 4096;
+constexpr std::size_t kMappingBytes = 8 + 8 + 8 + 4;
+
+// The device's properties, in a fixed order: a snapshot restores only into a device built alike.
+void put_config(ByteWriter& w, const IommuConfig& c, virtio::FeatureBits offered)
+{
+    w.u64(offered);
+    w.u32(static_cast<uint32_t>(c.endpoints.size()));
+    for (const IdRange& r : c.endpoints) {
+        w.u32(r.first);
+        w.u32(r.last);
+    }
+    w.u64(c.page_size_mask);
+    w.u64(c.input_start);
+    w.u64(c.input_end);
+    w.u32(c.domain_start);
+    w.u32(c.domain_end);
+    w.u32(c.probe_size);
+    w.boolean(c.boot_bypass);
+    w.boolean(c.legacy_bypass);
+    w.u32(static_cast<uint32_t>(c.reserved.size()));
+    for (const ReservedRegion& r : c.reserved) {
+        w.u32(static_cast<uint32_t>(r.endpoints.size()));
+        for (const IdRange& e : r.endpoints) {
+            w.u32(e.first);
+            w.u32(e.last);
+        }
+        w.u64(r.start);
+        w.u64(r.end);
+        w.u8(static_cast<uint8_t>(r.type));
+    }
+    w.u32(c.limits.max_domains);
+    w.u32(c.limits.max_mappings_per_domain);
+    w.u32(c.limits.max_attached_endpoints);
+}
+
+std::vector<uint8_t> config_bytes(const VirtioIommu& d)
+{
+    ByteWriter w;
+    put_config(w, d.config(), d.device_features());
+    return std::move(w.buffer());
+}
+
+// Reads what save() wrote, checking every count against the bytes left before trusting it.
+class Parser {
+public:
+    Parser(std::span<const uint8_t> payload, const VirtioIommu& target) : r_(payload), target_(target) {}
+
+    Expected<void, std::string> parse()
+    {
+        const auto expected_config = config_bytes(target_);
+        const auto config = r_.bytes(expected_config.size());
+        if (!config)
+            return fail("the device properties");
+        if (!std::equal(config->begin(), config->end(), expected_config.begin()))
+            return unexpected(std::string(
+                "the snapshot was taken of a virtio-iommu with other properties (endpoints, granule, ranges, "
+                "reserved regions, limits or features)"));
+        if (auto ok = parse_device_state(); !ok)
+            return ok;
+        const auto bypass = r_.u8();
+        if (!bypass || *bypass > 1)
+            return fail("config.bypass (0 or 1)");
+        bypass_ = *bypass;
+        if (auto ok = parse_domains(); !ok)
+            return ok;
+        if (r_.remaining() != 0)
+            return unexpected(fmt::format("{} unexpected bytes after the state", r_.remaining()));
+        return {};
+    }
+
+    virtio::DeviceState state;
+    uint8_t bypass_ = 0;
+    std::vector<std::unique_ptr<Domain>> domains;
+
+private:
+    Expected<void, std::string> fail(std::string_view what) const
+    {
+        return unexpected(fmt::format("bad or missing {} at payload offset {}", what, r_.position()));
+    }
+
+    Expected<void, std::string> parse_device_state()
+    {
+        const auto features = r_.u64();
+        const auto status = r_.u8();
+        const auto broken = r_.boolean();
+        if (!features || !status || !broken)
+            return fail("device status");
+        const auto failure = r_.str(kMaxFailureText);
+        const auto generation = r_.u32();
+        const auto isr = r_.u32();
+        const auto nqueues = r_.u32();
+        if (!failure || !generation || !isr || !nqueues)
+            return fail("device status");
+        if (*nqueues != target_.num_queues())
+            return unexpected(fmt::format("{} queues in the snapshot, {} in the device", *nqueues, target_.num_queues()));
+        state = {*features, *status, *broken, *failure, *generation, *isr, {}};
+        for (uint32_t i = 0; i < *nqueues; ++i) {
+            virtio::QueueState q;
+            const auto size = r_.u32();
+            const auto desc = r_.u64(), driver = r_.u64(), device = r_.u64();
+            const auto ready = r_.boolean();
+            const auto next_avail = r_.u16(), used = r_.u16(), signalled = r_.u16();
+            const auto valid = r_.boolean();
+            if (!size || !desc || !driver || !device || !ready || !next_avail || !used || !signalled || !valid)
+                return fail(fmt::format("queue {}", i));
+            q = {*size, GuestAddr(*desc), GuestAddr(*driver), GuestAddr(*device), *ready,
+                 {*next_avail, *used, *signalled, *valid}};
+            state.queues.push_back(q);
+        }
+        return {};
+    }
+
+    Expected<void, std::string> parse_domains()
+    {
+        const IommuConfig& c = target_.config();
+        const auto ndomains = r_.u32();
+        if (!ndomains)
+            return fail("domain count");
+        if (*ndomains > c.limits.max_domains)
+            return unexpected(fmt::format("{} domains, more than the device's limit of {}", *ndomains, c.limits.max_domains));
+        std::set<uint32_t> ids;
+        std::set<uint32_t> attached;
+        for (uint32_t i = 0; i < *ndomains; ++i) {
+            auto d = std::make_unique<Domain>();
+            const auto id = r_.u32();
+            const auto bypass = r_.boolean();
+            const auto nendpoints = r_.u32();
+            if (!id || !bypass || !nendpoints)
+                return fail("domain");
+            d->id = *id;
+            d->bypass = *bypass;
+            if (*id < c.domain_start || *id > c.domain_end || !ids.insert(*id).second)
+                return unexpected(fmt::format("domain {} is out of range or appears twice", *id));
+            if (*nendpoints == 0 || *nendpoints > r_.remaining() / 4)
+                return fail(fmt::format("endpoint count of domain {}", *id));
+            for (uint32_t e = 0; e < *nendpoints; ++e) {
+                const auto ep = r_.u32();
+                if (!ep)
+                    return fail("endpoint");
+                if (!c.endpoint_exists(*ep) || !attached.insert(*ep).second)
+                    return unexpected(fmt::format("endpoint {} does not exist or is attached twice", *ep));
+                d->endpoints.push_back(*ep);
+            }
+            if (attached.size() > c.limits.max_attached_endpoints)
+                return unexpected(std::string("more attached endpoints than the device's limit"));
+            if (auto ok = parse_mappings(*d); !ok)
+                return ok;
+            domains.push_back(std::move(d));
+        }
+        return {};
+    }
+
+    Expected<void, std::string> parse_mappings(Domain& d)
+    {
+        const IommuConfig& c = target_.config();
+        const auto n = r_.u64();
+        if (!n || *n > r_.remaining() / kMappingBytes)
+            return fail(fmt::format("mapping count of domain {}", d.id));
+        if (*n > c.limits.max_mappings_per_domain || (d.bypass && *n > 0))
+            return unexpected(fmt::format("domain {} holds {} mappings, more than it may", d.id, *n));
+        const uint64_t granule = c.granule();
+        for (uint64_t i = 0; i < *n; ++i) {
+            Mapping m{*r_.u64(), *r_.u64(), *r_.u64(), *r_.u32()}; // counted above: the bytes are there
+            const bool valid = m.virt_start <= m.virt_end && m.virt_start >= c.input_start && m.virt_end <= c.input_end &&
+                               is_aligned(m.virt_start, granule) && is_aligned(m.phys_start, granule) &&
+                               is_aligned(m.virt_end + 1, granule) &&
+                               checked_add(m.phys_start, m.virt_end - m.virt_start).has_value() &&
+                               !(m.flags & ~(wire::kMapFRead | wire::kMapFWrite | wire::kMapFMmio)) &&
+                               !d.mappings.overlaps(m.virt_start, m.virt_end);
+            if (!valid)
+                return unexpected(fmt::format("domain {}: mapping {:#x}-{:#x} is not one MAP could have made", d.id,
+                                              m.virt_start, m.virt_end));
+            d.mappings.insert(m);
+        }
+        return {};
+    }
+
+    ByteReader r_;
+    const VirtioIommu& target_;
+};
+
+} // namespace
+
+std::vector<uint8_t> Snapshot::save(const VirtioIommu& device)
+{
+    ByteWriter w;
+    w.bytes(kMagic);
+    w.u32(kVersion);
+    w.u64(0); // payload length, filled in below
+    put_config(w, device.config(), device.device_features());
+    const virtio::DeviceState s = device.save_state();
+    w.u64(s.driver_features);
+    w.u8(s.status);
+    w.boolean(s.broken);
+    w.str(s.failure.substr(0, kMaxFailureText));
+    w.u32(s.config_generation);
+    w.u32(s.isr);
+    w.u32(static_cast<uint32_t>(s.queues.size()));
+    for (const virtio::QueueState& q : s.queues) {
+        w.u32(q.size);
+        w.u64(q.desc.value());
+        w.u64(q.driver.value());
+        w.u64(q.device.value());
+        w.boolean(q.ready);
+        w.u16(q.indices.next_avail);
+        w.u16(q.indices.used_idx);
+        w.u16(q.indices.signalled_used);
+        w.boolean(q.indices.signalled_used_valid);
+    }
+    w.u8(device.bypass_field());
+    const auto domains = device.domains().all();
+    w.u32(static_cast<uint32_t>(domains.size()));
+    for (const Domain* d : domains) {
+        w.u32(d->id);
+        w.boolean(d->bypass);
+        w.u32(static_cast<uint32_t>(d->endpoints.size()));
+        for (uint32_t ep : d->endpoints)
+            w.u32(ep);
+        w.u64(d->mappings.size());
+        d->mappings.for_each([&](const Mapping& m) {
+            w.u64(m.virt_start);
+            w.u64(m.virt_end);
+            w.u64(m.phys_start);
+            w.u32(m.flags);
+        });
+    }
+    std::vector<uint8_t>& buf = w.buffer();
+    const uint64_t payload = buf.size() - kHeader;
+    for (int i = 0; i < 8; ++i)
+        buf[sizeof kMagic + 4 + i] = static_cast<uint8_t>(payload >> (8 * i));
+    const uint32_t crc = crc32(buf);
+    w.u32(crc);
+    return std::move(buf);
+}
+
+Expected<void, std::string> Snapshot::restore(VirtioIommu& device, std::span<const uint8_t> stream)
+{
+    ByteReader header(stream);
+    const auto magic = header.bytes(sizeof kMagic);
+    if (!magic || !std::equal(magic->begin(), magic->end(), kMagic))
+        return unexpected(std::string("not a viommu snapshot (bad magic)"));
+    const auto version = header.u32();
+    const auto length = header.u64();
+    if (!version || !length)
+        return unexpected(fmt::format("truncated snapshot: {} bytes, not even a header", stream.size()));
+    if (*version != kVersion)
+        return unexpected(fmt::format("snapshot version {} is not supported (this viommu reads version {})", *version,
+                                      kVersion));
+    if (*length > stream.size() - kHeader || stream.size() - kHeader - *length < 4)
+        return unexpected(fmt::format("truncated snapshot: {} bytes, the header announces {}", stream.size(),
+                                      kHeader + *length + 4));
+    if (stream.size() - kHeader - *length != 4)
+        return unexpected(fmt::format("{} bytes after the end of the snapshot", stream.size() - kHeader - *length - 4));
+    const auto body = stream.first(kHeader + *length);
+    ByteReader tail(stream.subspan(kHeader + *length));
+    if (crc32(body) != *tail.u32())
+        return unexpected(std::string("corrupted snapshot: checksum mismatch"));
+
+    Parser parser(stream.subspan(kHeader, *length), device);
+    if (auto ok = parser.parse(); !ok)
+        return unexpected("invalid snapshot: " + ok.error());
+    if (auto ok = device.restore_state(parser.state); !ok)
+        return unexpected("invalid snapshot: " + ok.error());
+    device.bypass_ = parser.bypass_;
+    device.domains_.replace_all(std::move(parser.domains));
+    return {};
+}
+
+} // namespace viommu::iommu
