@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "guest-model/driver-core/klist.h"
 
@@ -45,7 +47,18 @@ public:
     const KList<Device>& devices() const { return devices_; }
     const KList<Driver>& drivers() const { return drivers_; }
 
+    // The registered device of that name on this bus (bus_find_device_by_name()), or nullptr.
+    Device* find_device(std::string_view name) const
+    {
+        const auto it = by_name_.find(name);
+        return it == by_name_.end() ? nullptr : it->second;
+    }
+
 private:
+    friend class DriverCore;
+    // Names are unique per bus (sysfs refuses duplicates), and a boot adds thousands of devices: the
+    // lookup must not be a walk of the list.
+    std::unordered_map<std::string_view, Device*> by_name_;
     BusType type_;
     bool drivers_autoprobe_ = true;
     KList<Device> devices_;

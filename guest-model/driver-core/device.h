@@ -21,6 +21,9 @@ struct DeviceSpec {
     std::string name; // dev_name(), e.g. "0000:00:03.0"
     Bus* bus = nullptr;
     Device* parent = nullptr;
+    // dev->platform_data: what the bus or the board attaches for match() and probe() to read (IDs,
+    // resources); the driver core never looks at it.
+    void* platform_data = nullptr;
 };
 
 // dev->links.status (DL_DEV_*).
@@ -28,13 +31,17 @@ enum class DevLinkStatus { no_driver, probing, driver_bound, unbinding };
 
 class Device {
 public:
-    explicit Device(DeviceSpec spec) : name_(std::move(spec.name)), bus_(spec.bus), parent_(spec.parent) {}
+    explicit Device(DeviceSpec spec)
+        : name_(std::move(spec.name)), bus_(spec.bus), parent_(spec.parent), platform_data_(spec.platform_data)
+    {
+    }
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
     const std::string& name() const { return name_; }
     Bus* bus() const { return bus_; }
     Device* parent() const { return parent_; }
+    void* platform_data() const { return platform_data_; }
     // Set from the moment really_probe() picks a driver, so messages printed during the probe already
     // carry the driver's name.
     Driver* driver() const { return driver_; }
@@ -63,6 +70,7 @@ private:
     std::string name_;
     Bus* bus_;
     Device* parent_;
+    void* platform_data_;
     Driver* driver_ = nullptr;
     bool registered_ = false;
     bool dead_ = false;

@@ -35,10 +35,8 @@ Bus* DriverCore::find_bus(std::string_view name) const
 
 Device* DriverCore::find_device(std::string_view bus, std::string_view name) const
 {
-    for (const auto& dev : devices_)
-        if (dev->registered() && dev->bus() && dev->bus()->name() == bus && dev->name() == name)
-            return dev.get();
-    return nullptr;
+    const Bus* b = find_bus(bus);
+    return b ? b->find_device(name) : nullptr;
 }
 
 Driver* DriverCore::find_driver(const Bus& bus, std::string_view name) const
@@ -62,11 +60,12 @@ Expected<void, int> DriverCore::device_add(Device& dev)
         std::none_of(buses_.begin(), buses_.end(), [&](const auto& b) { return b.get() == bus; }))
         return unexpected(-kEINVAL);
     // kobject_add() refuses a second sysfs entry of the same name on the bus.
-    if (find_device(bus->name(), dev.name()))
+    if (bus->find_device(dev.name()))
         return unexpected(-kEEXIST);
     log_.print(LogLevel::debug, "device: '{}': {}", dev.name(), "device_add");
     log_.print(LogLevel::debug, "bus: '{}': add device {}", bus->name(), dev.name());
     bus->devices().add_tail(dev, dev.bus_node_);
+    bus->by_name_.emplace(dev.name(), &dev);
     dev.registered_ = true;
     bus_probe_device(dev);
     return {};
@@ -88,6 +87,7 @@ void DriverCore::device_unregister(Device& dev)
     dev.dead_ = true;
     // bus.c:bus_remove_device().
     dev.bus()->devices().remove(dev.bus_node_);
+    dev.bus()->by_name_.erase(dev.name());
     log_.print(LogLevel::debug, "bus: '{}': remove device {}", dev.bus()->name(), dev.name());
     release_driver(dev);
     deferred_.del(dev);
