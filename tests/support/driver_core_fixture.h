@@ -97,9 +97,10 @@ struct CoreFixture {
     DriverCore core;
 };
 
-inline const char* bound_to(const Device& dev)
+// The name of the driver dev is bound to, or "(none)".
+inline std::string bound_to(const Device& dev)
 {
-    return dev.bound() ? dev.driver()->name().c_str() : "(none)";
+    return dev.bound() ? dev.driver()->name() : "(none)";
 }
 
 } // namespace viommu::test

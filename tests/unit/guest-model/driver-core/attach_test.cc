@@ -49,7 +49,7 @@ TEST_CASE("before the fix, a match deferral still probes the device with that dr
                 "bus: 'test': really_probe: probing driver drvA with device dev0",
                 "driver: 'drvA': driver_bound: bound to device 'dev0'", "drvA dev0: Removed from deferred list",
                 "bus: 'test': really_probe: bound device dev0 to driver drvA"});
-    CHECK(std::string(bound_to(dev)) == "drvA");
+    CHECK(bound_to(dev) == "drvA");
     CHECK_FALSE(dev.on_deferred_list());
 }
 
@@ -74,7 +74,7 @@ TEST_CASE("after the fix, a driver skips a device whose match defers and goes on
                 "bus: 'test': really_probe: bound device dev1 to driver drvA"});
     CHECK_FALSE(dev0.bound());
     CHECK(dev0.on_deferred_list());
-    CHECK(std::string(bound_to(dev1)) == "drvA");
+    CHECK(bound_to(dev1) == "drvA");
 }
 
 TEST_CASE("before the fix, a driver probes a device even though its match deferred", "[unit][driver-core][25e9fbf0fd38]")
@@ -86,8 +86,8 @@ TEST_CASE("before the fix, a driver probes a device even though its match deferr
     Device& dev1 = g.add_device(bus, "dev1", {"drvA"});
     g.add_driver(bus, "drvA");
 
-    CHECK(std::string(bound_to(dev0)) == "drvA");
-    CHECK(std::string(bound_to(dev1)) == "drvA");
+    CHECK(bound_to(dev0) == "drvA");
+    CHECK(bound_to(dev1) == "drvA");
     CHECK_FALSE(dev0.on_deferred_list());
 }
 
@@ -146,7 +146,7 @@ TEST_CASE("from 27c0d217340e a match error only skips that device", "[unit][driv
         auto drv = g.core.driver_register({"drvA", &bus, {}, {}});
         INFO(version);
         REQUIRE(drv);
-        CHECK(std::string(bound_to(dev1)) == "drvA");
+        CHECK(bound_to(dev1) == "drvA");
     }
 }
 
@@ -159,7 +159,7 @@ TEST_CASE("a probe's -ENODEV or -ENXIO quietly lets the next driver try", "[unit
     g.add_driver(bus, "drvC");
     Device& dev = g.add_device(bus, "dev0", {"drvA", "drvB", "drvC"});
 
-    CHECK(std::string(bound_to(dev)) == "drvC");
+    CHECK(bound_to(dev) == "drvC");
     const auto lines = g.lines();
     CHECK(std::count(lines.begin(), lines.end(), "drvA: probe of dev0 rejects match -19") == 1);
     CHECK(std::count(lines.begin(), lines.end(), "drvB: probe of dev0 rejects match -6") == 1);
@@ -174,7 +174,7 @@ TEST_CASE("any other probe error is logged as a failed probe and the next driver
     g.add_driver(bus, "drvB");
     Device& dev = g.add_device(bus, "dev0", {"drvA", "drvB"});
 
-    CHECK(std::string(bound_to(dev)) == "drvB");
+    CHECK(bound_to(dev) == "drvB");
     CHECK(g.log.dmesg(LogLevel::info) == "[    0.000000] drvA: probe of dev0 failed with error -5\n");
     CHECK(g.log.records()[g.log.records().size() - 1].level == LogLevel::debug);
 }
