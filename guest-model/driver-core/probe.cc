@@ -13,11 +13,20 @@ void DriverCore::defer(Device& dev)
     deferred_.add(dev);
 }
 
+// base.h:driver_match_device(), plus what __device_attach_driver() and __driver_attach() both do with
+// its answer before they part ways: a deferring match queues the device, a failing one is logged.
 int DriverCore::driver_match_device(const Driver& drv, Device& dev)
 {
     ++stats_.match_calls;
     const auto& match = dev.bus()->type().match;
-    return match ? match(dev, drv) : 1;
+    const int ret = match ? match(dev, drv) : 1;
+    if (ret == -kEPROBE_DEFER) {
+        dev_dbg(log_, dev, "Device match requests probe deferral");
+        defer(dev);
+    } else if (ret < 0) {
+        dev_dbg(log_, dev, "Bus failed to match device: {}", ret);
+    }
+    return ret;
 }
 
 // bus.c:bus_probe_device() -> dd.c:device_initial_probe(); the result is dropped.
@@ -45,15 +54,12 @@ int DriverCore::device_attach_driver(Driver& drv, Device& dev)
     if (ret == 0)
         return 0;
     if (ret == -kEPROBE_DEFER) {
-        dev_dbg(log_, dev, "Device match requests probe deferral");
-        defer(dev);
         // 25e9fbf0fd38 (dd.c:__device_attach_driver@v6.0): the device cannot match any driver now, so
         // neither this driver nor the ones after it are tried. Before it the code fell through and
         // probed the device with this driver as if match() had said yes.
         if (semantics_.match_defer_stops_attach)
             return ret;
     } else if (ret < 0) {
-        dev_dbg(log_, dev, "Bus failed to match device: {}", ret);
         return ret;
     }
 
@@ -76,13 +82,10 @@ int DriverCore::driver_attach_device(Driver& drv, Device& dev)
     if (ret == 0)
         return 0;
     if (ret == -kEPROBE_DEFER) {
-        dev_dbg(log_, dev, "Device match requests probe deferral");
-        defer(dev);
         // 25e9fbf0fd38 (dd.c:__driver_attach@v6.0): skip this device, keep going with the others.
         if (semantics_.match_defer_stops_attach)
             return 0;
     } else if (ret < 0) {
-        dev_dbg(log_, dev, "Bus failed to match device: {}", ret);
         // 27c0d217340e (dd.c:__driver_attach@v6.2): a failed match with one device says nothing about
         // the others. Before it the error ended driver_attach() and failed the registration.
         return semantics_.match_error_continues_driver_attach ? 0 : ret;

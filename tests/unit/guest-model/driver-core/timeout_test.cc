@@ -8,25 +8,27 @@ using namespace viommu::test;
 
 namespace {
 
-// A bus whose dma_configure waits for an IOMMU like of_iommu_configure(): while the IOMMU is missing it
-// asks driver_deferred_probe_check_state(), and any answer but -EPROBE_DEFER means "no IOMMU".
-struct OptionalIommuBus {
-    bool iommu_registered = false;
-    std::vector<int> check_results;
-
-    Bus& make(CoreFixture& g)
+// An endpoint "ep" with its driver on a bus whose dma_configure waits for an IOMMU like
+// of_iommu_configure(): while the IOMMU is missing it asks driver_deferred_probe_check_state(), and any
+// answer but -EPROBE_DEFER means "probe without the IOMMU".
+struct OptionalIommuGuest {
+    explicit OptionalIommuGuest(const std::string& version, DriverCoreOptions options = {}) : g(version, options)
     {
         BusType type;
         type.name = "platform";
-        type.dma_configure = [this, &g](Device& dev) {
-            if (iommu_registered)
-                return 0;
+        type.dma_configure = [this](Device& dev) {
             const int ret = g.core.deferred_probe_check_state(dev);
             check_results.push_back(ret);
             return ret == -kEPROBE_DEFER ? ret : 0;
         };
-        return *g.core.bus_register(std::move(type)).value();
+        Bus& bus = *g.core.bus_register(std::move(type)).value();
+        g.add_driver(bus, "ep-drv");
+        ep = &g.add_device(bus, "ep", {});
     }
+
+    CoreFixture g;
+    Device* ep = nullptr;
+    std::vector<int> check_results;
 };
 
 std::string warnings(const CoreFixture& g)
@@ -39,11 +41,9 @@ std::string warnings(const CoreFixture& g)
 TEST_CASE("6.x with modules waits 10 s after late_initcall, then probes without the optional supplier",
           "[unit][driver-core][timeout][f516d01b9df2]")
 {
-    CoreFixture g("6.1");
-    OptionalIommuBus iommu;
-    Bus& bus = iommu.make(g);
-    g.add_driver(bus, "ep-drv");
-    Device& ep = g.add_device(bus, "ep", {});
+    OptionalIommuGuest o("6.1");
+    CoreFixture& g = o.g;
+    Device& ep = *o.ep;
     g.clock.advance(2 * kNsecPerSec);
     g.core.late_initcall();
     CHECK(g.core.deferred_probe_timeout() == 10);
@@ -56,47 +56,35 @@ TEST_CASE("6.x with modules waits 10 s after late_initcall, then probes without 
 
     g.core.advance_time(1 * kNsecPerSec);
     CHECK(ep.bound());
-    CHECK(iommu.check_results.back() == -kETIMEDOUT);
+    CHECK(o.check_results.back() == -kETIMEDOUT);
     CHECK(warnings(g) == "[   12.000000] ep-drv ep: deferred probe timeout, ignoring dependency\n");
 }
 
 TEST_CASE("5.10 to 5.19 default to no timeout: optional suppliers give up at late_initcall's second pass",
           "[unit][driver-core][timeout][c8c43cee29f6]")
 {
-    CoreFixture g("5.19");
-    OptionalIommuBus iommu;
-    Bus& bus = iommu.make(g);
-    g.add_driver(bus, "ep-drv");
-    Device& ep = g.add_device(bus, "ep", {});
-    g.core.late_initcall();
-    CHECK(ep.bound());
-    CHECK(iommu.check_results == std::vector<int>{-kEPROBE_DEFER, -kEPROBE_DEFER, -kETIMEDOUT});
-    CHECK_FALSE(g.core.timeout_deadline());
+    OptionalIommuGuest o("5.19");
+    o.g.core.late_initcall();
+    CHECK(o.ep->bound());
+    CHECK(o.check_results == std::vector<int>{-kEPROBE_DEFER, -kEPROBE_DEFER, -kETIMEDOUT});
+    CHECK_FALSE(o.g.core.timeout_deadline());
 }
 
 TEST_CASE("4.19 gives up with -ENODEV as soon as the initcalls are done", "[unit][driver-core][timeout]")
 {
-    CoreFixture g("4.19.300");
-    OptionalIommuBus iommu;
-    Bus& bus = iommu.make(g);
-    g.add_driver(bus, "ep-drv");
-    Device& ep = g.add_device(bus, "ep", {});
-    g.core.late_initcall();
-    CHECK(ep.bound());
-    CHECK(iommu.check_results.back() == -kENODEV);
-    CHECK(warnings(g) == "[    0.000000] ep-drv ep: ignoring dependency for device, assuming no driver\n");
+    OptionalIommuGuest o("4.19.300");
+    o.g.core.late_initcall();
+    CHECK(o.ep->bound());
+    CHECK(o.check_results.back() == -kENODEV);
+    CHECK(warnings(o.g) == "[    0.000000] ep-drv ep: ignoring dependency for device, assuming no driver\n");
 }
 
 TEST_CASE("4.19 with deferred_probe_timeout=0 gives up with a WARN and -ETIMEDOUT", "[unit][driver-core][timeout]")
 {
-    CoreFixture g("4.19.300", DriverCoreOptions{0});
-    OptionalIommuBus iommu;
-    Bus& bus = iommu.make(g);
-    g.add_driver(bus, "ep-drv");
-    g.add_device(bus, "ep", {});
-    g.core.late_initcall();
-    CHECK(iommu.check_results.back() == -kETIMEDOUT);
-    CHECK(warnings(g) == "[    0.000000] ------------[ cut here ]------------\n"
+    OptionalIommuGuest o("4.19.300", DriverCoreOptions{0});
+    o.g.core.late_initcall();
+    CHECK(o.check_results.back() == -kETIMEDOUT);
+    CHECK(warnings(o.g) == "[    0.000000] ------------[ cut here ]------------\n"
                          "[    0.000000] ep-drv ep: deferred probe timeout, ignoring dependency\n");
 }
 
