@@ -23,6 +23,17 @@ TEST_CASE("debian-12 is Debian's 6.1 kernel with its configuration", "[unit][pro
     CHECK(p->has(kMatchDefer).present);
 }
 
+TEST_CASE("every built-in profile loads", "[unit][profiles]")
+{
+    for (const std::string& name : Profile::builtin_names()) {
+        auto p = Profile::named(name);
+        INFO(name);
+        REQUIRE(p);
+        CHECK_FALSE(p->source().empty());
+        CHECK(p->config_enabled("CONFIG_MODULES"));
+    }
+}
+
 TEST_CASE("an unknown profile name is refused with the list of built-in ones", "[unit][profiles]")
 {
     auto p = Profile::named("debian-13");
