@@ -17,19 +17,31 @@ namespace {
 std::atomic<uint64_t> g_allocations{0};
 }
 
-void* operator new(std::size_t n)
+// Every form of the unaligned operator new and delete is replaced as a set: a sanitizer that sees memory
+// from its own operator new (say the nothrow form, which Catch2 uses) reach our free() reports a mismatch.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept
 {
     g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1))
+    return std::malloc(n ? n : 1);
+}
+void* operator new(std::size_t n)
+{
+    if (void* p = operator new(n, std::nothrow))
         return p;
     throw std::bad_alloc();
 }
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return operator new(n, std::nothrow); }
 // g++ sees free() on memory from "operator new" and cannot tell that this operator new is malloc.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpragmas"
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 using namespace viommu;
