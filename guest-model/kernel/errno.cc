@@ -13,12 +13,16 @@ const char* errno_name(int err)
     case kENXIO: return "ENXIO";
     case kEAGAIN: return "EAGAIN";
     case kENOMEM: return "ENOMEM";
+    case kEFAULT: return "EFAULT";
     case kEBUSY: return "EBUSY";
     case kEEXIST: return "EEXIST";
+    case kEXDEV: return "EXDEV";
     case kENODEV: return "ENODEV";
     case kEINVAL: return "EINVAL";
     case kENOSPC: return "ENOSPC";
+    case kERANGE: return "ERANGE";
     case kENOSYS: return "ENOSYS";
+    case kEOVERFLOW: return "EOVERFLOW";
     case kEOPNOTSUPP: return "EOPNOTSUPP";
     case kETIMEDOUT: return "ETIMEDOUT";
     case kEPROBE_DEFER: return "EPROBE_DEFER";

@@ -8,7 +8,8 @@ namespace viommu::guest::pci {
 
 bool is_bridge(Kind kind)
 {
-    return kind == Kind::kRootPort || kind == Kind::kPcieToPciBridge || kind == Kind::kPciBridge;
+    return kind == Kind::kRootPort || kind == Kind::kPcieToPciBridge || kind == Kind::kPciBridge ||
+           kind == Kind::kSwitchUpstream || kind == Kind::kSwitchDownstream;
 }
 
 bool Function::is_pcie() const
@@ -16,7 +17,9 @@ bool Function::is_pcie() const
     switch (kind) {
     case Kind::kPcieEndpoint:
     case Kind::kRootPort:
-    case Kind::kPcieToPciBridge: return true;
+    case Kind::kPcieToPciBridge:
+    case Kind::kSwitchUpstream:
+    case Kind::kSwitchDownstream: return true;
     case Kind::kHostBridge:
     case Kind::kEndpoint:
     case Kind::kPciBridge: return false;
@@ -80,7 +83,9 @@ std::vector<uint16_t> linux_dma_aliases(const Function& f)
     std::vector<uint16_t> ids{f.requester_id()};
     for (const Function* bridge = f.parent; bridge; bridge = bridge->parent) {
         switch (bridge->kind) {
-        case Kind::kRootPort: continue; // PCIe below: no alias
+        case Kind::kRootPort:
+        case Kind::kSwitchUpstream:
+        case Kind::kSwitchDownstream: continue; // PCIe below: no alias
         case Kind::kPcieToPciBridge:
             // "PCIe-to-PCI/X bridges alias transactions from downstream devices using the subordinate bus
             // number" (PCIe-to-PCI bridge spec 1.0 §2.3).

@@ -23,6 +23,8 @@ enum class Kind : uint8_t {
     kRootPort,         // PCI_EXP_TYPE_ROOT_PORT: PCIe below it, no alias; ACS in QEMU >= 4.0
     kPcieToPciBridge,  // PCI_EXP_TYPE_PCI_BRIDGE (QEMU pcie-pci-bridge): alias (secondary, 00.0)
     kPciBridge,        // conventional PCI-PCI bridge (QEMU pci-bridge, dmi-to-pci-bridge): own ID
+    kSwitchUpstream,   // PCI_EXP_TYPE_UPSTREAM (QEMU x3130-upstream): PCIe, no alias, no ACS
+    kSwitchDownstream, // PCI_EXP_TYPE_DOWNSTREAM (QEMU xio3130-downstream): PCIe, no alias, no ACS in QEMU
 };
 
 bool is_bridge(Kind kind);
