@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "guest-model/pci/topology.h"
+#include "virtio/feature_bits.h"
 
 namespace viommu::guest::boot {
 
@@ -60,6 +61,8 @@ struct IommuDesc {
     // QEMU's boot-bypass property (default on, QEMU >= 7.0): endpoints not attached to a domain
     // bypass the IOMMU until the driver writes config.bypass.
     bool boot_bypass = true;
+    // Features the device holds back (what-if runs and tests: a device without MAP_UNMAP, PROBE, ...).
+    virtio::FeatureBits withheld_features = 0;
 };
 
 // Kernel command line options the model honours (anything else on a command line is reported).

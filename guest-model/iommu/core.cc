@@ -84,19 +84,26 @@ DomainType IommuCore::default_domain_type() const
 {
     if (config_.passthrough)
         return DomainType::kIdentity;
-    return config_.strict ? DomainType::kDma : DomainType::kDmaFq;
+    // Before v5.15 lazy mode was an attribute of a DMA domain that virtio-iommu never took.
+    return config_.strict || !behaviour_.dma_fq_type ? DomainType::kDma : DomainType::kDmaFq;
 }
 
 void IommuCore::subsys_init()
 {
-    // iommu_subsys_init() (pr_fmt "iommu: ").
+    // iommu_subsys_init() (pr_fmt "iommu: "). Before v6.5 both lines were "%s %s", so a value without
+    // the command-line note ends in a space.
+    const auto note = [&](bool cmdline) -> std::string_view {
+        if (cmdline)
+            return " (set via kernel command line)";
+        return behaviour_.log_trailing_space ? " " : "";
+    };
     if (behaviour_.print_default_domain)
         core_.log().print(LogLevel::info, "iommu: Default domain type: {}{}",
                           config_.passthrough ? "Passthrough" : "Translated",
-                          (config_.passthrough_cmdline || config_.strict_cmdline) ? " (set via kernel command line)" : "");
+                          note(config_.passthrough_cmdline || config_.strict_cmdline));
     if (behaviour_.print_invalidation_policy && !config_.passthrough)
         core_.log().print(LogLevel::info, "iommu: DMA domain TLB invalidation policy: {} mode{}",
-                          config_.strict ? "strict" : "lazy", config_.strict_cmdline ? " (set via kernel command line)" : "");
+                          config_.strict ? "strict" : "lazy", note(config_.strict_cmdline));
 }
 
 void IommuCore::register_iommu(const std::string& fwnode, IommuDriver& driver)
@@ -188,6 +195,15 @@ int IommuCore::probe_device(Device& dev, IommuDriver& drv, const FirmwareLink& l
     return 0;
 }
 
+Group& IommuCore::add_software_group(Device& dev)
+{
+    Group* group = new_group();
+    group->devices_.push_back(&dev);
+    devices_[&dev].group = group;
+    dev_info(core_.log(), dev, "Adding to iommu group {}", group->id());
+    return *group;
+}
+
 Group* IommuCore::new_group()
 {
     // iommu_group_alloc(): the lowest free ID.
@@ -247,12 +263,19 @@ int IommuCore::setup_default_domain(Group& group)
     Device& first = *group.devices_.front();
     IommuDriver& drv = *devices_.at(&first).iommu;
     DomainType type = default_domain_type();
-    // Lazy invalidation needs the driver's deferred flush (iommu_dma_init_domain()).
-    if (type == DomainType::kDmaFq && behaviour_.lazy_needs_deferred_flush_cap &&
-        !drv.capable(first, Cap::kDeferredFlush))
-        type = DomainType::kDma;
-    std::unique_ptr<Domain> dom = drv.domain_alloc(type);
-    if (!dom && type != DomainType::kDma && type != DomainType::kDmaFq) {
+    std::unique_ptr<Domain> dom;
+    if (type == DomainType::kDmaFq && behaviour_.lazy_needs_deferred_flush_cap) {
+        // Since v6.5 the driver is asked for DMA, and iommu_dma_init_domain() keeps DMA-FQ only with
+        // IOMMU_CAP_DEFERRED_FLUSH, silently strict otherwise.
+        dom = drv.domain_alloc(DomainType::kDma);
+        if (dom && drv.capable(first, Cap::kDeferredFlush))
+            dom->set_type(DomainType::kDmaFq);
+    } else {
+        dom = drv.domain_alloc(type);
+    }
+    // A driver that refuses DMA-FQ (virtio-iommu from v5.15 bf3aed4660c6 until v6.5 let the core
+    // decide) or identity gets a DMA domain, with the warning of iommu_group_alloc_default_domain().
+    if (!dom && type != DomainType::kDma) {
         dom = drv.domain_alloc(DomainType::kDma);
         if (dom)
             core_.log().print(LogLevel::warning,
@@ -281,7 +304,8 @@ void IommuCore::remove_device(Device& dev)
     const auto it = devices_.find(&dev);
     if (it == devices_.end())
         return;
-    it->second.iommu->release_device(dev);
+    if (it->second.iommu)
+        it->second.iommu->release_device(dev);
     if (Group* g = it->second.group) {
         std::erase(g->devices_, &dev);
         if (g->devices_.empty())
@@ -290,12 +314,32 @@ void IommuCore::remove_device(Device& dev)
     devices_.erase(it);
 }
 
+int IommuCore::device_use_default_domain(Device& dev)
+{
+    Group* group = group_of(dev);
+    if (!group)
+        return 0;
+    if (group->owned_)
+        return -kEBUSY;
+    ++group->users_;
+    return 0;
+}
+
+void IommuCore::device_unuse_default_domain(Device& dev)
+{
+    if (Group* group = group_of(dev); group && group->users_)
+        --group->users_;
+}
+
 int IommuCore::claim_dma_owner(Group& group)
 {
-    // iommu_group_claim_dma_owner(): the group moves to a blocking domain, an empty UNMANAGED one when
-    // the driver has no blocked domain (__iommu_group_alloc_blocking_domain()).
+    // iommu_group_claim_dma_owner(): refused while anyone uses the group (owner_cnt), then the group
+    // moves to a blocking domain, an empty UNMANAGED one when the driver has no blocked domain
+    // (__iommu_group_alloc_blocking_domain()).
     if (group.owned_)
         return -kEBUSY;
+    if (group.users_)
+        return -kEPERM;
     IommuDriver& drv = *devices_.at(group.devices_.front()).iommu;
     if (!group.blocking_domain_) {
         group.blocking_domain_ = drv.domain_alloc(DomainType::kBlocked);

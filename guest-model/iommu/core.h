@@ -43,9 +43,11 @@ struct CoreConfig {
 
 // What differs between releases (resolved from the kernel profile).
 struct CoreBehaviour {
-    bool lazy_needs_deferred_flush_cap = true; // DMA-FQ only with IOMMU_CAP_DEFERRED_FLUSH
-    bool print_default_domain = true;          // "Default domain type: ..." at subsys_initcall
-    bool print_invalidation_policy = true;     // "DMA domain TLB invalidation policy: ..."
+    bool dma_fq_type = true;                   // lazy is a domain type, DMA-FQ (v5.15 bf3aed4660c6)
+    bool lazy_needs_deferred_flush_cap = true; // DMA-FQ only with IOMMU_CAP_DEFERRED_FLUSH (v6.5 a4fdd9762272)
+    bool print_default_domain = true;          // "Default domain type: ..." at subsys_initcall (v5.4)
+    bool print_invalidation_policy = true;     // "DMA domain TLB invalidation policy: ..." (v5.15 d8577d2e331d)
+    bool log_trailing_space = false;           // "%s %s" before v6.5 (32261d10943b): "Translated "
 };
 
 class Group {
@@ -57,6 +59,9 @@ public:
     Domain* domain() const { return domain_; }
     // The claim VFIO makes (iommu_group_claim_dma_owner()): the default domain is not used while held.
     bool dma_owned() const { return owned_; }
+    // Devices of the group bound to a kernel driver that uses the default domain (group->owner_cnt
+    // without an owner, v5.19 1ea2a07a532b).
+    unsigned default_domain_users() const { return users_; }
 
 private:
     friend class IommuCore;
@@ -66,6 +71,7 @@ private:
     std::unique_ptr<Domain> blocking_domain_;
     Domain* domain_ = nullptr;
     bool owned_ = false;
+    unsigned users_ = 0;
 };
 
 // The IOMMU core's view of one device (struct dev_iommu).
@@ -107,8 +113,19 @@ public:
     DomainType default_domain_type() const;
     uint64_t pgsize_bitmap(const Device& dev) const;
 
+    // A group for a device no IOMMU translates (vfio_noiommu_group_alloc(): iommu_group_alloc() and
+    // iommu_group_add_device(), "Adding to iommu group N").
+    Group& add_software_group(Device& dev);
+
+    // DMA ownership (v5.19 1ea2a07a532b): a kernel driver binding a device uses the group's default
+    // domain (iommu_device_use_default_domain(), from pci_dma_configure() unless the driver sets
+    // driver_managed_dma): -EBUSY while a user owns the group. A device without a group: 0.
+    int device_use_default_domain(Device& dev);
+    void device_unuse_default_domain(Device& dev);
+
     // Domain changes for VFIO (iommu_group_claim_dma_owner(), iommu_attach_group(), ...). Each attach
-    // moves every device of the group, one attach_dev() each.
+    // moves every device of the group, one attach_dev() each. claim_dma_owner() is -EPERM while a
+    // kernel driver uses the default domain, -EBUSY while another user owns it.
     int claim_dma_owner(Group& group);
     void release_dma_owner(Group& group);
     std::unique_ptr<Domain> domain_alloc(Group& group, DomainType type);

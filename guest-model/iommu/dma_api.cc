@@ -86,7 +86,7 @@ DmaApi::Cookie* DmaApi::cookie(Device& dev, Domain& domain)
     return &c;
 }
 
-int DmaApi::iommu_map(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size, int prot)
+int iommu_map(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size, int prot)
 {
     uint64_t done = 0;
     while (done < size) {
@@ -104,7 +104,7 @@ int DmaApi::iommu_map(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t 
     return 0;
 }
 
-uint64_t DmaApi::iommu_unmap(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t size)
+uint64_t iommu_unmap(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t size)
 {
     uint64_t unmapped = 0;
     while (unmapped < size) {

@@ -62,8 +62,6 @@ private:
         IommuDriver* drv = nullptr;
     };
     Cookie* cookie(Device& dev, Domain& domain);
-    int iommu_map(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size, int prot);
-    uint64_t iommu_unmap(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t size);
     void fq_flush(Domain& domain, Cookie& c);
     uint64_t mask(const Device& dev) const;
 
@@ -73,6 +71,12 @@ private:
     std::map<const Device*, uint64_t> masks_;
     std::map<const Domain*, Cookie> cookies_;
 };
+
+// iommu_map(): [iova, iova + size) to paddr in runs of the largest pages the driver supports, then
+// iotlb_sync_map(); on failure what was mapped is unmapped again.
+int iommu_map(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size, int prot);
+// iommu_unmap(): the bytes unmapped, which may be more than asked when a mapping is larger.
+uint64_t iommu_unmap(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t size);
 
 // iommu_pgsize(): the page size for the next run of [iova, iova + size) at paddr, and how many of them.
 uint64_t iommu_pgsize(uint64_t pgsize_bitmap, uint64_t iova, uint64_t paddr, uint64_t size, uint64_t& count);

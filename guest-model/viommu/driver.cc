@@ -416,12 +416,13 @@ bool ViommuDriver::capable(Device&, iommu::Cap cap) const
 
 std::unique_ptr<iommu::Domain> ViommuDriver::domain_alloc(iommu::DomainType type)
 {
-    // viommu_domain_alloc(): UNMANAGED, DMA (and DMA-FQ) and IDENTITY; identity needs BYPASS_CONFIG
-    // support or full identity mappings, both from v5.17.
+    // viommu_domain_alloc(): UNMANAGED, DMA and IDENTITY. DMA-FQ is refused: from v5.15 to v6.4 the
+    // core asked for it and fell back to DMA; since v6.5 the core asks for DMA only (a4fdd9762272).
+    // Identity needs BYPASS_CONFIG support or full identity mappings, both from v5.17.
     switch (type) {
     case iommu::DomainType::kUnmanaged:
-    case iommu::DomainType::kDma:
-    case iommu::DomainType::kDmaFq: return std::make_unique<ViommuDomain>(type, *this);
+    case iommu::DomainType::kDma: return std::make_unique<ViommuDomain>(type, *this);
+    case iommu::DomainType::kDmaFq: return nullptr;
     case iommu::DomainType::kIdentity:
         if (!behaviour_.bypass_config)
             return nullptr;

@@ -1,0 +1,378 @@
+#include "guest-model/vfio/gate.h"
+
+#include <fmt/format.h>
+
+#include "guest-model/driver-core/dev_printk.h"
+#include "guest-model/iommu/dma_api.h"
+#include "guest-model/kernel/errno.h"
+
+namespace viommu::guest::vfio {
+
+namespace {
+
+// The user's test buffer: what a VFIO user maps with VFIO_IOMMU_MAP_DMA before its device runs.
+constexpr uint64_t kUserIova = 0x100000;
+constexpr uint64_t kUserSize = 0x4000;
+constexpr uint64_t kPage = 0x1000;
+
+// Drivers that leave a group viable (vfio_dev_driver_allowed() before v5.19; driver_managed_dma
+// drivers since, 1ea2a07a532b).
+bool viable_driver(const Device& dev)
+{
+    if (!dev.bound())
+        return true;
+    const std::string& name = dev.driver()->name();
+    return name == "vfio-pci" || name == "pci-stub" || name == "pcieport";
+}
+
+} // namespace
+
+const char* stage_name(Stage stage)
+{
+    switch (stage) {
+    case Stage::kBind: return "bind vfio-pci";
+    case Stage::kSetContainer: return "VFIO_GROUP_SET_CONTAINER";
+    case Stage::kSetIommu: return "VFIO_SET_IOMMU";
+    case Stage::kGetDeviceFd: return "VFIO_GROUP_GET_DEVICE_FD";
+    case Stage::kIommufdBind: return "iommufd bind";
+    case Stage::kIommufdAttach: return "iommufd attach";
+    case Stage::kUse: return "DMA";
+    }
+    return "?";
+}
+
+Gate::Gate(const Profile& profile, DriverCore& core, iommu::IommuCore& iommu, PhysAllocator& ram, GateConfig config)
+    : profile_(profile), core_(core), iommu_(iommu), ram_(ram), config_(config)
+{
+}
+
+std::string Gate::commit(std::string_view behaviour) const
+{
+    return profile_.has(behaviour).commit;
+}
+
+std::string fix_remedy(std::string_view behaviour)
+{
+    // "a kernel with 91c98fe79414 (iommu/virtio: Fix interaction with VFIO): v6.0, 5.19.9"
+    const Behaviour* b = FactsTable::builtin().find(behaviour);
+    if (!b)
+        return {};
+    std::string releases = "v" + b->release.str();
+    for (const StableBackport& s : b->stable)
+        releases += ", " + s.release.str();
+    return fmt::format("a kernel with {} ({}): {}", b->commit.substr(0, 12), b->subject, releases);
+}
+
+Verdict Gate::refuse(Stage stage, std::string rule, int err, std::string reason)
+{
+    Verdict v;
+    v.stage = stage;
+    v.rule = std::move(rule);
+    v.error = err;
+    v.reason = std::move(reason);
+    return v;
+}
+
+void Gate::load_module()
+{
+    if (loaded_)
+        return;
+    loaded_ = true;
+    // vfio_init(): pr_info(DRIVER_DESC " version: " DRIVER_VERSION).
+    core_.log().print(LogLevel::info, "VFIO - User Level meta-driver version: 0.3");
+}
+
+DriverSpec Gate::vfio_pci_driver(Bus& pci, std::function<const pci::Function*(const Device&)> function_of)
+{
+    DriverSpec spec;
+    spec.name = "vfio-pci";
+    spec.bus = &pci;
+    spec.probe = [this, function_of = std::move(function_of)](Device& dev) {
+        const pci::Function* fn = function_of(dev);
+        return fn ? probe(dev, *fn) : -kENODEV;
+    };
+    spec.remove = [this](Device& dev) {
+        bound_.erase(&dev);
+        if (noiommu_.erase(&dev))
+            iommu_.remove_device(dev);
+    };
+    return spec;
+}
+
+const Verdict* Gate::bind_verdict(const Device& dev) const
+{
+    const auto it = bound_.find(&dev);
+    return it == bound_.end() ? nullptr : &it->second;
+}
+
+int Gate::probe(Device& dev, const pci::Function& fn)
+{
+    Verdict& v = bound_[&dev];
+    v = {};
+    // vfio_pci_probe(): "if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL) return -EINVAL;"
+    if (pci::is_bridge(fn.kind)) {
+        v = refuse(Stage::kBind, "vfio-pci.normal_header", kEINVAL,
+                   "vfio-pci drives only functions with a normal (type 0) header; a bridge has a type 1 header");
+        v.remedies = {"assign the devices below the bridge, not the bridge"};
+        return -kEINVAL;
+    }
+    iommu::Group* group = iommu_.group_of(dev);
+    if (!group) {
+        // vfio_group_find_or_alloc() / vfio_iommu_group_get(): a device without an IOMMU group gets a
+        // no-IOMMU group only in no-IOMMU mode, and before a77109ffca33 (v5.19) only while no IOMMU
+        // driver claims the bus at all (iommu_present()).
+        const bool mode = config_.noiommu_built && config_.enable_unsafe_noiommu_mode && has("vfio.noiommu");
+        const bool bus_blocks = !has("vfio.noiommu_ignores_bus_iommu") && iommu_on_bus_;
+        if (mode && !bus_blocks) {
+            iommu::Group& g = iommu_.add_software_group(dev);
+            dev_warn(core_.log(), dev, "Adding kernel taint for vfio-noiommu group on device");
+            noiommu_[&dev] = true;
+            v.admitted = true;
+            v.unsafe = true;
+            v.rule = "vfio.noiommu";
+            v.commit = commit("vfio.noiommu");
+            v.reason = fmt::format("no IOMMU group; no-IOMMU mode gave it group {} (no DMA isolation, kernel tainted)",
+                                   g.id());
+            return 0;
+        }
+        v = refuse(Stage::kBind, "vfio.needs_iommu_group", kEINVAL, "the device has no IOMMU group");
+        if (mode && bus_blocks) {
+            v.reason += "; no-IOMMU mode does not apply while an IOMMU driver serves the PCI bus (before v5.19)";
+            v.commit = commit("vfio.noiommu_ignores_bus_iommu");
+        }
+        return -kEINVAL;
+    }
+    // e8ae0e140c05 (v5.19): "if (!iommu_capable(dev->bus, IOMMU_CAP_CACHE_COHERENCY)) return -EINVAL"
+    // in vfio_group_find_or_alloc(); per device from 3b498b665621 (v6.0); moved into
+    // __vfio_register_dev() by 5398be2564eb (v6.6). Silent: only the driver core's probe failure.
+    if (has("vfio.requires_cache_coherency") && !iommu_.device_iommu_capable(dev, iommu::Cap::kCacheCoherency)) {
+        const char* where = has("vfio.coherency_check_in_register_dev") ? "__vfio_register_dev()"
+                                                                         : "vfio_group_find_or_alloc()";
+        v = refuse(Stage::kBind, "vfio.requires_cache_coherency", kEINVAL,
+                   fmt::format("the IOMMU does not report IOMMU_CAP_CACHE_COHERENCY for the device ({} refuses it)",
+                               where));
+        v.commit = commit("vfio.requires_cache_coherency");
+        v.remedies = {fix_remedy("viommu.cap_cache_coherency"),
+                      "a kernel before v5.19, which does not ask (e8ae0e140c05)"};
+        return -kEINVAL;
+    }
+    v.admitted = true;
+    v.rule = "vfio.bind";
+    v.reason = fmt::format("bound to vfio-pci in IOMMU group {}", group->id());
+    return 0;
+}
+
+Verdict Gate::use(Device& dev, const DmaCheck& dma)
+{
+    const Verdict* bound = bind_verdict(dev);
+    if (!bound || !bound->admitted || !dev.bound())
+        return bound ? *bound : refuse(Stage::kBind, "vfio.bind", kENODEV, "vfio-pci is not bound to the device");
+    if (noiommu_.count(&dev)) {
+        // VFIO_SET_IOMMU(VFIO_NOIOMMU_IOMMU): no translation, the user programs physical addresses.
+        Verdict v = *bound;
+        v.stage = Stage::kUse;
+        const auto phys = ram_.alloc(kUserSize, kPage);
+        if (!phys)
+            return refuse(Stage::kUse, "vfio.noiommu", kENOMEM, "no guest memory for the user's buffer");
+        if (std::string err = dma(phys->value(), phys->value(), kUserSize); !err.empty()) {
+            v.admitted = false;
+            v.reason = err;
+        }
+        ram_.free(*phys, kUserSize);
+        return v;
+    }
+    iommu::Group* group = iommu_.group_of(dev);
+    Verdict v = config_.backend == Backend::kIommufd ? use_iommufd(dev, *group, dma) : use_type1(dev, *group, dma);
+    if (v.admitted)
+        v.stage = Stage::kUse;
+    return v;
+}
+
+std::string Gate::non_viable_reason(const iommu::Group& group, const Device& dev) const
+{
+    for (const Device* other : group.devices())
+        if (other != &dev && !viable_driver(*other))
+            return fmt::format("IOMMU group {} is not viable: {} is bound to {}", group.id(), other->name(),
+                               other->driver()->name());
+    return {};
+}
+
+Verdict Gate::use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma)
+{
+    const bool ownership = has("vfio.dma_ownership");
+    // VFIO_GROUP_SET_CONTAINER: from 70693f470848 (v5.19) it claims the group's DMA ownership, -EPERM
+    // while a kernel driver uses the group; the group moves to a blocking domain.
+    if (ownership) {
+        if (int err = iommu_.claim_dma_owner(group); err) {
+            Verdict v = refuse(Stage::kSetContainer, "vfio.dma_ownership", -err,
+                               err == -kEPERM ? non_viable_reason(group, dev)
+                                              : fmt::format("IOMMU group {} is already owned", group.id()));
+            v.commit = commit("vfio.dma_ownership");
+            v.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
+            return v;
+        }
+    }
+    // VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU): vfio_iommu_type1_attach_group() allocates an UNMANAGED domain,
+    // attaches the group, and only then checks MSI isolation (the real 6.12 guest sends the ATTACHes
+    // even when the ioctl fails with EPERM).
+    std::unique_ptr<iommu::Domain> domain = iommu_.domain_alloc(group, iommu::DomainType::kUnmanaged);
+    Verdict v;
+    if (!domain) {
+        v = refuse(Stage::kSetIommu, "vfio.type1_domain", kEIO, "the IOMMU driver refused an UNMANAGED domain");
+    } else if (int err = iommu_.attach_group(group, *domain); err) {
+        v = refuse(Stage::kSetIommu, "vfio.type1_attach", -err, "the IOMMU refused to attach the group");
+    } else {
+        v = check_msi(Stage::kSetIommu, dev, false);
+        // VFIO_GROUP_GET_DEVICE_FD before v5.19: vfio_group_viable().
+        if (v.admitted && !ownership) {
+            if (std::string why = non_viable_reason(group, dev); !why.empty()) {
+                v = refuse(Stage::kGetDeviceFd, "vfio.group_viable", kEINVAL, why);
+                v.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
+            }
+        }
+        if (v.admitted) {
+            fgsp_probe(group, *domain);
+            if (auto failed = dma_through(group, *domain, dma))
+                v = *failed;
+        }
+        // The container is closed, or the failed attach unwound: back to the blocking domain while owned,
+        // to the default one once the ownership is released.
+        iommu_.detach_group(group);
+    }
+    if (ownership)
+        iommu_.release_dma_owner(group);
+    return v;
+}
+
+Verdict Gate::check_msi(Stage stage, const Device& dev, bool iommufd)
+{
+    // type1: iommu_group_has_isolated_msi() since 6b1a7a00427c (v6.3), before it
+    // irq_domain_check_msi_remap() || IOMMU_CAP_INTR_REMAP, which virtio-iommu never reports; the
+    // failure is logged. iommufd: the same test, silent when refused, a warning when overridden.
+    Verdict v;
+    v.stage = stage;
+    v.admitted = true;
+    if (iommufd) {
+        v.rule = has("iommufd.msi_check_at_bind") ? "iommufd.msi_check_at_bind" : "vfio.iommufd";
+    } else {
+        v.rule = has("vfio.type1_isolated_msi") ? "vfio.type1_isolated_msi" : "vfio.type1_msi_remap";
+    }
+    if (v.rule != "vfio.type1_msi_remap")
+        v.commit = commit(v.rule);
+    const char* param = iommufd ? "iommufd.allow_unsafe_interrupts" : "vfio_iommu_type1.allow_unsafe_interrupts";
+    if (config_.msi_isolated) {
+        v.reason = "MSIs are isolated by the platform's interrupt controller";
+        return v;
+    }
+    if (iommufd ? config_.iommufd_allow_unsafe_interrupts : config_.allow_unsafe_interrupts) {
+        v.unsafe = true;
+        v.reason = fmt::format("MSIs are not isolated; allowed by {}=1", param);
+        if (iommufd) {
+            dev_warn(core_.log(), dev,
+                     "MSI interrupts are not secure, they cannot be isolated by the platform. Check that platform "
+                     "features like interrupt remapping are enabled. Use the \"allow_unsafe_interrupts\" module "
+                     "parameter to override");
+            v.log = core_.log().records().back().text;
+        }
+        return v;
+    }
+    v.admitted = false;
+    v.error = kEPERM;
+    v.reason = fmt::format("MSIs are not isolated (no interrupt remapping) and {} is off", param);
+    if (!iommufd) {
+        v.log = "vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param "
+                "\"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform";
+        core_.log().print(LogLevel::warning, "{}", v.log);
+    }
+    v.remedies = {fmt::format("{}=1 (the device can then forge MSIs)", param),
+                  "a platform that isolates MSIs (arm64 with a GICv3 ITS)"};
+    return v;
+}
+
+void Gate::fgsp_probe(iommu::Group& group, iommu::Domain& domain)
+{
+    // vfio_test_domain_fgsp(): two pages mapped at IOVA 0, one unmapped, to learn whether the IOMMU
+    // splits large mappings (virtio-iommu removes the whole mapping: the real 6.12 guest sends
+    // MAP [0, 0x1fff] then UNMAP [0, 0x1fff]).
+    iommu::IommuDriver* drv = iommu_.iommu_of(*group.devices().front());
+    const auto pages = ram_.alloc(2 * kPage, 2 * kPage);
+    if (!pages)
+        return;
+    const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
+    if (iommu::iommu_map(*drv, domain, 0, pages->value(), 2 * kPage, prot) == 0) {
+        if (iommu::iommu_unmap(*drv, domain, 0, kPage) == kPage)
+            (void)iommu::iommu_unmap(*drv, domain, kPage, kPage);
+        drv->iotlb_sync(domain);
+    }
+    ram_.free(*pages, 2 * kPage);
+}
+
+std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma)
+{
+    iommu::IommuDriver* drv = iommu_.iommu_of(*group.devices().front());
+    const auto phys = ram_.alloc(kUserSize, kPage);
+    if (!phys)
+        return refuse(Stage::kUse, "vfio.map_dma", kENOMEM, "no guest memory for the user's buffer");
+    std::optional<Verdict> failed;
+    const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
+    if (int err = iommu::iommu_map(*drv, domain, kUserIova, phys->value(), kUserSize, prot); err) {
+        failed = refuse(Stage::kUse, "vfio.map_dma", -err, "VFIO_IOMMU_MAP_DMA failed");
+    } else {
+        if (std::string err = dma(kUserIova, phys->value(), kUserSize); !err.empty())
+            failed = refuse(Stage::kUse, "vfio.dma", kEIO, err);
+        (void)iommu::iommu_unmap(*drv, domain, kUserIova, kUserSize);
+        drv->iotlb_sync(domain);
+    }
+    ram_.free(*phys, kUserSize);
+    return failed;
+}
+
+Verdict Gate::use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma)
+{
+    if (!has("vfio.iommufd")) {
+        Verdict v = refuse(Stage::kIommufdBind, "vfio.iommufd", kENODEV, "the kernel has no iommufd");
+        v.commit = commit("vfio.iommufd");
+        v.remedies = {"a kernel with iommufd (v6.2), or the type1 container"};
+        return v;
+    }
+    // iommufd_device_bind(): "iommufd always sets IOMMU_CACHE", so coherency first (-EINVAL); then,
+    // from v6.6, MSI isolation; then the DMA ownership of the device's group.
+    if (!iommu_.device_iommu_capable(dev, iommu::Cap::kCacheCoherency)) {
+        Verdict v = refuse(Stage::kIommufdBind, "vfio.iommufd", kEINVAL,
+                           "the IOMMU does not report IOMMU_CAP_CACHE_COHERENCY for the device");
+        v.commit = commit("vfio.iommufd");
+        return v;
+    }
+    const bool msi_at_bind = has("iommufd.msi_check_at_bind");
+    Verdict v;
+    if (msi_at_bind) {
+        v = check_msi(Stage::kIommufdBind, dev, true);
+        if (!v.admitted)
+            return v;
+    }
+    if (int err = iommu_.claim_dma_owner(group); err) {
+        Verdict r = refuse(Stage::kIommufdBind, "iommu.dma_ownership", -err, non_viable_reason(group, dev));
+        r.commit = commit("iommu.dma_ownership");
+        r.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
+        return r;
+    }
+    // iommufd_device_attach() (before v6.6 the MSI test sits here, in iommufd_device_setup_msi()).
+    if (!msi_at_bind)
+        v = check_msi(Stage::kIommufdAttach, dev, true);
+    if (v.admitted) {
+        std::unique_ptr<iommu::Domain> domain = iommu_.domain_alloc(group, iommu::DomainType::kUnmanaged);
+        if (!domain) {
+            v = refuse(Stage::kIommufdAttach, "vfio.iommufd", kEIO, "the IOMMU driver refused an UNMANAGED domain");
+        } else if (int err = iommu_.attach_group(group, *domain); err) {
+            v = refuse(Stage::kIommufdAttach, "vfio.iommufd", -err, "the IOMMU refused to attach the group");
+        } else {
+            if (auto failed = dma_through(group, *domain, dma))
+                v = *failed;
+            iommu_.detach_group(group);
+        }
+    }
+    iommu_.release_dma_owner(group);
+    return v;
+}
+
+} // namespace viommu::guest::vfio

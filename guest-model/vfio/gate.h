@@ -1,0 +1,91 @@
+// The VFIO admission gate of a guest kernel, in the two stages its user meets:
+//  1. binding vfio-pci (vfio_pci_probe() -> vfio_pci_core_register_device()): the device needs an
+//     IOMMU group, or a no-IOMMU group when the kernel has and enables that mode; from v5.19
+//     (e8ae0e140c05) the IOMMU must also report IOMMU_CAP_CACHE_COHERENCY for it;
+//  2. using it: VFIO_GROUP_SET_CONTAINER and VFIO_SET_IOMMU(TYPE1v2) on a type1 container, or
+//     iommufd's bind and attach, with group viability and MSI isolation (allow_unsafe_interrupts).
+// Each rule sits where the profile's kernel has it and cites the commit that put it there.
+//
+// The gate reaches devices through the driver core and the IOMMU core only, as vfio does.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "guest-model/driver-core/driver_core.h"
+#include "guest-model/iommu/core.h"
+#include "guest-model/mm/phys_alloc.h"
+#include "guest-model/pci/topology.h"
+#include "guest-model/profiles/profile.h"
+#include "guest-model/vfio/verdict.h"
+
+namespace viommu::guest::vfio {
+
+enum class Backend { kType1Container, kIommufd };
+
+struct GateConfig {
+    bool vfio_built = true;          // CONFIG_VFIO
+    bool noiommu_built = false;      // CONFIG_VFIO_NOIOMMU
+    bool enable_unsafe_noiommu_mode = false;      // vfio.enable_unsafe_noiommu_mode=1
+    bool allow_unsafe_interrupts = false;         // vfio_iommu_type1.allow_unsafe_interrupts=1
+    bool iommufd_allow_unsafe_interrupts = false; // iommufd.allow_unsafe_interrupts=1
+    // The platform isolates MSIs (arm64 GICv3 ITS: IRQ_DOMAIN_FLAG_ISOLATED_MSI, before v6.3
+    // IRQ_DOMAIN_FLAG_MSI_REMAP); x86 without interrupt remapping does not.
+    bool msi_isolated = false;
+    Backend backend = Backend::kType1Container;
+};
+
+// The device's DMA once the user has mapped a buffer: `size` bytes of guest RAM at `phys`, reachable by
+// the device at `iova`. Returns "" when the device reached the right bytes, else what went wrong.
+using DmaCheck = std::function<std::string(uint64_t iova, uint64_t phys, uint64_t size)>;
+
+// "a kernel with <commit> (<subject>): v6.0, 5.19.9": where a behaviour of the facts table is found.
+std::string fix_remedy(std::string_view behaviour);
+
+class Gate {
+public:
+    // ram provides the buffers the user maps (the VFIO user's memory).
+    Gate(const Profile& profile, DriverCore& core, iommu::IommuCore& iommu, PhysAllocator& ram, GateConfig config);
+
+    // The vfio-pci driver for the PCI bus: driver_override-only matching is the bus's business;
+    // the probe applies stage 1. function_of tells it which PCI function a device is.
+    DriverSpec vfio_pci_driver(Bus& pci, std::function<const pci::Function*(const Device&)> function_of);
+    // Loading vfio.ko (once): "VFIO - User Level meta-driver version: 0.3".
+    void load_module();
+
+    // Stage 1's outcome for a device vfio-pci was bound to or refused, if it was tried.
+    const Verdict* bind_verdict(const Device& dev) const;
+    // Stage 2, for a device vfio-pci is bound to: open its group, set up the backend, get the device
+    // and let dma check the mappings. The group goes back to its default domain afterwards (close).
+    Verdict use(Device& dev, const DmaCheck& dma);
+
+    // Whether the IOMMU core has an IOMMU on the PCI bus (iommu_present(&pci_bus_type)).
+    void set_iommu_on_bus(bool on) { iommu_on_bus_ = on; }
+
+private:
+    int probe(Device& dev, const pci::Function& fn);
+    Verdict use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma);
+    Verdict use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma);
+    Verdict check_msi(Stage stage, const Device& dev, bool iommufd);
+    void fgsp_probe(iommu::Group& group, iommu::Domain& domain);
+    // VFIO_IOMMU_MAP_DMA of a user buffer, the device's DMA, the unmap: a refusal, or nothing.
+    std::optional<Verdict> dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma);
+    std::string non_viable_reason(const iommu::Group& group, const Device& dev) const;
+    bool has(std::string_view behaviour) const { return profile_.has(behaviour).present; }
+    std::string commit(std::string_view behaviour) const;
+    static Verdict refuse(Stage stage, std::string rule, int err, std::string reason);
+
+    const Profile& profile_;
+    DriverCore& core_;
+    iommu::IommuCore& iommu_;
+    PhysAllocator& ram_;
+    GateConfig config_;
+    bool iommu_on_bus_ = false;
+    bool loaded_ = false;
+    std::map<const Device*, Verdict> bound_;
+    std::map<const Device*, bool> noiommu_; // devices that got a no-IOMMU group
+};
+
+} // namespace viommu::guest::vfio

@@ -1,0 +1,421 @@
+// Whole guests through the whole stack: hardware (a virtio-iommu, endpoints that DMA), the guest kernel
+// of a profile, and the VFIO gate. The expectations of the first cases are what a real Debian 6.12.117
+// guest did on QEMU 7.2 q35 with the same topology (groups, faults, VFIO errors).
+#include <catch2/catch.hpp>
+
+#include <cctype>
+
+#include <fmt/format.h>
+#include <linux/virtio_iommu.h>
+
+#include "guest-model/boot/guest.h"
+#include "guest-model/kernel/errno.h"
+#include "tests/support/guest_specs.h"
+
+using namespace viommu;
+using namespace viommu::guest;
+using namespace viommu::guest::boot;
+using viommu::test::SpecBuilder;
+
+namespace {
+
+Profile profile(const std::string& name)
+{
+    auto p = Profile::load(name);
+    REQUIRE(p);
+    return *p;
+}
+
+const DeviceReport& device(const GuestReport& r, const std::string& bdf)
+{
+    for (const DeviceReport& d : r.devices)
+        if (d.bdf == bdf)
+            return d;
+    FAIL("no device " << bdf);
+    return r.devices.front();
+}
+
+bool logged(const GuestReport& r, const std::string& text)
+{
+    return r.dmesg.find(text) != std::string::npos;
+}
+
+// The topology of the real guest run (research run 2): virtio-iommu at 00:03.0, virtio-net and
+// virtio-blk with iommu_platform, an e1000e integrated endpoint, a pcie-pci-bridge with two e1000,
+// a root port with a pcie-pci-bridge below it (libvirt's layout), a root port with an e1000e, and a
+// conventional pci-bridge with an e1000.
+SpecBuilder real_run_topology()
+{
+    SpecBuilder b;
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    b.add("virtio-blk", pci::Kind::kEndpoint, Role::kVirtioBlk, 5);
+    b.nic(6, -1, "e1000e");
+    const int br1 = b.add("pcie-pci-bridge", pci::Kind::kPcieToPciBridge, Role::kBridge, 7);
+    b.nic(1, br1);
+    b.nic(2, br1);
+    const int rp1 = b.add("pcie-root-port", pci::Kind::kRootPort, Role::kBridge, 8);
+    const int br2 = b.add("pcie-pci-bridge", pci::Kind::kPcieToPciBridge, Role::kBridge, 0, rp1);
+    b.nic(1, br2);
+    const int rp2 = b.add("pcie-root-port", pci::Kind::kRootPort, Role::kBridge, 9);
+    b.nic(0, rp2, "e1000e", pci::Kind::kPcieEndpoint);
+    const int pb = b.add("pci-bridge", pci::Kind::kPciBridge, Role::kBridge, 11);
+    b.nic(1, pb);
+    return b;
+}
+
+} // namespace
+
+TEST_CASE("Groups are made in deferred-probe order once virtio_iommu loads, as in the real 6.12 guest",
+          "[boot][groups]")
+{
+    const GuestReport r = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
+    // The real guest: 00:07.0=0 00:08.0=1 00:09.0=2 00:0b.0=3 02:00.0=4 00:04.0=5 00:05.0=6 00:00.0=7.
+    CHECK(device(r, "0000:00:07.0").group == 0);
+    CHECK(device(r, "0000:00:08.0").group == 1);
+    CHECK(device(r, "0000:00:09.0").group == 2);
+    CHECK(device(r, "0000:00:0b.0").group == 3);
+    CHECK(device(r, "0000:02:00.0").group == 4);
+    CHECK(device(r, "0000:00:04.0").group == 5);
+    CHECK(device(r, "0000:00:05.0").group == 6);
+    CHECK(device(r, "0000:00:00.0").group == 7);
+    CHECK_FALSE(device(r, "0000:00:03.0").group); // the IOMMU itself
+    CHECK(device(r, "0000:00:04.0").domain == "DMA-FQ");
+    CHECK(device(r, "0000:00:04.0").deferrals >= 1);
+    CHECK(device(r, "0000:00:08.0").driver == "pcieport");
+    CHECK(device(r, "0000:00:07.0").driver.empty()); // pcieport: -ENODEV for a PCIe-to-PCI bridge
+    CHECK(device(r, "0000:00:04.0").driver == "virtio-pci/virtio_net");
+    CHECK(logged(r, "virtio_iommu virtio0: input address: 64 bits"));
+    CHECK(logged(r, "virtio_iommu virtio0: page mask: 0xfffffffffffff000"));
+    CHECK(logged(r, "iommu: Default domain type: Translated\n"));
+    CHECK(logged(r, "iommu: DMA domain TLB invalidation policy: lazy mode\n"));
+    CHECK(logged(r, "pcieport 0000:00:08.0: Adding to iommu group 1"));
+}
+
+TEST_CASE("A device behind a PCIe-to-PCI bridge gets no group: Linux PROBEs its own requester ID", "[boot][bridge]")
+{
+    const GuestReport r = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:01:01.0");
+    CHECK_FALSE(d.group);
+    CHECK(d.driver == "e1000");
+    CHECK(d.linux_ids == std::vector<uint32_t>{0x108, 0x100});
+    CHECK(d.qemu_endpoint == 0x100);
+    CHECK(d.no_group_reason.find("PROBEs its own requester ID 0x0108") != std::string::npos);
+    // QEMU's endpoint 0x100 is attached to nothing and boot-bypass lets its DMA through untranslated.
+    CHECK(d.dma.result == DmaResult::kBypassed);
+    CHECK(device(r, "0000:03:01.0").qemu_endpoint == 0x300);
+}
+
+TEST_CASE("A device behind a conventional PCI bridge faults in the bridge's domain", "[boot][bridge][fault]")
+{
+    const GuestReport r = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:05:01.0");
+    CHECK_FALSE(d.group);
+    CHECK(d.qemu_endpoint == 0x58); // the bridge's own ID
+    REQUIRE(d.dma.result == DmaResult::kFault);
+    // The guest's fault handler, as the real guest printed it ("[]": QEMU 7.2 sets only F_ADDRESS).
+    CHECK(logged(r, "virtio_iommu virtio0: page fault from EP 88 at 0x"));
+    CHECK(r.iommu.faults >= 1);
+}
+
+TEST_CASE("Endpoint DMA through a DMA domain lands at the mapped guest-physical bytes", "[boot][dma]")
+{
+    const GuestReport r = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
+    CHECK(device(r, "0000:00:04.0").dma.result == DmaResult::kTranslated);
+    CHECK(device(r, "0000:00:05.0").dma.result == DmaResult::kTranslated);
+    CHECK(device(r, "0000:04:00.0").dma.result == DmaResult::kTranslated);
+    // The IOVA allocator works down from below 4 GiB, as the real guest's first MAP (0xffff_e000).
+    CHECK(device(r, "0000:00:04.0").dma.detail.find("IOVA 0xfff") == 0);
+}
+
+TEST_CASE("PROBE's reserved MSI region becomes the group's reserved region, as sysfs shows it",
+          "[boot][probe]")
+{
+    const GuestReport r = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
+    // What the real guest's /sys/kernel/iommu_groups/*/reserved_regions showed.
+    CHECK(device(r, "0000:00:04.0").reserved_regions ==
+          std::vector<std::string>{"0x00000000fee00000 0x00000000feefffff msi"});
+}
+
+TEST_CASE("A virtio device without iommu_platform reaches memory directly", "[boot][dma]")
+{
+    SpecBuilder b;
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4, -1, 0, "", false);
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:00:04.0");
+    CHECK(d.group); // the PCI function is still behind the IOMMU for Linux
+    CHECK(d.dma.result == DmaResult::kDirect);
+}
+
+TEST_CASE("iommu.passthrough=1 gives every group an identity domain attached with ATTACH_F_BYPASS", "[boot][identity]")
+{
+    SpecBuilder b = real_run_topology();
+    b.spec().cmdline.passthrough = true;
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    CHECK(logged(r, "iommu: Default domain type: Passthrough (set via kernel command line)"));
+    CHECK(device(r, "0000:00:04.0").domain == "identity");
+    CHECK(device(r, "0000:00:04.0").dma.result == DmaResult::kIdentity);
+}
+
+TEST_CASE("VFIO on x86 6.12: vfio-pci binds, VFIO_SET_IOMMU fails with EPERM without interrupt remapping",
+          "[boot][vfio][stage2]")
+{
+    SpecBuilder b;
+    b.hostdev(6);
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    CHECK_FALSE(d.vfio->admitted);
+    CHECK(d.vfio->stage == vfio::Stage::kSetIommu);
+    CHECK(d.vfio->error == kEPERM);
+    CHECK(d.vfio->rule == "vfio.type1_isolated_msi");
+    CHECK(d.vfio->commit.rfind("6b1a7a00427c", 0) == 0);
+    CHECK(logged(r, "vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param "
+                    "\"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform"));
+    CHECK(logged(r, "VFIO - User Level meta-driver version: 0.3"));
+    CHECK(d.driver == "vfio-pci");
+    CHECK(r.exit_code() == 1);
+}
+
+TEST_CASE("VFIO with allow_unsafe_interrupts=1 is admitted and the device DMAs through the container",
+          "[boot][vfio][stage2]")
+{
+    SpecBuilder b;
+    b.hostdev(6);
+    b.spec().cmdline.allow_unsafe_interrupts = true;
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    CHECK(d.vfio->admitted);
+    CHECK(d.vfio->unsafe);
+    CHECK(d.vfio->stage == vfio::Stage::kUse);
+    CHECK(r.exit_code() == 0);
+    // After the container closes the group is back in its default domain.
+    CHECK(d.domain == "DMA-FQ");
+}
+
+TEST_CASE("arm64 with a GICv3 ITS isolates MSIs: VFIO is admitted without unsafe interrupts", "[boot][vfio][arm64]")
+{
+    SpecBuilder b(3, Arch::kAarch64);
+    b.hostdev(6);
+    const GuestReport r = boot_guest(b.spec(), profile("6.12"));
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    CHECK(d.vfio->admitted);
+    CHECK_FALSE(d.vfio->unsafe);
+}
+
+TEST_CASE("5.19 without the virtio-iommu fix: vfio-pci's probe fails with -EINVAL (e8ae0e140c05)", "[boot][vfio][stage1]")
+{
+    SpecBuilder b(3, Arch::kAarch64);
+    b.hostdev(6);
+    const GuestReport r = boot_guest(b.spec(), profile("5.19.8"));
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    CHECK_FALSE(d.vfio->admitted);
+    CHECK(d.vfio->stage == vfio::Stage::kBind);
+    CHECK(d.vfio->error == kEINVAL);
+    CHECK(d.vfio->rule == "vfio.requires_cache_coherency");
+    CHECK(d.vfio->commit.rfind("e8ae0e140c05", 0) == 0);
+    CHECK(logged(r, "vfio-pci: probe of 0000:00:06.0 failed with error -22"));
+    CHECK(d.group); // it has a group: the refusal is the capability
+    CHECK_FALSE(d.vfio->remedies.empty());
+}
+
+TEST_CASE("5.19.9 carries the fix (77a2d61334f7) and admits; 5.18 never asked", "[boot][vfio][stage1]")
+{
+    for (const char* kernel : {"5.19.9", "5.18"}) {
+        SpecBuilder b(3, Arch::kAarch64);
+        b.hostdev(6);
+        const GuestReport r = boot_guest(b.spec(), profile(kernel));
+        INFO(kernel);
+        REQUIRE(device(r, "0000:00:06.0").vfio);
+        CHECK(device(r, "0000:00:06.0").vfio->admitted);
+    }
+}
+
+TEST_CASE("A group made non-viable by a sibling bound to a host driver is refused at SET_CONTAINER",
+          "[boot][vfio][viability]")
+{
+    // Two conventional functions of one multifunction slot without ACS share a group (the real run's
+    // rtl8139 pair).
+    SpecBuilder b;
+    const int f0 = b.hostdev(12, -1, pci::Kind::kEndpoint, "8139cp");
+    b.at(f0).pci.multifunction = true;
+    const int f1 = b.add("rtl8139", pci::Kind::kEndpoint, Role::kEmulated, 12, -1, 1, "8139cp");
+    b.at(f1).pci.multifunction = true;
+    b.spec().cmdline.allow_unsafe_interrupts = true;
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    REQUIRE(device(r, "0000:00:0c.0").group == device(r, "0000:00:0c.1").group);
+    const DeviceReport& d = device(r, "0000:00:0c.0");
+    REQUIRE(d.vfio);
+    CHECK_FALSE(d.vfio->admitted);
+    CHECK(d.vfio->stage == vfio::Stage::kSetContainer);
+    CHECK(d.vfio->error == kEPERM);
+    CHECK(d.vfio->reason.find("0000:00:0c.1 is bound to 8139cp") != std::string::npos);
+}
+
+TEST_CASE("A hostdev behind a PCIe-to-PCI bridge has no group and vfio-pci refuses it", "[boot][vfio][bridge]")
+{
+    SpecBuilder b;
+    const int br = b.add("pcie-pci-bridge", pci::Kind::kPcieToPciBridge, Role::kBridge, 7);
+    b.hostdev(1, br, pci::Kind::kEndpoint, "e1000");
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:01:01.0");
+    REQUIRE(d.vfio);
+    CHECK(d.vfio->stage == vfio::Stage::kBind);
+    CHECK(d.vfio->rule == "vfio.needs_iommu_group");
+    CHECK(d.vfio->error == kEINVAL);
+    CHECK(d.vfio->reason.find("0x0108") != std::string::npos);
+    CHECK(logged(r, "vfio-pci 0000:01:01.0: probe with driver vfio-pci failed with error -22"));
+}
+
+TEST_CASE("Debian 12's stock 6.1 kernel does not build virtio-iommu: no groups, vfio-pci refuses", "[boot][profiles]")
+{
+    SpecBuilder b;
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    b.hostdev(6);
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12"));
+    CHECK_FALSE(r.iommu.driver_built);
+    CHECK_FALSE(device(r, "0000:00:04.0").group);
+    CHECK(device(r, "0000:00:04.0").dma.result == DmaResult::kBypassed);
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    CHECK(d.vfio->rule == "vfio.needs_iommu_group");
+    CHECK(d.vfio->reason.find("CONFIG_VIRTIO_IOMMU") != std::string::npos);
+}
+
+TEST_CASE("A driver that finds MAP_UNMAP withheld refuses the device; nothing gets a group", "[boot][negotiation]")
+{
+    SpecBuilder b;
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    b.spec().iommu.withheld_features = virtio::feature(VIRTIO_IOMMU_F_MAP_UNMAP);
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    CHECK_FALSE(r.iommu.driver_ready);
+    CHECK_FALSE(device(r, "0000:00:04.0").group);
+}
+
+TEST_CASE("A driver whose device withholds BYPASS_CONFIG still works, without it", "[boot][negotiation]")
+{
+    SpecBuilder b;
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    b.spec().iommu.withheld_features = virtio::feature(VIRTIO_IOMMU_F_BYPASS_CONFIG);
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    CHECK(r.iommu.driver_ready);
+    CHECK_FALSE(r.iommu.features & virtio::feature(VIRTIO_IOMMU_F_BYPASS_CONFIG));
+    CHECK(device(r, "0000:00:04.0").dma.result == DmaResult::kTranslated);
+}
+
+TEST_CASE("The same guest boots to the same report, byte for byte", "[boot][determinism]")
+{
+    const GuestReport a = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
+    const GuestReport b = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
+    CHECK(a.dmesg == b.dmesg);
+}
+
+TEST_CASE("5.15 to 6.4 on x86: virtio-iommu refuses DMA-FQ and every group falls back to DMA with a warning",
+          "[boot][profiles][lazy]")
+{
+    SpecBuilder b;
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    const GuestReport r = boot_guest(b.spec(), profile("6.1"));
+    CHECK(device(r, "0000:00:04.0").domain == "DMA");
+    CHECK(logged(r, "iommu: Failed to allocate default IOMMU domain of type 11 for group (null) - Falling back to "
+                    "IOMMU_DOMAIN_DMA"));
+    // Before 32261d10943b (v6.5) both lines end in a space when nothing came from the command line.
+    CHECK(logged(r, "iommu: Default domain type: Translated \n"));
+    CHECK(logged(r, "iommu: DMA domain TLB invalidation policy: lazy mode \n"));
+}
+
+TEST_CASE("6.5 to 6.7: the core asks for DMA and keeps it strict without IOMMU_CAP_DEFERRED_FLUSH, silently",
+          "[boot][profiles][lazy]")
+{
+    SpecBuilder b;
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    const GuestReport r = boot_guest(b.spec(), profile("6.6"));
+    CHECK(device(r, "0000:00:04.0").domain == "DMA");
+    CHECK_FALSE(logged(r, "Falling back"));
+}
+
+TEST_CASE("x86 kernels before 5.14 have no virtio-iommu driver: nothing is translated", "[boot][profiles]")
+{
+    SpecBuilder b;
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    b.hostdev(6);
+    const GuestReport r = boot_guest(b.spec(), profile("5.10"));
+    CHECK_FALSE(r.iommu.driver_built);
+    CHECK(r.iommu.why_not.find("no virtio-iommu driver for x86") != std::string::npos);
+    CHECK_FALSE(device(r, "0000:00:04.0").group);
+    CHECK(device(r, "0000:00:04.0").deferrals == 0);
+    REQUIRE(device(r, "0000:00:06.0").vfio);
+    CHECK(device(r, "0000:00:06.0").vfio->rule == "vfio.needs_iommu_group");
+}
+
+TEST_CASE("iommufd on 6.12 x86: the bind refuses unisolated MSIs with EPERM, silently", "[boot][vfio][iommufd]")
+{
+    SpecBuilder b;
+    b.hostdev(6);
+    b.spec().vfio_backend = VfioBackend::kIommufd;
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    CHECK_FALSE(d.vfio->admitted);
+    CHECK(d.vfio->stage == vfio::Stage::kIommufdBind);
+    CHECK(d.vfio->error == kEPERM);
+    CHECK_FALSE(logged(r, "MSI interrupts are not secure"));
+}
+
+TEST_CASE("iommufd.allow_unsafe_interrupts=1 admits, with the kernel's warning", "[boot][vfio][iommufd]")
+{
+    SpecBuilder b;
+    b.hostdev(6);
+    b.spec().vfio_backend = VfioBackend::kIommufd;
+    b.spec().cmdline.iommufd_allow_unsafe_interrupts = true;
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    REQUIRE(device(r, "0000:00:06.0").vfio);
+    CHECK(device(r, "0000:00:06.0").vfio->admitted);
+    CHECK(logged(r, "vfio-pci 0000:00:06.0: MSI interrupts are not secure, they cannot be isolated by the platform."));
+}
+
+namespace {
+// A user profile: a built-in one (base) or a bare version, with CONFIG_VFIO_NOIOMMU=y.
+Profile with_noiommu(const std::string& from)
+{
+    const char* key = std::isdigit(static_cast<unsigned char>(from[0])) ? "version" : "base";
+    auto p = Profile::from_json(fmt::format(R"({{"name": "noiommu", "{}": "{}", "config": {{"CONFIG_VFIO_NOIOMMU": "y"}}}})",
+                                            key, from),
+                                "test");
+    INFO((p ? std::string() : p.error()));
+    REQUIRE(p);
+    return *p;
+}
+} // namespace
+
+TEST_CASE("No-IOMMU mode gives a groupless device a VFIO group, tainting the kernel", "[boot][vfio][noiommu]")
+{
+    SpecBuilder b(-1);
+    b.hostdev(6);
+    b.spec().cmdline.enable_unsafe_noiommu_mode = true;
+    const GuestReport r = boot_guest(b.spec(), with_noiommu("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    CHECK(d.vfio->admitted);
+    CHECK(d.vfio->unsafe);
+    CHECK(d.vfio->rule == "vfio.noiommu");
+    CHECK(logged(r, "vfio-pci 0000:00:06.0: Adding kernel taint for vfio-noiommu group on device"));
+}
+
+TEST_CASE("Before v5.19 no-IOMMU mode does not apply while an IOMMU driver serves the PCI bus (a77109ffca33)",
+          "[boot][vfio][noiommu]")
+{
+    SpecBuilder b(3, Arch::kAarch64);
+    const int br = b.add("pcie-pci-bridge", pci::Kind::kPcieToPciBridge, Role::kBridge, 7);
+    b.hostdev(1, br);
+    b.spec().cmdline.enable_unsafe_noiommu_mode = true;
+    const GuestReport old = boot_guest(b.spec(), with_noiommu("5.18"));
+    REQUIRE(device(old, "0000:01:01.0").vfio);
+    CHECK_FALSE(device(old, "0000:01:01.0").vfio->admitted);
+    CHECK(device(old, "0000:01:01.0").vfio->commit.rfind("a77109ffca33", 0) == 0);
+    const GuestReport now = boot_guest(b.spec(), with_noiommu("5.19.9"));
+    REQUIRE(device(now, "0000:01:01.0").vfio);
+    CHECK(device(now, "0000:01:01.0").vfio->admitted);
+}
