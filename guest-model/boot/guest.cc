@@ -54,6 +54,15 @@ struct VirtioDev {
     Function* parent = nullptr;
 };
 
+// Drivers of emulated functions that never bus-master (the q35 chipset's LPC bridge and SMBus
+// controller, a watchdog, a framebuffer in BAR memory): the model makes them do no DMA.
+bool driver_does_dma(const std::string& driver)
+{
+    static const std::set<std::string, std::less<>> kNoDma = {"lpc_ich", "i801_smbus", "i6300esb", "bochs-drm",
+                                                              "bochs", "agpgart-intel"};
+    return !driver.empty() && !kNoDma.count(driver);
+}
+
 bool is_virtio(Role r)
 {
     return r == Role::kVirtioIommu || r == Role::kVirtioNet || r == Role::kVirtioBlk || r == Role::kVirtioOther;
@@ -240,7 +249,7 @@ void Boot::build_hardware()
         const Role role = f.desc->role;
         // Who DMAs: a NIC fills receive buffers; a disk and an assigned function read and write.
         hw::DmaEngine::Kind kind = hw::DmaEngine::Kind::kAssigned;
-        if (role == Role::kVirtioNet || (role == Role::kEmulated && !f.desc->guest_driver.empty()))
+        if (role == Role::kVirtioNet || (role == Role::kEmulated && driver_does_dma(f.desc->guest_driver)))
             kind = hw::DmaEngine::Kind::kNetRx;
         else if (role != Role::kVirtioBlk && role != Role::kHostdev)
             continue;

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""viommu-boot end to end: the default guest, fixtures under tests/integration/fixtures, the exit codes
+(0 admitted, 1 rejected, 2 bad input), --json, --compare-kernels, and a batch of 200 generated guests
+whose results do not depend on the number of threads. Usage: boot_cli_test.py BUILD_DIR FIXTURES_DIR"""
+import json
+import pathlib
+import random
+import subprocess
+import sys
+import tempfile
+
+build = pathlib.Path(sys.argv[1])
+fixtures = pathlib.Path(sys.argv[2])
+boot = str(build / "tools" / "viommu-boot")
+failures = []
+
+
+def run(*args):
+    return subprocess.run([boot, *map(str, args)], capture_output=True, text=True)
+
+
+def check(name, ok, r=None):
+    if ok:
+        print(f"ok: {name}")
+    else:
+        detail = f"\n  exit {r.returncode}\n  stdout: {r.stdout[:800]!r}\n  stderr: {r.stderr[:800]!r}" if r else ""
+        failures.append(name + detail)
+
+
+# The default guest: said so, a table, the VFIO hostdev on a root port refused at VFIO_SET_IOMMU, the one
+# behind the pcie-to-pci-bridge without a group.
+r = run()
+check("default guest says so", "built-in default guest" in r.stdout, r)
+check("default guest exits 1 (a VFIO device rejected)", r.returncode == 1, r)
+check("default guest: the table", "DEVICE" in r.stdout and "GROUP" in r.stdout and "VFIO" in r.stdout, r)
+check("default guest: EPERM at VFIO_SET_IOMMU", "VFIO REJECTED at VFIO_SET_IOMMU with EPERM" in r.stdout, r)
+check("default guest: no group behind the bridge", "PROBEs its own requester ID" in r.stdout, r)
+check("default guest: the kernel's message", "No interrupt remapping support." in r.stdout, r)
+
+r = run("--log")
+check("--log prints dmesg", "virtio_iommu virtio0: page mask: 0xfffffffffffff000" in r.stdout, r)
+
+r = run("--kernel", "debian-12-6.12", "--trace", "no_such_point")
+check("--trace unknown point exits 2", r.returncode == 2, r)
+r = run("--kernel", "99.x")
+check("--kernel garbage exits 2", r.returncode == 2 and "--kernel" in r.stderr, r)
+r = run("--frobnicate")
+check("unknown flag exits 2", r.returncode == 2, r)
+r = run(fixtures / "nonexistent.xml")
+check("missing file exits 2", r.returncode == 2, r)
+
+# Invalid XML: libvirt's own message, exit 2.
+r = run(fixtures / "malformed.xml")
+check("malformed XML: libvirt's message, exit 2", r.returncode == 2 and "Opening and ending tag mismatch" in r.stderr, r)
+r = run(fixtures / "invalid-schema.xml")
+check("schema violation: libvirt's message, exit 2",
+      r.returncode == 2 and "failed to validate against schema" in r.stderr, r)
+
+# A guest with only non-IOMMU devices: nothing to admit, exit 0.
+r = run(fixtures / "q35-no-iommu-devices.xml")
+check("only non-IOMMU devices: exit 0", r.returncode == 0, r)
+
+with tempfile.TemporaryDirectory() as tmp:
+    tmp = pathlib.Path(tmp)
+    # The fix's guest: arm64 with an ITS (MSIs isolated), so only the capability decides.
+    aarch64 = fixtures / "virt-aarch64.xml"
+    r = run(aarch64, "--kernel", "5.19.8", "--json", tmp / "old.json")
+    check("5.19.8 without the fix rejects (exit 1)", r.returncode == 1, r)
+    old = json.loads((tmp / "old.json").read_text())
+    vfio = [d["vfio"] for d in old["devices"] if d["vfio"]]
+    check("5.19.8: EINVAL at the bind, rule and commit",
+          len(vfio) == 1 and vfio[0]["error"] == "EINVAL" and vfio[0]["rule"] == "vfio.requires_cache_coherency"
+          and vfio[0]["commit"].startswith("e8ae0e140c05"), r)
+    r = run(aarch64, "--kernel", "5.19.9", "--json", tmp / "new.json")
+    check("5.19.9 with the fix admits (exit 0)", r.returncode == 0, r)
+    new = json.loads((tmp / "new.json").read_text())
+    check("JSON report: schema, exit code", new["schema"] == 1 and new["exit_code"] == 0, r)
+
+    r = run(aarch64, "--compare-kernels")
+    check("--compare-kernels: a matrix with both verdicts",
+          r.returncode == 0 and "EINVAL@bind vfio-pci" in r.stdout and " ok " in r.stdout + " ", r)
+
+    # 200 generated guests, booted with 1 and with 8 threads: the same reports, byte for byte.
+    rng = random.Random(7)
+    guests = tmp / "guests"
+    guests.mkdir()
+    for i in range(200):
+        ports = rng.randint(1, 4)
+        controllers = [f"<controller type='pci' index='0' model='pcie-root'/>"]
+        devices = []
+        for p in range(1, ports + 1):
+            mf = " multifunction='on'" if p == 1 else ""
+            controllers.append(
+                f"<controller type='pci' index='{p}' model='pcie-root-port'><target chassis='{p}' port='0x{8 + p:x}'/>"
+                f"<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x{p - 1:x}'{mf}/>"
+                f"</controller>")
+        bridge = rng.random() < 0.5
+        if bridge:
+            controllers.append(f"<controller type='pci' index='{ports + 1}' model='pcie-to-pci-bridge'>"
+                               f"<address type='pci' domain='0x0000' bus='0x{ports:02x}' slot='0x00' function='0x0'/>"
+                               f"</controller>")
+        for p in range(1, ports + (0 if bridge else 1)):
+            if rng.random() < 0.5:
+                devices.append(f"<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/><source>"
+                               f"<address domain='0x0000' bus='0x{0x40 + p:02x}' slot='0x00' function='0x0'/></source>"
+                               f"<address type='pci' domain='0x0000' bus='0x{p:02x}' slot='0x00' function='0x0'/></hostdev>")
+            else:
+                devices.append(f"<interface type='user'><model type='virtio'/><driver iommu='on'/>"
+                               f"<address type='pci' domain='0x0000' bus='0x{p:02x}' slot='0x00' function='0x0'/>"
+                               f"</interface>")
+        if bridge:
+            devices.append(f"<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/><source>"
+                           f"<address domain='0x0000' bus='0x70' slot='0x00' function='0x0'/></source>"
+                           f"<address type='pci' domain='0x0000' bus='0x{ports + 1:02x}' slot='0x01' function='0x0'/>"
+                           f"</hostdev>")
+        iommu = "<iommu model='virtio'><address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/></iommu>" \
+            if rng.random() < 0.8 else ""
+        cmdline = "<cmdline>vfio_iommu_type1.allow_unsafe_interrupts=1</cmdline>" if rng.random() < 0.3 else ""
+        (guests / f"guest-{i:03d}.xml").write_text(
+            f"<domain type='kvm'><name>guest-{i:03d}</name><memory unit='MiB'>512</memory>"
+            f"<os><type arch='x86_64' machine='q35'>hvm</type>{cmdline}</os><devices>"
+            + "".join(controllers) + "".join(devices) + iommu + "</devices></domain>\n")
+    one, eight = tmp / "j1", tmp / "j8"
+    r1 = run("--batch", guests, "--out", one, "-j", "1", "--json", tmp / "s1.json")
+    r8 = run("--batch", guests, "--out", eight, "-j", "8", "--json", tmp / "s8.json")
+    check("batch: 200 guests booted, none invalid", "200 guests:" in r1.stdout and " 0 invalid" in r1.stdout, r1)
+    check("batch: exit code says a guest was rejected", r1.returncode in (0, 1) and r1.returncode == r8.returncode, r8)
+    check("batch: -j1 and -j8 print the same", r1.stdout == r8.stdout, r8)
+    same = all((one / f.name).read_bytes() == (eight / f.name).read_bytes() for f in one.glob("*.json"))
+    check("batch: -j1 and -j8 write the same per-guest JSON", same and len(list(one.glob("*.json"))) == 200)
+    check("batch: the same summary", (tmp / "s1.json").read_bytes() == (tmp / "s8.json").read_bytes())
+    r = run("--batch", tmp / "none")
+    check("batch: a missing directory exits 2", r.returncode == 2, r)
+
+for f in failures:
+    print("FAIL:", f)
+print(f"{len(failures)} failed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,319 @@
+// viommu-boot: boots synthetic guests described in libvirt domain XML (or the built-in default guest)
+// under a kernel profile, and reports how their devices came up behind the virtio-iommu and which
+// VFIO devices the kernel admits. docs/boot.md documents the options, the output and the JSON report.
+//
+// Exit codes: 0 every VFIO device admitted, 1 one was rejected, 2 bad input (a file libvirt refuses,
+// an unknown profile, a bad option).
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "guest-model/boot/guest.h"
+#include "guest-model/boot/libvirt_domain.h"
+#include "guest-model/boot/report_format.h"
+#include "tools/common/cli.h"
+
+using namespace viommu;
+using namespace viommu::guest;
+using namespace viommu::guest::boot;
+
+namespace {
+
+struct Input {
+    std::string source; // file name, or the default guest's
+    Expected<GuestSpec, DomainError> spec;
+};
+
+Input load(const std::string& path)
+{
+    if (path.empty())
+        return {std::string(kDefaultGuestSource), parse_domain_xml(default_guest_xml(), kDefaultGuestSource)};
+    return {path, load_domain_file(path)};
+}
+
+bool write_file(const std::string& path, const std::string& text)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+        std::fprintf(stderr, "viommu-boot: cannot write %s\n", path.c_str());
+        return false;
+    }
+    return true;
+}
+
+// "ok", "ok!" (admitted, unsafe), "EINVAL@bind", "g3" (a group, no VFIO), "-" (no group).
+std::string matrix_cell(const DeviceReport& d)
+{
+    if (d.vfio) {
+        if (d.vfio->admitted)
+            return d.vfio->unsafe ? "ok!" : "ok";
+        const char* stage = vfio::stage_name(d.vfio->stage);
+        return fmt::format("{}@{}", errno_text(d.vfio->error), stage);
+    }
+    return d.group ? fmt::format("g{}", *d.group) : "-";
+}
+
+int compare_kernels(const GuestSpec& spec, const BootOptions& options)
+{
+    // Every built-in profile, oldest kernel first.
+    std::vector<Profile> profiles;
+    for (const std::string& name : Profile::builtin_names()) {
+        auto p = Profile::named(name);
+        if (!p) {
+            std::fprintf(stderr, "viommu-boot: %s\n", p.error().c_str());
+            return tools::kExitBadInput;
+        }
+        profiles.push_back(std::move(*p));
+    }
+    std::stable_sort(profiles.begin(), profiles.end(),
+                     [](const Profile& a, const Profile& b) { return a.version() < b.version(); });
+    std::vector<std::string> kernels;
+    std::vector<GuestReport> reports;
+    for (const Profile& p : profiles) {
+        kernels.push_back(p.name());
+        reports.push_back(boot_guest(spec, p, options));
+    }
+    // Rows: every function the IOMMU can translate, VFIO ones first.
+    std::vector<std::string> rows;
+    std::map<std::string, std::string> what;
+    for (const DeviceReport& d : reports.front().devices) {
+        if (d.role == "bridge" || d.role == "host-bridge" || d.role == "virtio-iommu")
+            continue;
+        rows.push_back(d.bdf);
+        what[d.bdf] = d.label;
+    }
+    std::size_t w0 = 6;
+    for (const auto& r : rows)
+        w0 = std::max(w0, r.size() + what[r].size() + 3);
+    std::vector<std::size_t> widths;
+    std::string head = fmt::format("{:<{}}", "DEVICE", w0);
+    for (std::size_t i = 0; i < kernels.size(); ++i) {
+        std::size_t w = kernels[i].size();
+        for (const DeviceReport& d : reports[i].devices)
+            w = std::max(w, matrix_cell(d).size());
+        widths.push_back(w);
+        head += fmt::format("  {:<{}}", kernels[i], w);
+    }
+    std::printf("guest %s: VFIO verdict (ok, ok! unsafe, ERRNO@stage) or IOMMU group (gN, - none) per kernel\n\n%s\n",
+                spec.name.c_str(), head.c_str());
+    for (const std::string& bdf : rows) {
+        std::string line = fmt::format("{:<{}}", bdf + " (" + what[bdf] + ")", w0);
+        for (std::size_t i = 0; i < kernels.size(); ++i) {
+            std::string cell = "?";
+            for (const DeviceReport& d : reports[i].devices)
+                if (d.bdf == bdf)
+                    cell = matrix_cell(d);
+            line += fmt::format("  {:<{}}", cell, widths[i]);
+        }
+        std::printf("%s\n", line.c_str());
+    }
+    return tools::kExitOk;
+}
+
+// One line that redraws itself on a terminal: "[=====>      ] 37/200".
+class Progress {
+public:
+    explicit Progress(std::size_t total) : total_(total), tty_(isatty(STDERR_FILENO) == 1) {}
+    void step()
+    {
+        const std::size_t done = ++done_;
+        if (!tty_)
+            return;
+        std::lock_guard lock(mutex_);
+        constexpr std::size_t kWidth = 40;
+        const std::size_t filled = total_ ? done * kWidth / total_ : kWidth;
+        std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '=').c_str(),
+                     std::string(kWidth - filled, ' ').c_str(), done, total_);
+        if (done == total_)
+            std::fprintf(stderr, "\n");
+        std::fflush(stderr);
+    }
+
+private:
+    std::size_t total_;
+    bool tty_;
+    std::atomic<std::size_t> done_{0};
+    std::mutex mutex_;
+};
+
+int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, const Profile& profile,
+          const BootOptions& options, const std::string& summary_json)
+{
+    std::error_code ec;
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (entry.is_regular_file() && entry.path().extension() == ".xml")
+            files.push_back(entry.path().string());
+    if (ec) {
+        std::fprintf(stderr, "viommu-boot: cannot read directory %s: %s\n", dir.c_str(), ec.message().c_str());
+        return tools::kExitBadInput;
+    }
+    std::sort(files.begin(), files.end());
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec) {
+        std::fprintf(stderr, "viommu-boot: cannot create %s: %s\n", out_dir.c_str(), ec.message().c_str());
+        return tools::kExitBadInput;
+    }
+    // Every guest boots on its own machine; the results go to their own slot, so the output is the same
+    // whatever the number of threads.
+    struct Result {
+        std::optional<GuestReport> report;
+        std::string error;
+    };
+    std::vector<Result> results(files.size());
+    Progress progress(files.size());
+    {
+        boost::asio::thread_pool pool(jobs);
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            boost::asio::post(pool, [&, i] {
+                Input in = load(files[i]);
+                if (in.spec)
+                    results[i].report = boot_guest(*in.spec, profile, options);
+                else
+                    results[i].error = in.spec.error().what();
+                progress.step();
+            });
+        }
+        pool.join();
+    }
+    std::size_t admitted = 0, rejected = 0, invalid = 0;
+    nlohmann::json summary = nlohmann::json::array();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const std::string stem = std::filesystem::path(files[i]).stem().string();
+        if (!results[i].report) {
+            ++invalid;
+            std::printf("%-40s invalid: %s\n", stem.c_str(), results[i].error.c_str());
+            summary.push_back({{"file", files[i]}, {"status", "invalid"}, {"error", results[i].error}});
+            continue;
+        }
+        const GuestReport& r = *results[i].report;
+        const int code = r.exit_code();
+        code == 0 ? ++admitted : ++rejected;
+        unsigned vfio = 0, ok = 0;
+        for (const DeviceReport& d : r.devices)
+            if (d.vfio) {
+                ++vfio;
+                ok += d.vfio->admitted ? 1 : 0;
+            }
+        std::printf("%-40s %s (%u of %u VFIO devices admitted)\n", stem.c_str(), code == 0 ? "admitted" : "rejected",
+                    ok, vfio);
+        if (!write_file((std::filesystem::path(out_dir) / (stem + ".json")).string(), render_json(r)))
+            return tools::kExitBadInput;
+        summary.push_back({{"file", files[i]}, {"status", code == 0 ? "admitted" : "rejected"},
+                           {"vfio_devices", vfio}, {"vfio_admitted", ok}});
+    }
+    std::printf("\n%zu guests: %zu admitted, %zu rejected, %zu invalid\n", files.size(), admitted, rejected, invalid);
+    if (!summary_json.empty() && !write_file(summary_json, summary.dump(2) + "\n"))
+        return tools::kExitBadInput;
+    if (invalid)
+        return tools::kExitBadInput;
+    return rejected ? tools::kExitRejected : tools::kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"viommu-boot: boot guests described in libvirt domain XML behind a virtio-iommu and report "
+                 "their devices, IOMMU groups and VFIO verdicts"};
+    tools::CommonOptions common;
+    tools::add_common_options(app, common);
+    std::vector<std::string> files;
+    std::string kernel = "debian-12-6.12";
+    std::string json_path;
+    std::string batch_dir;
+    std::string out_dir;
+    unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    bool show_log = false;
+    bool dyndbg = false;
+    bool compare = false;
+    bool list_kernels = false;
+    app.add_option("domain", files, "libvirt domain XML files (none: the built-in default guest)")
+        ->check(CLI::ExistingFile);
+    app.add_option("-k,--kernel", kernel,
+                   "Kernel profile: a built-in name (--list-kernels), a version (5.19.8) or a profile JSON file")
+        ->capture_default_str();
+    app.add_option("--json", json_path, "Write the report as JSON to FILE (with --batch: the summary)");
+    app.add_flag("--log", show_log, "Print the guest's kernel log (dmesg) before the table");
+    app.add_flag("--dyndbg", dyndbg, "Dynamic debug on: the log also gets the kernel's dev_dbg() lines");
+    app.add_flag("--compare-kernels", compare, "Boot the guest under every built-in profile; print a device x kernel "
+                                               "matrix");
+    app.add_flag("--list-kernels", list_kernels, "List the built-in kernel profiles");
+    auto* batch_opt = app.add_option("--batch", batch_dir, "Boot every *.xml in DIR concurrently")
+                          ->check(CLI::ExistingDirectory);
+    app.add_option("--out", out_dir, "With --batch: where the per-guest JSON reports go (default: DIR)")
+        ->needs(batch_opt);
+    app.add_option("-j,--jobs", jobs, "With --batch: threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+    VIOMMU_PARSE(app, argc, argv);
+    if (auto code = tools::apply_common_options(common))
+        return *code;
+
+    if (list_kernels) {
+        for (const std::string& name : Profile::builtin_names()) {
+            auto p = Profile::named(name);
+            std::printf("%-16s %s\n", name.c_str(), p ? p->description().c_str() : p.error().c_str());
+        }
+        return tools::kExitOk;
+    }
+    auto profile = Profile::load(kernel);
+    if (!profile) {
+        std::fprintf(stderr, "viommu-boot: --kernel: %s\n", profile.error().c_str());
+        return tools::kExitBadInput;
+    }
+    BootOptions options;
+    options.dynamic_debug = dyndbg;
+
+    if (!batch_dir.empty()) {
+        if (!files.empty() || compare) {
+            std::fprintf(stderr, "viommu-boot: --batch takes no domain files and no --compare-kernels\n");
+            return tools::kExitBadInput;
+        }
+        return batch(batch_dir, out_dir.empty() ? batch_dir : out_dir, jobs, *profile, options, json_path);
+    }
+    if (files.empty())
+        files.push_back(""); // the default guest
+    if (!json_path.empty() && files.size() > 1) {
+        std::fprintf(stderr, "viommu-boot: --json takes one guest (use --batch for many)\n");
+        return tools::kExitBadInput;
+    }
+    int worst = tools::kExitOk;
+    for (const std::string& file : files) {
+        Input in = load(file);
+        if (!in.spec) {
+            std::fprintf(stderr, "viommu-boot: %s\n", in.spec.error().what().c_str());
+            return tools::kExitBadInput;
+        }
+        if (file.empty())
+            std::printf("No domain XML given: booting the built-in default guest (viommu-boot --help).\n\n");
+        if (compare) {
+            if (int code = compare_kernels(*in.spec, options); code != tools::kExitOk)
+                return code;
+            continue;
+        }
+        const GuestReport report = boot_guest(*in.spec, *profile, options);
+        if (show_log)
+            std::printf("%s\n", report.dmesg.c_str());
+        std::printf("%s", render_table(report).c_str());
+        if (!json_path.empty() && !write_file(json_path, render_json(report) + "\n"))
+            return tools::kExitBadInput;
+        worst = std::max(worst, report.exit_code());
+    }
+    return worst;
+}
