@@ -58,7 +58,7 @@ struct VirtioDev {
 // controller, a watchdog, a framebuffer in BAR memory): the model makes them do no DMA.
 bool driver_does_dma(const std::string& driver)
 {
-    static const std::set<std::string, std::less<>> kNoDma = {"lpc_ich", "i801_smbus", "i6300esb", "bochs-drm",
+    static const std::set<std::string, std::less<>> kNoDma = {"lpc_ich", "i801_smbus", "i6300ESB timer", "bochs-drm",
                                                               "bochs", "agpgart-intel"};
     return !driver.empty() && !kNoDma.count(driver);
 }
