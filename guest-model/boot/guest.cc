@@ -155,6 +155,7 @@ ViommuBehaviour viommu_behaviour(const Profile& p)
     b.detach_on_release = p.has("viommu.detach_on_release").present;
     b.cap_cache_coherency = p.has("viommu.cap_cache_coherency").present;
     b.cap_deferred_flush = p.has("viommu.cap_deferred_flush").present;
+    b.instance_lookup_works = !p.has("iommu.fw_at_register").present || p.has("viommu.instance_lookup_robust").present;
     return b;
 }
 
@@ -458,12 +459,7 @@ int Boot::viommu_probe(Device& vdev)
 void Boot::iommu_registered()
 {
     // iommu_device_register(). From 6.15 (bcb81ac6ae3c) it probes every device the firmware puts
-    // behind the instance, driver or not; until 72b6f7cd89ce (6.17, stable 6.16.4) virtio-iommu's
-    // instance was not found that way and no device got a group.
-    if (has("iommu.fw_at_register") && !has("viommu.instance_lookup_robust")) {
-        log_.print(LogLevel::debug, "iommu: virtio-iommu instance not found for its endpoints");
-        return;
-    }
+    // behind the instance, driver or not.
     iommu_.register_iommu(iommu_fn_->pci->bdf(), *viommu_);
     gate_.set_iommu_on_bus(true);
     if (has("iommu.fw_at_register"))
@@ -605,7 +601,17 @@ void Boot::assign_to_vfio(Function& f, DeviceReport& report)
         core_.device_release_driver(*f.dev);
     f.driver_override = "vfio-pci";
     (void)core_.device_attach(*f.dev);
-    vfio::Verdict v = gate_.bind_verdict(*f.dev) ? *gate_.bind_verdict(*f.dev) : vfio::Verdict{};
+    if (!gate_.bind_verdict(*f.dev)) {
+        // vfio-pci's probe never ran: dma_configure() deferred it (an IOMMU that never came up).
+        vfio::Verdict v;
+        v.rule = "vfio.probe_deferred";
+        v.error = kEPROBE_DEFER;
+        v.reason = fmt::format("vfio-pci's probe is deferred: {}", f.dev->deferred_probe_reason().value_or(
+                                                                        "waiting for the device's IOMMU"));
+        report.vfio = v;
+        return;
+    }
+    vfio::Verdict v = *gate_.bind_verdict(*f.dev);
     if (v.admitted) {
         v = gate_.use(*f.dev, [this, &f, &report](uint64_t iova, uint64_t phys, uint64_t size) {
             return device_dma(f, iova, phys, size, 0x5a, report.dma);

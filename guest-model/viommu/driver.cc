@@ -286,7 +286,9 @@ int ViommuDriver::send_req_sync(std::vector<uint8_t>& buf, uint32_t write_offset
 
 int ViommuDriver::probe_device(Device& dev, const std::vector<uint32_t>& ids)
 {
-    if (!ready_)
+    // viommu_probe_device(): the instance is looked up by the endpoint's firmware node. From bcb81ac6ae3c
+    // (6.15) until 72b6f7cd89ce (6.17, 6.16.4) that lookup failed for every endpoint: -ENODEV.
+    if (!ready_ || !behaviour_.instance_lookup_works)
         return -kENODEV;
     Endpoint ep;
     ep.ids = ids;

@@ -33,6 +33,7 @@ struct ViommuBehaviour {
     bool detach_on_release = true;   // DETACH sent from release_device
     bool cap_cache_coherency = true; // capable(IOMMU_CAP_CACHE_COHERENCY): the seed's first patch
     bool cap_deferred_flush = true;  // capable(IOMMU_CAP_DEFERRED_FLUSH)
+    bool instance_lookup_works = true; // false from 6.15 to 6.16.3: probe_device() never finds its instance
 };
 
 class ViommuDomain;

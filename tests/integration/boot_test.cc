@@ -419,3 +419,27 @@ TEST_CASE("Before v5.19 no-IOMMU mode does not apply while an IOMMU driver serve
     REQUIRE(device(now, "0000:01:01.0").vfio);
     CHECK(device(now, "0000:01:01.0").vfio->admitted);
 }
+
+TEST_CASE("From 6.15 (bcb81ac6ae3c) a device without a driver gets its group when the IOMMU registers",
+          "[boot][profiles][groups]")
+{
+    SpecBuilder b;
+    b.add("unclaimed", pci::Kind::kEndpoint, Role::kEmulated, 6); // no guest driver
+    const GuestReport before = boot_guest(b.spec(), profile("6.14"));
+    CHECK_FALSE(device(before, "0000:00:06.0").group);
+    const GuestReport after = boot_guest(b.spec(), profile("6.17"));
+    CHECK(device(after, "0000:00:06.0").group);
+}
+
+TEST_CASE("6.15 to 6.16.3 do not find the virtio-iommu instance: no device gets a group (72b6f7cd89ce)",
+          "[boot][profiles][groups]")
+{
+    SpecBuilder b;
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    b.hostdev(6);
+    const GuestReport r = boot_guest(b.spec(), profile("6.15"));
+    CHECK(r.iommu.driver_ready);
+    CHECK_FALSE(device(r, "0000:00:04.0").group);
+    REQUIRE(device(r, "0000:00:06.0").vfio);
+    CHECK(device(r, "0000:00:06.0").vfio->reason.find("72b6f7cd89ce") != std::string::npos);
+}
