@@ -124,10 +124,13 @@ private:
     std::vector<std::string> warnings_;
 };
 
-iommu::CoreConfig core_config(const KernelConfig& k)
+iommu::CoreConfig core_config(const KernelConfig& k, Arch arch)
 {
     iommu::CoreConfig c;
-    c.firmware = iommu::Firmware::kAcpiViot;
+    // x86 describes the topology with ACPI VIOT; QEMU's arm64 virt machine booted with a device tree
+    // puts an iommu-map on the PCI host bridge (of_iommu_configure(), which gives up waiting after the
+    // deferred-probe timeout).
+    c.firmware = arch == Arch::kX86_64 ? iommu::Firmware::kAcpiViot : iommu::Firmware::kDeviceTree;
     c.passthrough = k.passthrough;
     c.passthrough_cmdline = k.passthrough_cmdline;
     c.strict = k.strict;
@@ -190,7 +193,7 @@ MachineConfig machine_config(const GuestSpec& spec)
 Boot::Boot(const GuestSpec& spec, const Profile& profile, const BootOptions& options)
     : spec_(spec), profile_(profile), kconfig_(resolve_kernel_config(profile, spec.arch, spec.cmdline)), log_(clock_),
       machine_(machine_config(spec)), core_(profile, log_, clock_, core_options(spec)),
-      iommu_(core_, core_config(kconfig_), core_behaviour(profile)), dma_(iommu_, clock_, machine_.allocator()),
+      iommu_(core_, core_config(kconfig_, spec.arch), core_behaviour(profile)), dma_(iommu_, clock_, machine_.allocator()),
       gate_(profile, core_, iommu_, machine_.allocator(), gate_config(spec, kconfig_))
 {
     log_.set_dynamic_debug(options.dynamic_debug);
