@@ -3,19 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include "guest-model/profiles/facts.h"
+#include "tests/unit/guest-model/profiles/decide.h"
 
 using namespace viommu::guest;
+using viommu::test::decide;
 
 namespace {
 
 constexpr const char* kMatchDefer = "driver_core.match_defer_stops_attach";
-
-Decision decide(const char* behaviour, const char* version)
-{
-    const Behaviour* b = FactsTable::builtin().find(behaviour);
-    REQUIRE(b != nullptr);
-    return FactsTable::decide(*b, *KernelVersion::parse(version));
-}
 
 std::string parse_error(const std::string& json)
 {
