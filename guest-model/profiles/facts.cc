@@ -19,11 +19,16 @@ bool is_commit_id(std::string_view s)
            std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+std::string not_a_commit_id(const Object& o, std::string_view key, std::string_view value)
+{
+    return o.error(key, fmt::format("\"{}\" is not a commit id (12 to 40 lowercase hex digits)", value));
+}
+
 Expected<std::string, std::string> read_commit(const Object& o, std::string_view key)
 {
     auto commit = o.string(key);
     if (commit && !is_commit_id(*commit))
-        return unexpected(o.error(key, fmt::format("\"{}\" is not a commit id (12 to 40 lowercase hex digits)", *commit)));
+        return unexpected(not_a_commit_id(o, key, *commit));
     return commit;
 }
 
@@ -83,18 +88,28 @@ Expected<Behaviour, std::string> parse_behaviour(const Object& o, std::string ke
         return unexpected(mainline.error());
     if (auto ok = mainline->check_keys({"commit", "subject", "release", "release_evidence"}); !ok)
         return unexpected(ok.error());
-    auto commit = read_commit(*mainline, "commit");
+    auto release_evidence = mainline->string_or("release_evidence", "");
+    if (!release_evidence)
+        return unexpected(release_evidence.error());
+    // Some behaviours are known only from a pull request that lists their subject, never their id
+    // ("iommu: Print default domain type on boot", iommu-updates-v5.4). Their id stays empty rather
+    // than guessed, and then the evidence for the release is what the table has to show for it.
+    auto commit = mainline->string_or("commit", "");
     if (!commit)
         return unexpected(commit.error());
+    if (commit->empty()) {
+        if (release_evidence->empty())
+            return unexpected(mainline->error(
+                "needs a \"commit\" or, when its id was not established, a \"release_evidence\""));
+    } else if (!is_commit_id(*commit)) {
+        return unexpected(not_a_commit_id(*mainline, "commit", *commit));
+    }
     auto subject = mainline->string("subject");
     if (!subject)
         return unexpected(subject.error());
     auto release = read_version(*mainline, "release");
     if (!release)
         return unexpected(release.error());
-    auto release_evidence = mainline->string_or("release_evidence", "");
-    if (!release_evidence)
-        return unexpected(release_evidence.error());
     auto notes = o.string_or("notes", "");
     if (!notes)
         return unexpected(notes.error());
@@ -170,23 +185,28 @@ const Behaviour* FactsTable::find(std::string_view key) const
 
 Decision FactsTable::decide(const Behaviour& b, const KernelVersion& version)
 {
+    // Without an established id the sentence carries the release evidence instead, so that a verdict
+    // citing it never shows an empty commit.
+    const std::string mainline =
+        b.commit.empty() ? fmt::format("commit id not established: {}", b.release_evidence) : b.commit;
+    const std::string upstream = b.commit.empty() ? "upstream commit id not established" : "upstream " + b.commit;
     if (version >= b.release)
-        return {true, b.commit, fmt::format("in mainline since v{} ({})", b.release.str(), b.commit)};
+        return {true, b.commit, fmt::format("in mainline since v{} ({})", b.release.str(), mainline)};
     for (const StableBackport& s : b.stable) {
         if (!s.release.same_tree(version))
             continue;
         const std::string id = s.commit.empty() ? "backport id not established" : s.commit;
         if (version >= s.release)
             return {true, s.commit.empty() ? b.commit : s.commit,
-                    fmt::format("backported to {}.{}.y in v{} ({}; upstream {})", s.release.major, s.release.minor,
-                                s.release.str(), id, b.commit)};
+                    fmt::format("backported to {}.{}.y in v{} ({}; {})", s.release.major, s.release.minor,
+                                s.release.str(), id, upstream)};
         return {false, b.commit,
-                fmt::format("v{} predates the {}.{}.y backport in v{} ({}; upstream {})", version.str(),
-                            s.release.major, s.release.minor, s.release.str(), id, b.commit)};
+                fmt::format("v{} predates the {}.{}.y backport in v{} ({}; {})", version.str(), s.release.major,
+                            s.release.minor, s.release.str(), id, upstream)};
     }
     return {false, b.commit,
             fmt::format("not in v{}: mainline since v{} ({}), no {}.{}.y backport in the facts table", version.str(),
-                        b.release.str(), b.commit, version.major, version.minor)};
+                        b.release.str(), mainline, version.major, version.minor)};
 }
 
 } // namespace viommu::guest

@@ -24,7 +24,8 @@ struct StableBackport {
 struct Behaviour {
     std::string key;     // "driver_core.match_defer_stops_attach"
     std::string summary; // one line, what the behaviour is
-    std::string commit;  // mainline commit, 12+ hex digits
+    std::string commit;  // mainline commit, 12+ hex digits; empty when the id was not established, in
+                         // which case release_evidence is never empty
     std::string subject; // its subject line
     KernelVersion release;        // the first mainline release with it
     std::string release_evidence; // how that release was established (a pull name, source snapshots)
@@ -35,8 +36,10 @@ struct Behaviour {
 // Whether a profile has a behaviour, and why.
 struct Decision {
     bool present = false;
-    std::string commit; // the commit that decides: the mainline one, or the backport that brought it
-    std::string why;    // e.g. "in mainline since v6.0 (25e9fbf0fd38)"
+    std::string commit; // the commit that decides: the mainline one, or the backport that brought it;
+                        // empty when the mainline id was not established and no backport decides
+    std::string why;    // e.g. "in mainline since v6.0 (25e9fbf0fd38)", or for an id not established
+                        // "in mainline since v5.4 (commit id not established: <release_evidence>)"
 };
 
 class FactsTable {

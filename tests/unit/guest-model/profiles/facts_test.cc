@@ -3,19 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include "guest-model/profiles/facts.h"
+#include "tests/unit/guest-model/profiles/decide.h"
 
 using namespace viommu::guest;
+using viommu::test::decide;
 
 namespace {
 
 constexpr const char* kMatchDefer = "driver_core.match_defer_stops_attach";
-
-Decision decide(const char* behaviour, const char* version)
-{
-    const Behaviour* b = FactsTable::builtin().find(behaviour);
-    REQUIRE(b != nullptr);
-    return FactsTable::decide(*b, *KernelVersion::parse(version));
-}
 
 std::string parse_error(const std::string& json)
 {
@@ -131,4 +126,45 @@ TEST_CASE("one stable tree cannot have two backports of the same behaviour", "[u
         R"({"behaviours": {"x.y": {"summary": "s", )" + kGoodMainline +
         R"(, "stable": [{"release": "5.15.66", "commit": "253ec5fb8405"}, {"release": "5.15.70", "commit": "253ec5fb8406"}]}}})");
     CHECK(e == "test.json: behaviours.x.y.stable[1]: a second backport to the 5.15 tree");
+}
+
+TEST_CASE("a mainline commit whose id was not established may be left out when release_evidence is given",
+          "[unit][profiles]")
+{
+    for (const char* commit : {"", R"("commit": "", )"}) {
+        INFO(commit);
+        auto table = FactsTable::parse(std::string(R"({"behaviours": {"x.y": {"summary": "s", "mainline": {)") +
+                                           commit + R"("subject": "s", "release": "5.4", "release_evidence": "the v5.4 pull"},
+                 "stable": [{"release": "5.3.7", "commit": "253ec5fb8405"}]}}})",
+                                       "test.json");
+        REQUIRE(table);
+        const Behaviour* b = table->find("x.y");
+        REQUIRE(b != nullptr);
+        CHECK(b->commit.empty());
+
+        const Decision in = FactsTable::decide(*b, *KernelVersion::parse("5.10"));
+        CHECK(in.present);
+        CHECK(in.commit.empty());
+        CHECK(in.why == "in mainline since v5.4 (commit id not established: the v5.4 pull)");
+
+        const Decision out = FactsTable::decide(*b, *KernelVersion::parse("4.19.1"));
+        CHECK_FALSE(out.present);
+        CHECK(out.why == "not in v4.19.1: mainline since v5.4 (commit id not established: the v5.4 pull), no 4.19.y "
+                         "backport in the facts table");
+
+        const Decision backport = FactsTable::decide(*b, *KernelVersion::parse("5.3.7"));
+        CHECK(backport.present);
+        CHECK(backport.commit == "253ec5fb8405");
+        CHECK(backport.why == "backported to 5.3.y in v5.3.7 (253ec5fb8405; upstream commit id not established)");
+    }
+}
+
+TEST_CASE("a mainline entry with neither its commit nor release_evidence is refused", "[unit][profiles]")
+{
+    const std::string expected = "test.json: behaviours.x.y.mainline: needs a \"commit\" or, when its id was not "
+                                 "established, a \"release_evidence\"";
+    CHECK(parse_error(R"({"behaviours": {"x.y": {"summary": "s", "mainline": {"subject": "s", "release": "5.4"}}}})") ==
+          expected);
+    CHECK(parse_error(R"({"behaviours": {"x.y": {"summary": "s", "mainline": {"commit": "", "subject": "s",
+          "release": "5.4", "release_evidence": ""}}}})") == expected);
 }
