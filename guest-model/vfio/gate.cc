@@ -253,7 +253,7 @@ Verdict Gate::check_msi(Stage stage, const Device& dev, bool iommufd)
     v.stage = stage;
     v.admitted = true;
     if (iommufd) {
-        v.rule = has("iommufd.msi_check_at_bind") ? "iommufd.msi_check_at_bind" : "vfio.iommufd";
+        v.rule = has("vfio.iommufd_isolated_msi_at_bind") ? "vfio.iommufd_isolated_msi_at_bind" : "vfio.iommufd";
     } else {
         v.rule = has("vfio.type1_isolated_msi") ? "vfio.type1_isolated_msi" : "vfio.type1_msi_remap";
     }
@@ -343,7 +343,7 @@ Verdict Gate::use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma)
         v.commit = commit("vfio.iommufd");
         return v;
     }
-    const bool msi_at_bind = has("iommufd.msi_check_at_bind");
+    const bool msi_at_bind = has("vfio.iommufd_isolated_msi_at_bind");
     Verdict v;
     if (msi_at_bind) {
         v = check_msi(Stage::kIommufdBind, dev, true);
