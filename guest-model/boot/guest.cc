@@ -647,6 +647,10 @@ std::string Boot::no_group_reason(const Function& f) const
                            "without an IOMMU",
                            owner.bdf(), qemu, ids.front());
     }
+    if (spec_.arch != Arch::kX86_64 && f.deferrals && f.dev->bound())
+        return fmt::format("it stopped waiting for the IOMMU when the deferred-probe timeout ran out ({} s; "
+                           "of_iommu_configure() then goes on without it) and bound before virtio_iommu loaded",
+                           core_.deferred_probe_timeout());
     if (!f.dev->bound() && !has("iommu.fw_at_register"))
         return "no driver has bound it, and groups are made when a driver binds (before 6.15)";
     return "the IOMMU did not take it";

@@ -443,3 +443,18 @@ TEST_CASE("6.15 to 6.16.3 do not find the virtio-iommu instance: no device gets 
     REQUIRE(device(r, "0000:00:06.0").vfio);
     CHECK(device(r, "0000:00:06.0").vfio->reason.find("72b6f7cd89ce") != std::string::npos);
 }
+
+TEST_CASE("arm64 before 6.0: with virtio_iommu=m, devices stop waiting at late_initcall (timeout 0)",
+          "[boot][profiles][arm64]")
+{
+    // of_iommu_configure() asks driver_deferred_probe_check_state(), which gives up once the initcalls
+    // are done and the timeout is 0, the default until f516d01b9df2 (6.0) made it 10 s.
+    SpecBuilder b(3, Arch::kAarch64);
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    const GuestReport old = boot_guest(b.spec(), profile("5.19.9"));
+    CHECK_FALSE(device(old, "0000:00:04.0").group);
+    CHECK(logged(old, "virtio-pci 0000:00:04.0: deferred probe timeout, ignoring dependency"));
+    CHECK(device(old, "0000:00:04.0").no_group_reason.find("deferred-probe timeout") != std::string::npos);
+    const GuestReport now = boot_guest(b.spec(), profile("6.1"));
+    CHECK(device(now, "0000:00:04.0").group);
+}
