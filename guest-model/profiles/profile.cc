@@ -1,5 +1,6 @@
 #include "guest-model/profiles/profile.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -19,6 +20,30 @@ using json_read::Object;
 
 constexpr std::string_view kProfilesSource = "guest-model/profiles/data/profiles.json";
 
+// "compare": the built-in profiles --compare-kernels shows, in its order. Each must name a built-in
+// profile, once, so that a comparison never fails half-way through on a typo in the data.
+Expected<void, std::string> check_compare(const Object& root)
+{
+    if (!root.has("compare"))
+        return {};
+    const Json& list = root.json().at("compare");
+    if (!list.is_array())
+        return unexpected(root.error("compare", "expected an array of built-in profile names"));
+    const Json& profiles = root.json().at("profiles");
+    for (size_t i = 0; i < list.size(); ++i) {
+        const std::string at = fmt::format("compare[{}]", i);
+        if (!list[i].is_string())
+            return unexpected(root.error(at, "expected a built-in profile name"));
+        const auto name = list[i].get<std::string>();
+        if (!profiles.contains(name))
+            return unexpected(root.error(at, fmt::format("\"{}\" is not a built-in profile", name)));
+        for (size_t j = 0; j < i; ++j)
+            if (list[j] == list[i])
+                return unexpected(root.error(at, fmt::format("\"{}\" is listed twice", name)));
+    }
+    return {};
+}
+
 // data/profiles.json, parsed once. A broken built-in file is a build bug (a test parses it).
 const Json& builtin_document()
 {
@@ -27,10 +52,12 @@ const Json& builtin_document()
         if (!parsed)
             throw std::logic_error(parsed.error());
         const Object root(*parsed, std::string(kProfilesSource), "");
-        if (auto ok = root.check_keys({"defaults", "profiles"}); !ok)
+        if (auto ok = root.check_keys({"defaults", "compare", "profiles"}); !ok)
             throw std::logic_error(ok.error());
         if (auto profiles = root.object("profiles"); !profiles)
             throw std::logic_error(profiles.error());
+        if (auto ok = check_compare(root); !ok)
+            throw std::logic_error(ok.error());
         return std::move(*parsed);
     }();
     return doc;
@@ -85,9 +112,21 @@ Expected<Profile, std::string> Profile::for_version(std::string_view version)
 
 std::vector<std::string> Profile::builtin_names()
 {
-    std::vector<std::string> names;
+    // The comparison's order reads better in a list of names than the JSON's ("6.12" before "6.6").
+    std::vector<std::string> names = comparison_names();
     for (const auto& [key, value] : builtin_document().at("profiles").items())
-        names.push_back(key);
+        if (std::find(names.begin(), names.end(), key) == names.end())
+            names.push_back(key);
+    return names;
+}
+
+std::vector<std::string> Profile::comparison_names()
+{
+    std::vector<std::string> names;
+    const Json& doc = builtin_document();
+    if (doc.contains("compare"))
+        for (const Json& name : doc.at("compare"))
+            names.push_back(name.get<std::string>());
     return names;
 }
 

@@ -1,8 +1,9 @@
 // A kernel profile: a guest kernel version, the configuration that matters (CONFIG_* values) and any
 // behaviour overrides, answering "does this kernel have behaviour X?" with the commit that decides.
 //
-// Sources: a built-in named profile (data/profiles.json, e.g. "debian-12"), a bare version ("5.15.63":
-// the facts table decides every behaviour), or a user's JSON file:
+// Sources: a built-in named profile (data/profiles.json: "debian-12", or a mainline release such as
+// "5.19", which is 5.19.8 configured like x86_64_defconfig), a bare version ("5.15.63": the facts table
+// decides every behaviour, the configuration is only the defaults), or a user's JSON file:
 //   {"name": "my-kernel", "base": "debian-12" | "version": "5.15.63",
 //    "config": {"CONFIG_MODULES": "y"},
 //    "overrides": {"driver_core.match_defer_stops_attach": true | {"present": true, "commit": "..", "note": ".."}}}
@@ -35,7 +36,11 @@ public:
     [[nodiscard]] static Expected<Profile, std::string> from_file(const std::string& path);
     // What a command line accepts: a built-in name, else a version, else a file.
     [[nodiscard]] static Expected<Profile, std::string> load(const std::string& spec);
+    // Every built-in profile: those of comparison_names() in its order, then any others by name.
     static std::vector<std::string> builtin_names();
+    // The built-in profiles a comparison across kernels shows, in order: mainline releases oldest first,
+    // each distribution kernel after the mainline release of its tree ("compare" in data/profiles.json).
+    static std::vector<std::string> comparison_names();
 
     const std::string& name() const { return name_; }
     const std::string& description() const { return description_; }

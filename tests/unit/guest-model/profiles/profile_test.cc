@@ -23,22 +23,139 @@ TEST_CASE("debian-12 is Debian's 6.1 kernel with its configuration", "[unit][pro
     CHECK(p->has(kMatchDefer).present);
 }
 
-TEST_CASE("every built-in profile loads", "[unit][profiles]")
+TEST_CASE("every built-in profile loads and states the configuration the guest stack reads", "[unit][profiles]")
 {
+    REQUIRE(Profile::builtin_names().size() == 12);
     for (const std::string& name : Profile::builtin_names()) {
         auto p = Profile::named(name);
         INFO(name);
         REQUIRE(p);
+        CHECK_FALSE(p->description().empty());
         CHECK_FALSE(p->source().empty());
         CHECK(p->config_enabled("CONFIG_MODULES"));
+        // Stated, not left to a default, so that "no virtio-iommu driver" is the profile's own answer.
+        for (const char* key : {"CONFIG_VIRTIO_IOMMU", "CONFIG_ACPI_VIOT", "CONFIG_VFIO", "CONFIG_VFIO_NOIOMMU"})
+            CHECK(p->config(key).has_value());
     }
+}
+
+TEST_CASE("the mainline profiles name point releases: 5.18 is 5.18.19, 5.19 is 5.19.8, 5.19.9 is 5.19.9",
+          "[unit][profiles]")
+{
+    const std::pair<const char*, const char*> expected[] = {
+        {"4.19", "4.19"}, {"5.10", "5.10"},   {"5.15", "5.15"}, {"5.18", "5.18.19"}, {"5.19", "5.19.8"},
+        {"5.19.9", "5.19.9"}, {"6.0", "6.0"}, {"6.1", "6.1"},   {"6.6", "6.6"},      {"6.12", "6.12"}};
+    for (const auto& [name, version] : expected) {
+        INFO(name);
+        auto p = Profile::named(name);
+        REQUIRE(p);
+        CHECK(p->version().str() == version);
+    }
+}
+
+TEST_CASE("an x86 profile builds virtio-iommu only from 5.14 on: not in 4.19 or 5.10, a module with ACPI VIOT "
+          "from 5.15",
+          "[unit][profiles]")
+{
+    for (const char* name : {"4.19", "5.10"}) {
+        INFO(name);
+        CHECK(Profile::named(name)->config("CONFIG_VIRTIO_IOMMU") == "n");
+        CHECK_FALSE(Profile::named(name)->config_enabled("CONFIG_ACPI_VIOT"));
+    }
+    for (const char* name : {"5.15", "5.18", "5.19", "5.19.9", "6.0", "6.1", "6.6", "6.12"}) {
+        INFO(name);
+        CHECK(Profile::named(name)->config("CONFIG_VIRTIO_IOMMU") == "m");
+        CHECK(Profile::named(name)->config("CONFIG_ACPI_VIOT") == "y");
+    }
+}
+
+TEST_CASE("mainline profiles take the x86 Kconfig default: lazy DMA domains from 5.15, no strict/lazy choice before",
+          "[unit][profiles]")
+{
+    for (const char* name : {"4.19", "5.10"}) {
+        INFO(name);
+        auto p = Profile::named(name);
+        CHECK(p->config("CONFIG_IOMMU_DEFAULT_PASSTHROUGH") == "n");
+        CHECK_FALSE(p->config("CONFIG_IOMMU_DEFAULT_DMA_LAZY").has_value());
+        CHECK_FALSE(p->config("CONFIG_IOMMU_DEFAULT_DMA_STRICT").has_value());
+    }
+    for (const char* name : {"5.15", "5.19", "6.1", "6.12"}) {
+        INFO(name);
+        auto p = Profile::named(name);
+        CHECK(p->config("CONFIG_IOMMU_DEFAULT_DMA_LAZY") == "y");
+        CHECK(p->config("CONFIG_IOMMU_DEFAULT_DMA_STRICT") == "n");
+        CHECK(p->config("CONFIG_IOMMU_DEFAULT_PASSTHROUGH") == "n");
+    }
+}
+
+TEST_CASE("4.19 has no symbolic error names: CONFIG_SYMBOLIC_ERRNAME does not exist there", "[unit][profiles]")
+{
+    CHECK_FALSE(Profile::named("4.19")->config_enabled("CONFIG_SYMBOLIC_ERRNAME"));
+    CHECK(Profile::named("5.10")->config_enabled("CONFIG_SYMBOLIC_ERRNAME"));
+}
+
+TEST_CASE("the 5.18, 5.19 and 5.19.9 profiles tell VFIO's coherency story", "[unit][profiles]")
+{
+    const auto has = [](const char* profile, const char* behaviour) {
+        auto p = Profile::named(profile);
+        REQUIRE(p);
+        return p->has(behaviour).present;
+    };
+    CHECK_FALSE(has("5.18", "vfio.requires_cache_coherency"));
+    CHECK(has("5.19", "vfio.requires_cache_coherency"));
+    CHECK_FALSE(has("5.19", "viommu.cap_cache_coherency"));
+    CHECK(has("5.19.9", "viommu.cap_cache_coherency"));
+    CHECK(has("6.0", "viommu.cap_cache_coherency"));
+}
+
+TEST_CASE("debian-12 and the 6.1 profile are one tree configured differently: only 6.1 builds virtio-iommu",
+          "[unit][profiles]")
+{
+    auto debian = Profile::named("debian-12");
+    auto mainline = Profile::named("6.1");
+    REQUIRE(debian);
+    REQUIRE(mainline);
+    CHECK(debian->version().same_tree(mainline->version()));
+    CHECK_FALSE(debian->config_enabled("CONFIG_VIRTIO_IOMMU"));
+    CHECK(mainline->config_enabled("CONFIG_VIRTIO_IOMMU"));
+}
+
+TEST_CASE("comparison_names() lists the profiles oldest first, each Debian kernel after its tree's release",
+          "[unit][profiles]")
+{
+    const std::vector<std::string> names = Profile::comparison_names();
+    CHECK(names == std::vector<std::string>{"4.19", "5.10", "5.15", "5.18", "5.19", "5.19.9", "6.0", "6.1",
+                                            "debian-12", "6.6", "6.12", "debian-12-6.12"});
+    KernelVersion previous;
+    for (const std::string& name : names) {
+        INFO(name);
+        auto p = Profile::named(name);
+        REQUIRE(p);
+        CHECK(p->version() >= previous);
+        previous = p->version();
+    }
+}
+
+TEST_CASE("a bare point release stays a version: 5.19.8 is not the 5.19 profile", "[unit][profiles]")
+{
+    auto bare = Profile::load("5.19.8");
+    REQUIRE(bare);
+    CHECK(bare->name() == "5.19.8");
+    CHECK(bare->description() == "Linux 5.19.8 (facts table only)");
+    CHECK_FALSE(bare->config("CONFIG_VIRTIO_IOMMU").has_value());
+
+    auto named = Profile::load("5.19");
+    REQUIRE(named);
+    CHECK(named->name() == "5.19");
+    CHECK(named->version().str() == "5.19.8");
 }
 
 TEST_CASE("an unknown profile name is refused with the list of built-in ones", "[unit][profiles]")
 {
     auto p = Profile::named("debian-13");
     REQUIRE_FALSE(p);
-    CHECK(p.error() == "unknown kernel profile \"debian-13\" (built-in profiles: debian-12, debian-12-6.12)");
+    CHECK(p.error() == "unknown kernel profile \"debian-13\" (built-in profiles: 4.19, 5.10, 5.15, 5.18, 5.19, "
+                       "5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12)");
 }
 
 TEST_CASE("a bare version is decided by the facts table and gets the default configuration", "[unit][profiles]")
@@ -89,7 +206,8 @@ TEST_CASE("user profile errors name the file and the problem", "[unit][profiles]
     CHECK(error(R"({"name": "x", "version": "6.one"})") ==
           "my.json: version: \"6.one\" is not a kernel version (expected MAJOR.MINOR[.PATCH], e.g. 6.1 or 5.15.63)");
     CHECK(error(R"({"name": "x", "base": "debian-99"})") ==
-          "my.json: base: unknown kernel profile \"debian-99\" (built-in profiles: debian-12, debian-12-6.12)");
+          "my.json: base: unknown kernel profile \"debian-99\" (built-in profiles: 4.19, 5.10, 5.15, 5.18, 5.19, "
+          "5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12)");
     CHECK(error(R"({"name": "x", "version": "6.1", "overrides": {"driver_core.no_such": true}})") ==
           "my.json: overrides.driver_core.no_such: no such behaviour in the facts table");
     CHECK(error(R"({"name": "x", "version": "6.1", "config": {"MODULES": "y"}})") ==
@@ -125,8 +243,9 @@ TEST_CASE("load() takes a built-in name, a version or a file", "[unit][profiles]
 
     auto bad = Profile::load("not-a-profile");
     REQUIRE_FALSE(bad);
-    CHECK(bad.error() == "unknown kernel profile \"not-a-profile\": not a built-in profile (debian-12, debian-12-6.12), "
-                         "not a kernel version (MAJOR.MINOR[.PATCH]) and not a readable file");
+    CHECK(bad.error() == "unknown kernel profile \"not-a-profile\": not a built-in profile (4.19, 5.10, 5.15, 5.18, "
+                         "5.19, 5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12), not a kernel version "
+                         "(MAJOR.MINOR[.PATCH]) and not a readable file");
 }
 
 TEST_CASE("asking for a behaviour the facts table lacks is a bug in the caller", "[unit][profiles]")
