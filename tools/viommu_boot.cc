@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -64,7 +65,13 @@ std::string matrix_cell(const DeviceReport& d)
     if (d.vfio) {
         if (d.vfio->admitted)
             return d.vfio->unsafe ? "ok!" : "ok";
-        const char* stage = vfio::stage_name(d.vfio->stage);
+        // The stage without its ioctl prefix: "EPERM@SET_IOMMU", "EINVAL@bind".
+        std::string stage = vfio::stage_name(d.vfio->stage);
+        for (const char* prefix : {"VFIO_GROUP_", "VFIO_"})
+            if (stage.rfind(prefix, 0) == 0)
+                stage.erase(0, std::strlen(prefix));
+        if (stage == "bind vfio-pci")
+            stage = "bind";
         return fmt::format("{}@{}", errno_text(d.vfio->error), stage);
     }
     return d.group ? fmt::format("g{}", *d.group) : "-";
@@ -72,23 +79,16 @@ std::string matrix_cell(const DeviceReport& d)
 
 int compare_kernels(const GuestSpec& spec, const BootOptions& options)
 {
-    // Every built-in profile, oldest kernel first.
-    std::vector<Profile> profiles;
-    for (const std::string& name : Profile::builtin_names()) {
+    // The built-in profiles, oldest kernel first (profiles.json's "compare" list).
+    std::vector<std::string> kernels = Profile::comparison_names();
+    std::vector<GuestReport> reports;
+    for (const std::string& name : kernels) {
         auto p = Profile::named(name);
         if (!p) {
             std::fprintf(stderr, "viommu-boot: %s\n", p.error().c_str());
             return tools::kExitBadInput;
         }
-        profiles.push_back(std::move(*p));
-    }
-    std::stable_sort(profiles.begin(), profiles.end(),
-                     [](const Profile& a, const Profile& b) { return a.version() < b.version(); });
-    std::vector<std::string> kernels;
-    std::vector<GuestReport> reports;
-    for (const Profile& p : profiles) {
-        kernels.push_back(p.name());
-        reports.push_back(boot_guest(spec, p, options));
+        reports.push_back(boot_guest(spec, *p, options));
     }
     // Rows: every function the IOMMU can translate, VFIO ones first.
     std::vector<std::string> rows;
@@ -111,7 +111,7 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options)
         widths.push_back(w);
         head += fmt::format("  {:<{}}", kernels[i], w);
     }
-    std::printf("guest %s: VFIO verdict (ok, ok! unsafe, ERRNO@stage) or IOMMU group (gN, - none) per kernel\n\n%s\n",
+    std::printf("guest %s: VFIO verdict (ok, ok! admitted unsafely, ERRNO@stage) or IOMMU group (gN, - none) per kernel\n\n%s\n",
                 spec.name.c_str(), head.c_str());
     for (const std::string& bdf : rows) {
         std::string line = fmt::format("{:<{}}", bdf + " (" + what[bdf] + ")", w0);

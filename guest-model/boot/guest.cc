@@ -165,7 +165,6 @@ ViommuBehaviour viommu_behaviour(const Profile& p)
 vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k)
 {
     vfio::GateConfig g;
-    g.vfio_built = k.vfio;
     g.noiommu_built = k.vfio_noiommu;
     g.enable_unsafe_noiommu_mode = spec.cmdline.enable_unsafe_noiommu_mode;
     g.allow_unsafe_interrupts = spec.cmdline.allow_unsafe_interrupts;
@@ -621,6 +620,13 @@ void Boot::assign_to_vfio(Function& f, DeviceReport& report)
         });
     } else if (v.rule == "vfio.needs_iommu_group") {
         v.reason += ": " + no_group_reason(f);
+        if (!kconfig_.why_no_iommu.empty())
+            v.remedies.push_back("a kernel that drives the virtio-iommu (x86: 5.14 or later with CONFIG_VIRTIO_IOMMU "
+                                 "and CONFIG_ACPI_VIOT; arm64: 5.3 or later)");
+        else if (pci::qemu_requester_id(*f.pci) != f.pci->requester_id())
+            v.remedies.push_back("plug the device into a PCIe root port, not behind a PCIe-to-PCI or PCI bridge");
+        v.remedies.push_back("no-IOMMU mode: CONFIG_VFIO_NOIOMMU=y and vfio.enable_unsafe_noiommu_mode=1 (no DMA "
+                             "isolation at all)");
     }
     report.vfio = v;
 }

@@ -126,7 +126,7 @@ int Gate::probe(Device& dev, const pci::Function& fn)
         if (mode && !bus_blocks) {
             iommu::Group& g = iommu_.add_software_group(dev);
             dev_warn(core_.log(), dev, "Adding kernel taint for vfio-noiommu group on device");
-            noiommu_[&dev] = true;
+            noiommu_.insert(&dev);
             v.admitted = true;
             v.unsafe = true;
             v.rule = "vfio.noiommu";

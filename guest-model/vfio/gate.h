@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 
@@ -26,7 +27,6 @@ namespace viommu::guest::vfio {
 enum class Backend { kType1Container, kIommufd };
 
 struct GateConfig {
-    bool vfio_built = true;          // CONFIG_VFIO
     bool noiommu_built = false;      // CONFIG_VFIO_NOIOMMU
     bool enable_unsafe_noiommu_mode = false;      // vfio.enable_unsafe_noiommu_mode=1
     bool allow_unsafe_interrupts = false;         // vfio_iommu_type1.allow_unsafe_interrupts=1
@@ -85,7 +85,7 @@ private:
     bool iommu_on_bus_ = false;
     bool loaded_ = false;
     std::map<const Device*, Verdict> bound_;
-    std::map<const Device*, bool> noiommu_; // devices that got a no-IOMMU group
+    std::set<const Device*> noiommu_; // devices that got a no-IOMMU group
 };
 
 } // namespace viommu::guest::vfio

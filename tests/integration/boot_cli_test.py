@@ -78,7 +78,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
     r = run(aarch64, "--compare-kernels")
     check("--compare-kernels: a matrix with both verdicts",
-          r.returncode == 0 and "EINVAL@bind vfio-pci" in r.stdout and " ok " in r.stdout + " ", r)
+          r.returncode == 0 and "EINVAL@bind" in r.stdout and " ok " in r.stdout + " ", r)
 
     # 200 generated guests, booted with 1 and with 8 threads: the same reports, byte for byte.
     rng = random.Random(7)
