@@ -229,7 +229,7 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
 
 } // namespace
 
-int main(int argc, char** argv)
+int run(int argc, char** argv)
 {
     CLI::App app{"viommu-boot: boot guests described in libvirt domain XML behind a virtio-iommu and report "
                  "their devices, IOMMU groups and VFIO verdicts"};
@@ -316,4 +316,16 @@ int main(int argc, char** argv)
         worst = std::max(worst, report.exit_code());
     }
     return worst;
+}
+
+int main(int argc, char** argv)
+{
+    // A spec the boot cannot take is a bug in a front end, not bad input; still, say so and stop with a
+    // defined status rather than abort.
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "viommu-boot: internal error: %s\n", e.what());
+        return tools::kExitBadInput;
+    }
 }
