@@ -376,6 +376,12 @@ Scenario decode_scenario(std::span<const uint8_t> input)
                 }
             }
             if (!send.requests.empty()) {
+                // As for one request (decode_request), every chain needs a descriptor; but the batch
+                // shares the first request's writable size, which may be 0 where a later request has no
+                // readable byte either (found by fuzz-differential: the driver could not queue it).
+                if (send.writable == 0 && std::any_of(send.requests.begin(), send.requests.end(),
+                                                      [](const std::vector<uint8_t>& req) { return req.empty(); }))
+                    send.writable = sizeof(virtio_iommu_req_tail);
                 send.segment = segment_for(segment, send);
                 s.actions.push_back(std::move(send));
             }

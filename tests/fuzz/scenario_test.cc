@@ -107,6 +107,41 @@ TEST_CASE("any input's script replays the same requests", "[unit][fuzz]")
     }
 }
 
+TEST_CASE("every request a scenario sends has at least one descriptor", "[unit][fuzz]")
+{
+    // A buffer goes into the descriptor table as its elements, one descriptor or more (virtio v1.2
+    // §2.7.13.1; Linux's virtqueue_add() refuses total_sg == 0, and so does DriverQueue::add): a request
+    // with no readable and no writable byte cannot be queued, so a decoded scenario never asks for one.
+    auto every_chain_has_a_descriptor = [](const Scenario& s) {
+        for (const Action& a : s.actions)
+            if (const auto* send = std::get_if<SendAction>(&a))
+                for (const auto& req : send->requests)
+                    if (req.empty() && send->writable == 0)
+                        return false;
+        return true;
+    };
+    // tests/fuzz/regressions/fuzz-differential/batch-empty-request: a batch whose first request (raw, 1
+    // byte) sets the batch's writable size to 0 and whose second request is raw with no byte.
+    const std::vector<uint8_t> batch = {0x34, 0xf8, 0xef, 0x7f, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                        0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x10, 0x61,
+                                        0x62, 0x31, 0x01, 0x00, 0x00, 0x00, 0x10};
+    const Scenario s = decode_scenario(batch);
+    INFO(describe_scenario(s));
+    REQUIRE(s.actions.size() == 1);
+    const auto* send = std::get_if<SendAction>(&s.actions[0]);
+    REQUIRE(send);
+    CHECK(send->requests.size() == 4);
+    CHECK(send->writable == sizeof(virtio_iommu_req_tail));
+    CHECK(every_chain_has_a_descriptor(s));
+
+    std::mt19937 rng(3);
+    for (int i = 0; i < 2000; ++i) {
+        const Scenario r = decode_scenario(random_bytes(rng, 32 + i % 512));
+        INFO(describe_scenario(r));
+        REQUIRE(every_chain_has_a_descriptor(r));
+    }
+}
+
 TEST_CASE("ring and mmio inputs survive the trip to bytes and back", "[unit][fuzz]")
 {
     RingScenario r;
