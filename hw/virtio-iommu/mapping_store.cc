@@ -42,9 +42,20 @@ using btree::Leaf;
 using btree::Node;
 
 // Index of the first element > key in a sorted array (the child to descend into, or the insert slot).
+// Branch-free (Khuong and Morin's layout-agnostic form): the compiler turns the halving step into a
+// conditional move, so a random lookup pays no mispredicted branches inside a node.
 inline int upper_bound(const uint64_t* keys, int count, uint64_t key)
 {
-    return static_cast<int>(std::upper_bound(keys, keys + count, key) - keys);
+    if (count == 0)
+        return 0;
+    const uint64_t* base = keys;
+    int n = count;
+    while (n > 1) {
+        const int half = n / 2;
+        base = base[half] <= key ? base + half : base;
+        n -= half;
+    }
+    return static_cast<int>(base - keys) + (*base <= key ? 1 : 0);
 }
 
 Mapping leaf_entry(const Leaf* l, int i)
@@ -60,14 +71,22 @@ void leaf_set(Leaf* l, int i, const Mapping& m)
     l->flags[i] = m.flags;
 }
 
-// Moves leaf entries [from, count) by delta slots (delta may be negative).
+// Moves leaf entries [from, count) by delta slots (delta may be negative). At most 32 entries move, so
+// one inline loop over the four arrays beats four calls to memmove.
 void leaf_shift(Leaf* l, int from, int delta)
 {
-    const int n = l->count - from;
-    std::memmove(&l->start[from + delta], &l->start[from], n * sizeof(uint64_t));
-    std::memmove(&l->end[from + delta], &l->end[from], n * sizeof(uint64_t));
-    std::memmove(&l->phys[from + delta], &l->phys[from], n * sizeof(uint64_t));
-    std::memmove(&l->flags[from + delta], &l->flags[from], n * sizeof(uint32_t));
+    auto move = [&](int i) {
+        l->start[i + delta] = l->start[i];
+        l->end[i + delta] = l->end[i];
+        l->phys[i + delta] = l->phys[i];
+        l->flags[i + delta] = l->flags[i];
+    };
+    if (delta > 0)
+        for (int i = l->count - 1; i >= from; --i)
+            move(i);
+    else
+        for (int i = from; i < l->count; ++i)
+            move(i);
 }
 
 // Copies n entries from src[from..] to dst[to..].
@@ -121,7 +140,7 @@ MappingStore::MappingStore() = default;
 
 MappingStore::MappingStore(MappingStore&& o) noexcept
     : root_(std::exchange(o.root_, nullptr)), size_(std::exchange(o.size_, 0)), leaves_(std::exchange(o.leaves_, 0)),
-      inners_(std::exchange(o.inners_, 0))
+      inners_(std::exchange(o.inners_, 0)), last_leaf_(std::exchange(o.last_leaf_, nullptr))
 {
 }
 
@@ -133,6 +152,7 @@ MappingStore& MappingStore::operator=(MappingStore&& o) noexcept
         size_ = std::exchange(o.size_, 0);
         leaves_ = std::exchange(o.leaves_, 0);
         inners_ = std::exchange(o.inners_, 0);
+        last_leaf_ = std::exchange(o.last_leaf_, nullptr);
     }
     return *this;
 }
@@ -144,6 +164,7 @@ MappingStore::~MappingStore()
 
 void MappingStore::clear()
 {
+    last_leaf_ = nullptr;
     destroy(root_);
     root_ = nullptr;
     size_ = leaves_ = inners_ = 0;
@@ -199,7 +220,13 @@ std::optional<Mapping> MappingStore::ceiling(uint64_t key) const
 
 std::optional<Mapping> MappingStore::find(uint64_t iova) const
 {
-    const Leaf* l = find_leaf(iova);
+    // Consecutive DMA accesses usually stay in one leaf: check the last one before descending (a
+    // one-entry IOTLB). Its range is read live, so a leaf that shrank or grew is still judged right.
+    const Leaf* l = last_leaf_;
+    if (!l || iova < l->start[0] || iova > l->end[l->count - 1]) {
+        l = find_leaf(iova);
+        last_leaf_ = l;
+    }
     if (!l)
         return std::nullopt;
     const int i = upper_bound(l->start, l->count, iova) - 1;
@@ -417,6 +444,7 @@ Erased erase_rec(Node* n, uint64_t key, std::size_t& leaves, std::size_t& inners
 
 void MappingStore::erase(uint64_t key)
 {
+    last_leaf_ = nullptr; // the leaf may be merged away or freed
     if (erase_rec(root_, key, leaves_, inners_) == Erased::kEmpty) {
         // Everything is gone; an empty root leaf is deleted below, an empty root inner node here.
         if (!root_->leaf) {
@@ -445,12 +473,54 @@ void MappingStore::erase(uint64_t key)
 MappingStore::RemoveResult MappingStore::remove_range(uint64_t start, uint64_t end,
                                                       FunctionRef<void(const Mapping&)> on_removed)
 {
-    // A mapping that starts before `start` and reaches it, or one that starts inside and runs past
-    // `end`, would have to be split: refuse before touching anything.
-    if (const auto f = floor(start); f && f->virt_start < start && f->virt_end >= start)
+    Leaf* l = find_leaf(start);
+    if (!l)
+        return RemoveResult::kRemoved;
+    // The candidates are the mapping holding `start` (the floor) and those that start inside the range.
+    int i = upper_bound(l->start, l->count, start) - 1;
+    if (i < 0 && l->prev) {
+        if (const Leaf* p = l->prev; p->end[p->count - 1] >= start)
+            return RemoveResult::kWouldSplit; // it starts before `start` and reaches it
+    } else if (i >= 0 && l->start[i] < start && l->end[i] >= start) {
         return RemoveResult::kWouldSplit;
-    if (const auto l = floor(end); l && l->virt_start >= start && l->virt_end > end)
-        return RemoveResult::kWouldSplit;
+    }
+    const int first = i >= 0 && l->start[i] == start ? i : i + 1;
+    // Walk forward over the mappings that start inside the range; a split at `end` refuses everything.
+    int last = first - 1;
+    bool one_leaf = true;
+    const Leaf* w = l;
+    for (int j = first;; ++j) {
+        if (j == w->count) {
+            w = w->next;
+            j = 0;
+            if (!w)
+                break;
+        }
+        if (w->start[j] > end)
+            break;
+        if (w->end[j] > end)
+            return RemoveResult::kWouldSplit;
+        if (w == l)
+            last = j;
+        else
+            one_leaf = false;
+    }
+    const int n = last - first + 1;
+    if (one_leaf && n == 0)
+        return RemoveResult::kRemoved;
+    // The common case, everything in one leaf that stays well filled (or is the root and keeps an
+    // entry): remove in place. A B+-tree's separators stay valid bounds when keys leave, so nothing
+    // above the leaf changes.
+    const bool stays_filled = root_ == l ? n < l->count : l->count - n >= kLeafCap / 4;
+    if (one_leaf && stays_filled) {
+        for (int k = first; k <= last; ++k)
+            on_removed(leaf_entry(l, k));
+        leaf_shift(l, last + 1, -n);
+        l->count = static_cast<uint16_t>(l->count - n);
+        size_ -= static_cast<std::size_t>(n);
+        return RemoveResult::kRemoved;
+    }
+    // Otherwise one key at a time, with the tree's rebalancing.
     for (auto m = ceiling(start); m && m->virt_start <= end; m = ceiling(start)) {
         on_removed(*m);
         erase(m->virt_start);

@@ -80,6 +80,9 @@ private:
     std::size_t size_ = 0;
     std::size_t leaves_ = 0;
     std::size_t inners_ = 0;
+    // The leaf of the last find(). The store belongs to one guest, used from one thread (DESIGN.md, "The
+    // event loop"), so the cache needs no synchronisation. Reset whenever a leaf may be freed.
+    mutable const Leaf* last_leaf_ = nullptr;
 };
 
 } // namespace viommu::iommu

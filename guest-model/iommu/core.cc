@@ -1,0 +1,340 @@
+#include "guest-model/iommu/core.h"
+
+#include "guest-model/driver-core/dev_printk.h"
+#include "guest-model/kernel/errno.h"
+
+namespace viommu::guest::iommu {
+
+namespace {
+
+// include/linux/iommu.h: the numbers "%u" prints for a domain type.
+unsigned domain_type_number(DomainType t)
+{
+    switch (t) {
+    case DomainType::kBlocked: return 0;
+    case DomainType::kUnmanaged: return 1;
+    case DomainType::kDma: return 3;
+    case DomainType::kIdentity: return 4;
+    case DomainType::kDmaFq: return 11;
+    }
+    return 0;
+}
+
+// pci_acs_enabled() for the flags the IOMMU core asks for (REQ_ACS_FLAGS).
+bool acs_enabled(const pci::Function& f)
+{
+    switch (f.kind) {
+    case pci::Kind::kHostBridge:
+    case pci::Kind::kEndpoint:
+    case pci::Kind::kPciBridge: return false; // conventional PCI: "!pci_is_pcie(pdev)"
+    case pci::Kind::kPcieToPciBridge: return false; // PCI_EXP_TYPE_PCI_BRIDGE: no ACS to speak of
+    // PCIe 3.0 §6.12.1.1: downstream and root ports say with their ACS capability.
+    case pci::Kind::kRootPort:
+    case pci::Kind::kSwitchDownstream: return f.acs;
+    // §6.12.1.2: other PCIe functions need ACS only as part of a multifunction device.
+    case pci::Kind::kSwitchUpstream:
+    case pci::Kind::kPcieEndpoint: return !f.multifunction || f.acs;
+    }
+    return false;
+}
+
+// pci_acs_path_enabled(start, NULL): every device from start up to the root bus isolates.
+bool acs_path_enabled(const pci::Function* start)
+{
+    for (const pci::Function* f = start; f; f = f->parent)
+        if (!acs_enabled(*f))
+            return false;
+    return true;
+}
+
+} // namespace
+
+const char* domain_type_name(DomainType t)
+{
+    switch (t) {
+    case DomainType::kBlocked: return "blocked";
+    case DomainType::kIdentity: return "identity";
+    case DomainType::kUnmanaged: return "unmanaged";
+    case DomainType::kDma: return "DMA";
+    case DomainType::kDmaFq: return "DMA-FQ";
+    }
+    return "?";
+}
+
+const char* cap_name(Cap c)
+{
+    switch (c) {
+    case Cap::kCacheCoherency: return "IOMMU_CAP_CACHE_COHERENCY";
+    case Cap::kIntrRemap: return "IOMMU_CAP_INTR_REMAP";
+    case Cap::kNoexec: return "IOMMU_CAP_NOEXEC";
+    case Cap::kPreSetDmaReg: return "IOMMU_CAP_PRE_BOOT_PROTECTION";
+    case Cap::kEnforceCacheCoherency: return "IOMMU_CAP_ENFORCE_CACHE_COHERENCY";
+    case Cap::kDeferredFlush: return "IOMMU_CAP_DEFERRED_FLUSH";
+    case Cap::kDirtyTracking: return "IOMMU_CAP_DIRTY_TRACKING";
+    }
+    return "?";
+}
+
+IommuCore::IommuCore(DriverCore& core, CoreConfig config, CoreBehaviour behaviour)
+    : core_(core), config_(std::move(config)), behaviour_(behaviour)
+{
+}
+
+DomainType IommuCore::default_domain_type() const
+{
+    if (config_.passthrough)
+        return DomainType::kIdentity;
+    return config_.strict ? DomainType::kDma : DomainType::kDmaFq;
+}
+
+void IommuCore::subsys_init()
+{
+    // iommu_subsys_init() (pr_fmt "iommu: ").
+    if (behaviour_.print_default_domain)
+        core_.log().print(LogLevel::info, "iommu: Default domain type: {}{}",
+                          config_.passthrough ? "Passthrough" : "Translated",
+                          (config_.passthrough_cmdline || config_.strict_cmdline) ? " (set via kernel command line)" : "");
+    if (behaviour_.print_invalidation_policy && !config_.passthrough)
+        core_.log().print(LogLevel::info, "iommu: DMA domain TLB invalidation policy: {} mode{}",
+                          config_.strict ? "strict" : "lazy", config_.strict_cmdline ? " (set via kernel command line)" : "");
+}
+
+void IommuCore::register_iommu(const std::string& fwnode, IommuDriver& driver)
+{
+    iommus_[fwnode] = &driver;
+}
+
+void IommuCore::unregister_iommu(const std::string& fwnode)
+{
+    iommus_.erase(fwnode);
+}
+
+IommuDriver* IommuCore::iommu_of(const Device& dev) const
+{
+    const auto it = devices_.find(&dev);
+    return it == devices_.end() ? nullptr : it->second.iommu;
+}
+
+const DeviceIommu* IommuCore::device(const Device& dev) const
+{
+    const auto it = devices_.find(&dev);
+    return it == devices_.end() ? nullptr : &it->second;
+}
+
+Group* IommuCore::group_of(const Device& dev) const
+{
+    const DeviceIommu* d = device(dev);
+    return d ? d->group : nullptr;
+}
+
+bool IommuCore::device_iommu_capable(const Device& dev, Cap cap) const
+{
+    // device_iommu_capable(): false for a device without an IOMMU.
+    const DeviceIommu* d = device(dev);
+    return d && d->iommu && d->iommu->capable(const_cast<Device&>(dev), cap);
+}
+
+uint64_t IommuCore::pgsize_bitmap(const Device& dev) const
+{
+    const IommuDriver* drv = iommu_of(dev);
+    return drv ? drv->pgsize_bitmap() : 0;
+}
+
+int IommuCore::dma_configure(Device& dev)
+{
+    // The IOMMU itself is not translated ("We're not translating ourself", viot_dev_iommu_init()).
+    if (iommu_nodes_.count(&dev))
+        return 0;
+    if (devices_.count(&dev))
+        return 0; // already probed: iommu_probe_device() finds the group and returns 0
+    const auto link = links_.find(&dev);
+    if (link == links_.end())
+        return 0; // not behind an IOMMU: dma-direct
+    const auto drv = iommus_.find(link->second.iommu);
+    if (drv == iommus_.end()) {
+        if (config_.firmware == Firmware::kAcpiViot) {
+            // viot_dev_iommu_init(): "return IS_ENABLED(CONFIG_VIRTIO_IOMMU) ? -EPROBE_DEFER : -ENODEV;"
+            // and ACPI never gives up waiting (no driver_deferred_probe_check_state() on this path).
+            return config_.iommu_driver_built ? -kEPROBE_DEFER : 0;
+        }
+        // of_iommu_xlate(): the IOMMU is an optional supplier; after the deferred-probe timeout the
+        // device goes on without it.
+        const int ret = core_.deferred_probe_check_state(dev);
+        return ret == -kEPROBE_DEFER ? ret : 0;
+    }
+    if (int err = probe_device(dev, *drv->second, link->second); err) {
+        // acpi_iommu_configure_id()/of_dma_configure_id(): "Historically this routine doesn't fail
+        // driver probing": the device goes on with dma-direct.
+        dev_dbg(core_.log(), dev, "Adding to IOMMU failed: {}", err);
+    }
+    return 0;
+}
+
+int IommuCore::probe_device(Device& dev, IommuDriver& drv, const FirmwareLink& link)
+{
+    if (int err = drv.probe_device(dev, link.ids); err)
+        return err;
+    DeviceIommu& di = devices_[&dev];
+    di.iommu = &drv;
+    di.resv = drv.resv_regions(dev);
+    Group* group = pci_.count(&dev) ? pci_device_group(dev) : new_group();
+    group->devices_.push_back(&dev);
+    di.group = group;
+    dev_info(core_.log(), dev, "Adding to iommu group {}", group->id());
+    if (!group->default_domain_)
+        return setup_default_domain(*group);
+    if (group->domain_)
+        return drv.attach_dev(*group->domain_, dev);
+    return 0;
+}
+
+Group* IommuCore::new_group()
+{
+    // iommu_group_alloc(): the lowest free ID.
+    int id = 0;
+    while (groups_.count(id))
+        ++id;
+    core_.log().print(LogLevel::debug, "iommu: Allocated group {}", id);
+    auto g = std::make_unique<Group>(id);
+    Group* raw = g.get();
+    groups_.emplace(id, std::move(g));
+    return raw;
+}
+
+Device* IommuCore::device_of(const pci::Function* f) const
+{
+    for (const auto& [dev, fn] : pci_)
+        if (fn == f)
+            return const_cast<Device*>(dev);
+    return nullptr;
+}
+
+Group* IommuCore::pci_device_group(Device& dev)
+{
+    const pci::Function* fn = pci_.at(&dev);
+    // 1. A DMA alias that already has a group shares it (get_pci_alias_or_group() over
+    //    pci_for_each_dma_alias()); otherwise remember the last alias device (the upstream bridge).
+    const pci::Function* alias_dev = fn;
+    for (const pci::Function* b = fn->parent; b; b = b->parent) {
+        if (b->kind != pci::Kind::kPcieToPciBridge && b->kind != pci::Kind::kPciBridge)
+            continue;
+        alias_dev = b;
+        if (Device* d = device_of(b); d && group_of(*d))
+            return group_of(*d);
+    }
+    // 2. Up from there, devices below a bridge without ACS isolation share the bridge's group.
+    for (const pci::Function* up = alias_dev->parent; up; up = up->parent) {
+        if (acs_path_enabled(up))
+            break;
+        if (Device* d = device_of(up); d && group_of(*d))
+            return group_of(*d);
+    }
+    // 3. Functions of one slot that do not isolate from each other share a group
+    //    (get_pci_function_alias_group()).
+    if (alias_dev->multifunction && !acs_enabled(*alias_dev)) {
+        for (const auto& [other, f] : pci_) {
+            if (f != alias_dev && f->parent == alias_dev->parent && f->bus == alias_dev->bus &&
+                f->slot == alias_dev->slot && !acs_enabled(*f))
+                if (Group* g = group_of(*other))
+                    return g;
+        }
+    }
+    return new_group();
+}
+
+int IommuCore::setup_default_domain(Group& group)
+{
+    Device& first = *group.devices_.front();
+    IommuDriver& drv = *devices_.at(&first).iommu;
+    DomainType type = default_domain_type();
+    // Lazy invalidation needs the driver's deferred flush (iommu_dma_init_domain()).
+    if (type == DomainType::kDmaFq && behaviour_.lazy_needs_deferred_flush_cap &&
+        !drv.capable(first, Cap::kDeferredFlush))
+        type = DomainType::kDma;
+    std::unique_ptr<Domain> dom = drv.domain_alloc(type);
+    if (!dom && type != DomainType::kDma && type != DomainType::kDmaFq) {
+        dom = drv.domain_alloc(DomainType::kDma);
+        if (dom)
+            core_.log().print(LogLevel::warning,
+                              "iommu: Failed to allocate default IOMMU domain of type {} for group (null) - Falling "
+                              "back to IOMMU_DOMAIN_DMA",
+                              domain_type_number(type));
+    }
+    if (!dom)
+        return -kENOMEM;
+    group.default_domain_ = std::move(dom);
+    group.domain_ = group.default_domain_.get();
+    return attach_all(group, *group.default_domain_);
+}
+
+int IommuCore::attach_all(Group& group, Domain& domain)
+{
+    for (Device* dev : group.devices_)
+        if (int err = devices_.at(dev).iommu->attach_dev(domain, *dev); err)
+            return err;
+    group.domain_ = &domain;
+    return 0;
+}
+
+void IommuCore::remove_device(Device& dev)
+{
+    const auto it = devices_.find(&dev);
+    if (it == devices_.end())
+        return;
+    it->second.iommu->release_device(dev);
+    if (Group* g = it->second.group) {
+        std::erase(g->devices_, &dev);
+        if (g->devices_.empty())
+            groups_.erase(g->id());
+    }
+    devices_.erase(it);
+}
+
+int IommuCore::claim_dma_owner(Group& group)
+{
+    // iommu_group_claim_dma_owner(): the group moves to a blocking domain, an empty UNMANAGED one when
+    // the driver has no blocked domain (__iommu_group_alloc_blocking_domain()).
+    if (group.owned_)
+        return -kEBUSY;
+    IommuDriver& drv = *devices_.at(group.devices_.front()).iommu;
+    if (!group.blocking_domain_) {
+        group.blocking_domain_ = drv.domain_alloc(DomainType::kBlocked);
+        if (!group.blocking_domain_)
+            group.blocking_domain_ = drv.domain_alloc(DomainType::kUnmanaged);
+        if (!group.blocking_domain_)
+            return -kENOMEM;
+    }
+    if (int err = attach_all(group, *group.blocking_domain_); err)
+        return err;
+    group.owned_ = true;
+    return 0;
+}
+
+void IommuCore::release_dma_owner(Group& group)
+{
+    if (!group.owned_)
+        return;
+    group.owned_ = false;
+    if (group.default_domain_)
+        (void)attach_all(group, *group.default_domain_);
+    group.blocking_domain_.reset();
+}
+
+std::unique_ptr<Domain> IommuCore::domain_alloc(Group& group, DomainType type)
+{
+    return devices_.at(group.devices_.front()).iommu->domain_alloc(type);
+}
+
+int IommuCore::attach_group(Group& group, Domain& domain)
+{
+    return attach_all(group, domain);
+}
+
+void IommuCore::detach_group(Group& group)
+{
+    Domain* to = group.owned_ ? group.blocking_domain_.get() : group.default_domain_.get();
+    if (to)
+        (void)attach_all(group, *to);
+}
+
+} // namespace viommu::guest::iommu

@@ -1,0 +1,142 @@
+// The guest kernel's IOMMU core (drivers/iommu/iommu.c), as much as decides what a guest's devices end
+// up with: when a device is probed by its IOMMU (at dma_configure, when its driver binds), which IOMMU
+// group it joins (pci_device_group()), the group's default domain (iommu.passthrough, iommu.strict,
+// lazy invalidation), device_iommu_capable(), and the domain changes VFIO makes. It talks to the IOMMU
+// driver only through iommu::IommuDriver.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "guest-model/driver-core/driver_core.h"
+#include "guest-model/iommu/iommu_ops.h"
+#include "guest-model/pci/topology.h"
+
+namespace viommu::guest::iommu {
+
+// How the platform describes which IOMMU translates a device (ACPI VIOT on x86 since v5.14, device tree
+// or ACPI VIOT on arm64).
+enum class Firmware { kAcpiViot, kDeviceTree };
+
+struct FirmwareLink {
+    std::string iommu;         // the IOMMU instance (its firmware node: the virtio-iommu's PCI name)
+    std::vector<uint32_t> ids; // endpoint IDs, the device's own first (pci_for_each_dma_alias order)
+};
+
+struct CoreConfig {
+    Firmware firmware = Firmware::kAcpiViot;
+    bool passthrough = false;         // iommu.passthrough=1, or CONFIG_IOMMU_DEFAULT_PASSTHROUGH
+    bool passthrough_cmdline = false; // ... set on the command line ("(set via kernel command line)")
+    bool strict = false;              // iommu.strict=1, or CONFIG_IOMMU_DEFAULT_DMA_STRICT
+    bool strict_cmdline = false;
+    // Whether a virtio-iommu driver is built at all (CONFIG_VIRTIO_IOMMU): without it, VIOT's endpoints
+    // are not waited for (viot_dev_iommu_init() returns -ENODEV).
+    bool iommu_driver_built = true;
+    // The PCI host bridge's memory windows, never used as IOVAs (iova_reserve_pci_windows()).
+    std::vector<std::pair<uint64_t, uint64_t>> pci_windows;
+};
+
+// What differs between releases (resolved from the kernel profile).
+struct CoreBehaviour {
+    bool lazy_needs_deferred_flush_cap = true; // DMA-FQ only with IOMMU_CAP_DEFERRED_FLUSH
+    bool print_default_domain = true;          // "Default domain type: ..." at subsys_initcall
+    bool print_invalidation_policy = true;     // "DMA domain TLB invalidation policy: ..."
+};
+
+class Group {
+public:
+    explicit Group(int id) : id_(id) {}
+    int id() const { return id_; }
+    const std::vector<Device*>& devices() const { return devices_; }
+    Domain* default_domain() const { return default_domain_.get(); }
+    Domain* domain() const { return domain_; }
+    // The claim VFIO makes (iommu_group_claim_dma_owner()): the default domain is not used while held.
+    bool dma_owned() const { return owned_; }
+
+private:
+    friend class IommuCore;
+    int id_;
+    std::vector<Device*> devices_;
+    std::unique_ptr<Domain> default_domain_;
+    std::unique_ptr<Domain> blocking_domain_;
+    Domain* domain_ = nullptr;
+    bool owned_ = false;
+};
+
+// The IOMMU core's view of one device (struct dev_iommu).
+struct DeviceIommu {
+    IommuDriver* iommu = nullptr;
+    Group* group = nullptr;
+    std::vector<ResvRegion> resv;
+};
+
+class IommuCore {
+public:
+    IommuCore(DriverCore& core, CoreConfig config, CoreBehaviour behaviour);
+    IommuCore(const IommuCore&) = delete;
+    IommuCore& operator=(const IommuCore&) = delete;
+
+    // iommu_subsys_init(): the boot messages about the default domain type and invalidation policy.
+    void subsys_init();
+
+    // What the firmware says about a device, and its PCI function (for grouping). Set by the platform.
+    void set_firmware_link(Device& dev, FirmwareLink link) { links_[&dev] = std::move(link); }
+    void set_pci_function(Device& dev, const pci::Function& f) { pci_[&dev] = &f; }
+    // A firmware node that names an IOMMU: the device that is that IOMMU is not translated by itself.
+    void set_iommu_node(Device& dev, const std::string& fwnode) { iommu_nodes_[&dev] = fwnode; }
+
+    // iommu_device_register(): the instance can now probe devices.
+    void register_iommu(const std::string& fwnode, IommuDriver& driver);
+    void unregister_iommu(const std::string& fwnode);
+
+    // The bus's dma_configure step (pci_dma_configure() through acpi/of_iommu_configure): 0, or
+    // -EPROBE_DEFER while the device's IOMMU instance is not registered.
+    int dma_configure(Device& dev);
+    // A device leaves (device_del()): the driver's release_device, then out of its group.
+    void remove_device(Device& dev);
+
+    const DeviceIommu* device(const Device& dev) const;
+    Group* group_of(const Device& dev) const;
+    const std::map<int, std::unique_ptr<Group>>& groups() const { return groups_; }
+    bool device_iommu_capable(const Device& dev, Cap cap) const;
+    DomainType default_domain_type() const;
+    uint64_t pgsize_bitmap(const Device& dev) const;
+
+    // Domain changes for VFIO (iommu_group_claim_dma_owner(), iommu_attach_group(), ...). Each attach
+    // moves every device of the group, one attach_dev() each.
+    int claim_dma_owner(Group& group);
+    void release_dma_owner(Group& group);
+    std::unique_ptr<Domain> domain_alloc(Group& group, DomainType type);
+    int attach_group(Group& group, Domain& domain);
+    void detach_group(Group& group); // back to the blocking domain (owned) or the default domain
+
+    // The IOMMU of a device, for the DMA API.
+    IommuDriver* iommu_of(const Device& dev) const;
+    const CoreConfig& config() const { return config_; }
+    KernelLog& log() { return core_.log(); }
+
+private:
+    int probe_device(Device& dev, IommuDriver& drv, const FirmwareLink& link);
+    Group* pci_device_group(Device& dev);
+    Group* new_group();
+    int setup_default_domain(Group& group);
+    Device* device_of(const pci::Function* f) const;
+    int attach_all(Group& group, Domain& domain);
+
+    DriverCore& core_;
+    CoreConfig config_;
+    CoreBehaviour behaviour_;
+    std::map<std::string, IommuDriver*> iommus_;
+    std::map<const Device*, FirmwareLink> links_;
+    std::map<const Device*, const pci::Function*> pci_;
+    std::map<const Device*, std::string> iommu_nodes_;
+    std::map<const Device*, DeviceIommu> devices_;
+    std::map<int, std::unique_ptr<Group>> groups_;
+};
+
+} // namespace viommu::guest::iommu

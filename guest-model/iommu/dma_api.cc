@@ -1,0 +1,213 @@
+#include "guest-model/iommu/dma_api.h"
+
+#include <bit>
+
+#include "guest-model/kernel/errno.h"
+
+namespace viommu::guest::iommu {
+
+namespace {
+constexpr uint64_t kDma32 = 0xffffffff;
+constexpr std::size_t kFqSize = 256;                // IOVA_FQ_SIZE
+constexpr uint64_t kFqTimeoutNs = 10 * 1000 * 1000; // IOVA_FQ_TIMEOUT, 10 ms
+
+int dir_to_prot(DmaDirection dir)
+{
+    // dma_info_to_prot() for a coherent device.
+    switch (dir) {
+    case DmaDirection::kBidirectional: return prot::kRead | prot::kWrite | prot::kCache;
+    case DmaDirection::kToDevice: return prot::kRead | prot::kCache;
+    case DmaDirection::kFromDevice: return prot::kWrite | prot::kCache;
+    }
+    return 0;
+}
+
+uint64_t genmask(unsigned high) { return high >= 63 ? ~uint64_t{0} : (uint64_t{2} << high) - 1; }
+unsigned fls(uint64_t v) { return 63 - static_cast<unsigned>(std::countl_zero(v)); } // v != 0
+unsigned ffs(uint64_t v) { return static_cast<unsigned>(std::countr_zero(v)); }     // v != 0
+} // namespace
+
+uint64_t iommu_pgsize(uint64_t pgsize_bitmap, uint64_t iova, uint64_t paddr, uint64_t size, uint64_t& count)
+{
+    const uint64_t addr_merge = paddr | iova;
+    // Page sizes supported and small enough for size, then no larger than the addresses' alignment.
+    uint64_t pgsizes = pgsize_bitmap & genmask(fls(size));
+    if (addr_merge)
+        pgsizes &= genmask(ffs(addr_merge));
+    const unsigned idx = fls(pgsizes);
+    const uint64_t pgsize = uint64_t{1} << idx;
+    // If a bigger page fits further on, stop this run at its boundary.
+    const uint64_t bigger = pgsize_bitmap & ~genmask(idx);
+    if (bigger) {
+        const uint64_t next = uint64_t{1} << ffs(bigger);
+        if (!((iova ^ paddr) & (next - 1))) {
+            const uint64_t offset = next - (addr_merge & (next - 1));
+            if (offset + next <= size)
+                size = offset;
+        }
+    }
+    count = size >> idx;
+    return pgsize;
+}
+
+DmaApi::DmaApi(IommuCore& core, const VirtualClock& clock, PhysAllocator& ram) : core_(core), clock_(clock), ram_(ram) {}
+
+uint64_t DmaApi::mask(const Device& dev) const
+{
+    const auto it = masks_.find(&dev);
+    return it == masks_.end() ? kDma32 : it->second;
+}
+
+bool DmaApi::translated(const Device& dev) const
+{
+    const Group* g = core_.group_of(dev);
+    return g && g->domain() &&
+           (g->domain()->type() == DomainType::kDma || g->domain()->type() == DomainType::kDmaFq);
+}
+
+DmaApi::Cookie* DmaApi::cookie(Device& dev, Domain& domain)
+{
+    auto [it, fresh] = cookies_.try_emplace(&domain);
+    Cookie& c = it->second;
+    if (fresh) {
+        // iommu_dma_init_domain(): the aperture, the granule, and the reserved ranges of the device.
+        IommuDriver* drv = core_.iommu_of(dev);
+        const Geometry g = drv->geometry();
+        const uint64_t bitmap = drv->pgsize_bitmap();
+        c.drv = drv;
+        c.iovad = std::make_unique<IovaAllocator>(bitmap & (~bitmap + 1), g.aperture_start, g.aperture_end);
+        for (const auto& [lo, hi] : core_.config().pci_windows)
+            c.iovad->reserve(lo, hi);
+        if (const DeviceIommu* di = core_.device(dev))
+            for (const ResvRegion& r : di->resv)
+                if (r.type != ResvType::kSwMsi) // "We ARE the software that manages these!"
+                    c.iovad->reserve(r.start, r.last());
+    }
+    return &c;
+}
+
+int DmaApi::iommu_map(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size, int prot)
+{
+    uint64_t done = 0;
+    while (done < size) {
+        uint64_t count = 0;
+        const uint64_t pgsize = iommu_pgsize(drv.pgsize_bitmap(), iova + done, paddr + done, size - done, count);
+        uint64_t mapped = 0;
+        if (int err = drv.map_pages(domain, iova + done, paddr + done, pgsize, count, prot, mapped); err) {
+            if (done)
+                (void)iommu_unmap(drv, domain, iova, done);
+            return err;
+        }
+        done += mapped;
+    }
+    drv.iotlb_sync_map(domain);
+    return 0;
+}
+
+uint64_t DmaApi::iommu_unmap(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t size)
+{
+    uint64_t unmapped = 0;
+    while (unmapped < size) {
+        uint64_t count = 0;
+        const uint64_t pgsize =
+            iommu_pgsize(drv.pgsize_bitmap(), iova + unmapped, iova + unmapped, size - unmapped, count);
+        const uint64_t n = drv.unmap_pages(domain, iova + unmapped, pgsize, count);
+        if (!n)
+            break;
+        unmapped += n;
+    }
+    return unmapped;
+}
+
+Expected<uint64_t, int> DmaApi::map_single(Device& dev, uint64_t phys, uint64_t size, DmaDirection dir)
+{
+    if (!translated(dev))
+        return phys; // dma-direct (identity domain, no IOMMU)
+    Domain& domain = *core_.group_of(dev)->domain();
+    Cookie& c = *cookie(dev, domain);
+    const uint64_t granule = c.iovad->granule();
+    const uint64_t offset = phys & (granule - 1);
+    const uint64_t len = (size + offset + granule - 1) & ~(granule - 1);
+    // iommu_dma_alloc_iova(): PCI devices that can address more try below 4 GiB first.
+    const uint64_t limit = std::min(mask(dev), c.drv->geometry().aperture_end);
+    std::optional<uint64_t> iova;
+    if (limit > kDma32)
+        iova = c.iovad->alloc(len, kDma32);
+    if (!iova)
+        iova = c.iovad->alloc(len, limit);
+    if (!iova)
+        return unexpected(-kENOMEM);
+    if (int err = iommu_map(*c.drv, domain, *iova, phys - offset, len, dir_to_prot(dir)); err) {
+        c.iovad->free(*iova, len);
+        return unexpected(err);
+    }
+    return *iova + offset;
+}
+
+void DmaApi::unmap_single(Device& dev, uint64_t dma, uint64_t size, DmaDirection)
+{
+    if (!translated(dev))
+        return;
+    Domain& domain = *core_.group_of(dev)->domain();
+    Cookie& c = *cookie(dev, domain);
+    const uint64_t granule = c.iovad->granule();
+    const uint64_t offset = dma & (granule - 1);
+    const uint64_t iova = dma - offset;
+    const uint64_t len = (size + offset + granule - 1) & ~(granule - 1);
+    (void)iommu_unmap(*c.drv, domain, iova, len);
+    if (domain.type() != DomainType::kDmaFq) {
+        c.drv->iotlb_sync(domain);
+        c.iovad->free(iova, len);
+        return;
+    }
+    // queue_iova(): freed only after the IOTLB is flushed.
+    if (c.fq.empty())
+        c.fq_deadline = clock_.now() + kFqTimeoutNs;
+    c.fq.push_back({iova, len});
+    if (c.fq.size() >= kFqSize)
+        fq_flush(domain, c);
+}
+
+void DmaApi::fq_flush(Domain& domain, Cookie& c)
+{
+    c.drv->flush_iotlb_all(domain);
+    for (const auto& q : c.fq)
+        c.iovad->free(q.iova, q.size);
+    c.fq.clear();
+}
+
+void DmaApi::run_timers()
+{
+    for (auto& [domain, c] : cookies_)
+        if (!c.fq.empty() && clock_.now() >= c.fq_deadline)
+            fq_flush(*const_cast<Domain*>(domain), c);
+}
+
+void DmaApi::flush_queues()
+{
+    for (auto& [domain, c] : cookies_)
+        if (!c.fq.empty())
+            fq_flush(*const_cast<Domain*>(domain), c);
+}
+
+Expected<CoherentBuffer, int> DmaApi::alloc_coherent(Device& dev, uint64_t size)
+{
+    const uint64_t len = (size + 0xfff) & ~uint64_t{0xfff};
+    const auto cpu = ram_.alloc(len, 0x1000);
+    if (!cpu)
+        return unexpected(-kENOMEM);
+    auto dma = map_single(dev, cpu->value(), len, DmaDirection::kBidirectional);
+    if (!dma) {
+        ram_.free(*cpu, len);
+        return unexpected(dma.error());
+    }
+    return CoherentBuffer{*cpu, *dma, len};
+}
+
+void DmaApi::free_coherent(Device& dev, const CoherentBuffer& buf)
+{
+    unmap_single(dev, buf.dma, buf.size, DmaDirection::kBidirectional);
+    ram_.free(buf.cpu, buf.size);
+}
+
+} // namespace viommu::guest::iommu

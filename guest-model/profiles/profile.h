@@ -1,0 +1,74 @@
+// A kernel profile: a guest kernel version, the configuration that matters (CONFIG_* values) and any
+// behaviour overrides, answering "does this kernel have behaviour X?" with the commit that decides.
+//
+// Sources: a built-in named profile (data/profiles.json, e.g. "debian-12"), a bare version ("5.15.63":
+// the facts table decides every behaviour), or a user's JSON file:
+//   {"name": "my-kernel", "base": "debian-12" | "version": "5.15.63",
+//    "config": {"CONFIG_MODULES": "y"},
+//    "overrides": {"driver_core.match_defer_stops_attach": true | {"present": true, "commit": "..", "note": ".."}}}
+// Every profile starts from the "defaults" configuration of data/profiles.json.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/expected.h"
+#include "guest-model/profiles/facts.h"
+#include "guest-model/profiles/kernel_version.h"
+
+namespace viommu::guest {
+
+namespace json_read {
+class Object;
+}
+
+class Profile {
+public:
+    // A bare version: facts only, default configuration.
+    [[nodiscard]] static Expected<Profile, std::string> for_version(std::string_view version);
+    [[nodiscard]] static Expected<Profile, std::string> named(std::string_view name);
+    // A user profile document; source names it in errors (usually the file name).
+    [[nodiscard]] static Expected<Profile, std::string> from_json(std::string_view text, std::string_view source);
+    [[nodiscard]] static Expected<Profile, std::string> from_file(const std::string& path);
+    // What a command line accepts: a built-in name, else a version, else a file.
+    [[nodiscard]] static Expected<Profile, std::string> load(const std::string& spec);
+    static std::vector<std::string> builtin_names();
+
+    const std::string& name() const { return name_; }
+    const std::string& description() const { return description_; }
+    // Where a built-in profile's version and configuration were read (a distribution package); empty
+    // for others.
+    const std::string& source() const { return source_; }
+    const KernelVersion& version() const { return version_; }
+
+    // Throws std::invalid_argument for a key the facts table does not have: that is a bug in the model,
+    // not an input error (user files are checked when loaded).
+    Decision has(std::string_view behaviour) const;
+
+    std::optional<std::string> config(std::string_view key) const;
+    // "y" or "m".
+    bool config_enabled(std::string_view key) const;
+    const std::map<std::string, std::string, std::less<>>& config_values() const { return config_; }
+
+private:
+    struct Override {
+        bool present = false;
+        std::string commit;
+        std::string note;
+    };
+    // One profile object; a built-in one is named by its key and may not have "base" or "name".
+    [[nodiscard]] static Expected<Profile, std::string> from_object(const json_read::Object& o, std::string name,
+                                                                    bool builtin);
+
+    std::string name_;
+    std::string description_;
+    std::string source_;
+    KernelVersion version_;
+    std::map<std::string, std::string, std::less<>> config_;
+    std::map<std::string, Override, std::less<>> overrides_;
+};
+
+} // namespace viommu::guest

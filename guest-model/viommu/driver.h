@@ -1,0 +1,131 @@
+// The guest's virtio-iommu driver, modelled on Linux's drivers/iommu/virtio-iommu.c (6.12, with the
+// differences of older releases as switches): it negotiates features, reads the configuration, keeps
+// the event queue stocked and logs fault reports, probes endpoints with PROBE, allocates domains,
+// attaches endpoints and maps and unmaps for the IOMMU core. It reaches the device only through its
+// virtio transport (registers, rings in guest memory, interrupts).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <linux/virtio_iommu.h>
+
+#include "guest-model/driver-core/device.h"
+#include "guest-model/iommu/iommu_ops.h"
+#include "guest-model/kernel/printk.h"
+#include "guest-model/kernel/ratelimit.h"
+#include "guest-model/mm/phys_alloc.h"
+#include "guest-model/virtio/mmio_driver.h"
+
+namespace viommu::guest {
+
+// What differs between the releases this driver models (resolved from the kernel profile).
+struct ViommuBehaviour {
+    bool bypass_config = true;       // VIRTIO_IOMMU_F_BYPASS_CONFIG and identity domains (v5.17)
+    bool map_batched = true;         // MAP through viommu_add_req() + iotlb_sync_map (else synchronous)
+    bool detach_on_release = true;   // DETACH sent from release_device
+    bool cap_cache_coherency = true; // capable(IOMMU_CAP_CACHE_COHERENCY): the seed's first patch
+    bool cap_deferred_flush = true;  // capable(IOMMU_CAP_DEFERRED_FLUSH)
+};
+
+class ViommuDomain;
+
+class ViommuDriver final : public iommu::IommuDriver {
+public:
+    struct Context {
+        KernelLog& log;
+        const VirtualClock& clock;
+        virtio::GuestMemory& memory;
+        PhysAllocator& allocator;
+        // Lets the device run (the guest busy-polls the request queue: the device makes progress
+        // meanwhile).
+        std::function<void()> run_device;
+    };
+
+    ViommuDriver(Device& vdev, VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour);
+    ~ViommuDriver() override;
+
+    // virtio_dev_probe() and viommu_probe(): 0, or a negative errno (the device is then not used).
+    int probe();
+    bool ready() const { return ready_; }
+
+    // iommu::IommuDriver
+    const std::string& instance_name() const override { return name_; }
+    int probe_device(Device& dev, const std::vector<uint32_t>& ids) override;
+    void release_device(Device& dev) override;
+    std::vector<iommu::ResvRegion> resv_regions(Device& dev) override;
+    bool capable(Device& dev, iommu::Cap cap) const override;
+    uint64_t pgsize_bitmap() const override { return page_size_mask_; }
+    iommu::Geometry geometry() const override { return geometry_; }
+    std::unique_ptr<iommu::Domain> domain_alloc(iommu::DomainType type) override;
+    int attach_dev(iommu::Domain& domain, Device& dev) override;
+    int map_pages(iommu::Domain& domain, uint64_t iova, uint64_t paddr, uint64_t pgsize, uint64_t pgcount, int prot,
+                  uint64_t& mapped) override;
+    uint64_t unmap_pages(iommu::Domain& domain, uint64_t iova, uint64_t pgsize, uint64_t pgcount) override;
+    void iotlb_sync_map(iommu::Domain& domain) override;
+    void iotlb_sync(iommu::Domain& domain) override;
+    void flush_iotlb_all(iommu::Domain& domain) override;
+
+    virtio::FeatureBits negotiated() const { return transport_.negotiated(); }
+    uint64_t faults_logged() const { return faults_; }
+    // A request the device never returned: the guest would spin in __viommu_sync_req() for ever.
+    bool hung() const { return hung_; }
+
+private:
+    friend class ViommuDomain;
+    struct Request {
+        GuestAddr buf;
+        uint32_t len;
+        uint32_t write_offset;
+        std::vector<uint8_t>* writeback;
+    };
+    struct Endpoint {
+        std::vector<uint32_t> ids;
+        std::vector<iommu::ResvRegion> resv;
+        ViommuDomain* vdomain = nullptr;
+    };
+
+    // The request machinery: __viommu_add_req(), __viommu_sync_req(), viommu_send_req_sync().
+    int add_req(std::vector<uint8_t>& buf, uint32_t write_offset, std::vector<uint8_t>* writeback);
+    int sync_req();
+    int send_req_sync(std::vector<uint8_t>& buf, uint32_t write_offset);
+    int fill_event_queue();
+    void event_handler();
+    void fault_handler(const virtio_iommu_fault& fault);
+    int probe_endpoint(Device& dev, Endpoint& ep);
+    int add_resv_mem(Endpoint& ep, const virtio_iommu_probe_resv_mem& mem, uint16_t len);
+    int domain_finalise(ViommuDomain& vdomain, const Endpoint& ep);
+    int replay_mappings(ViommuDomain& vdomain);
+    int send_map(ViommuDomain& vdomain, uint64_t iova, uint64_t end, uint64_t paddr, uint32_t flags, bool sync);
+
+    Device& vdev_;
+    std::string name_;
+    VirtioMmioDriver& transport_;
+    Context ctx_;
+    ViommuBehaviour behaviour_;
+    bool ready_ = false;
+    bool hung_ = false;
+    uint64_t page_size_mask_ = 0;
+    iommu::Geometry geometry_;
+    uint32_t first_domain_ = 0;
+    uint32_t last_domain_ = UINT32_MAX;
+    uint32_t probe_size_ = 0;
+    uint32_t map_flags_ = 0;
+    std::map<uint64_t, Request> requests_; // by token, in the order they were added
+    uint64_t next_token_ = 1;
+    GuestAddr events_;
+    uint32_t nr_events_ = 0;
+    std::map<Device*, Endpoint> endpoints_;
+    std::set<uint32_t> domain_ids_; // the IDA
+    Ratelimit fault_ratelimit_{"viommu_fault_handler"};
+    uint64_t faults_ = 0;
+};
+
+} // namespace viommu::guest

@@ -1,0 +1,65 @@
+// A virtio-iommu driver for throughput and allocation measurements: request buffers are laid out in
+// guest memory once (one slot per request in flight), chains are direct, and the event queue recycles
+// its buffers, so sending requests and taking fault reports allocate nothing on either side.
+// (guest-model/viommu/request_client.h is the general, allocating one.)
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include <linux/virtio_iommu.h>
+
+#include "base/expected.h"
+#include "guest-model/machine/machine.h"
+#include "guest-model/virtio/mmio_driver.h"
+
+namespace viommu::guest {
+
+class PreparedClient {
+public:
+    static constexpr uint32_t kSlotBytes = sizeof(virtio_iommu_req_probe); // the largest readable part
+    static constexpr uint32_t kTailRoom = 512 + sizeof(virtio_iommu_req_tail); // a PROBE's writable part
+
+    PreparedClient(Machine& machine, Machine::Slot& slot, uint32_t slots);
+    PreparedClient(const PreparedClient&) = delete;
+    PreparedClient& operator=(const PreparedClient&) = delete;
+
+    // Negotiates every offered feature except `decline` and INDIRECT_DESC (indirect tables would be
+    // allocated per request), sets up both queues and stocks the event queue.
+    [[nodiscard]] Expected<void, std::string> bring_up(virtio::FeatureBits decline = 0);
+
+    // Writes a request into a slot: its readable part is the struct without the tail (or all of it for
+    // PROBE, which has no fixed tail), its writable part `writable` bytes.
+    template <class Req>
+    void stage(uint32_t slot, const Req& req, uint32_t writable = sizeof(virtio_iommu_req_tail))
+    {
+        constexpr bool probe = std::is_same_v<Req, virtio_iommu_req_probe>;
+        const uint32_t readable = probe ? sizeof(Req) : sizeof(Req) - sizeof(virtio_iommu_req_tail);
+        stage_bytes(slot, &req, readable, writable);
+    }
+    // Sends slots [0, count) with one notification and reaps them all; false if some did not come back.
+    [[nodiscard]] bool submit(uint32_t count);
+    // The tail status of a slot's last reply, read from the last four bytes of its writable part.
+    uint8_t status(uint32_t slot) const;
+
+    uint64_t faults_seen() const { return faults_seen_; }
+    VirtioMmioDriver& driver() { return driver_; }
+
+private:
+    struct Staged {
+        uint32_t readable = 0;
+        uint32_t writable = 0;
+    };
+    void stage_bytes(uint32_t slot, const void* bytes, uint32_t readable, uint32_t writable);
+    void on_events();
+
+    Machine& machine_;
+    VirtioMmioDriver driver_;
+    uint32_t slots_;
+    GuestAddr requests_, tails_, events_;
+    Staged staged_[256] = {};
+    uint64_t faults_seen_ = 0;
+};
+
+} // namespace viommu::guest

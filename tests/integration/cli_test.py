@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Command-line contract of the tools: --help exits 0, every bad input exits 2 with a message naming the
+problem, --trace enables trace points by glob. Usage: cli_test.py BUILD_DIR"""
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+build = pathlib.Path(sys.argv[1])
+tools = build / "tools"
+failures = []
+
+
+def run(args, stdin=None):
+    return subprocess.run(args, input=stdin, capture_output=True, text=True)
+
+
+def expect(name, args, code, *needles, stdin=None, where="stderr"):
+    r = run(args, stdin)
+    text = r.stdout if where == "stdout" else r.stderr
+    missing = [n for n in needles if n not in text]
+    if r.returncode != code or missing:
+        failures.append(f"{name}: exit {r.returncode} (want {code}), missing {missing!r}\n"
+                        f"  stdout: {r.stdout[:400]!r}\n  stderr: {r.stderr[:400]!r}")
+    else:
+        print(f"ok: {name}")
+
+
+replay = str(tools / "viommu-replay")
+with tempfile.TemporaryDirectory() as tmp:
+    good = pathlib.Path(tmp, "good.txt")
+    good.write_text("attach 1 8\n")
+    bad = pathlib.Path(tmp, "bad.txt")
+    bad.write_text("attach 1 8\n\nmap 1 0x1000\n")
+
+    expect("replay --help", [replay, "--help"], 0, "--endpoints", "--granule", "--aw-bits", "--resv",
+           "--no-feature", "--boot-bypass", "--trace", where="stdout")
+    expect("replay unknown flag", [replay, "--frobnicate", str(good)], 2, "--frobnicate")
+    expect("replay missing script argument", [replay], 2, "SCRIPT")
+    expect("replay unreadable script", [replay, str(pathlib.Path(tmp, "none.txt"))], 2, "cannot read")
+    expect("replay bad script line", [replay, str(bad)], 2, "bad.txt:3", "'map' takes")
+    expect("replay bad granule", [replay, "--granule", "3k", str(good)], 2, "--granule", "power of two")
+    expect("replay bad aw-bits", [replay, "--aw-bits", "99", str(good)], 2, "--aw-bits")
+    expect("replay bad endpoints", [replay, "--endpoints", "8-2", str(good)], 2, "ends before it starts")
+    expect("replay bad resv", [replay, "--resv", "0x8:0x10-0x20:weird", str(good)], 2, "reserved' or 'msi")
+    expect("replay resv naming a missing endpoint", [replay, "--endpoints", "8", "--resv", "9:0x0-0xfff:msi", str(good)],
+           2, "not all of which exist")
+    expect("replay unknown feature", [replay, "--no-feature", "teleport", str(good)], 2, "unknown feature 'teleport'")
+    expect("replay bad probe size", [replay, "--probe-size", "100", str(good)], 2, "multiple of 8")
+    expect("replay unknown exact trace point", [replay, "--trace", "no_such_point", str(good)], 2, "does not exist")
+    expect("replay trace help lists points", [replay, "--trace", "help", str(good)], 0, "virtio_iommu_map",
+           "virtqueue_pop", where="stdout")
+    expect("replay trace glob", [replay, "--trace", "virtio_iommu_attach", str(good)], 0,
+           "virtio_iommu_attach domain=1 endpoint=8 bypass=false")
+    expect("replay reads standard input", [replay, "-"], 0, '"op":"attach"', stdin="attach 1 8\n", where="stdout")
+
+demo = str(tools / "viommu-demo")
+expect("demo --help", [demo, "--help"], 0, "--requests", where="stdout")
+expect("demo bad value", [demo, "--requests", "0"], 2, "--requests")
+expect("demo runs", [demo, "-n", "2"], 0, "2 of 2 requests completed", where="stdout")
+
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
