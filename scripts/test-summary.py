@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Sums up meson test runs: per build directory, the meson tests and the Catch2 test cases inside them,
-then one final line "N passed, N failed" over every meson test of every build directory."""
+and the fuzz smoke runs when the directory has them (fuzz-smoke.jsonl, written by scripts/fuzz --smoke);
+then one final line "N passed, N failed" over every meson test and every fuzz target of every build
+directory."""
 import json
 import re
 import sys
@@ -29,6 +31,15 @@ for build in sys.argv[1:]:
         failed += 1
     print(f"{build}: {passed} test suites passed, {failed} failed; "
           f"Catch2 test cases: {cases_ok} passed, {cases_bad} failed")
+    try:
+        with open(f"{build}/fuzz-smoke.jsonl") as smoke:
+            runs = [json.loads(line) for line in smoke]
+        fuzz_ok = sum(r["result"] == "OK" for r in runs)
+        print(f"{build}: fuzz smoke: {fuzz_ok} targets without a finding, {len(runs) - fuzz_ok} with one")
+        passed += fuzz_ok
+        failed += len(runs) - fuzz_ok
+    except FileNotFoundError:
+        pass
     total_pass += passed
     total_fail += failed
 print(f"{total_pass} passed, {total_fail} failed")

@@ -63,10 +63,12 @@ public:
 private:
     void plug(std::unique_ptr<virtio::DeviceBase> device);
 
-    boost::asio::io_context io_;
     virtio::GuestMemory memory_;
     PhysAllocator allocator_;
     std::vector<std::unique_ptr<Slot>> slots_;
+    // Declared last, destroyed first: work still posted when the machine goes away (a notification
+    // nobody ran) is destroyed while the transports whose handler memory it lives in still exist.
+    boost::asio::io_context io_;
 };
 
 } // namespace viommu::guest

@@ -1,5 +1,6 @@
 #include "guest-model/viommu/request_client.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -44,6 +45,10 @@ Expected<void, std::string> IommuRequestClient::bring_up(const Options& options)
     if (driver_.device_id() != VIRTIO_ID_IOMMU)
         return unexpected(fmt::format("device ID {} is not a virtio-iommu (23)", driver_.device_id()));
     driver_.reset();
+    // A second bring-up (a device reset) replaces the event buffers: the reset device holds none.
+    for (GuestAddr buffer : event_buffers_)
+        machine_.allocator().free(buffer, event_buffer_size_);
+    event_buffers_.clear();
     driver_.add_status(virtio::status::kAcknowledge);
     driver_.add_status(virtio::status::kDriver);
     if (auto ok = driver_.finalize_features(driver_.device_features() & options.accept); !ok)
@@ -99,6 +104,13 @@ std::vector<virtio_iommu_fault> IommuRequestClient::take_faults()
     return std::exchange(faults_, {});
 }
 
+void IommuRequestClient::split(GuestAddr at, uint32_t len, std::vector<Buf>& out) const
+{
+    const uint32_t step = segment_size_ ? segment_size_ : len;
+    for (uint32_t done = 0; done < len; done += std::min(step, len - done))
+        out.push_back({GuestAddr(at.value() + done), std::min(step, len - done)});
+}
+
 Expected<std::vector<IommuReply>, std::string>
 IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, uint32_t writable_len)
 {
@@ -136,10 +148,8 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
         (void)machine_.memory().write(f.out, readable);
         (void)machine_.memory().fill(f.in, 0xff, writable_len);
         std::vector<Buf> outs, ins;
-        if (f.out_len)
-            outs.push_back({f.out, f.out_len});
-        if (writable_len)
-            ins.push_back({f.in, writable_len});
+        split(f.out, f.out_len, outs);
+        split(f.in, writable_len, ins);
         if (!vq->add(outs, ins, f.token)) {
             release();
             return unexpected(std::string("request queue full"));

@@ -55,6 +55,10 @@ public:
     // Sends one request: `readable` bytes, then `writable_len` device-writable bytes (pre-filled with
     // 0xff so that unwritten bytes show). Fails when the device does not return it (it gave up).
     [[nodiscard]] Expected<IommuReply, std::string> send(std::span<const uint8_t> readable, uint32_t writable_len);
+    // Splits both parts of every later request into descriptors of at most `bytes` bytes (0, the
+    // default: one descriptor a part), as a driver with scattered buffers does. The device must answer
+    // the same whatever the split (virtio v1.2 §2.7.4: no particular arrangement of descriptors).
+    void set_segment_size(uint32_t bytes) { segment_size_ = bytes; }
     // Sends several requests with one notification, as a batching driver does.
     [[nodiscard]] Expected<std::vector<IommuReply>, std::string>
     send_batch(std::span<const std::vector<uint8_t>> readables, uint32_t writable_len);
@@ -87,6 +91,8 @@ public:
 
 private:
     void on_events();
+    // One part of a request as descriptors of at most segment_size_ bytes.
+    void split(GuestAddr at, uint32_t len, std::vector<Buf>& out) const;
     Expected<void, std::string> add_event_buffer(GuestAddr buffer);
 
     Machine& machine_;
@@ -97,6 +103,7 @@ private:
     std::vector<virtio_iommu_fault> faults_;
     uint64_t malformed_events_ = 0;
     uint64_t next_token_ = 1;
+    uint32_t segment_size_ = 0;
 };
 
 } // namespace viommu::guest

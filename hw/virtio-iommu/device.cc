@@ -158,10 +158,9 @@ uint32_t VirtioIommu::handle(const virtio::DescriptorChain& chain)
         trace_virtio_iommu_request_unwritten(head->type, "request type not recognised or not negotiated");
         return 0;
     }
-    if (*request) {
-        if (const auto* probe = std::get_if<ProbeRequest>(&**request))
-            return answer_probe(chain, *probe);
-    }
+    // A PROBE's tail, even a refusal's, goes where a PROBE's tail is.
+    if (head->type == wire::kTProbe)
+        return answer_probe(chain, *request);
     const auto result = *request ? execute(**request) : Expected<void, Error>(unexpected((*request).error()));
     const Status status = result ? Status::kOk : to_status(result.error());
     trace_virtio_iommu_request_done(head->type, status_name(status).data());
@@ -198,22 +197,28 @@ Expected<void, Error> VirtioIommu::execute(const Request& request)
         request);
 }
 
-uint32_t VirtioIommu::answer_probe(const virtio::DescriptorChain& chain, const ProbeRequest& probe)
+uint32_t VirtioIommu::answer_probe(const virtio::DescriptorChain& chain, const Expected<Request, Error>& request)
 {
-    trace_virtio_iommu_probe(probe.endpoint);
     // The writable part holds probe_size bytes of properties and then the tail, which the device puts in
-    // its last four bytes: where Linux's viommu_get_req_errno() reads it, even from a buffer too small.
+    // its last four bytes: where Linux's viommu_get_req_errno() reads it, even from a buffer too small,
+    // and even for a request too short for its type (found by fuzz-requests: with the tail at the start,
+    // Linux would have read its own zeroed tail as OK).
     const uint64_t room = chain.writable_bytes();
     virtio::ChainWriter out(chain);
     Status status = Status::kOk;
-    if (!config_.endpoint_exists(probe.endpoint)) {
+    const auto* probe = request ? std::get_if<ProbeRequest>(&*request) : nullptr;
+    if (probe)
+        trace_virtio_iommu_probe(probe->endpoint);
+    if (!probe) {
+        status = to_status(request.error());
+    } else if (!config_.endpoint_exists(probe->endpoint)) {
         // §5.13.6.7.2: a missing endpoint SHOULD be NOENT.
         status = to_status(Error::kNoSuchEndpoint);
     } else if (room < uint64_t{config_.probe_size} + sizeof(wire::ReqTail)) {
         // "If the properties list is smaller than probe_size, the device SHOULD NOT write any property.
         // It SHOULD reject the request and set status to VIRTIO_IOMMU_S_INVAL." (QEMU aborts here.)
         status = to_status(Error::kProbeBufferTooSmall);
-    } else if (auto written = write_probe_properties(config_, probe.endpoint, out); !written) {
+    } else if (auto written = write_probe_properties(config_, probe->endpoint, out); !written) {
         status = to_status(written.error());
     }
     trace_virtio_iommu_request_done(wire::kTProbe, status_name(status).data());

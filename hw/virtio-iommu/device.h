@@ -69,7 +69,8 @@ private:
     // Handles one request chain and returns the bytes written into its device-writable part.
     uint32_t handle(const virtio::DescriptorChain& chain);
     Expected<void, Error> execute(const Request& request);
-    uint32_t answer_probe(const virtio::DescriptorChain& chain, const ProbeRequest& probe);
+    // A PROBE's answer: `request` is the decoded PROBE, or why it was refused.
+    uint32_t answer_probe(const virtio::DescriptorChain& chain, const Expected<Request, Error>& request);
     void report_fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t address);
     Translation fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t iova);
     const ReservedRegion* reserved_region_at(uint32_t endpoint, uint64_t iova) const;

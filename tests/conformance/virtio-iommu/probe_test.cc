@@ -89,6 +89,22 @@ TEST_CASE("PROBE with a writable part smaller than probe_size writes no property
         REQUIRE(reply->written[i] == 0);
 }
 
+TEST_CASE("PROBE too short for its type answers INVAL in the last four writable bytes",
+          "[conformance][virtio-iommu][5.13.6.7.2]")
+{
+    // The tail of a PROBE follows probe_size bytes of properties, and a driver reads it at the end of its
+    // buffer (Linux's viommu_get_req_errno()): a refusal goes there too, whatever the reason. Found by
+    // fuzz-requests (tests/fuzz/regressions/fuzz-requests/probe-too-short).
+    IommuGuest g;
+    auto bytes = probe_request(8);
+    auto reply = g.client.send(std::span(reinterpret_cast<const uint8_t*>(&bytes), 8), 512 + 4);
+    REQUIRE(reply);
+    REQUIRE(reply->used_len == 512 + 4);
+    CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_INVAL);
+    for (std::size_t i = 0; i < 512; ++i)
+        REQUIRE(reply->written[i] == 0);
+}
+
 TEST_CASE("PROBE whose properties do not fit in probe_size answers INVAL", "[conformance][virtio-iommu][5.13.6.7]")
 {
     auto c = test_config();

@@ -113,3 +113,17 @@ TEST_CASE("requests in one batch are answered in order, each with its own status
     CHECK((*replies)[1].status_at(0) == VIRTIO_IOMMU_S_NOENT);
     CHECK((*replies)[2].status_at(0) == VIRTIO_IOMMU_S_OK);
 }
+
+TEST_CASE("a request split into one-byte descriptors is answered as if it were whole", "[conformance][virtio-iommu][2.7.4]")
+{
+    // §2.7.4: "The device MUST NOT make assumptions about the particular arrangement of descriptors."
+    IommuGuest g;
+    g.client.set_segment_size(1);
+    CHECK(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
+    CHECK(g.client.map(1, 0x1000, 0x1fff, 0x40000000, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
+    const auto probe = g.client.probe(8);
+    REQUIRE(probe);
+    CHECK(probe->used_len == 512 + 4);
+    CHECK(probe->status_at(512) == VIRTIO_IOMMU_S_OK);
+    CHECK(g.device.translate(8, 0x1234, iommu::Access::kRead).gpa == 0x40000234);
+}

@@ -1,0 +1,38 @@
+// A scenario's actions against the real device: a guest machine with the virtio-iommu behind
+// virtio-mmio and the bare request client (guest-model/viommu/request_client.h) driving it through real
+// rings in guest memory, as viommu-replay does; endpoint DMA goes through VirtioIommu::translate() and
+// its fault reports come back through the event queue.
+#pragma once
+
+#include <memory>
+
+#include "guest-model/machine/machine.h"
+#include "guest-model/viommu/request_client.h"
+#include "hw/virtio-iommu/device.h"
+#include "tests/fuzz/observation.h"
+#include "tests/fuzz/scenario.h"
+
+namespace viommu::fuzz {
+
+// The device properties a scenario chose, as the device takes them.
+iommu::IommuConfig iommu_config(const DeviceChoice& choice);
+
+class DeviceRun {
+public:
+    // Brings the device up as the request client does; a device that cannot be brought up is a finding,
+    // reported by abort().
+    explicit DeviceRun(const DeviceChoice& choice);
+
+    Observation apply(const Action& action);
+    iommu::VirtioIommu& device() { return device_; }
+
+private:
+    void bring_up();
+
+    DeviceChoice choice_;
+    guest::Machine machine_;
+    iommu::VirtioIommu& device_;
+    guest::IommuRequestClient client_;
+};
+
+} // namespace viommu::fuzz

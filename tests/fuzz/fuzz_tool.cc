@@ -1,0 +1,233 @@
+// fuzz-tool: the corpus side of the fuzz targets, run by scripts/fuzz.
+//   fuzz-tool seeds OUT_DIR SCRIPT.txt...  writes seed inputs for every target from request scripts
+//                                          (each with its SCRIPT.args): OUT_DIR/<target>/<script name>
+//   fuzz-tool script INPUT [OUT_BASE]      prints a fuzz-requests / fuzz-differential input as
+//                                          viommu-replay options and a request script; with OUT_BASE,
+//                                          also writes OUT_BASE.args and OUT_BASE.txt
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <linux/virtio_iommu.h>
+
+#include "guest-model/machine/machine.h"
+#include "guest-model/virtio/mmio_driver.h"
+#include "hw/virtio-iommu/device.h"
+#include "tests/fuzz/mmio_scenario.h"
+#include "tests/fuzz/ring_scenario.h"
+#include "tests/fuzz/scenario.h"
+#include "tests/fuzz/scenario_script.h"
+#include "virtio/wire/ring.h"
+
+using namespace viommu;
+using namespace viommu::fuzz;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw std::runtime_error("cannot read " + path.string());
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void write_file(const fs::path& path, std::span<const uint8_t> bytes)
+{
+    fs::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out)
+        throw std::runtime_error("cannot write " + path.string());
+}
+
+void write_text(const fs::path& path, const std::string& text)
+{
+    write_file(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+// The scenario's requests laid out as chains in fuzz-virtqueue's RAM, one published at a time: even ones
+// as direct chains in the ring's table, odd ones through an indirect table.
+RingScenario ring_seed(const Scenario& s)
+{
+    constexpr uint64_t kIn = RamLayout::kA + 0x3000;  // device-readable part
+    constexpr uint64_t kOut = RamLayout::kA + 0x4000; // device-writable part (room for 8 KiB)
+    constexpr uint64_t kTable = RamLayout::kB + 0x100;
+    RingScenario r;
+    r.layout = {16, RamLayout::kA, RamLayout::kA + 0x1000, RamLayout::kA + 0x2000, true, true};
+    std::size_t n = 0;
+    for (const Action& action : s.actions) {
+        const auto* send = std::get_if<SendAction>(&action);
+        if (!send)
+            continue;
+        for (const auto& req : send->requests) {
+            std::vector<WriteDesc> descs;
+            if (!req.empty())
+                descs.push_back({0, 0, kIn, static_cast<uint32_t>(req.size()), 0, 0});
+            if (send->writable)
+                descs.push_back({0, 0, kOut, send->writable, virtio::wire::kDescFWrite, 0});
+            if (descs.empty())
+                continue;
+            r.ops.push_back(WriteBytes{kIn, req});
+            const bool indirect = n++ % 2;
+            const uint16_t head = static_cast<uint16_t>((2 * n) % 16);
+            for (std::size_t i = 0; i < descs.size(); ++i) {
+                WriteDesc d = descs[i];
+                d.table = indirect ? kTable : 0;
+                d.index = static_cast<uint16_t>(indirect ? i : head + i);
+                if (i + 1 < descs.size()) {
+                    d.flags |= virtio::wire::kDescFNext;
+                    d.next = static_cast<uint16_t>(d.index + 1);
+                }
+                r.ops.push_back(d);
+            }
+            if (indirect)
+                r.ops.push_back(WriteDesc{0, head, kTable, static_cast<uint32_t>(16 * descs.size()),
+                                          virtio::wire::kDescFIndirect, 0});
+            r.ops.push_back(Publish{head});
+        }
+    }
+    return r;
+}
+
+// Forwards a driver's register accesses to the transport and writes each one down.
+class Recorder final : public MmioRegion {
+public:
+    Recorder(MmioRegion& inner, std::vector<MmioOp>& ops) : inner_(inner), ops_(ops) {}
+    uint64_t read(uint64_t offset, unsigned size) override
+    {
+        ops_.push_back(RegRead{static_cast<uint32_t>(offset), size});
+        return inner_.read(offset, size);
+    }
+    void write(uint64_t offset, unsigned size, uint64_t value) override
+    {
+        ops_.push_back(RegWrite{static_cast<uint32_t>(offset), size, value});
+        inner_.write(offset, size, value);
+    }
+
+private:
+    MmioRegion& inner_;
+    std::vector<MmioOp>& ops_;
+};
+
+// A Linux-like bring-up of a virtio-iommu as fuzz-mmio ops, then one ATTACH: the driver's ring and
+// buffers as RAM writes, the notification, and a run of the device.
+std::vector<MmioOp> mmio_seed()
+{
+    guest::Machine machine({kMmioRamBase, kMmioRamSize});
+    machine.add_device<iommu::VirtioIommu>(iommu::IommuConfig{});
+    std::vector<MmioOp> ops;
+    Recorder recorder(*machine.slot(0).transport, ops);
+    guest::VirtioMmioDriver driver(recorder, machine.memory(), machine.allocator(), machine.io().get_executor());
+    machine.slot(0).irq.connect(&driver);
+    if (auto ok = driver.probe(); !ok)
+        throw std::runtime_error(ok.error());
+    driver.reset();
+    driver.add_status(virtio::status::kAcknowledge | virtio::status::kDriver);
+    if (auto ok = driver.finalize_features(driver.device_features()); !ok)
+        throw std::runtime_error(ok.error());
+    for (unsigned q = 0; q < 2; ++q)
+        if (auto vq = driver.setup_vq(q, 16, nullptr); !vq)
+            throw std::runtime_error(vq.error());
+    driver.driver_ok();
+    ops.push_back(RunDevice{});
+
+    const auto request = request_bytes({VIRTIO_IOMMU_T_ATTACH, 1, 8});
+    const auto in = machine.allocator().alloc(request.size());
+    const auto out = machine.allocator().alloc(4);
+    (void)machine.memory().write(*in, request);
+    const guest::Buf outs[] = {{*in, static_cast<uint32_t>(request.size())}};
+    const guest::Buf ins[] = {{*out, 4}};
+    if (!driver.vq(0)->add(outs, ins, 1))
+        throw std::runtime_error("cannot add the request");
+    // Every byte the driver wrote so far, in pieces a RamWrite can carry.
+    std::vector<uint8_t> ram(kMmioRamSize);
+    (void)machine.memory().read(GuestAddr(kMmioRamBase), ram);
+    for (uint32_t at = 0; at < ram.size();) {
+        if (!ram[at]) {
+            ++at;
+            continue;
+        }
+        uint32_t end = at;
+        while (end < ram.size() && end - at < 255 && ram[end])
+            ++end;
+        ops.push_back(RamWrite{at, {ram.begin() + at, ram.begin() + end}});
+        at = end;
+    }
+    driver.kick(0);
+    ops.push_back(RunDevice{});
+    return ops;
+}
+
+int seeds(const fs::path& out, const std::vector<fs::path>& scripts)
+{
+    for (const fs::path& script : scripts) {
+        fs::path args_path = script;
+        args_path.replace_extension(".args");
+        std::vector<std::string> args;
+        if (fs::exists(args_path)) {
+            std::istringstream lines(read_text(args_path));
+            for (std::string line; std::getline(lines, line);)
+                if (!line.empty())
+                    args.push_back(line);
+        }
+        const auto scenario = scenario_from_script(read_text(script), args);
+        if (!scenario)
+            throw std::runtime_error(script.string() + ": " + scenario.error());
+        const auto bytes = encode_scenario(*scenario);
+        if (!bytes)
+            throw std::runtime_error(script.string() + ": " + bytes.error());
+        const std::string name = script.stem().string();
+        write_file(out / "fuzz-requests" / name, *bytes);
+        write_file(out / "fuzz-differential" / name, *bytes);
+        write_file(out / "fuzz-virtqueue" / name, encode_ring_scenario(ring_seed(*scenario)));
+    }
+    write_file(out / "fuzz-mmio" / "bring-up-attach", encode_mmio_ops(mmio_seed()));
+    return 0;
+}
+
+int script(const fs::path& input, const std::string& out_base)
+{
+    std::ifstream in(input, std::ios::binary);
+    if (!in)
+        throw std::runtime_error("cannot read " + input.string());
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const Scenario s = decode_scenario(bytes);
+    std::string args;
+    for (const std::string& a : replay_args(s.device))
+        args += a + "\n";
+    const std::string text = fmt::format("# {} as a request script (fuzz-tool script)\n{}", input.filename().string(),
+                                         render_script(s));
+    std::printf("%s%s", args.c_str(), text.c_str());
+    if (!out_base.empty()) {
+        write_text(out_base + ".args", args);
+        write_text(out_base + ".txt", text);
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const std::vector<std::string> a(argv + 1, argv + argc);
+    try {
+        if (a.size() >= 2 && a[0] == "seeds")
+            return seeds(a[1], std::vector<fs::path>(a.begin() + 2, a.end()));
+        if ((a.size() == 2 || a.size() == 3) && a[0] == "script")
+            return script(a[1], a.size() == 3 ? a[2] : "");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "fuzz-tool: %s\n", e.what());
+        return 1;
+    }
+    std::fprintf(stderr, "usage: fuzz-tool seeds OUT_DIR SCRIPT.txt... | fuzz-tool script INPUT [OUT_BASE]\n");
+    return 2;
+}
