@@ -720,7 +720,6 @@ GuestReport Boot::run()
     report.kernel = profile_.name();
     report.kernel_version = profile_.version().str();
     std::vector<DeviceReport> devices;
-    std::vector<std::size_t> vfio_devices;
     for (Function& f : functions_)
         devices.push_back(report_for(f));
     for (std::size_t i = 0; i < functions_.size(); ++i)
