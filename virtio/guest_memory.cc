@@ -134,15 +134,15 @@ bool GuestMemory::contains(GuestAddr addr, uint64_t len) const
     return for_each_piece(addr.value(), len, [](uint8_t*, uint64_t, uint64_t) {});
 }
 
-bool GuestMemory::read(GuestAddr addr, std::span<uint8_t> out) const
+bool GuestMemory::read_across(uint64_t addr, std::span<uint8_t> out) const
 {
-    return for_each_piece(addr.value(), out.size(),
+    return for_each_piece(addr, out.size(),
                           [&](uint8_t* host, uint64_t n, uint64_t done) { std::memcpy(out.data() + done, host, n); });
 }
 
-bool GuestMemory::write(GuestAddr addr, std::span<const uint8_t> in)
+bool GuestMemory::write_across(uint64_t addr, std::span<const uint8_t> in)
 {
-    return for_each_piece(addr.value(), in.size(),
+    return for_each_piece(addr, in.size(),
                           [&](uint8_t* host, uint64_t n, uint64_t done) { std::memcpy(host, in.data() + done, n); });
 }
 

@@ -54,10 +54,28 @@ public:
     [[nodiscard]] bool contains(GuestAddr addr, uint64_t len) const;
 
     // Copies across adjacent regions; false (and nothing copied) when any byte is outside RAM.
-    [[nodiscard]] bool read(GuestAddr addr, std::span<uint8_t> out) const;
-    [[nodiscard]] bool write(GuestAddr addr, std::span<const uint8_t> in);
+    [[nodiscard]] bool read(GuestAddr addr, std::span<uint8_t> out) const
+    {
+        if (const uint8_t* host = in_one_region(addr.value(), out.size())) {
+            if (!out.empty()) // an empty span's data() may be null, which memcpy must not see
+                std::memcpy(out.data(), host, out.size());
+            return true;
+        }
+        return read_across(addr.value(), out);
+    }
+    [[nodiscard]] bool write(GuestAddr addr, std::span<const uint8_t> in)
+    {
+        if (uint8_t* host = in_one_region(addr.value(), in.size())) {
+            if (!in.empty())
+                std::memcpy(host, in.data(), in.size());
+            return true;
+        }
+        return write_across(addr.value(), in);
+    }
     [[nodiscard]] bool fill(GuestAddr addr, uint8_t byte, uint64_t len);
 
+    // Inline so that a fixed-size object is copied without a call: ring fields are read and written
+    // millions of times a second.
     template <class T>
     [[nodiscard]] std::optional<T> read_obj(GuestAddr addr) const
     {
@@ -85,6 +103,19 @@ private:
     };
     GuestMemory() = default;
     const Mapping* find(uint64_t addr) const;
+    // The host bytes of [addr, addr + len) when they all lie in one region (almost every access), else
+    // nullptr: the caller then takes the general path, which also handles ranges across regions.
+    uint8_t* in_one_region(uint64_t addr, uint64_t len) const
+    {
+        for (const Mapping& m : maps_) {
+            const uint64_t base = m.region.base.value();
+            if (addr >= base && addr - base < m.region.size)
+                return len <= m.region.size - (addr - base) ? m.host + (addr - base) : nullptr;
+        }
+        return nullptr;
+    }
+    bool read_across(uint64_t addr, std::span<uint8_t> out) const;
+    bool write_across(uint64_t addr, std::span<const uint8_t> in);
     template <class Fn>
     bool for_each_piece(uint64_t addr, uint64_t len, Fn&& fn) const;
 
