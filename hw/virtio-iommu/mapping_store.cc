@@ -10,7 +10,9 @@ namespace viommu::iommu {
 namespace {
 // 32 entries: a leaf's keys fill four cache lines and a full leaf costs 28.5 bytes an entry.
 constexpr int kLeafCap = 32;
-constexpr int kInnerCap = 32; // keys; an inner node has up to kInnerCap + 1 children
+// 64 keys (an inner node has up to 65 children): a million mappings sit three inner levels deep, a
+// thousand under one root.
+constexpr int kInnerCap = 64;
 } // namespace
 
 namespace btree {
@@ -42,20 +44,32 @@ using btree::Leaf;
 using btree::Node;
 
 // Index of the first element > key in a sorted array (the child to descend into, or the insert slot).
-// Branch-free (Khuong and Morin's layout-agnostic form): the compiler turns the halving step into a
-// conditional move, so a random lookup pays no mispredicted branches inside a node.
+// Branch-free: halving steps the compiler turns into conditional moves (Khuong and Morin's form), down
+// to a window of 8 whose elements are compared independently of each other. A random lookup pays no
+// mispredicted branch, and only the halving steps wait on each other's loads.
 inline int upper_bound(const uint64_t* keys, int count, uint64_t key)
 {
-    if (count == 0)
-        return 0;
+    constexpr int kWindow = 8;
+    int below = 0;
+    if (count < kWindow) {
+        for (int i = 0; i < count; ++i)
+            below += keys[i] <= key ? 1 : 0;
+        return below;
+    }
+    // Invariant: elements before base are <= key, elements from base + n on are > key.
     const uint64_t* base = keys;
     int n = count;
-    while (n > 1) {
+    while (n > kWindow) {
         const int half = n / 2;
         base = base[half] <= key ? base + half : base;
         n -= half;
     }
-    return static_cast<int>(base - keys) + (*base <= key ? 1 : 0);
+    // A full window, moved left if it would run past the last element: what it gains on the left is
+    // <= key and counted, so the sum stays right, and a fixed trip count unrolls without branches.
+    base = std::min(base, keys + count - kWindow);
+    for (int i = 0; i < kWindow; ++i)
+        below += base[i] <= key ? 1 : 0;
+    return static_cast<int>(base - keys) + below;
 }
 
 Mapping leaf_entry(const Leaf* l, int i)
@@ -87,6 +101,16 @@ void leaf_shift(Leaf* l, int from, int delta)
     else
         for (int i = from; i < l->count; ++i)
             move(i);
+}
+
+// Inserts m at its place in a leaf with room, and returns that place.
+int leaf_insert(Leaf* l, const Mapping& m)
+{
+    const int pos = upper_bound(l->start, l->count, m.virt_start);
+    leaf_shift(l, pos, 1);
+    leaf_set(l, pos, m);
+    ++l->count;
+    return pos;
 }
 
 // Copies n entries from src[from..] to dst[to..].
@@ -187,9 +211,19 @@ MappingStore::Leaf* MappingStore::find_leaf(uint64_t key) const
     return static_cast<Leaf*>(n);
 }
 
+MappingStore::Leaf* MappingStore::leaf_for(uint64_t key) const
+{
+    // A leaf's keys lie inside its separators, so a key between its first and last keys would be routed
+    // to it by the descent too.
+    if (Leaf* l = last_leaf_; l && l->start[0] <= key && key <= l->start[l->count - 1])
+        return l;
+    last_leaf_ = find_leaf(key);
+    return last_leaf_;
+}
+
 std::optional<Mapping> MappingStore::floor(uint64_t key) const
 {
-    const Leaf* l = find_leaf(key);
+    const Leaf* l = leaf_for(key);
     if (!l)
         return std::nullopt;
     int i = upper_bound(l->start, l->count, key) - 1;
@@ -205,7 +239,7 @@ std::optional<Mapping> MappingStore::floor(uint64_t key) const
 
 std::optional<Mapping> MappingStore::ceiling(uint64_t key) const
 {
-    const Leaf* l = find_leaf(key);
+    const Leaf* l = leaf_for(key);
     if (!l)
         return std::nullopt;
     int i = static_cast<int>(std::lower_bound(l->start, l->start + l->count, key) - l->start);
@@ -223,17 +257,28 @@ std::optional<Mapping> MappingStore::find(uint64_t iova) const
     // Consecutive DMA accesses usually stay in one leaf: check the last one before descending (a
     // one-entry IOTLB). Its range is read live, so a leaf that shrank or grew is still judged right.
     const Leaf* l = last_leaf_;
-    if (!l || iova < l->start[0] || iova > l->end[l->count - 1]) {
-        l = find_leaf(iova);
-        last_leaf_ = l;
+    if (l && iova >= l->start[0] && iova <= l->end[l->count - 1]) {
+        // A sequential walk hits the entry of the last hit or the next one: try them before searching.
+        // Any entry that contains iova is the answer, so a stale index costs a miss, never a wrong one.
+        for (int i = last_index_; i < l->count && i <= last_index_ + 1; ++i)
+            if (l->start[i] <= iova && iova <= l->end[i]) {
+                last_index_ = i;
+                return leaf_entry(l, i);
+            }
+    } else {
+        l = last_leaf_ = find_leaf(iova);
     }
     if (!l)
         return std::nullopt;
     const int i = upper_bound(l->start, l->count, iova) - 1;
     // A leaf holds every key from its lower separator up, so an entry starting at or below iova is in
     // this leaf unless iova is below the leaf's first key; then the previous leaf's last entry.
-    if (i >= 0)
-        return l->end[i] >= iova ? std::optional(leaf_entry(l, i)) : std::nullopt;
+    if (i >= 0) {
+        if (l->end[i] < iova)
+            return std::nullopt;
+        last_index_ = i;
+        return leaf_entry(l, i);
+    }
     if (const Leaf* p = l->prev; p && p->end[p->count - 1] >= iova)
         return leaf_entry(p, p->count - 1);
     return std::nullopt;
@@ -249,17 +294,22 @@ bool MappingStore::overlaps(uint64_t start, uint64_t end) const
 
 namespace {
 
-std::optional<Split> insert_rec(Node* n, const Mapping& m, std::size_t& leaves, std::size_t& inners)
+// Where an entry sits.
+struct Spot {
+    Leaf* leaf = nullptr;
+    int index = 0;
+};
+
+// Inserts m below n; `landed` is where m ends up.
+std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, std::size_t& leaves, std::size_t& inners)
 {
     if (n->leaf) {
         Leaf* l = static_cast<Leaf*>(n);
-        const int pos = upper_bound(l->start, l->count, m.virt_start);
         if (l->count < kLeafCap) {
-            leaf_shift(l, pos, 1);
-            leaf_set(l, pos, m);
-            ++l->count;
+            landed = {l, leaf_insert(l, m)};
             return std::nullopt;
         }
+        const int pos = upper_bound(l->start, l->count, m.virt_start);
         // Split. Appending past the last leaf (ascending IOVAs, the DMA allocator's common pattern) keeps
         // the full leaf full instead of leaving two half-empty ones.
         Leaf* r = new_leaf();
@@ -278,11 +328,12 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, std::size_t& leaves, 
         leaf_shift(target, tpos, 1);
         leaf_set(target, tpos, m);
         ++target->count;
+        landed = {target, tpos};
         return Split{r->start[0], r};
     }
     Inner* in = static_cast<Inner*>(n);
     const int ci = upper_bound(in->key, in->count, m.virt_start);
-    const auto split = insert_rec(in->child[ci], m, leaves, inners);
+    const auto split = insert_rec(in->child[ci], m, landed, leaves, inners);
     if (!split)
         return std::nullopt;
     if (in->count < kInnerCap) {
@@ -318,11 +369,24 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, std::size_t& leaves, 
 
 void MappingStore::insert(const Mapping& m)
 {
+    ++size_;
+    // Between the cached leaf's first and last keys, m belongs to that leaf (see leaf_for); with room
+    // there, no descent and no separator changes. The cache then points at m, so an UNMAP of what was
+    // just mapped (a strict-mode DMA unmap) finds it without a search.
+    if (Leaf* l = last_leaf_; l && l->count < kLeafCap && l->start[0] < m.virt_start &&
+                              m.virt_start < l->start[l->count - 1]) {
+        last_index_ = leaf_insert(l, m);
+        return;
+    }
     if (!root_) {
         root_ = new_leaf();
         ++leaves_;
     }
-    if (const auto split = insert_rec(root_, m, leaves_, inners_)) {
+    Spot landed;
+    const auto split = insert_rec(root_, m, landed, leaves_, inners_);
+    last_leaf_ = landed.leaf;
+    last_index_ = landed.index;
+    if (split) {
         Inner* root = new_inner();
         ++inners_;
         root->count = 1;
@@ -331,7 +395,6 @@ void MappingStore::insert(const Mapping& m)
         root->child[1] = split->right;
         root_ = root;
     }
-    ++size_;
 }
 
 namespace {
@@ -473,11 +536,14 @@ void MappingStore::erase(uint64_t key)
 MappingStore::RemoveResult MappingStore::remove_range(uint64_t start, uint64_t end,
                                                       FunctionRef<void(const Mapping&)> on_removed)
 {
-    Leaf* l = find_leaf(start);
+    Leaf* l = leaf_for(start);
     if (!l)
         return RemoveResult::kRemoved;
     // The candidates are the mapping holding `start` (the floor) and those that start inside the range.
-    int i = upper_bound(l->start, l->count, start) - 1;
+    // An entry starting exactly at `start` is the floor, so the cached index (the mapping just inserted,
+    // for a MAP undone by an UNMAP) needs no search when it names one.
+    const bool cached = last_index_ < l->count && l->start[last_index_] == start;
+    int i = cached ? last_index_ : upper_bound(l->start, l->count, start) - 1;
     if (i < 0 && l->prev) {
         if (const Leaf* p = l->prev; p->end[p->count - 1] >= start)
             return RemoveResult::kWouldSplit; // it starts before `start` and reaches it

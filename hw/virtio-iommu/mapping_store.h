@@ -4,7 +4,8 @@
 // A B+-tree keyed by virt_start. Leaves hold their entries as parallel arrays (28 bytes an entry), so a
 // million mappings take ~30-45 MiB instead of the ~100 MiB of a node-per-mapping tree (QEMU's GTree,
 // std::map), and a lookup touches a few cache lines per level. All operations are O(log n); a lookup
-// never allocates. Leaves are linked, so range walks (UNMAP, replay) are sequential.
+// never allocates. Leaves are linked, so range walks (UNMAP, replay) are sequential. The leaf and entry
+// last used are cached: sequential lookups, and an UNMAP of what was just mapped, skip the descent.
 #pragma once
 
 #include <cstddef>
@@ -70,6 +71,8 @@ private:
 
     // The leaf whose key range holds key.
     Leaf* find_leaf(uint64_t key) const;
+    // find_leaf(), answered from the cached leaf when key lies between its first and last keys.
+    Leaf* leaf_for(uint64_t key) const;
     // The mapping with the greatest virt_start <= key.
     std::optional<Mapping> floor(uint64_t key) const;
     // The mapping with the least virt_start >= key.
@@ -80,9 +83,11 @@ private:
     std::size_t size_ = 0;
     std::size_t leaves_ = 0;
     std::size_t inners_ = 0;
-    // The leaf of the last find(). The store belongs to one guest, used from one thread (DESIGN.md, "The
-    // event loop"), so the cache needs no synchronisation. Reset whenever a leaf may be freed.
-    mutable const Leaf* last_leaf_ = nullptr;
+    // The leaf last looked up or inserted into, and the entry of the last find() hit in it. The store
+    // belongs to one guest, used from one thread (DESIGN.md, "The event loop"), so the cache needs no
+    // synchronisation. Reset whenever a leaf may be freed.
+    mutable Leaf* last_leaf_ = nullptr;
+    mutable int last_index_ = 0;
 };
 
 } // namespace viommu::iommu
