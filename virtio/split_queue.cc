@@ -85,7 +85,7 @@ Expected<bool, QueueError> SplitQueue::pop_into(std::optional<DescriptorChain>& 
         return unexpected(QueueError::kHeadOutOfRange);
 
     DescriptorChain& chain = slot.emplace(Badge<SplitQueue>{}, head);
-    if (auto ok = walk(chain); !ok) {
+    if (auto ok = walk(chain, head); !ok) {
         slot.reset();
         return unexpected(ok.error());
     }
@@ -148,7 +148,7 @@ Expected<void, QueueError> SplitQueue::add_buffer_slow(DescriptorChain& chain, u
     return {};
 }
 
-Expected<void, QueueError> SplitQueue::walk(DescriptorChain& chain) const
+Expected<void, QueueError> SplitQueue::walk(DescriptorChain& chain, uint16_t head) const
 {
     // Walk the descriptor table, then at most one indirect table. The time-to-live bounds the walk by
     // the table's size, which catches loops without a visited set (rust-vmm's ttl).
@@ -156,7 +156,7 @@ Expected<void, QueueError> SplitQueue::walk(DescriptorChain& chain) const
     uint32_t table_size = size_;
     bool indirect = false;
     uint32_t ttl = size_;
-    uint16_t index = chain.head();
+    uint16_t index = head;
     bool seen_writable = false;
 
     for (;;) {

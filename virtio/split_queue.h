@@ -82,7 +82,9 @@ private:
                std::span<uint8_t> avail, std::span<uint8_t> used);
 
     uint16_t load_avail_idx() const;
-    [[nodiscard]] Expected<void, QueueError> walk(DescriptorChain& chain) const;
+    // `head` is chain.head(), passed in a register: reading it back from the chain just built would
+    // wait for the store.
+    [[nodiscard]] Expected<void, QueueError> walk(DescriptorChain& chain, uint16_t head) const;
     [[nodiscard]] Expected<void, QueueError> add_buffer(DescriptorChain& chain, uint64_t addr, uint32_t len,
                                                         bool writable) const;
     [[nodiscard]] Expected<void, QueueError> add_buffer_slow(DescriptorChain& chain, uint64_t addr, uint32_t len,
