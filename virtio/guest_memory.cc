@@ -69,26 +69,11 @@ uint64_t GuestMemory::total_size() const
     return total;
 }
 
-const GuestMemory::Mapping* GuestMemory::find(uint64_t addr) const
-{
-    // Few regions (RAM below and above a hole): a linear scan beats a tree.
-    for (const Mapping& m : maps_) {
-        const uint64_t base = m.region.base.value();
-        if (addr >= base && addr - base < m.region.size)
-            return &m;
-    }
-    return nullptr;
-}
-
 std::optional<std::span<uint8_t>> GuestMemory::slice(GuestAddr addr, uint64_t len) const
 {
-    const Mapping* m = find(addr.value());
-    if (!m)
-        return std::nullopt;
-    const uint64_t offset = addr.value() - m->region.base.value();
-    if (len > m->region.size - offset)
-        return std::nullopt;
-    return std::span<uint8_t>(m->host + offset, len);
+    if (uint8_t* host = in_one_region(addr.value(), len))
+        return std::span<uint8_t>(host, len);
+    return std::nullopt;
 }
 
 std::optional<GuestMemory::HostRegion> GuestMemory::host_region(GuestAddr addr) const

@@ -102,17 +102,23 @@ private:
         uint8_t* host = nullptr;
     };
     GuestMemory() = default;
-    const Mapping* find(uint64_t addr) const;
+    const Mapping* find(uint64_t addr) const
+    {
+        // Few regions (RAM below and above a hole): a linear scan beats a tree.
+        for (const Mapping& m : maps_)
+            if (addr >= m.region.base.value() && addr - m.region.base.value() < m.region.size)
+                return &m;
+        return nullptr;
+    }
     // The host bytes of [addr, addr + len) when they all lie in one region (almost every access), else
     // nullptr: the caller then takes the general path, which also handles ranges across regions.
     uint8_t* in_one_region(uint64_t addr, uint64_t len) const
     {
-        for (const Mapping& m : maps_) {
-            const uint64_t base = m.region.base.value();
-            if (addr >= base && addr - base < m.region.size)
-                return len <= m.region.size - (addr - base) ? m.host + (addr - base) : nullptr;
-        }
-        return nullptr;
+        const Mapping* m = find(addr);
+        if (!m)
+            return nullptr;
+        const uint64_t offset = addr - m->region.base.value();
+        return len <= m->region.size - offset ? m->host + offset : nullptr;
     }
     bool read_across(uint64_t addr, std::span<uint8_t> out) const;
     bool write_across(uint64_t addr, std::span<const uint8_t> in);
