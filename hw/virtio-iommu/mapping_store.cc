@@ -103,13 +103,19 @@ void leaf_shift(Leaf* l, int from, int delta)
             move(i);
 }
 
+// Inserts m at slot pos of a leaf with room.
+void leaf_insert_at(Leaf* l, int pos, const Mapping& m)
+{
+    leaf_shift(l, pos, 1);
+    leaf_set(l, pos, m);
+    ++l->count;
+}
+
 // Inserts m at its place in a leaf with room, and returns that place.
 int leaf_insert(Leaf* l, const Mapping& m)
 {
     const int pos = upper_bound(l->start, l->count, m.virt_start);
-    leaf_shift(l, pos, 1);
-    leaf_set(l, pos, m);
-    ++l->count;
+    leaf_insert_at(l, pos, m);
     return pos;
 }
 
@@ -325,9 +331,7 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, std::si
         l->next = r;
         Leaf* target = pos <= keep && !(keep == kLeafCap && pos == kLeafCap) ? l : r;
         const int tpos = target == l ? pos : pos - keep;
-        leaf_shift(target, tpos, 1);
-        leaf_set(target, tpos, m);
-        ++target->count;
+        leaf_insert_at(target, tpos, m);
         landed = {target, tpos};
         return Split{r->start[0], r};
     }
