@@ -53,3 +53,16 @@ TEST_CASE("reads and writes cross adjacent regions", "[unit][guest-memory]")
     CHECK_FALSE(mem->host_region(GuestAddr(0x3000)));
     CHECK(mem->total_size() == 0x2000);
 }
+
+TEST_CASE("an empty access succeeds inside RAM and fails outside it", "[unit][guest-memory]")
+{
+    auto mem = GuestMemory::create({{GuestAddr(0x1000), 0x1000}});
+    REQUIRE(mem);
+    const std::span<uint8_t> none; // data() is null: nothing may be copied through it
+    CHECK(mem->read(GuestAddr(0x1000), none));
+    CHECK(mem->write(GuestAddr(0x1fff), std::span<const uint8_t>()));
+    CHECK(mem->slice(GuestAddr(0x1800), 0));
+    CHECK_FALSE(mem->read(GuestAddr(0x2000), none)); // one past the end is not RAM
+    CHECK_FALSE(mem->write(GuestAddr(0xfff), std::span<const uint8_t>()));
+    CHECK_FALSE(mem->slice(GuestAddr(0x2000), 0));
+}
