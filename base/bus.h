@@ -44,4 +44,13 @@ private:
     bool level_ = false;
 };
 
+// What a guest CPU does while a driver waits on its device (polling a used ring, or halted until an
+// interrupt): the board runs the device work and interrupt handlers that are ready. Drivers never see
+// the board's event loop, only this. Returns whether anything ran.
+class WaitForEvent {
+public:
+    virtual ~WaitForEvent() = default;
+    virtual bool wait() = 0;
+};
+
 } // namespace viommu

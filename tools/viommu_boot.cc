@@ -24,14 +24,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "guest-model/boot/guest.h"
-#include "guest-model/boot/libvirt_domain.h"
-#include "guest-model/boot/report_format.h"
+#include "system/boot/guest.h"
+#include "system/boot/libvirt_domain.h"
+#include "system/boot/report_format.h"
 #include "tools/common/cli.h"
 
 using namespace viommu;
 using namespace viommu::guest;
-using namespace viommu::guest::boot;
+using namespace viommu::system::boot;
+using namespace viommu::guest;
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "guest-model/replay/runner.h"
+#include "system/replay/runner.h"
 #include "tools/common/cli.h"
 #include "tools/common/iommu_options.h"
 
@@ -32,7 +32,7 @@ int main(int argc, char** argv)
     if (auto code = tools::apply_common_options(common))
         return *code;
 
-    replay::ReplayOptions options;
+    system::replay::ReplayOptions options;
     auto config = tools::build_iommu_config(device);
     if (!config) {
         std::fprintf(stderr, "viommu-replay: %s\n", config.error().c_str());
@@ -60,14 +60,14 @@ int main(int argc, char** argv)
         }
         text << file.rdbuf();
     }
-    const auto steps = replay::parse_script(text.str());
+    const auto steps = system::replay::parse_script(text.str());
     if (!steps) {
         std::fprintf(stderr, "viommu-replay: %s:%zu: %s\n", script_path.c_str(), steps.error().line,
                      steps.error().message.c_str());
         return tools::kExitBadInput;
     }
 
-    replay::Runner runner(options);
+    system::replay::Runner runner(options);
     if (auto ok = runner.start(); !ok) {
         std::fprintf(stderr, "viommu-replay: the driver could not bring the device up: %s\n", ok.error().c_str());
         return 1;

@@ -247,7 +247,7 @@ int ViommuDriver::sync_req()
     DriverQueue* vq = transport_.vq(kRequestQueue);
     transport_.kick(kRequestQueue);
     while (!requests_.empty()) {
-        ctx_.run_device();
+        transport_.wait_used(kRequestQueue);
         bool progress = false;
         while (auto used = vq->get_buf()) {
             progress = true;

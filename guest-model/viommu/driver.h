@@ -45,9 +45,6 @@ public:
         const VirtualClock& clock;
         virtio::GuestMemory& memory;
         PhysAllocator& allocator;
-        // Lets the device run (the guest busy-polls the request queue: the device makes progress
-        // meanwhile).
-        std::function<void()> run_device;
     };
 
     ViommuDriver(Device& vdev, VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour);

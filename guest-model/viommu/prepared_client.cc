@@ -10,21 +10,18 @@ constexpr unsigned kEventQueue = 1;
 constexpr uint32_t kEventBuffers = 64;
 } // namespace
 
-PreparedClient::PreparedClient(Machine& machine, Machine::Slot& slot, uint32_t slots)
-    : machine_(machine), driver_(*slot.transport, machine.memory(), machine.allocator(), machine.io().get_executor()),
-      slots_(slots)
+PreparedClient::PreparedClient(const MmioDeviceHandle& device, uint32_t slots) : driver_(device), slots_(slots)
 {
     if (slots == 0 || slots > 256)
         throw std::invalid_argument("PreparedClient: 1 to 256 slots");
-    const auto req = machine.allocator().alloc(uint64_t{kSlotBytes} * slots, 64);
-    const auto tails = machine.allocator().alloc(uint64_t{kTailRoom} * slots, 64);
-    const auto events = machine.allocator().alloc(uint64_t{sizeof(virtio_iommu_fault)} * kEventBuffers, 64);
+    const auto req = device.allocator.alloc(uint64_t{kSlotBytes} * slots, 64);
+    const auto tails = device.allocator.alloc(uint64_t{kTailRoom} * slots, 64);
+    const auto events = device.allocator.alloc(uint64_t{sizeof(virtio_iommu_fault)} * kEventBuffers, 64);
     if (!req || !tails || !events)
         throw std::runtime_error("PreparedClient: no guest memory for its buffers");
     requests_ = *req;
     tails_ = *tails;
     events_ = *events;
-    slot.irq.connect(&driver_);
 }
 
 Expected<void, std::string> PreparedClient::bring_up(virtio::FeatureBits decline)
@@ -48,7 +45,7 @@ Expected<void, std::string> PreparedClient::bring_up(virtio::FeatureBits decline
     }
     driver_.driver_ok();
     driver_.kick(kEventQueue);
-    machine_.run();
+    driver_.wait_idle();
     return {};
 }
 
@@ -67,7 +64,7 @@ void PreparedClient::stage_bytes(uint32_t slot, const void* bytes, uint32_t read
 {
     if (slot >= slots_ || readable > kSlotBytes || writable > kTailRoom || writable < sizeof(virtio_iommu_req_tail))
         throw std::invalid_argument("PreparedClient: slot or sizes out of range");
-    (void)machine_.memory().write(GuestAddr(requests_.value() + uint64_t{slot} * kSlotBytes),
+    (void)driver_.memory().write(GuestAddr(requests_.value() + uint64_t{slot} * kSlotBytes),
                                   std::span(static_cast<const uint8_t*>(bytes), readable));
     staged_[slot] = {readable, writable};
 }
@@ -82,7 +79,7 @@ bool PreparedClient::submit(uint32_t count)
             return false;
     }
     driver_.kick(kRequestQueue);
-    machine_.run();
+    driver_.wait_used(kRequestQueue);
     uint32_t returned = 0;
     while (vq->get_buf())
         ++returned;
@@ -92,7 +89,7 @@ bool PreparedClient::submit(uint32_t count)
 uint8_t PreparedClient::status(uint32_t slot) const
 {
     const GuestAddr at(tails_.value() + uint64_t{slot} * kTailRoom + staged_[slot].writable - sizeof(virtio_iommu_req_tail));
-    return machine_.memory().read_obj<uint8_t>(at).value_or(0xff);
+    return driver_.memory().read_obj<uint8_t>(at).value_or(0xff);
 }
 
 } // namespace viommu::guest

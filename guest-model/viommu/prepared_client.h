@@ -11,7 +11,6 @@
 #include <linux/virtio_iommu.h>
 
 #include "base/expected.h"
-#include "guest-model/machine/machine.h"
 #include "guest-model/virtio/mmio_driver.h"
 
 namespace viommu::guest {
@@ -21,7 +20,7 @@ public:
     static constexpr uint32_t kSlotBytes = sizeof(virtio_iommu_req_probe); // the largest readable part
     static constexpr uint32_t kTailRoom = 512 + sizeof(virtio_iommu_req_tail); // a PROBE's writable part
 
-    PreparedClient(Machine& machine, Machine::Slot& slot, uint32_t slots);
+    PreparedClient(const MmioDeviceHandle& device, uint32_t slots);
     PreparedClient(const PreparedClient&) = delete;
     PreparedClient& operator=(const PreparedClient&) = delete;
 
@@ -54,7 +53,6 @@ private:
     void stage_bytes(uint32_t slot, const void* bytes, uint32_t readable, uint32_t writable);
     void on_events();
 
-    Machine& machine_;
     VirtioMmioDriver driver_;
     uint32_t slots_;
     GuestAddr requests_, tails_, events_;

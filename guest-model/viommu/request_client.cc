@@ -31,11 +31,8 @@ std::vector<uint8_t> readable_part(const Req& req)
 }
 } // namespace
 
-IommuRequestClient::IommuRequestClient(Machine& machine, Machine::Slot& slot)
-    : machine_(machine), slot_(slot),
-      driver_(*slot.transport, machine.memory(), machine.allocator(), machine.io().get_executor())
+IommuRequestClient::IommuRequestClient(const MmioDeviceHandle& device) : driver_(device)
 {
-    slot_.irq.connect(&driver_);
 }
 
 Expected<void, std::string> IommuRequestClient::bring_up(const Options& options)
@@ -47,7 +44,7 @@ Expected<void, std::string> IommuRequestClient::bring_up(const Options& options)
     driver_.reset();
     // A second bring-up (a device reset) replaces the event buffers: the reset device holds none.
     for (GuestAddr buffer : event_buffers_)
-        machine_.allocator().free(buffer, event_buffer_size_);
+        driver_.allocator().free(buffer, event_buffer_size_);
     event_buffers_.clear();
     driver_.add_status(virtio::status::kAcknowledge);
     driver_.add_status(virtio::status::kDriver);
@@ -59,7 +56,7 @@ Expected<void, std::string> IommuRequestClient::bring_up(const Options& options)
         return unexpected(q.error());
     event_buffer_size_ = options.event_buffer_size;
     for (uint32_t i = 0; i < options.event_buffers; ++i) {
-        const auto buf = machine_.allocator().alloc(event_buffer_size_);
+        const auto buf = driver_.allocator().alloc(event_buffer_size_);
         if (!buf)
             return unexpected(std::string("no guest memory for event buffers"));
         event_buffers_.push_back(*buf);
@@ -68,7 +65,7 @@ Expected<void, std::string> IommuRequestClient::bring_up(const Options& options)
     }
     driver_.driver_ok();
     driver_.kick(kEventQueue);
-    machine_.run();
+    driver_.wait_idle();
     return {};
 }
 
@@ -88,7 +85,7 @@ void IommuRequestClient::on_events()
         const GuestAddr buffer(used->token);
         if (used->len == sizeof(virtio_iommu_fault)) {
             virtio_iommu_fault fault{};
-            (void)machine_.memory().read(buffer, std::span(reinterpret_cast<uint8_t*>(&fault), sizeof fault));
+            (void)driver_.memory().read(buffer, std::span(reinterpret_cast<uint8_t*>(&fault), sizeof fault));
             faults_.push_back(fault);
         } else {
             ++malformed_events_;
@@ -100,7 +97,7 @@ void IommuRequestClient::on_events()
 
 std::vector<virtio_iommu_fault> IommuRequestClient::take_faults()
 {
-    machine_.run();
+    driver_.wait_idle();
     return std::exchange(faults_, {});
 }
 
@@ -123,7 +120,7 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
         uint64_t token;
     };
     std::vector<InFlight> flights;
-    PhysAllocator& alloc = machine_.allocator();
+    PhysAllocator& alloc = driver_.allocator();
     auto release = [&] {
         for (const InFlight& f : flights) {
             if (f.out_len)
@@ -145,8 +142,8 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
         f.out = *out;
         f.in = *in;
         flights.push_back(f);
-        (void)machine_.memory().write(f.out, readable);
-        (void)machine_.memory().fill(f.in, 0xff, writable_len);
+        (void)driver_.memory().write(f.out, readable);
+        (void)driver_.memory().fill(f.in, 0xff, writable_len);
         std::vector<Buf> outs, ins;
         split(f.out, f.out_len, outs);
         split(f.in, writable_len, ins);
@@ -156,7 +153,7 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
         }
     }
     driver_.kick(kRequestQueue);
-    machine_.run();
+    driver_.wait_used(kRequestQueue);
 
     std::vector<IommuReply> replies(flights.size());
     std::size_t got = 0;
@@ -167,7 +164,7 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
             IommuReply& r = replies[i];
             r.used_len = used->len;
             r.written.resize(std::min(used->len, writable_len));
-            (void)machine_.memory().read(flights[i].in, r.written);
+            (void)driver_.memory().read(flights[i].in, r.written);
             ++got;
         }
     }

@@ -16,7 +16,6 @@
 #include <linux/virtio_iommu.h>
 
 #include "base/expected.h"
-#include "guest-model/machine/machine.h"
 #include "guest-model/virtio/mmio_driver.h"
 
 namespace viommu::guest {
@@ -44,7 +43,7 @@ public:
         uint32_t event_buffer_size = sizeof(virtio_iommu_fault);
     };
 
-    IommuRequestClient(Machine& machine, Machine::Slot& slot);
+    explicit IommuRequestClient(const MmioDeviceHandle& device);
     IommuRequestClient(const IommuRequestClient&) = delete;
     IommuRequestClient& operator=(const IommuRequestClient&) = delete;
 
@@ -95,8 +94,6 @@ private:
     void split(GuestAddr at, uint32_t len, std::vector<Buf>& out) const;
     Expected<void, std::string> add_event_buffer(GuestAddr buffer);
 
-    Machine& machine_;
-    Machine::Slot& slot_;
     VirtioMmioDriver driver_;
     uint32_t event_buffer_size_ = sizeof(virtio_iommu_fault);
     std::vector<GuestAddr> event_buffers_;

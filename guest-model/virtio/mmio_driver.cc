@@ -10,15 +10,30 @@ namespace viommu::guest {
 using namespace virtio::mmio;
 namespace status = virtio::status;
 
-VirtioMmioDriver::VirtioMmioDriver(MmioRegion& regs, virtio::GuestMemory& mem, PhysAllocator& alloc,
-                                   boost::asio::io_context::executor_type executor)
-    : regs_(regs), mem_(mem), alloc_(alloc), executor_(std::move(executor)), alive_(std::make_shared<bool>(true))
+VirtioMmioDriver::VirtioMmioDriver(const MmioDeviceHandle& device)
+    : regs_(device.regs), irq_(device.irq), mem_(device.memory), alloc_(device.allocator), executor_(device.executor),
+      cpu_(device.cpu), alive_(std::make_shared<bool>(true))
 {
+    irq_.connect(this);
 }
 
 VirtioMmioDriver::~VirtioMmioDriver()
 {
+    irq_.connect(nullptr);
     *alive_ = false;
+}
+
+void VirtioMmioDriver::wait_used(unsigned index)
+{
+    const DriverQueue* q = vq(index);
+    while (cpu_.wait() && q && !q->has_used()) {
+    }
+}
+
+void VirtioMmioDriver::wait_idle()
+{
+    while (cpu_.wait()) {
+    }
 }
 
 Expected<void, std::string> VirtioMmioDriver::probe()

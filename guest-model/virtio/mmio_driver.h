@@ -24,10 +24,22 @@
 
 namespace viommu::guest {
 
+// What the board hands the driver of one virtio-mmio device, as firmware describes it to Linux: the
+// register window and its interrupt line, guest RAM with the kernel's page allocator, the executor
+// interrupts are taken on, and the CPU's wait.
+struct MmioDeviceHandle {
+    MmioRegion& regs;
+    IrqWire& irq;
+    virtio::GuestMemory& memory;
+    PhysAllocator& allocator;
+    boost::asio::io_context::executor_type executor;
+    WaitForEvent& cpu;
+};
+
 class VirtioMmioDriver final : public IrqLine {
 public:
-    VirtioMmioDriver(MmioRegion& regs, virtio::GuestMemory& mem, PhysAllocator& alloc,
-                     boost::asio::io_context::executor_type executor);
+    // Takes the device's interrupt line until it is destroyed (vm_probe()'s request_irq()).
+    explicit VirtioMmioDriver(const MmioDeviceHandle& device);
     VirtioMmioDriver(const VirtioMmioDriver&) = delete;
     VirtioMmioDriver& operator=(const VirtioMmioDriver&) = delete;
     ~VirtioMmioDriver() override;
@@ -52,6 +64,13 @@ public:
                                                                std::function<void()> callback);
     DriverQueue* vq(unsigned index);
     void notify(unsigned index);
+    // The CPU waits until queue `index` has used buffers or the device has nothing more to do (a driver
+    // polling virtqueue_get_buf(), or sleeping until the used-buffer interrupt).
+    void wait_used(unsigned index);
+    // The CPU waits until neither the device nor an interrupt handler has anything more to do.
+    void wait_idle();
+    virtio::GuestMemory& memory() const { return mem_; }
+    PhysAllocator& allocator() const { return alloc_; }
     // Adds nothing; kicks if the ring asks for it (virtqueue_kick()).
     void kick(unsigned index);
 
@@ -79,9 +98,11 @@ private:
     void write32(uint32_t offset, uint32_t value) { regs_.write(offset, 4, value); }
 
     MmioRegion& regs_;
+    IrqWire& irq_;
     virtio::GuestMemory& mem_;
     PhysAllocator& alloc_;
     boost::asio::io_context::executor_type executor_;
+    WaitForEvent& cpu_;
     virtio::FeatureBits negotiated_ = 0;
     std::vector<Vq> vqs_;
     std::function<void()> config_callback_;

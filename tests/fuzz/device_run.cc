@@ -9,9 +9,9 @@ namespace viommu::fuzz {
 namespace {
 
 // Small RAM: a scenario needs rings, request buffers and event buffers, and a fresh machine per input.
-guest::MachineConfig machine_config()
+system::MachineConfig machine_config()
 {
-    guest::MachineConfig m;
+    system::MachineConfig m;
     m.ram_size = 8ull << 20;
     return m;
 }
@@ -46,7 +46,7 @@ iommu::IommuConfig iommu_config(const DeviceChoice& d)
 
 DeviceRun::DeviceRun(const DeviceChoice& choice)
     : choice_(choice), machine_(machine_config()),
-      device_(machine_.add_device<iommu::VirtioIommu>(iommu_config(choice))), client_(machine_, machine_.slot(0))
+      device_(machine_.add_device<iommu::VirtioIommu>(iommu_config(choice))), client_(machine_.handle(0))
 {
     bring_up();
 }

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "guest-model/machine/machine.h"
+#include "system/machine/machine.h"
 #include "guest-model/viommu/request_client.h"
 #include "hw/virtio-iommu/device.h"
 #include "tests/fuzz/observation.h"
@@ -30,7 +30,7 @@ private:
     void bring_up();
 
     DeviceChoice choice_;
-    guest::Machine machine_;
+    system::Machine machine_;
     iommu::VirtioIommu& device_;
     guest::IommuRequestClient client_;
 };

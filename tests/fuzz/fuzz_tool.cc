@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 #include <linux/virtio_iommu.h>
 
-#include "guest-model/machine/machine.h"
+#include "system/machine/machine.h"
 #include "guest-model/virtio/mmio_driver.h"
 #include "hw/virtio-iommu/device.h"
 #include "tests/fuzz/mmio_scenario.h"
@@ -122,12 +122,12 @@ private:
 // buffers as RAM writes, the notification, and a run of the device.
 std::vector<MmioOp> mmio_seed()
 {
-    guest::Machine machine({kMmioRamBase, kMmioRamSize});
+    system::Machine machine({kMmioRamBase, kMmioRamSize});
     machine.add_device<iommu::VirtioIommu>(iommu::IommuConfig{});
     std::vector<MmioOp> ops;
     Recorder recorder(*machine.slot(0).transport, ops);
-    guest::VirtioMmioDriver driver(recorder, machine.memory(), machine.allocator(), machine.io().get_executor());
-    machine.slot(0).irq.connect(&driver);
+    guest::MmioDeviceHandle handle = machine.handle(0);
+    guest::VirtioMmioDriver driver({recorder, handle.irq, handle.memory, handle.allocator, handle.executor, handle.cpu});
     if (auto ok = driver.probe(); !ok)
         throw std::runtime_error(ok.error());
     driver.reset();

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <linux/virtio_iommu.h>
 
-#include "guest-model/replay/script.h"
+#include "system/replay/script.h"
 #include "hw/virtio-iommu/config.h"
 #include "tools/common/iommu_options.h"
 
@@ -193,7 +193,7 @@ Expected<Scenario, std::string> scenario_from_script(std::string_view script, co
     auto device = device_from_args(args);
     if (!device)
         return unexpected("options: " + device.error());
-    const auto steps = replay::parse_script(script);
+    const auto steps = system::replay::parse_script(script);
     if (!steps)
         return unexpected(fmt::format("line {}: {}", steps.error().line, steps.error().message));
     Scenario s{*device, {}};
@@ -201,25 +201,25 @@ Expected<Scenario, std::string> scenario_from_script(std::string_view script, co
     auto send = [&](const TypedRequest& t) {
         s.actions.push_back(SendAction{{request_bytes(t)}, standard_writable(t.type, probe_size), 0});
     };
-    for (const replay::Step& step : *steps) {
+    for (const system::replay::Step& step : *steps) {
         std::visit(
             [&](const auto& op) {
                 using T = std::decay_t<decltype(op)>;
-                if constexpr (std::is_same_v<T, replay::AttachOp>)
+                if constexpr (std::is_same_v<T, system::replay::AttachOp>)
                     send({VIRTIO_IOMMU_T_ATTACH, op.domain, op.endpoint, op.bypass ? VIRTIO_IOMMU_ATTACH_F_BYPASS : 0u});
-                else if constexpr (std::is_same_v<T, replay::DetachOp>)
+                else if constexpr (std::is_same_v<T, system::replay::DetachOp>)
                     send({VIRTIO_IOMMU_T_DETACH, op.domain, op.endpoint});
-                else if constexpr (std::is_same_v<T, replay::MapOp>)
+                else if constexpr (std::is_same_v<T, system::replay::MapOp>)
                     send({VIRTIO_IOMMU_T_MAP, op.domain, 0, op.flags, op.virt_start, op.virt_end, op.phys_start});
-                else if constexpr (std::is_same_v<T, replay::UnmapOp>)
+                else if constexpr (std::is_same_v<T, system::replay::UnmapOp>)
                     send({VIRTIO_IOMMU_T_UNMAP, op.domain, 0, 0, op.virt_start, op.virt_end});
-                else if constexpr (std::is_same_v<T, replay::ProbeOp>)
+                else if constexpr (std::is_same_v<T, system::replay::ProbeOp>)
                     send({VIRTIO_IOMMU_T_PROBE, 0, op.endpoint});
-                else if constexpr (std::is_same_v<T, replay::RawOp>)
+                else if constexpr (std::is_same_v<T, system::replay::RawOp>)
                     s.actions.push_back(SendAction{{op.readable}, op.writable, 0});
-                else if constexpr (std::is_same_v<T, replay::DmaOp>)
+                else if constexpr (std::is_same_v<T, system::replay::DmaOp>)
                     s.actions.push_back(DmaAction{op.endpoint, op.addr, op.write, op.len});
-                else if constexpr (std::is_same_v<T, replay::BypassOp>)
+                else if constexpr (std::is_same_v<T, system::replay::BypassOp>)
                     s.actions.push_back(BypassAction{op.value});
                 else
                     s.actions.push_back(ResetAction{});

@@ -6,7 +6,7 @@
 
 #include <linux/virtio_iommu.h>
 
-#include "guest-model/replay/script.h"
+#include "system/replay/script.h"
 #include "tests/fuzz/device_run.h"
 #include "tests/fuzz/mmio_scenario.h"
 #include "tests/fuzz/ring_scenario.h"

@@ -8,13 +8,14 @@
 #include <fmt/format.h>
 #include <linux/virtio_iommu.h>
 
-#include "guest-model/boot/guest.h"
+#include "system/boot/guest.h"
 #include "guest-model/kernel/errno.h"
 #include "tests/support/guest_specs.h"
 
 using namespace viommu;
 using namespace viommu::guest;
-using namespace viommu::guest::boot;
+using namespace viommu::system::boot;
+using namespace viommu::guest;
 using viommu::test::SpecBuilder;
 
 namespace {

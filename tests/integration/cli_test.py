@@ -54,11 +54,6 @@ with tempfile.TemporaryDirectory() as tmp:
            "virtio_iommu_attach domain=1 endpoint=8 bypass=false")
     expect("replay reads standard input", [replay, "-"], 0, '"op":"attach"', stdin="attach 1 8\n", where="stdout")
 
-demo = str(tools / "viommu-demo")
-expect("demo --help", [demo, "--help"], 0, "--requests", where="stdout")
-expect("demo bad value", [demo, "--requests", "0"], 2, "--requests")
-expect("demo runs", [demo, "-n", "2"], 0, "2 of 2 requests completed", where="stdout")
-
 if failures:
     print("\n".join(failures))
     sys.exit(1)

@@ -25,22 +25,32 @@ inline virtio::GuestMemory make_ram(uint64_t base = kRamBase, uint64_t size = kR
     return std::move(*mem);
 }
 
+// A CPU whose wait runs whatever is ready on one io_context (a board with nothing else on it).
+class PollingCpu final : public WaitForEvent {
+public:
+    explicit PollingCpu(boost::asio::io_context& io) : io_(io) {}
+    bool wait() override
+    {
+        const std::size_t ran = io_.poll();
+        io_.restart();
+        return ran != 0;
+    }
+
+private:
+    boost::asio::io_context& io_;
+};
+
 template <class Device>
 struct Guest {
     template <class... Args>
     explicit Guest(Args&&... args)
         : mem(make_ram()), alloc(GuestAddr(kRamBase), kRamSize), device(mem, std::forward<Args>(args)...),
-          transport(device, io.get_executor(), irq), driver(transport, mem, alloc, io.get_executor())
+          transport(device, io.get_executor(), irq), driver({transport, irq, mem, alloc, io.get_executor(), cpu})
     {
-        irq.connect(&driver);
     }
 
     // Runs the device and interrupt work that is ready.
-    void run()
-    {
-        io.poll();
-        io.restart();
-    }
+    void run() { (void)cpu.wait(); }
 
     // Brings the device up the way virtio_dev_probe() does, accepting `features` (all offered if 0).
     void bring_up(virtio::FeatureBits features = 0, uint32_t queue_size = 0)
@@ -64,6 +74,7 @@ struct Guest {
     bool needs_reset() { return status() & virtio::status::kNeedsReset; }
 
     boost::asio::io_context io;
+    PollingCpu cpu{io};
     virtio::GuestMemory mem;
     guest::PhysAllocator alloc;
     Device device;

@@ -4,24 +4,24 @@
 
 #include <string>
 
-#include "guest-model/boot/guest_spec.h"
+#include "system/boot/guest_spec.h"
 
 namespace viommu::test {
 
-using guest::boot::FunctionDesc;
-using guest::boot::GuestSpec;
-using guest::boot::Role;
+using system::boot::FunctionDesc;
+using system::boot::GuestSpec;
+using system::boot::Role;
 namespace pci = guest::pci;
 
 class SpecBuilder {
 public:
     // q35 x86_64 with its host bridge at 00:00.0 and, when iommu_slot >= 0, a virtio-iommu-pci there.
-    explicit SpecBuilder(int iommu_slot = 3, guest::boot::Arch arch = guest::boot::Arch::kX86_64)
+    explicit SpecBuilder(int iommu_slot = 3, system::boot::Arch arch = system::boot::Arch::kX86_64)
     {
         spec_.name = "test";
         spec_.arch = arch;
-        spec_.msi = arch == guest::boot::Arch::kX86_64 ? guest::boot::MsiController::kX86Apic
-                                                        : guest::boot::MsiController::kGicV3Its;
+        spec_.msi = arch == system::boot::Arch::kX86_64 ? system::boot::MsiController::kX86Apic
+                                                        : system::boot::MsiController::kGicV3Its;
         add("host-bridge", pci::Kind::kHostBridge, Role::kHostBridge, 0);
         if (iommu_slot >= 0) {
             spec_.iommu.present = true;

@@ -8,7 +8,7 @@
 
 #include <linux/virtio_iommu.h>
 
-#include "guest-model/machine/machine.h"
+#include "system/machine/machine.h"
 #include "guest-model/viommu/request_client.h"
 #include "hw/virtio-iommu/device.h"
 
@@ -26,7 +26,7 @@ inline iommu::IommuConfig test_config()
 struct IommuGuest {
     explicit IommuGuest(iommu::IommuConfig config = test_config(),
                         guest::IommuRequestClient::Options options = {}, bool bring_up = true)
-        : device(machine.add_device<iommu::VirtioIommu>(std::move(config))), client(machine, machine.slot(0))
+        : device(machine.add_device<iommu::VirtioIommu>(std::move(config))), client(machine.handle(0))
     {
         if (bring_up) {
             if (auto ok = client.bring_up(options); !ok)
@@ -36,7 +36,7 @@ struct IommuGuest {
 
     bool needs_reset() { return client.driver().status() & virtio::status::kNeedsReset; }
 
-    guest::Machine machine;
+    system::Machine machine;
     iommu::VirtioIommu& device;
     guest::IommuRequestClient client;
 };

@@ -12,13 +12,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include "guest-model/boot/guest.h"
-#include "guest-model/boot/libvirt_domain.h"
+#include "system/boot/guest.h"
+#include "system/boot/libvirt_domain.h"
 
 namespace {
 
 using namespace viommu::guest;
-using namespace viommu::guest::boot;
+using namespace viommu::system::boot;
+using namespace viommu::guest;
 
 constexpr int kBatch = 1000;
 

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "guest-model/machine/machine.h"
+#include "system/machine/machine.h"
 #include "guest-model/viommu/prepared_client.h"
 #include "hw/virtio-iommu/device.h"
 
@@ -13,9 +13,9 @@ namespace {
 using namespace viommu;
 
 struct Bench {
-    guest::Machine machine{guest::MachineConfig{0x4000'0000, 64ull << 20}};
+    system::Machine machine{system::MachineConfig{0x4000'0000, 64ull << 20}};
     iommu::VirtioIommu& device = machine.add_device<iommu::VirtioIommu>(iommu::IommuConfig{});
-    guest::PreparedClient client{machine, machine.slot(0), 64};
+    guest::PreparedClient client{machine.handle(0), 64};
 
     Bench()
     {

@@ -144,7 +144,9 @@ TEST_CASE("the driver model refuses a window without the virtio magic", "[unit][
     boost::asio::io_context io;
     auto mem = make_ram();
     guest::PhysAllocator alloc(GuestAddr(kRamBase), kRamSize);
-    guest::VirtioMmioDriver driver(empty, mem, alloc, io.get_executor());
+    IrqWire irq;
+    PollingCpu cpu(io);
+    guest::VirtioMmioDriver driver({empty, irq, mem, alloc, io.get_executor(), cpu});
     auto probed = driver.probe();
     REQUIRE_FALSE(probed);
     CHECK(probed.error() == "Wrong magic value 0x00000000!");

@@ -9,7 +9,7 @@
 
 #include <linux/virtio_iommu.h>
 
-#include "guest-model/machine/machine.h"
+#include "system/machine/machine.h"
 #include "guest-model/viommu/prepared_client.h"
 #include "hw/virtio-iommu/device.h"
 
@@ -50,12 +50,12 @@ namespace {
 
 // Requests through the prepared (non-allocating) client, one at a time.
 struct Quiet {
-    guest::Machine machine;
+    system::Machine machine;
     iommu::VirtioIommu& device;
     guest::PreparedClient client;
 
     explicit Quiet(iommu::IommuConfig config)
-        : device(machine.add_device<iommu::VirtioIommu>(std::move(config))), client(machine, machine.slot(0), 1)
+        : device(machine.add_device<iommu::VirtioIommu>(std::move(config))), client(machine.handle(0), 1)
     {
         REQUIRE(client.bring_up());
     }

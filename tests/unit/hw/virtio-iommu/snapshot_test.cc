@@ -42,7 +42,7 @@ struct Populated : IommuGuest {
 
 // A fresh device of the same properties, in a machine of its own.
 struct Fresh {
-    guest::Machine machine;
+    system::Machine machine;
     iommu::VirtioIommu& device = machine.add_device<iommu::VirtioIommu>(test_config());
 };
 
@@ -148,7 +148,7 @@ TEST_CASE("a snapshot of a device with other properties is refused", "[unit][sna
 {
     Populated source(2);
     const auto stream = Snapshot::save(source.device);
-    guest::Machine machine;
+    system::Machine machine;
     auto config = test_config();
     config.probe_size = 1024;
     auto& target = machine.add_device<iommu::VirtioIommu>(config);
@@ -180,7 +180,7 @@ TEST_CASE("a snapshot whose rings lie outside the target's RAM is refused", "[un
 {
     Populated source(2);
     const auto stream = Snapshot::save(source.device);
-    guest::Machine small({0x8000'0000, 1ull << 20}); // the rings sit at 0x40000000 in the source
+    system::Machine small({0x8000'0000, 1ull << 20}); // the rings sit at 0x40000000 in the source
     auto& target = small.add_device<iommu::VirtioIommu>(test_config());
     const auto r = Snapshot::restore(target, stream);
     REQUIRE_FALSE(r);

@@ -1,0 +1,31 @@
+// Boots a synthetic guest: the hardware a GuestSpec describes (a virtio-iommu, endpoints that really
+// DMA) and, on it, the guest kernel a profile describes (driver core, IOMMU core, the virtio-iommu
+// driver, endpoint drivers, vfio-pci), in the order Linux brings them up:
+//   subsys_initcall  iommu_subsys_init(), buses
+//   PCI enumeration  device_add() of every function, bus by bus (pci_bus_add_devices())
+//   device_initcall  built-in drivers register and probe; devices behind the IOMMU defer in
+//                    dma_configure() until it is up
+//   late_initcall    deferred probing is enabled
+//   udev coldplug    modules load (virtio_iommu when =m, endpoint drivers); deferred devices bind
+//   traffic          every endpoint driver maps a buffer and its device DMAs into it
+//   VFIO             for each device the user assigns: bind vfio-pci, open its group, map, DMA
+//
+// The run is deterministic: the same spec and profile give the same report, byte for byte.
+#pragma once
+
+#include "system/boot/guest_spec.h"
+#include "system/boot/report.h"
+#include "guest-model/profiles/profile.h"
+
+namespace viommu::system::boot {
+
+struct BootOptions {
+    // Dynamic debug on (dyndbg=+p for the modelled call sites): the log gets the dev_dbg() lines too.
+    bool dynamic_debug = false;
+};
+
+// Throws std::invalid_argument for a spec that is inconsistent (a parent after its child, an IOMMU
+// index that is not a virtio-iommu function): front ends build valid specs, so that is a bug.
+GuestReport boot_guest(const GuestSpec& spec, const guest::Profile& profile, const BootOptions& options = {});
+
+} // namespace viommu::system::boot

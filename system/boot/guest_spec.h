@@ -1,0 +1,95 @@
+// What a synthetic guest is made of, independent of where the description came from (libvirt domain
+// XML, a test, a generator): the machine, its PCI hierarchy with what sits in each function, the
+// virtio-iommu, and the kernel command line options that change what the guest does.
+//
+// The boot (system/boot/guest.h) turns a GuestSpec and a kernel profile into a running guest.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "guest-model/pci/topology.h"
+#include "virtio/feature_bits.h"
+
+namespace viommu::system::boot {
+
+enum class Arch { kX86_64, kAarch64 };
+
+// The interrupt controller MSIs go through: it decides whether VFIO sees isolated MSIs
+// (irq_domain_check_msi_remap() before v6.3, msi_device_has_isolated_msi() since).
+enum class MsiController {
+    kX86Apic,  // x86 without interrupt remapping (QEMU q35 with only a virtio-iommu): not isolated
+    kGicV3Its, // arm64 virt with its=on (QEMU's default from virt-2.x): IRQ_DOMAIN_FLAG_(MSI_REMAP|ISOLATED_MSI)
+    kGicV2m,   // arm64 virt with gic-version=2: MSIs through a GICv2m frame, not isolated
+};
+
+// What a PCI function is, for the guest's drivers and for the DMA the boot makes it do.
+enum class Role {
+    kHostBridge,  // q35's 00:00.0 (the guest binds agpgart-intel to it)
+    kBridge,      // a root port, switch port, PCIe-to-PCI or PCI-PCI bridge (guest::pci::Kind says which)
+    kVirtioIommu, // the virtio-iommu's own function (virtio-iommu-pci); never translated by itself
+    kVirtioNet,   // virtio-net-pci: fills receive buffers by DMA
+    kVirtioBlk,   // virtio-blk-pci: reads and writes buffers by DMA
+    kVirtioOther, // another virtio-pci device (rng, balloon, ...): bound by virtio-pci, no DMA modelled
+    kHostdev,     // a host function assigned with VFIO: does DMA when its guest driver asks
+    kEmulated,    // another emulated function (e1000e, ahci, ...): guest_driver names its driver
+};
+
+const char* role_name(Role role);
+
+struct FunctionDesc {
+    guest::pci::FunctionSpec pci;       // label, kind, slot, function, multifunction, acs
+    int parent = -1;             // index in GuestSpec::functions of its bridge; -1: the root bus
+    Role role = Role::kEmulated;
+    // virtio: <driver iommu='on'/>, i.e. VIRTIO_F_ACCESS_PLATFORM (QEMU iommu_platform=on). Without it
+    // QEMU's device reaches guest memory directly and Linux's virtio ring does not use the DMA API.
+    bool iommu_platform = false;
+    // The driver the guest binds to it at boot ("" none). Set for kEmulated and kHostdev; virtio,
+    // bridges and the host bridge get theirs from the role.
+    std::string guest_driver;
+    // The guest's user binds vfio-pci to it and opens its group: the function gets a VFIO verdict.
+    bool vfio = false;
+    // Where it came from, for reports ("<hostdev> 0000:65:00.0", "<interface type='user'>").
+    std::string source;
+};
+
+struct IommuDesc {
+    bool present = false;
+    int function = -1; // index of the virtio-iommu-pci function in GuestSpec::functions
+    // QEMU's boot-bypass property (default on, QEMU >= 7.0): endpoints not attached to a domain
+    // bypass the IOMMU until the driver writes config.bypass.
+    bool boot_bypass = true;
+    // Features the device holds back (what-if runs and tests: a device without MAP_UNMAP, PROBE, ...).
+    virtio::FeatureBits withheld_features = 0;
+};
+
+// Kernel command line options the model honours (anything else on a command line is reported).
+struct KernelCmdline {
+    std::optional<bool> passthrough;       // iommu.passthrough=
+    std::optional<bool> strict;            // iommu.strict=
+    bool allow_unsafe_interrupts = false;  // vfio_iommu_type1.allow_unsafe_interrupts=1
+    bool enable_unsafe_noiommu_mode = false; // vfio.enable_unsafe_noiommu_mode=1
+    bool iommufd_allow_unsafe_interrupts = false; // iommufd.allow_unsafe_interrupts=1
+    std::optional<int> deferred_probe_timeout;    // deferred_probe_timeout=
+};
+
+// How the guest's user drives VFIO once vfio-pci is bound.
+enum class VfioBackend { kType1Container, kIommufd };
+
+struct GuestSpec {
+    std::string name;
+    Arch arch = Arch::kX86_64;
+    MsiController msi = MsiController::kX86Apic;
+    uint64_t ram_bytes = 256ull << 20;
+    IommuDesc iommu;
+    // Parents before their children. Bus numbers are assigned by the boot, as firmware does.
+    std::vector<FunctionDesc> functions;
+    KernelCmdline cmdline;
+    VfioBackend vfio_backend = VfioBackend::kType1Container;
+    // What the description holds that the model does not reproduce, one sentence each.
+    std::vector<std::string> warnings;
+};
+
+} // namespace viommu::system::boot

@@ -1,0 +1,73 @@
+#include "system/boot/kernel_config.h"
+
+#include <fmt/format.h>
+
+namespace viommu::system::boot {
+
+namespace {
+
+Tristate tristate(const guest::Profile& profile, std::string_view key, Tristate fallback)
+{
+    const auto v = profile.config(key);
+    if (!v)
+        return fallback;
+    if (*v == "y")
+        return Tristate::kBuiltin;
+    if (*v == "m")
+        return Tristate::kModule;
+    return Tristate::kNo;
+}
+
+} // namespace
+
+KernelConfig resolve_kernel_config(const guest::Profile& profile, Arch arch, const KernelCmdline& cmdline)
+{
+    KernelConfig c;
+    const std::string version = profile.version().str();
+    // The driver: arm64 only from edcd69ab9a32 (v5.3), x86 too from 8ce4904bfd22 (v5.14).
+    const guest::Decision exists = profile.has(arch == Arch::kX86_64 ? "viommu.x86" : "viommu.driver");
+    c.virtio_iommu = tristate(profile, "CONFIG_VIRTIO_IOMMU", exists.present ? Tristate::kModule : Tristate::kNo);
+    if (c.virtio_iommu != Tristate::kNo && !exists.present) {
+        c.warnings.push_back(fmt::format("{} sets CONFIG_VIRTIO_IOMMU, but {} has no virtio-iommu driver for {} ({}); "
+                                         "modelled as not set",
+                                         profile.name(), version, arch == Arch::kX86_64 ? "x86" : "arm64", exists.why));
+        c.virtio_iommu = Tristate::kNo;
+    }
+    if (!exists.present)
+        c.why_no_iommu = fmt::format("Linux {} has no virtio-iommu driver for {} ({})", version,
+                                     arch == Arch::kX86_64 ? "x86" : "arm64", exists.why);
+    else if (c.virtio_iommu == Tristate::kNo)
+        c.why_no_iommu = fmt::format("{} does not build the virtio-iommu driver (CONFIG_VIRTIO_IOMMU is not set)",
+                                     profile.name());
+
+    if (arch == Arch::kX86_64) {
+        const guest::Decision viot = profile.has("acpi.viot");
+        const Tristate acpi_viot = tristate(profile, "CONFIG_ACPI_VIOT", viot.present ? Tristate::kBuiltin : Tristate::kNo);
+        c.firmware_describes = viot.present && acpi_viot != Tristate::kNo;
+        if (c.why_no_iommu.empty() && !c.firmware_describes)
+            c.why_no_iommu = viot.present ? fmt::format("{} does not build ACPI VIOT support (CONFIG_ACPI_VIOT)", profile.name())
+                                          : fmt::format("Linux {} cannot read the ACPI VIOT table ({})", version, viot.why);
+    } else {
+        c.firmware_describes = exists.present; // QEMU virt's device tree: iommu-map on the host bridge
+    }
+    c.virtio_pci = tristate(profile, "CONFIG_VIRTIO_PCI", Tristate::kBuiltin);
+
+    // The default domain: CONFIG_IOMMU_DEFAULT_* (lazy is the default on x86 since v5.15), then the
+    // command line.
+    c.passthrough = profile.config_enabled("CONFIG_IOMMU_DEFAULT_PASSTHROUGH");
+    const auto strict = profile.config("CONFIG_IOMMU_DEFAULT_DMA_STRICT");
+    c.strict = strict ? (*strict == "y") : arch != Arch::kX86_64;
+    if (cmdline.passthrough) {
+        c.passthrough = *cmdline.passthrough;
+        c.passthrough_cmdline = true;
+    }
+    if (cmdline.strict) {
+        c.strict = *cmdline.strict;
+        c.strict_cmdline = true;
+    }
+    c.vfio = tristate(profile, "CONFIG_VFIO", Tristate::kModule) != Tristate::kNo;
+    c.vfio_noiommu = profile.config_enabled("CONFIG_VFIO_NOIOMMU");
+    return c;
+}
+
+} // namespace viommu::system::boot

@@ -1,0 +1,36 @@
+// What a guest kernel can do with a virtio-iommu on a given architecture, from its profile: whether
+// the driver exists and is built (and as a module or not), whether the firmware describes the IOMMU
+// topology to it, the default domain policy, and what VFIO has. A configuration value the profile
+// does not give is what the mainline Kconfig defaults to for that release; a value the release cannot
+// have (CONFIG_VIRTIO_IOMMU=m on x86 before v5.14) is overridden with a warning.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "system/boot/guest_spec.h"
+#include "guest-model/profiles/profile.h"
+
+namespace viommu::system::boot {
+
+enum class Tristate { kNo, kModule, kBuiltin };
+
+struct KernelConfig {
+    Tristate virtio_iommu = Tristate::kNo; // CONFIG_VIRTIO_IOMMU, after the facts allow it
+    Tristate virtio_pci = Tristate::kBuiltin;
+    // The firmware tells the kernel which devices the virtio-iommu translates: ACPI VIOT on x86
+    // (3cf485540e7b, v5.14, CONFIG_ACPI_VIOT), the device tree's iommu-map on arm64 (v5.3).
+    bool firmware_describes = false;
+    std::string why_no_iommu; // when the guest cannot use the virtio-iommu, why
+    bool passthrough = false; // CONFIG_IOMMU_DEFAULT_PASSTHROUGH, or iommu.passthrough=
+    bool passthrough_cmdline = false;
+    bool strict = false;      // CONFIG_IOMMU_DEFAULT_DMA_STRICT, or iommu.strict=
+    bool strict_cmdline = false;
+    bool vfio = true;         // CONFIG_VFIO (and vfio-pci)
+    bool vfio_noiommu = false; // CONFIG_VFIO_NOIOMMU
+    std::vector<std::string> warnings;
+};
+
+KernelConfig resolve_kernel_config(const guest::Profile& profile, Arch arch, const KernelCmdline& cmdline);
+
+} // namespace viommu::system::boot

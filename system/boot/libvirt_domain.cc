@@ -1,0 +1,188 @@
+// The libvirt half of the front end: validation by the test driver, and the normalised XML it gives back.
+#include "system/boot/libvirt_domain.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "system/boot/embedded_guest.h"
+#include "system/boot/libxml.h"
+
+namespace viommu::system::boot {
+
+std::string DomainError::what() const
+{
+    return fmt::format("{}: {}", source, message);
+}
+
+std::string_view default_guest_xml()
+{
+    return embedded::default_guest_xml_text();
+}
+
+namespace {
+
+// libvirt's default error handler prints every error to stderr; the caller prints the one that matters.
+void ignore_error(void*, virErrorPtr) {}
+
+std::string last_libvirt_error()
+{
+    const char* m = virGetLastErrorMessage(); // thread-local, never NULL
+    return m ? m : "unknown libvirt error";
+}
+
+// One connection to the test driver for the whole process. test:///default is in-process and its state
+// is shared by every connection of the process anyway (test_driver.c defaultPrivconn); holding one
+// keeps that state, which opening builds from a default XML, alive between parses.
+class TestDriver {
+public:
+    static const TestDriver& get()
+    {
+        static const TestDriver driver;
+        return driver;
+    }
+    TestDriver(const TestDriver&) = delete;
+    TestDriver& operator=(const TestDriver&) = delete;
+    ~TestDriver()
+    {
+        if (conn_)
+            virConnectClose(conn_);
+    }
+
+    virConnectPtr conn() const { return conn_; }
+    const std::string& open_error() const { return open_error_; }
+
+private:
+    TestDriver()
+    {
+        // The handler is process-global (virSetErrorFunc); set before the first call that can fail.
+        virSetErrorFunc(nullptr, ignore_error);
+        if (virInitialize() < 0 || !(conn_ = virConnectOpen("test:///default")))
+            open_error_ = last_libvirt_error();
+    }
+
+    virConnectPtr conn_ = nullptr;
+    std::string open_error_;
+};
+
+struct DomainFree {
+    void operator()(virDomain* d) const { virDomainFree(d); }
+};
+using Domain = std::unique_ptr<virDomain, DomainFree>;
+
+struct CFree {
+    void operator()(char* p) const { std::free(p); }
+};
+
+// Defines xml on the test driver, returns its normalised XML and undefines it again.
+Expected<std::string, std::string> define_and_read_back(const TestDriver& driver, const std::string& xml)
+{
+    const Domain dom(virDomainDefineXMLFlags(driver.conn(), xml.c_str(), VIR_DOMAIN_DEFINE_VALIDATE));
+    if (!dom)
+        return unexpected(last_libvirt_error());
+    const std::unique_ptr<char, CFree> desc(virDomainGetXMLDesc(dom.get(), VIR_DOMAIN_XML_INACTIVE));
+    std::string error = desc ? std::string() : last_libvirt_error();
+    if (virDomainUndefine(dom.get()) < 0 && error.empty())
+        error = last_libvirt_error();
+    if (!error.empty())
+        return unexpected(std::move(error));
+    return std::string(desc.get());
+}
+
+// The test driver holds every defined domain in one per-process list, keyed by name and UUID, so two
+// documents (or one document twice) parsed at the same time would collide: each define gets its own
+// name (the document's, with a suffix, so that libvirt still checks the name itself) and no UUID
+// (libvirt generates one). Returns the document to define; original_name receives the document's name.
+std::string with_unique_name(xmlDoc* doc, std::string& original_name)
+{
+    static std::atomic<unsigned long> counter{0};
+    xmlNode* root = xmlDocGetRootElement(doc);
+    if (xml::is_element(root, "domain")) {
+        std::vector<xmlNode*> uuids;
+        for (xmlNode* c = root->children; c; c = c->next) {
+            if (xml::is_element(c, "uuid"))
+                uuids.push_back(c);
+            else if (xml::is_element(c, "name") && original_name.empty())
+                original_name = xml::text(c);
+        }
+        for (xmlNode* c : uuids) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+        // An empty name stays empty: libvirt's refusal of it is the answer.
+        if (xmlNode* name = const_cast<xmlNode*>(xml::first_child(root, "name")); name && !original_name.empty()) {
+            const std::string unique = fmt::format("{}~viommu{}", original_name, counter.fetch_add(1));
+            xmlNodeSetContent(name, nullptr);
+            xmlNodeAddContent(name, BAD_CAST unique.c_str()); // text, not markup: no entity parsing
+        }
+    }
+    xmlChar* out = nullptr;
+    int size = 0;
+    xmlDocDumpMemory(doc, &out, &size);
+    std::string text = out ? std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(size)) : std::string();
+    xmlFree(out);
+    return text;
+}
+
+} // namespace
+
+Expected<GuestSpec, DomainError> parse_domain_xml(std::string_view xml_text, std::string_view source)
+{
+    const auto error = [&](DomainError::Kind kind, std::string message) {
+        return unexpected(DomainError{kind, std::string(source), std::move(message)});
+    };
+    const TestDriver& driver = TestDriver::get();
+    if (!driver.conn())
+        return error(DomainError::Kind::kLibvirtUnavailable,
+                     fmt::format("cannot open libvirt's test driver (test:///default): {}", driver.open_error()));
+
+    const xml::Doc doc = xml::parse(xml_text);
+    if (!doc) {
+        // Not XML: libvirt's own message names line and column, so ask libvirt for it. It fails on
+        // parsing, before anything is defined; should it ever accept the text, undo that.
+        const auto libvirt = define_and_read_back(driver, std::string(xml_text));
+        return error(DomainError::Kind::kNotXml, libvirt ? "not well-formed XML" : libvirt.error());
+    }
+    std::string original_name;
+    const auto normalised = define_and_read_back(driver, with_unique_name(doc.get(), original_name));
+    if (!normalised)
+        return error(DomainError::Kind::kRejected, normalised.error());
+    auto spec = guest_spec_from_normalised_xml(*normalised, source);
+    if (spec)
+        spec->name = original_name;
+    return spec;
+}
+
+Expected<GuestSpec, DomainError> load_domain_file(const std::string& path)
+{
+    // virsh reads at most 10 MiB of XML (tools/vsh.h VSH_MAX_XML_FILE); so does viommu.
+    constexpr size_t kMaxXml = 10 * 1024 * 1024;
+    const auto error = [&](std::string message) {
+        return unexpected(DomainError{DomainError::Kind::kUnreadable, path, std::move(message)});
+    };
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!f)
+        return error(fmt::format("cannot read domain XML: {}", std::strerror(errno)));
+    std::string text;
+    char buf[65536];
+    for (;;) {
+        const size_t n = std::fread(buf, 1, sizeof buf, f.get());
+        text.append(buf, n);
+        if (text.size() > kMaxXml)
+            return error(fmt::format("larger than {} MiB, more than virsh reads as domain XML", kMaxXml >> 20));
+        if (n < sizeof buf)
+            break;
+    }
+    if (std::ferror(f.get()))
+        return error(fmt::format("cannot read domain XML: {}", std::strerror(errno)));
+    return parse_domain_xml(text, path);
+}
+
+} // namespace viommu::system::boot

@@ -1,0 +1,170 @@
+#include "system/boot/report_format.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "guest-model/kernel/errno.h"
+
+namespace viommu::system::boot {
+
+namespace {
+
+std::string hex_ids(const std::vector<uint32_t>& ids)
+{
+    std::string out;
+    for (uint32_t id : ids)
+        out += fmt::format("{}{:#06x}", out.empty() ? "" : ",", id);
+    return out;
+}
+
+std::string verdict_cell(const DeviceReport& d)
+{
+    if (!d.vfio)
+        return "-";
+    const guest::vfio::Verdict& v = *d.vfio;
+    if (v.admitted)
+        return v.unsafe ? "admitted (unsafe)" : "admitted";
+    return fmt::format("rejected: {} {}", guest::vfio::stage_name(v.stage), errno_text(v.error));
+}
+
+nlohmann::json verdict_json(const guest::vfio::Verdict& v)
+{
+    return {{"stage", guest::vfio::stage_name(v.stage)},
+            {"admitted", v.admitted},
+            {"unsafe", v.unsafe},
+            {"rule", v.rule},
+            {"errno", v.error},
+            {"error", v.error ? errno_text(v.error) : ""},
+            {"reason", v.reason},
+            {"log", v.log},
+            {"commit", v.commit},
+            {"remedies", v.remedies}};
+}
+
+} // namespace
+
+std::string errno_text(int err)
+{
+    const char* name = guest::errno_name(err);
+    return name ? name : fmt::format("errno {}", err);
+}
+
+std::string render_table(const GuestReport& r)
+{
+    struct Row {
+        std::vector<std::string> cells;
+    };
+    const std::vector<std::string> head = {"DEVICE", "WHAT", "DRIVER", "GROUP", "DOMAIN", "LINUX IDS", "QEMU EP",
+                                           "DEFER", "DMA", "VFIO"};
+    std::vector<Row> rows;
+    for (const DeviceReport& d : r.devices) {
+        rows.push_back({{d.bdf, d.label, d.driver.empty() ? "-" : d.driver, d.group ? std::to_string(*d.group) : "-",
+                         d.domain.empty() ? "-" : d.domain, d.behind_iommu ? hex_ids(d.linux_ids) : "-",
+                         d.behind_iommu || r.iommu.present ? fmt::format("{:#06x}", d.qemu_endpoint) : "-",
+                         std::to_string(d.deferrals), dma_result_name(d.dma.result), verdict_cell(d)}});
+    }
+    std::vector<std::size_t> width(head.size());
+    for (std::size_t i = 0; i < head.size(); ++i) {
+        width[i] = head[i].size();
+        for (const Row& row : rows)
+            width[i] = std::max(width[i], row.cells[i].size());
+    }
+    std::string out = fmt::format("guest {} on Linux {} ({})\n", r.guest, r.kernel_version, r.kernel);
+    if (!r.iommu.present)
+        out += "virtio-iommu: none in this machine\n";
+    else if (r.iommu.driver_ready)
+        out += fmt::format("virtio-iommu: {} at {}, features {:#x}, {} requests, {} faults\n", r.iommu.device,
+                           r.iommu.bdf, r.iommu.features, r.iommu.requests, r.iommu.faults);
+    else
+        out += fmt::format("virtio-iommu: at {}, not in use: {}\n", r.iommu.bdf, r.iommu.why_not);
+    out += "\n";
+    auto line = [&](const std::vector<std::string>& cells) {
+        std::string l;
+        for (std::size_t i = 0; i < cells.size(); ++i)
+            l += i + 1 == cells.size() ? cells[i] : fmt::format("{:<{}}  ", cells[i], width[i]);
+        out += l + "\n";
+    };
+    line(head);
+    for (const Row& row : rows)
+        line(row.cells);
+
+    for (const DeviceReport& d : r.devices) {
+        if (!d.vfio)
+            continue;
+        const guest::vfio::Verdict& v = *d.vfio;
+        out += fmt::format("\n{} ({}): VFIO {} at {}", d.bdf, d.label, v.admitted ? "admitted" : "REJECTED",
+                           guest::vfio::stage_name(v.stage));
+        if (!v.admitted)
+            out += fmt::format(" with {}", errno_text(v.error));
+        out += "\n";
+        out += fmt::format("  why:    {}\n", v.reason);
+        out += fmt::format("  rule:   {}{}\n", v.rule, v.commit.empty() ? "" : fmt::format(" ({})", v.commit.substr(0, 12)));
+        if (!v.log.empty())
+            out += fmt::format("  log:    {}\n", v.log);
+        for (const std::string& fix : v.remedies)
+            out += fmt::format("  change: {}\n", fix);
+    }
+    bool first = true;
+    for (const DeviceReport& d : r.devices) {
+        if (d.no_group_reason.empty() && d.dma.result != DmaResult::kFault)
+            continue;
+        if (first)
+            out += "\nnotes:\n";
+        first = false;
+        if (!d.no_group_reason.empty())
+            out += fmt::format("  {}: no IOMMU group: {}\n", d.bdf, d.no_group_reason);
+        if (d.dma.result == DmaResult::kFault)
+            out += fmt::format("  {}: DMA {}\n", d.bdf, d.dma.detail);
+    }
+    if (!r.warnings.empty()) {
+        out += "\nwarnings (not modelled):\n";
+        for (const std::string& w : r.warnings)
+            out += fmt::format("  {}\n", w);
+    }
+    return out;
+}
+
+std::string render_json(const GuestReport& r, int indent)
+{
+    nlohmann::json devices = nlohmann::json::array();
+    for (const DeviceReport& d : r.devices) {
+        nlohmann::json j = {{"bdf", d.bdf},
+                            {"label", d.label},
+                            {"role", d.role},
+                            {"driver", d.driver},
+                            {"group", d.group ? nlohmann::json(*d.group) : nlohmann::json(nullptr)},
+                            {"domain", d.domain},
+                            {"reserved_regions", d.reserved_regions},
+                            {"behind_iommu", d.behind_iommu},
+                            {"linux_ids", d.linux_ids},
+                            {"qemu_endpoint", d.qemu_endpoint},
+                            {"deferrals", d.deferrals},
+                            {"no_group_reason", d.no_group_reason},
+                            {"dma", {{"result", dma_result_name(d.dma.result)}, {"detail", d.dma.detail}}},
+                            {"vfio", d.vfio ? verdict_json(*d.vfio) : nlohmann::json(nullptr)}};
+        devices.push_back(std::move(j));
+    }
+    const nlohmann::json j = {{"schema", kReportSchema},
+                              {"guest", r.guest},
+                              {"kernel", r.kernel},
+                              {"kernel_version", r.kernel_version},
+                              {"exit_code", r.exit_code()},
+                              {"iommu",
+                               {{"present", r.iommu.present},
+                                {"driver_built", r.iommu.driver_built},
+                                {"driver_ready", r.iommu.driver_ready},
+                                {"device", r.iommu.device},
+                                {"bdf", r.iommu.bdf},
+                                {"features", r.iommu.features},
+                                {"requests", r.iommu.requests},
+                                {"faults", r.iommu.faults},
+                                {"why_not", r.iommu.why_not}}},
+                              {"devices", devices},
+                              {"warnings", r.warnings},
+                              {"dmesg", r.dmesg}};
+    return j.dump(indent);
+}
+
+} // namespace viommu::system::boot

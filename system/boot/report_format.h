@@ -1,0 +1,23 @@
+// How a GuestReport is shown: the table viommu-boot prints, and the JSON report it writes (the format is
+// documented in docs/boot.md, "JSON report"; its "schema" field changes when a field changes meaning).
+#pragma once
+
+#include <string>
+
+#include "system/boot/report.h"
+
+namespace viommu::system::boot {
+
+inline constexpr int kReportSchema = 1;
+
+// A header line, one row per device (device, what, driver, group, domain, endpoint IDs, deferrals, DMA,
+// VFIO), then one paragraph per VFIO verdict and per device the IOMMU did not take, then warnings.
+std::string render_table(const GuestReport& report);
+
+// One JSON object; indent < 0 gives one line.
+std::string render_json(const GuestReport& report, int indent = 2);
+
+// "EPERM" for 1; "errno 1234" for a value the table does not name.
+std::string errno_text(int err);
+
+} // namespace viommu::system::boot

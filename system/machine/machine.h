@@ -1,0 +1,79 @@
+// A guest machine: RAM, the executor everything runs on, and virtio devices behind virtio-mmio windows
+// with their interrupt lines. It assembles hardware and the guest's view of it; drivers reach devices
+// only through the handles it gives out (a window, the RAM, a line and the CPU's wait).
+//
+// One machine runs on one io_context, so a guest is deterministic whatever else runs beside it (the
+// batch boot gives each guest its own machine on a thread pool).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "base/bus.h"
+#include "guest-model/mm/phys_alloc.h"
+#include "guest-model/virtio/mmio_driver.h"
+#include "virtio/device_base.h"
+#include "virtio/guest_memory.h"
+#include "virtio/mmio_transport.h"
+
+namespace viommu::system {
+
+struct MachineConfig {
+    uint64_t ram_base = 0x4000'0000; // where arm64 "virt" puts RAM; x86 puts it at 0, which is fine too
+    uint64_t ram_size = 256ull << 20;
+};
+
+class Machine final : public WaitForEvent {
+public:
+    struct Slot {
+        uint64_t mmio_base;
+        std::unique_ptr<virtio::DeviceBase> device;
+        IrqWire irq;
+        std::unique_ptr<virtio::MmioTransport> transport;
+    };
+
+    // Throws std::runtime_error when the RAM cannot be mapped (a host-side failure).
+    explicit Machine(const MachineConfig& config = {});
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+
+    // Plugs a device into the next virtio-mmio window (QEMU's virt machine stacks them 0x200 apart).
+    template <class Device, class... Args>
+    Device& add_device(Args&&... args)
+    {
+        auto device = std::make_unique<Device>(memory_, std::forward<Args>(args)...);
+        Device& ref = *device;
+        plug(std::move(device));
+        return ref;
+    }
+
+    Slot& slot(std::size_t i) { return *slots_.at(i); }
+    // What a guest driver gets of the device in slot i.
+    guest::MmioDeviceHandle handle(std::size_t i);
+    std::size_t slots() const { return slots_.size(); }
+
+    virtio::GuestMemory& memory() { return memory_; }
+    guest::PhysAllocator& allocator() { return allocator_; }
+    boost::asio::io_context& io() { return io_; }
+
+    // Runs everything that is ready (device work, interrupts) until nothing is; returns handlers run.
+    std::size_t run();
+    // WaitForEvent: a guest CPU that waits lets everything ready run.
+    bool wait() override { return run() != 0; }
+
+private:
+    void plug(std::unique_ptr<virtio::DeviceBase> device);
+
+    virtio::GuestMemory memory_;
+    guest::PhysAllocator allocator_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+    // Declared last, destroyed first: work still posted when the machine goes away (a notification
+    // nobody ran) is destroyed while the transports whose handler memory it lives in still exist.
+    boost::asio::io_context io_;
+};
+
+} // namespace viommu::system

@@ -1,0 +1,183 @@
+#include "system/replay/runner.h"
+
+#include <cstring>
+
+#include <linux/virtio_iommu.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "hw/virtio-iommu/status.h"
+
+namespace viommu::system::replay {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+void put_status(Json& j, const Expected<guest::IommuReply, std::string>& reply, std::size_t tail_offset)
+{
+    if (!reply) {
+        j["error"] = reply.error();
+        return;
+    }
+    const auto raw = reply->status_at(tail_offset);
+    if (!raw) {
+        j["used_len"] = reply->used_len;
+        return;
+    }
+    const auto name = iommu::status_name(*raw);
+    j["status"] = name ? std::string(*name) : "0x" + fmt::format("{:02x}", *raw);
+}
+
+Json properties(const std::vector<uint8_t>& written, std::size_t probe_size)
+{
+    // Parse like viommu_probe_endpoint(): until a NONE type or the end of probe_size.
+    Json list = Json::array();
+    std::size_t at = 0;
+    while (at + sizeof(virtio_iommu_probe_property) <= probe_size) {
+        virtio_iommu_probe_property head{};
+        std::memcpy(&head, written.data() + at, sizeof head);
+        const uint16_t type = head.type & VIRTIO_IOMMU_PROBE_T_MASK;
+        if (type == VIRTIO_IOMMU_PROBE_T_NONE)
+            break;
+        const std::size_t total = sizeof head + head.length;
+        if (at + total > probe_size)
+            break;
+        Json p;
+        if (type == VIRTIO_IOMMU_PROBE_T_RESV_MEM && total >= sizeof(virtio_iommu_probe_resv_mem)) {
+            virtio_iommu_probe_resv_mem r{};
+            std::memcpy(&r, written.data() + at, sizeof r);
+            p["type"] = "resv_mem";
+            p["subtype"] = r.subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI      ? "msi"
+                           : r.subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED ? "reserved"
+                                                                           : "unknown";
+            p["start"] = r.start;
+            p["end"] = r.end;
+        } else {
+            p["type"] = type;
+            p["length"] = head.length;
+        }
+        list.push_back(p);
+        at += total;
+    }
+    return list;
+}
+
+Json fault_event(const virtio_iommu_fault& f)
+{
+    Json e;
+    e["event"] = "fault";
+    e["reason"] = f.reason == VIRTIO_IOMMU_FAULT_R_DOMAIN    ? "domain"
+                  : f.reason == VIRTIO_IOMMU_FAULT_R_MAPPING ? "mapping"
+                                                             : "unknown";
+    Json flags = Json::array();
+    if (f.flags & VIRTIO_IOMMU_FAULT_F_READ)
+        flags.push_back("read");
+    if (f.flags & VIRTIO_IOMMU_FAULT_F_WRITE)
+        flags.push_back("write");
+    if (f.flags & VIRTIO_IOMMU_FAULT_F_ADDRESS)
+        flags.push_back("address");
+    e["flags"] = flags;
+    e["endpoint"] = f.endpoint;
+    e["address"] = f.address;
+    return e;
+}
+
+} // namespace
+
+Runner::Runner(ReplayOptions options)
+    : options_(std::move(options)), device_(machine_.add_device<iommu::VirtioIommu>(options_.device)),
+      client_(machine_.handle(0))
+{
+}
+
+Expected<void, std::string> Runner::start()
+{
+    guest::IommuRequestClient::Options o;
+    o.accept = ~options_.decline;
+    o.event_buffers = options_.event_buffers;
+    return client_.bring_up(o);
+}
+
+std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
+{
+    Json j;
+    j["line"] = step.line;
+    j["op"] = std::string(op_name(step.op));
+    std::visit(
+        [&](const auto& op) {
+            using T = std::decay_t<decltype(op)>;
+            if constexpr (std::is_same_v<T, AttachOp>) {
+                put_status(j, client_.send_attach(op.domain, op.endpoint, op.bypass ? VIRTIO_IOMMU_ATTACH_F_BYPASS : 0), 0);
+            } else if constexpr (std::is_same_v<T, DetachOp>) {
+                put_status(j, client_.send_detach(op.domain, op.endpoint), 0);
+            } else if constexpr (std::is_same_v<T, MapOp>) {
+                put_status(j, client_.send_map(op.domain, op.virt_start, op.virt_end, op.phys_start, op.flags), 0);
+            } else if constexpr (std::is_same_v<T, UnmapOp>) {
+                put_status(j, client_.send_unmap(op.domain, op.virt_start, op.virt_end), 0);
+            } else if constexpr (std::is_same_v<T, ProbeOp>) {
+                const uint32_t probe_size = client_.read_config().probe_size;
+                const auto reply = client_.send_probe(op.endpoint);
+                put_status(j, reply, probe_size);
+                if (reply && reply->status_at(probe_size) == VIRTIO_IOMMU_S_OK)
+                    j["properties"] = properties(reply->written, probe_size);
+            } else if constexpr (std::is_same_v<T, RawOp>) {
+                // The tail is at the start of the writable part, except for PROBE, whose status is read
+                // from the last four writable bytes (shared/DESIGN.md).
+                const bool probe = !op.readable.empty() && op.readable[0] == VIRTIO_IOMMU_T_PROBE;
+                const std::size_t tail = probe && op.writable >= 4 ? op.writable - 4 : 0;
+                put_status(j, client_.send(op.readable, op.writable), tail);
+            } else if constexpr (std::is_same_v<T, DmaOp>) {
+                if (!device_.config().endpoint_exists(op.endpoint)) {
+                    j["error"] = fmt::format("endpoint {} does not exist", op.endpoint);
+                    return;
+                }
+                // The endpoint's access, page by page as the translation allows, stopping at a fault.
+                const iommu::Access access = op.write ? iommu::Access::kWrite : iommu::Access::kRead;
+                uint64_t done = 0;
+                std::optional<uint64_t> first_gpa;
+                bool ok = true;
+                while (done < op.len) {
+                    const auto t = device_.translate(op.endpoint, op.addr + done, access);
+                    if (!t.ok) {
+                        ok = false;
+                        break;
+                    }
+                    if (!first_gpa)
+                        first_gpa = t.gpa;
+                    if (t.contiguous >= op.len - done)
+                        break;
+                    done += t.contiguous;
+                }
+                j["result"] = ok ? "ok" : "fault";
+                if (ok)
+                    j["addr"] = *first_gpa;
+                for (const auto& f : client_.take_faults())
+                    events.push_back(fault_event(f).dump());
+            } else if constexpr (std::is_same_v<T, BypassOp>) {
+                client_.write_bypass(op.value);
+            } else {
+                static_assert(std::is_same_v<T, ResetOp>);
+                if (auto ok = start(); !ok)
+                    j["error"] = ok.error();
+            }
+        },
+        step.op);
+    return j.dump();
+}
+
+bool Runner::run(const std::vector<Step>& steps, const std::function<void(const std::string&)>& out)
+{
+    bool answered = true;
+    for (const Step& step : steps) {
+        std::vector<std::string> events;
+        out(run_step(step, events));
+        for (const std::string& e : events)
+            out(e);
+        if (client_.driver().status() & virtio::status::kNeedsReset)
+            answered = false;
+    }
+    return answered;
+}
+
+} // namespace viommu::system::replay

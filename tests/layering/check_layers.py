@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Fails when a source file includes a layer above its own (docs/design.md, "Layers").
+
+usage: check_layers.py ROOT            check the tree at ROOT; exit 1 and list every violation
+       check_layers.py --self-test     plant upward includes in a scratch tree and check they are caught
+
+Each top-level folder is a layer and may include only the layers listed for it. In particular the guest
+model reaches devices through guest memory, registers and interrupts alone, so nothing under
+guest-model/ includes hw/ or system/.
+"""
+import pathlib
+import re
+import sys
+import tempfile
+
+LAYERS = ("base", "virtio", "hw", "guest-model", "system", "tools", "tests")
+ALLOWED = {
+    "base": {"base"},
+    "virtio": {"base", "virtio"},
+    "hw": {"base", "virtio", "hw"},
+    "guest-model": {"base", "virtio", "guest-model"},
+    "system": {"base", "virtio", "hw", "guest-model", "system"},
+    "tools": {"base", "virtio", "hw", "guest-model", "system", "tools"},
+    "tests": set(LAYERS),
+}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+SOURCES = ("*.h", "*.cc", "*.cpp", "*.hpp")
+
+
+def violations(root: pathlib.Path):
+    found = []
+    for layer, allowed in ALLOWED.items():
+        top = root / layer
+        if not top.is_dir():
+            continue
+        for pattern in SOURCES:
+            for path in sorted(top.rglob(pattern)):
+                text = path.read_text(encoding="utf-8", errors="replace")
+                for m in INCLUDE.finditer(text):
+                    target = m.group(1).split("/", 1)[0]
+                    if target in LAYERS and target not in allowed:
+                        line = text.count("\n", 0, m.start()) + 1
+                        found.append(f"{path.relative_to(root)}:{line}: {layer}/ includes \"{m.group(1)}\" "
+                                     f"({layer}/ may include only {', '.join(sorted(allowed))})")
+    return found
+
+
+def self_test():
+    # Every rule must be able to fail: one planted upward include per layer that has a layer above it.
+    plants = {
+        "base/a.h": "virtio/guest_memory.h",
+        "virtio/a.h": "hw/virtio-iommu/device.h",
+        "hw/x/a.cc": "guest-model/iommu/core.h",
+        "guest-model/x/a.cc": "hw/virtio-iommu/device.h",
+        "guest-model/y/b.h": "system/machine/machine.h",
+        "system/x/a.cc": "tools/common/cli.h",
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        root = pathlib.Path(tmp)
+        (root / "guest-model/ok").mkdir(parents=True)
+        (root / "guest-model/ok/fine.cc").write_text('#include "virtio/guest_memory.h"\n#include <vector>\n')
+        if violations(root):
+            print("self-test: a lawful include was reported")
+            return 1
+        for path, target in plants.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(f'// planted\n#include "{target}"\n')
+        found = violations(root)
+        missed = [p for p in plants if not any(v.startswith(p + ":2:") for v in found)]
+        if missed or len(found) != len(plants):
+            print("self-test: not caught: " + ", ".join(missed) + "\n" + "\n".join(found))
+            return 1
+    print(f"self-test: all {len(plants)} planted upward includes caught")
+    return 0
+
+
+def main(argv):
+    if argv[1:] == ["--self-test"]:
+        return self_test()
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    found = violations(pathlib.Path(argv[1]))
+    for v in found:
+        print(v)
+    if not found:
+        print("no upward include")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

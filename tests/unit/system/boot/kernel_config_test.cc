@@ -1,0 +1,77 @@
+// What a profile's kernel can do with a virtio-iommu: the facts decide whether the driver exists for the
+// architecture, the profile's configuration whether it is built, and the command line the domain policy.
+#include <catch2/catch.hpp>
+
+#include "system/boot/kernel_config.h"
+
+using namespace viommu::guest;
+using namespace viommu::system::boot;
+using namespace viommu::guest;
+
+namespace {
+Profile load(const std::string& spec)
+{
+    auto p = Profile::load(spec);
+    REQUIRE(p);
+    return *p;
+}
+Profile user(const std::string& json)
+{
+    auto p = Profile::from_json(json, "test");
+    INFO((p ? std::string() : p.error()));
+    REQUIRE(p);
+    return *p;
+}
+} // namespace
+
+TEST_CASE("x86 has a virtio-iommu driver from 5.14 (8ce4904bfd22), arm64 from 5.3 (edcd69ab9a32)", "[unit][kconfig]")
+{
+    CHECK(resolve_kernel_config(load("5.13"), Arch::kX86_64, {}).virtio_iommu == Tristate::kNo);
+    CHECK(resolve_kernel_config(load("5.14"), Arch::kX86_64, {}).virtio_iommu == Tristate::kModule);
+    CHECK(resolve_kernel_config(load("5.2"), Arch::kAarch64, {}).virtio_iommu == Tristate::kNo);
+    CHECK(resolve_kernel_config(load("5.3"), Arch::kAarch64, {}).virtio_iommu == Tristate::kModule);
+}
+
+TEST_CASE("A configuration the release cannot have is overridden, with a warning", "[unit][kconfig]")
+{
+    const KernelConfig c =
+        resolve_kernel_config(user(R"({"name": "x", "version": "5.10", "config": {"CONFIG_VIRTIO_IOMMU": "y"}})"),
+                              Arch::kX86_64, {});
+    CHECK(c.virtio_iommu == Tristate::kNo);
+    REQUIRE(c.warnings.size() == 1);
+    CHECK(c.warnings[0].find("modelled as not set") != std::string::npos);
+}
+
+TEST_CASE("On x86 the IOMMU topology comes from ACPI VIOT (3cf485540e7b, v5.14)", "[unit][kconfig]")
+{
+    CHECK(resolve_kernel_config(load("6.1"), Arch::kX86_64, {}).firmware_describes);
+    const KernelConfig off =
+        resolve_kernel_config(user(R"({"name": "x", "version": "6.1", "config": {"CONFIG_ACPI_VIOT": "n"}})"),
+                              Arch::kX86_64, {});
+    CHECK_FALSE(off.firmware_describes);
+    CHECK(off.why_no_iommu.find("CONFIG_ACPI_VIOT") != std::string::npos);
+}
+
+TEST_CASE("Debian 12's 6.1 kernel does not build the driver; its 6.12 kernel builds it as a module", "[unit][kconfig]")
+{
+    const KernelConfig stock = resolve_kernel_config(load("debian-12"), Arch::kX86_64, {});
+    CHECK(stock.virtio_iommu == Tristate::kNo);
+    CHECK(stock.why_no_iommu.find("CONFIG_VIRTIO_IOMMU") != std::string::npos);
+    CHECK(resolve_kernel_config(load("debian-12-6.12"), Arch::kX86_64, {}).virtio_iommu == Tristate::kModule);
+}
+
+TEST_CASE("Lazy invalidation is the x86 default, strict elsewhere; the command line overrides both", "[unit][kconfig]")
+{
+    // A bare version has no CONFIG_IOMMU_DEFAULT_*: the Kconfig default of the architecture applies
+    // ("default IOMMU_DEFAULT_DMA_LAZY if X86 || ..." since 5.15).
+    CHECK_FALSE(resolve_kernel_config(load("6.12.1"), Arch::kX86_64, {}).strict);
+    CHECK(resolve_kernel_config(load("6.12.1"), Arch::kAarch64, {}).strict);
+    KernelCmdline cmdline;
+    cmdline.strict = true;
+    cmdline.passthrough = true;
+    const KernelConfig c = resolve_kernel_config(load("6.12"), Arch::kX86_64, cmdline);
+    CHECK(c.strict);
+    CHECK(c.strict_cmdline);
+    CHECK(c.passthrough);
+    CHECK(c.passthrough_cmdline);
+}
