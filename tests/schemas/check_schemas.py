@@ -5,7 +5,7 @@ deliberately broken document (so that a schema which accepts anything fails here
 Real outputs: viommu-boot's report for the default guest and every fixture that boots, a batch over the
 fixtures (its summary and every per-guest file), --compare-kernels --json, viommu-replay's JSON Lines for
 every script in tests/conformance/scripts (and the golden .jsonl files), and the profile example of
-docs/kernel-profiles.md, which viommu-boot must also accept.
+docs/kernel-profiles.md and the built-in profiles written out as files, which viommu-boot must also accept.
 
 Usage: check_schemas.py VALIDATE_JSON VIOMMU_BOOT VIOMMU_REPLAY SOURCE_DIR"""
 import copy
@@ -122,7 +122,16 @@ with tempfile.TemporaryDirectory() as tmp:
         profiles.append(path)
         r = run(boot, "--kernel", path)
         check(f"viommu-boot accepts the documented profile {i}", r.returncode in (0, 1), r.stderr)
-    expect_valid("the documented profiles", "kernel-profile.schema.json", *profiles)
+    # The built-in profiles, written out as user files (a user file names itself and has no "source"):
+    # the schema must take every form the real data uses, and so must viommu-boot.
+    builtin = json.loads((source / "guest-model" / "profiles" / "data" / "profiles.json").read_text())
+    for name, body in builtin["profiles"].items():
+        path = tmp / f"builtin-{name}.json"
+        path.write_text(json.dumps({"name": f"exported-{name}", **{k: v for k, v in body.items() if k != "source"}}))
+        profiles.append(path)
+        r = run(boot, "--kernel", path)
+        check(f"viommu-boot accepts the built-in profile {name} as a file", r.returncode in (0, 1), r.stderr)
+    expect_valid("the documented and the built-in profiles", "kernel-profile.schema.json", *profiles)
     profile = json.loads(profiles[0].read_text())
 
     # One broken document per schema, each a mistake the schema exists to catch.
