@@ -1,5 +1,6 @@
 #include "guest-model/viommu/prepared_client.h"
 
+#include <array>
 #include <stdexcept>
 
 namespace viommu::guest {
@@ -62,7 +63,7 @@ void PreparedClient::on_events()
 
 void PreparedClient::stage_bytes(uint32_t slot, const void* bytes, uint32_t readable, uint32_t writable)
 {
-    if (slot >= slots_ || readable > kSlotBytes || writable > kTailRoom || writable < sizeof(virtio_iommu_req_tail))
+    if (slot >= slots_ || readable > kSlotBytes || writable > kTailRoom || writable < req::kTailSize)
         throw std::invalid_argument("PreparedClient: slot or sizes out of range");
     (void)driver_.memory().write(GuestAddr(requests_.value() + uint64_t{slot} * kSlotBytes),
                                   std::span(static_cast<const uint8_t*>(bytes), readable));
@@ -88,8 +89,11 @@ bool PreparedClient::submit(uint32_t count)
 
 uint8_t PreparedClient::status(uint32_t slot) const
 {
-    const GuestAddr at(tails_.value() + uint64_t{slot} * kTailRoom + staged_[slot].writable - sizeof(virtio_iommu_req_tail));
-    return driver_.memory().read_obj<uint8_t>(at).value_or(0xff);
+    const GuestAddr at(tails_.value() + uint64_t{slot} * kTailRoom + staged_[slot].writable - req::kTailSize);
+    std::array<uint8_t, req::kTailSize> tail{};
+    if (!driver_.memory().read(at, tail))
+        return 0xff;
+    return *req::tail_status(tail);
 }
 
 } // namespace viommu::guest
