@@ -3,6 +3,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "guest-model/viommu/fault_event.h"
+
 namespace viommu::guest {
 
 namespace {
@@ -17,7 +19,7 @@ PreparedClient::PreparedClient(const MmioDeviceHandle& device, uint32_t slots) :
         throw std::invalid_argument("PreparedClient: 1 to 256 slots");
     const auto req = device.allocator.alloc(uint64_t{kSlotBytes} * slots, 64);
     const auto tails = device.allocator.alloc(uint64_t{kTailRoom} * slots, 64);
-    const auto events = device.allocator.alloc(uint64_t{sizeof(virtio_iommu_fault)} * kEventBuffers, 64);
+    const auto events = device.allocator.alloc(uint64_t{FaultEvent::kSize} * kEventBuffers, 64);
     if (!req || !tails || !events)
         throw std::runtime_error("PreparedClient: no guest memory for its buffers");
     requests_ = *req;
@@ -40,7 +42,7 @@ Expected<void, std::string> PreparedClient::bring_up(virtio::FeatureBits decline
     if (auto q = driver_.setup_vq(kEventQueue, 0, [this] { on_events(); }); !q)
         return unexpected(q.error());
     for (uint32_t i = 0; i < kEventBuffers; ++i) {
-        const Buf in{GuestAddr(events_.value() + i * sizeof(virtio_iommu_fault)), sizeof(virtio_iommu_fault)};
+        const Buf in{GuestAddr(events_.value() + i * FaultEvent::kSize), FaultEvent::kSize};
         if (!driver_.vq(kEventQueue)->add({}, std::span(&in, 1), in.addr.value()))
             return unexpected(std::string("event queue full"));
     }
@@ -55,7 +57,7 @@ void PreparedClient::on_events()
     DriverQueue* vq = driver_.vq(kEventQueue);
     while (auto used = vq->get_buf()) {
         ++faults_seen_;
-        const Buf in{GuestAddr(used->token), sizeof(virtio_iommu_fault)};
+        const Buf in{GuestAddr(used->token), FaultEvent::kSize};
         (void)vq->add({}, std::span(&in, 1), used->token);
     }
     driver_.kick(kEventQueue);

@@ -209,7 +209,7 @@ bool decode_request(ByteReader& r, uint8_t op, const DeviceChoice& d, std::vecto
         damage(r, bytes, writable);
     // A chain has at least one descriptor: with nothing in either part there is no request to send.
     if (bytes.empty() && writable == 0)
-        writable = sizeof(virtio_iommu_req_tail);
+        writable = guest::req::kTailSize;
     return true;
 }
 
@@ -349,7 +349,7 @@ Scenario decode_scenario(std::span<const uint8_t> input)
                 // readable byte either (found by fuzz-differential: the driver could not queue it).
                 if (send.writable == 0 && std::any_of(send.requests.begin(), send.requests.end(),
                                                       [](const std::vector<uint8_t>& req) { return req.empty(); }))
-                    send.writable = sizeof(virtio_iommu_req_tail);
+                    send.writable = guest::req::kTailSize;
                 send.segment = segment_for(segment, send);
                 s.actions.push_back(std::move(send));
             }
