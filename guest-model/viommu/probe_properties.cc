@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 #include "guest-model/viommu/wire_fields.h"
 
@@ -31,7 +30,7 @@ std::optional<RawProperty> Walker::next()
 ResvMem read_resv_mem(std::span<const uint8_t> value)
 {
     std::array<uint8_t, kResvMemValueSize> v{};
-    std::memcpy(v.data(), value.data(), std::min(value.size(), v.size()));
+    std::copy_n(value.begin(), std::min(value.size(), v.size()), v.begin());
     // Offsets in the value: the struct's offsets less its header.
     constexpr auto at = [](std::size_t struct_offset) { return struct_offset - kHeaderSize; };
     ResvMem r;

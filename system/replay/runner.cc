@@ -34,18 +34,25 @@ Json properties(const std::vector<uint8_t>& written, std::size_t probe_size)
     Json list = Json::array();
     for (const guest::probe::Property& property : guest::probe::parse(std::span(written).first(probe_size)).list) {
         Json p;
-        if (const auto* r = std::get_if<guest::probe::ResvMem>(&property)) {
-            p["type"] = "resv_mem";
-            p["subtype"] = r->subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI      ? "msi"
-                           : r->subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED ? "reserved"
-                                                                            : "unknown";
-            p["start"] = r->start;
-            p["end"] = r->end;
-        } else {
-            const auto& raw = std::get<guest::probe::Unparsed>(property);
-            p["type"] = raw.type;
-            p["length"] = raw.length;
-        }
+        // Every kind of property the codec types has its own output: a new one does not compile
+        // until it is given one here.
+        std::visit(
+            [&](const auto& v) {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<T, guest::probe::ResvMem>) {
+                    p["type"] = "resv_mem";
+                    p["subtype"] = v.subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI        ? "msi"
+                                   : v.subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED ? "reserved"
+                                                                                   : "unknown";
+                    p["start"] = v.start;
+                    p["end"] = v.end;
+                } else {
+                    static_assert(std::is_same_v<T, guest::probe::Unparsed>);
+                    p["type"] = v.type;
+                    p["length"] = v.length;
+                }
+            },
+            property);
         list.push_back(p);
     }
     return list;
