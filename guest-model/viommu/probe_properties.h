@@ -7,6 +7,11 @@
 // at a NONE type (0): "if the device doesn't fill all probe_size bytes with properties, it SHOULD
 // fill the remaining bytes of properties with zeroes", so the zero padding after the last property
 // reads as NONE.
+//
+// A new property type gets its value's struct here, an alternative in Property, a case in parse()
+// and a TEST_CASE per rule in tests/unit/guest-model/viommu/probe_properties_test.cc; the driver
+// (driver.cc, probe_endpoint()) decides what it means to Linux, and the replay runner will not
+// compile until it prints it.
 #pragma once
 
 #include <cstdint>
