@@ -18,6 +18,7 @@
 #include "guest-model/kernel/errno.h"
 #include "system/machine/machine.h"
 #include "guest-model/pci/topology.h"
+#include "guest-model/profiles/fact_keys.h"
 #include "guest-model/vfio/gate.h"
 #include "guest-model/viommu/driver.h"
 #include "guest-model/virtio/mmio_driver.h"
@@ -93,7 +94,7 @@ private:
     void assign_to_vfio(Function& f, DeviceReport& report);
     DeviceReport report_for(Function& f);
     std::string no_group_reason(const Function& f) const;
-    bool has(std::string_view behaviour) const { return profile_.has(behaviour).present; }
+    bool has(guest::FactKey behaviour) const { return profile_.has(behaviour).present; }
     Function* function_of(const guest::Device& dev) const;
 
     const GuestSpec& spec_;
@@ -139,29 +140,6 @@ guest::iommu::CoreConfig core_config(const KernelConfig& k, Arch arch)
     return c;
 }
 
-guest::iommu::CoreBehaviour core_behaviour(const guest::Profile& p)
-{
-    guest::iommu::CoreBehaviour b;
-    b.dma_fq_type = p.has("iommu.dma_fq_type").present;
-    b.lazy_needs_deferred_flush_cap = p.has("iommu.fq_needs_deferred_flush_cap").present;
-    b.print_default_domain = p.has("iommu.default_domain_log").present;
-    b.print_invalidation_policy = p.has("iommu.tlb_policy_log").present;
-    b.log_trailing_space = !p.has("iommu.log_no_trailing_space").present;
-    return b;
-}
-
-guest::ViommuBehaviour viommu_behaviour(const guest::Profile& p)
-{
-    guest::ViommuBehaviour b;
-    b.bypass_config = p.has("viommu.bypass_config").present;
-    b.map_batched = p.has("viommu.map_batched").present;
-    b.detach_on_release = p.has("viommu.detach_on_release").present;
-    b.cap_cache_coherency = p.has("viommu.cap_cache_coherency").present;
-    b.cap_deferred_flush = p.has("viommu.cap_deferred_flush").present;
-    b.instance_lookup_works = !p.has("iommu.fw_at_register").present || p.has("viommu.instance_lookup_robust").present;
-    return b;
-}
-
 guest::vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k)
 {
     guest::vfio::GateConfig g;
@@ -192,7 +170,7 @@ MachineConfig machine_config(const GuestSpec& spec)
 Boot::Boot(const GuestSpec& spec, const guest::Profile& profile, const BootOptions& options)
     : spec_(spec), profile_(profile), kconfig_(resolve_kernel_config(profile, spec.arch, spec.cmdline)), log_(clock_),
       machine_(machine_config(spec)), core_(profile, log_, clock_, core_options(spec)),
-      iommu_(core_, core_config(kconfig_, spec.arch), core_behaviour(profile)), dma_(iommu_, clock_, machine_.allocator()),
+      iommu_(core_, core_config(kconfig_, spec.arch), guest::iommu::CoreBehaviour::from(profile)), dma_(iommu_, clock_, machine_.allocator()),
       gate_(profile, core_, iommu_, machine_.allocator(), gate_config(spec, kconfig_))
 {
     log_.set_dynamic_debug(options.dynamic_debug);
@@ -200,7 +178,7 @@ Boot::Boot(const GuestSpec& spec, const guest::Profile& profile, const BootOptio
     warnings_.insert(warnings_.end(), kconfig_.warnings.begin(), kconfig_.warnings.end());
     // Drivers that manage their DMA themselves and do not use the default domain: pcieport
     // (c7d469849747), vfio-pci and pci-stub (v5.19, with the DMA ownership of 1ea2a07a532b).
-    if (has("iommu.dma_ownership"))
+    if (has(guest::fact::iommu::kDmaOwnership))
         driver_managed_dma_ = {"pcieport", "vfio-pci", "pci-stub"};
 }
 
@@ -285,20 +263,20 @@ void Boot::register_buses()
                 ++f.deferrals;
             return err;
         }
-        if (has("iommu.dma_ownership") && !driver_managed_dma_.count(dev.driver()->name()))
+        if (has(guest::fact::iommu::kDmaOwnership) && !driver_managed_dma_.count(dev.driver()->name()))
             return iommu_.device_use_default_domain(dev);
         return 0;
     };
     // pci_device_probe()/pci_device_remove(), with the bus's dma_cleanup (25f3bcfc54bc) on failure.
     pci.probe = [this](guest::Device& dev) {
         const int ret = dev.driver()->call_probe(dev);
-        if (ret && has("iommu.dma_ownership") && !driver_managed_dma_.count(dev.driver()->name()))
+        if (ret && has(guest::fact::iommu::kDmaOwnership) && !driver_managed_dma_.count(dev.driver()->name()))
             iommu_.device_unuse_default_domain(dev);
         return ret;
     };
     pci.remove = [this](guest::Device& dev) {
         dev.driver()->call_remove(dev);
-        if (has("iommu.dma_ownership") && !driver_managed_dma_.count(dev.driver()->name()))
+        if (has(guest::fact::iommu::kDmaOwnership) && !driver_managed_dma_.count(dev.driver()->name()))
             iommu_.device_unuse_default_domain(dev);
     };
     pci_bus_ = *core_.bus_register(std::move(pci));
@@ -446,7 +424,7 @@ int Boot::viommu_probe(guest::Device& vdev)
         return -guest::kENODEV;
     viommu_transport_ = std::make_unique<guest::VirtioMmioDriver>(machine_.handle(0));
     guest::ViommuDriver::Context ctx{log_, clock_, machine_.memory(), machine_.allocator()};
-    viommu_ = std::make_unique<guest::ViommuDriver>(vdev, *viommu_transport_, std::move(ctx), viommu_behaviour(profile_));
+    viommu_ = std::make_unique<guest::ViommuDriver>(vdev, *viommu_transport_, std::move(ctx), guest::ViommuBehaviour::from(profile_));
     if (int err = viommu_->probe(); err) {
         viommu_error_ = err;
         return err;
@@ -461,7 +439,7 @@ void Boot::iommu_registered()
     // behind the instance, driver or not.
     iommu_.register_iommu(iommu_fn_->pci->bdf(), *viommu_);
     gate_.set_iommu_on_bus(true);
-    if (has("iommu.fw_at_register"))
+    if (has(guest::fact::iommu::kFwAtRegister))
         for (Function* f : enumeration_)
             if (f != iommu_fn_)
                 (void)iommu_.dma_configure(*f->dev);
@@ -584,7 +562,7 @@ void Boot::assign_to_vfio(Function& f, DeviceReport& report)
 {
     if (!kconfig_.vfio) {
         guest::vfio::Verdict v;
-        v.rule = "vfio.built";
+        v.rule = guest::vfio::Rule::kBuilt;
         v.error = guest::kENODEV;
         v.reason = fmt::format("{} does not build VFIO (CONFIG_VFIO)", profile_.name());
         report.vfio = v;
@@ -603,7 +581,7 @@ void Boot::assign_to_vfio(Function& f, DeviceReport& report)
     if (!gate_.bind_verdict(*f.dev)) {
         // vfio-pci's probe never ran: dma_configure() deferred it (an IOMMU that never came up).
         guest::vfio::Verdict v;
-        v.rule = "vfio.probe_deferred";
+        v.rule = guest::vfio::Rule::kProbeDeferred;
         v.error = guest::kEPROBE_DEFER;
         v.reason = fmt::format("vfio-pci's probe is deferred: {}", f.dev->deferred_probe_reason().value_or(
                                                                         "waiting for the device's IOMMU"));
@@ -615,7 +593,7 @@ void Boot::assign_to_vfio(Function& f, DeviceReport& report)
         v = gate_.use(*f.dev, [this, &f, &report](uint64_t iova, uint64_t phys, uint64_t size) {
             return device_dma(f, iova, phys, size, 0x5a, report.dma);
         });
-    } else if (v.rule == "vfio.needs_iommu_group") {
+    } else if (v.rule == guest::vfio::Rule::kNeedsIommuGroup) {
         v.reason += ": " + no_group_reason(f);
         if (!kconfig_.why_no_iommu.empty())
             v.remedies.push_back("a kernel that drives the virtio-iommu (x86: 5.14 or later with CONFIG_VIRTIO_IOMMU "
@@ -638,7 +616,7 @@ std::string Boot::no_group_reason(const Function& f) const
         return "the virtio-iommu driver has not bound";
     if (viommu_error_)
         return fmt::format("the virtio-iommu driver failed to probe ({})", guest::errno_symbol(viommu_error_));
-    if (has("iommu.fw_at_register") && !has("viommu.instance_lookup_robust"))
+    if (has(guest::fact::iommu::kFwAtRegister) && !has(guest::fact::viommu::kInstanceLookupRobust))
         return "this kernel does not find the virtio-iommu instance of its endpoints (fixed by 72b6f7cd89ce in 6.17 "
                "and 6.16.4)";
     const auto ids = guest::pci::linux_dma_aliases(*f.pci);
@@ -654,7 +632,7 @@ std::string Boot::no_group_reason(const Function& f) const
         return fmt::format("it stopped waiting for the IOMMU when the deferred-probe timeout ran out ({} s; "
                            "of_iommu_configure() then goes on without it) and bound before virtio_iommu loaded",
                            core_.deferred_probe_timeout());
-    if (!f.dev->bound() && !has("iommu.fw_at_register"))
+    if (!f.dev->bound() && !has(guest::fact::iommu::kFwAtRegister))
         return "no driver has bound it, and groups are made when a driver binds (before 6.15)";
     return "the IOMMU did not take it";
 }
