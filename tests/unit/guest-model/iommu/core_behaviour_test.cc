@@ -2,16 +2,11 @@
 #include <catch2/catch.hpp>
 
 #include "guest-model/iommu/core_behaviour.h"
-#include "tests/support/driver_core_fixture.h"
+#include "tests/support/behaviour.h"
 
 using namespace viommu::guest;
 
-namespace {
-iommu::CoreBehaviour resolve(const char* kernel)
-{
-    return iommu::CoreBehaviour::from(viommu::test::load_profile(kernel));
-}
-} // namespace
+constexpr auto resolve = viommu::test::resolve_behaviour<iommu::CoreBehaviour>;
 
 TEST_CASE("5.10's IOMMU core: lazy is no domain type, no policy line, \"%s %s\" logging", "[unit][iommu][profiles]")
 {

@@ -3,16 +3,11 @@
 
 #include "guest-model/profiles/fact_keys.h"
 #include "guest-model/vfio/gate_behaviour.h"
-#include "tests/support/driver_core_fixture.h"
+#include "tests/support/behaviour.h"
 
 using namespace viommu::guest;
 
-namespace {
-vfio::GateBehaviour resolve(const char* kernel)
-{
-    return vfio::GateBehaviour::from(viommu::test::load_profile(kernel));
-}
-} // namespace
+constexpr auto resolve = viommu::test::resolve_behaviour<vfio::GateBehaviour>;
 
 TEST_CASE("5.18's VFIO: no coherency requirement, no group ownership, no iommufd", "[unit][vfio][profiles]")
 {

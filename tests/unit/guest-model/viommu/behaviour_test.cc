@@ -2,16 +2,11 @@
 #include <catch2/catch.hpp>
 
 #include "guest-model/viommu/behaviour.h"
-#include "tests/support/driver_core_fixture.h"
+#include "tests/support/behaviour.h"
 
 using namespace viommu::guest;
 
-namespace {
-ViommuBehaviour resolve(const char* kernel)
-{
-    return ViommuBehaviour::from(viommu::test::load_profile(kernel));
-}
-} // namespace
+constexpr auto resolve = viommu::test::resolve_behaviour<ViommuBehaviour>;
 
 TEST_CASE("5.15's virtio-iommu driver: no bypass config, synchronous MAPs, no capabilities", "[unit][viommu][profiles]")
 {
