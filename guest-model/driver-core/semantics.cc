@@ -1,16 +1,14 @@
 #include "guest-model/driver-core/semantics.h"
 
+#include "guest-model/profiles/fact_keys.h"
+
 namespace viommu::guest {
 
 DriverCoreSemantics DriverCoreSemantics::from(const Profile& profile)
 {
     DriverCoreSemantics s;
-    const auto read = [&](const char* key, bool& out) {
-        Decision d = profile.has(key);
-        out = d.present;
-        s.decisions.emplace_back(key, std::move(d));
-    };
-    namespace b = behaviour;
+    const auto read = [&](FactKey key, bool& out) { out = s.decisions.read(profile, key); };
+    using b = fact::driver_core;
     read(b::kMatchDeferStopsAttach, s.match_defer_stops_attach);
     read(b::kMatchErrorContinuesDriverAttach, s.match_error_continues_driver_attach);
     read(b::kProbeErrorFlow, s.probe_error_flow);

@@ -3,29 +3,10 @@
 // The driver core reads these booleans on its hot paths instead of asking the profile each time.
 #pragma once
 
-#include <string>
-#include <vector>
-
+#include "guest-model/profiles/fact_decisions.h"
 #include "guest-model/profiles/profile.h"
 
 namespace viommu::guest {
-
-// Behaviour keys of the facts table that the driver core reads.
-namespace behaviour {
-inline constexpr const char* kMatchDeferStopsAttach = "driver_core.match_defer_stops_attach";
-inline constexpr const char* kMatchErrorContinuesDriverAttach = "driver_core.match_error_continues_driver_attach";
-inline constexpr const char* kProbeErrorFlow = "driver_core.probe_error_flow";
-inline constexpr const char* kCheckStateModulesAware = "driver_core.check_state_modules_aware";
-inline constexpr const char* kDeferredProbeTimeout10s = "driver_core.deferred_probe_timeout_10s";
-inline constexpr const char* kExtendTimeoutOnDriverRegister = "driver_core.extend_timeout_on_driver_register";
-inline constexpr const char* kDeferredProbeReason = "driver_core.deferred_probe_reason";
-inline constexpr const char* kClearReasonOnRetry = "driver_core.clear_reason_on_retry";
-inline constexpr const char* kLinksDeferDebug = "driver_core.links_defer_debug";
-inline constexpr const char* kLinksDeferReason = "driver_core.links_defer_reason";
-inline constexpr const char* kDevPrintkProbeMessages = "driver_core.dev_printk_probe_messages";
-inline constexpr const char* kPendingWithReason = "driver_core.pending_with_reason";
-inline constexpr const char* kPendingReasonWarning = "driver_core.pending_reason_warning";
-} // namespace behaviour
 
 struct DriverCoreSemantics {
     bool match_defer_stops_attach = false;
@@ -46,7 +27,7 @@ struct DriverCoreSemantics {
     int default_deferred_probe_timeout = 0;
 
     // Every behaviour read above, with the decision and the commit behind it, in key order.
-    std::vector<std::pair<std::string, Decision>> decisions;
+    FactDecisions decisions;
 
     static DriverCoreSemantics from(const Profile& profile);
 };

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "guest-model/driver-core/driver_core.h"
+#include "guest-model/iommu/core_behaviour.h"
 #include "guest-model/iommu/iommu_ops.h"
 #include "guest-model/pci/topology.h"
 
@@ -39,15 +40,6 @@ struct CoreConfig {
     bool iommu_driver_built = true;
     // The PCI host bridge's memory windows, never used as IOVAs (iova_reserve_pci_windows()).
     std::vector<std::pair<uint64_t, uint64_t>> pci_windows;
-};
-
-// What differs between releases (resolved from the kernel profile).
-struct CoreBehaviour {
-    bool dma_fq_type = true;                   // lazy is a domain type, DMA-FQ (v5.15 bf3aed4660c6)
-    bool lazy_needs_deferred_flush_cap = true; // DMA-FQ only with IOMMU_CAP_DEFERRED_FLUSH (v6.5 a4fdd9762272)
-    bool print_default_domain = true;          // "Default domain type: ..." at subsys_initcall (v5.4)
-    bool print_invalidation_policy = true;     // "DMA domain TLB invalidation policy: ..." (v5.15 d8577d2e331d)
-    bool log_trailing_space = false;           // "%s %s" before v6.5 (32261d10943b): "Translated "
 };
 
 class Group {

@@ -266,11 +266,13 @@ Expected<Profile, std::string> Profile::load(const std::string& spec)
                                   spec, fmt::join(builtin_names(), ", ")));
 }
 
-Decision Profile::has(std::string_view behaviour) const
+Decision Profile::has(FactKey key) const
 {
+    const std::string_view behaviour = key.str();
     const Behaviour* b = FactsTable::builtin().find(behaviour);
+    // fact_keys.h and the compiled-in table are both made from data/facts.json at build time.
     if (!b)
-        throw std::invalid_argument(fmt::format("unknown behaviour \"{}\" (not in the facts table)", behaviour));
+        throw std::logic_error(fmt::format("behaviour \"{}\" is not in the compiled-in facts table", behaviour));
     if (const auto it = overrides_.find(behaviour); it != overrides_.end()) {
         const Override& ov = it->second;
         std::string why = fmt::format("{} by profile {}", ov.present ? "present" : "absent", name_);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "guest-model/profiles/fact_key.h"
 #include "guest-model/profiles/facts.h"
 #include "guest-model/profiles/kernel_version.h"
 
@@ -49,9 +50,9 @@ public:
     const std::string& source() const { return source_; }
     const KernelVersion& version() const { return version_; }
 
-    // Throws std::invalid_argument for a key the facts table does not have: that is a bug in the model,
-    // not an input error (user files are checked when loaded).
-    Decision has(std::string_view behaviour) const;
+    // Keys come from the generated table (fact_keys.h: fact::iommu::kDmaFqType), so the facts table has
+    // every one asked about.
+    Decision has(FactKey behaviour) const;
 
     std::optional<std::string> config(std::string_view key) const;
     // "y" or "m".

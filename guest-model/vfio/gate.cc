@@ -5,10 +5,13 @@
 #include "guest-model/driver-core/dev_printk.h"
 #include "guest-model/iommu/dma_api.h"
 #include "guest-model/kernel/errno.h"
+#include "guest-model/profiles/fact_keys.h"
 
 namespace viommu::guest::vfio {
 
 namespace {
+
+using key = fact::vfio;
 
 // The user's test buffer: what a VFIO user maps with VFIO_IOMMU_MAP_DMA before its device runs.
 constexpr uint64_t kUserIova = 0x100000;
@@ -42,19 +45,14 @@ const char* stage_name(Stage stage)
 }
 
 Gate::Gate(const Profile& profile, DriverCore& core, iommu::IommuCore& iommu, PhysAllocator& ram, GateConfig config)
-    : profile_(profile), core_(core), iommu_(iommu), ram_(ram), config_(config)
+    : behaviour_(GateBehaviour::from(profile)), core_(core), iommu_(iommu), ram_(ram), config_(config)
 {
 }
 
-std::string Gate::commit(std::string_view behaviour) const
-{
-    return profile_.has(behaviour).commit;
-}
-
-std::string fix_remedy(std::string_view behaviour)
+std::string fix_remedy(FactKey behaviour)
 {
     // "a kernel with 91c98fe79414 (iommu/virtio: Fix interaction with VFIO): v6.0, 5.19.9"
-    const Behaviour* b = FactsTable::builtin().find(behaviour);
+    const Behaviour* b = FactsTable::builtin().find(behaviour.str());
     if (!b)
         return {};
     std::string releases = "v" + b->release.str();
@@ -63,11 +61,11 @@ std::string fix_remedy(std::string_view behaviour)
     return fmt::format("a kernel with {} ({}): {}", b->commit.substr(0, 12), b->subject, releases);
 }
 
-Verdict Gate::refuse(Stage stage, std::string rule, int err, std::string reason)
+Verdict Gate::refuse(Stage stage, Rule rule, int err, std::string reason)
 {
     Verdict v;
     v.stage = stage;
-    v.rule = std::move(rule);
+    v.rule = rule;
     v.error = err;
     v.reason = std::move(reason);
     return v;
@@ -111,7 +109,7 @@ int Gate::probe(Device& dev, const pci::Function& fn)
     v = {};
     // vfio_pci_probe(): "if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL) return -EINVAL;"
     if (pci::is_bridge(fn.kind)) {
-        v = refuse(Stage::kBind, "vfio-pci.normal_header", kEINVAL,
+        v = refuse(Stage::kBind, Rule::kNormalHeader, kEINVAL,
                    "vfio-pci drives only functions with a normal (type 0) header; a bridge has a type 1 header");
         v.remedies = {"assign the devices below the bridge, not the bridge"};
         return -kEINVAL;
@@ -121,43 +119,43 @@ int Gate::probe(Device& dev, const pci::Function& fn)
         // vfio_group_find_or_alloc() / vfio_iommu_group_get(): a device without an IOMMU group gets a
         // no-IOMMU group only in no-IOMMU mode, and before a77109ffca33 (v5.19) only while no IOMMU
         // driver claims the bus at all (iommu_present()).
-        const bool mode = config_.noiommu_built && config_.enable_unsafe_noiommu_mode && has("vfio.noiommu");
-        const bool bus_blocks = !has("vfio.noiommu_ignores_bus_iommu") && iommu_on_bus_;
+        const bool mode = config_.noiommu_built && config_.enable_unsafe_noiommu_mode && behaviour_.noiommu;
+        const bool bus_blocks = !behaviour_.noiommu_ignores_bus_iommu && iommu_on_bus_;
         if (mode && !bus_blocks) {
             iommu::Group& g = iommu_.add_software_group(dev);
             dev_warn(core_.log(), dev, "Adding kernel taint for vfio-noiommu group on device");
             noiommu_.insert(&dev);
             v.admitted = true;
             v.unsafe = true;
-            v.rule = "vfio.noiommu";
-            v.commit = commit("vfio.noiommu");
+            v.rule = Rule::kNoiommu;
+            v.commit = behaviour_.commit(key::kNoiommu);
             v.reason = fmt::format("no IOMMU group; no-IOMMU mode gave it group {} (no DMA isolation, kernel tainted)",
                                    g.id());
             return 0;
         }
-        v = refuse(Stage::kBind, "vfio.needs_iommu_group", kEINVAL, "the device has no IOMMU group");
+        v = refuse(Stage::kBind, Rule::kNeedsIommuGroup, kEINVAL, "the device has no IOMMU group");
         if (mode && bus_blocks) {
             v.reason += "; no-IOMMU mode does not apply while an IOMMU driver serves the PCI bus (before v5.19)";
-            v.commit = commit("vfio.noiommu_ignores_bus_iommu");
+            v.commit = behaviour_.commit(key::kNoiommuIgnoresBusIommu);
         }
         return -kEINVAL;
     }
     // e8ae0e140c05 (v5.19): "if (!iommu_capable(dev->bus, IOMMU_CAP_CACHE_COHERENCY)) return -EINVAL"
     // in vfio_group_find_or_alloc(); per device from 3b498b665621 (v6.0); moved into
     // __vfio_register_dev() by 5398be2564eb (v6.6). Silent: only the driver core's probe failure.
-    if (has("vfio.requires_cache_coherency") && !iommu_.device_iommu_capable(dev, iommu::Cap::kCacheCoherency)) {
-        const char* where = has("vfio.coherency_check_in_register_dev") ? "__vfio_register_dev()"
+    if (behaviour_.requires_cache_coherency && !iommu_.device_iommu_capable(dev, iommu::Cap::kCacheCoherency)) {
+        const char* where = behaviour_.coherency_check_in_register_dev ? "__vfio_register_dev()"
                                                                          : "vfio_group_find_or_alloc()";
-        v = refuse(Stage::kBind, "vfio.requires_cache_coherency", kEINVAL,
+        v = refuse(Stage::kBind, Rule::kRequiresCacheCoherency, kEINVAL,
                    fmt::format("the IOMMU does not report IOMMU_CAP_CACHE_COHERENCY for the device ({} refuses it)",
                                where));
-        v.commit = commit("vfio.requires_cache_coherency");
-        v.remedies = {fix_remedy("viommu.cap_cache_coherency"),
+        v.commit = behaviour_.commit(key::kRequiresCacheCoherency);
+        v.remedies = {fix_remedy(fact::viommu::kCapCacheCoherency),
                       "a kernel before v5.19, which does not ask (e8ae0e140c05)"};
         return -kEINVAL;
     }
     v.admitted = true;
-    v.rule = "vfio.bind";
+    v.rule = Rule::kBind;
     v.reason = fmt::format("bound to vfio-pci in IOMMU group {}", group->id());
     return 0;
 }
@@ -166,14 +164,14 @@ Verdict Gate::use(Device& dev, const DmaCheck& dma)
 {
     const Verdict* bound = bind_verdict(dev);
     if (!bound || !bound->admitted || !dev.bound())
-        return bound ? *bound : refuse(Stage::kBind, "vfio.bind", kENODEV, "vfio-pci is not bound to the device");
+        return bound ? *bound : refuse(Stage::kBind, Rule::kBind, kENODEV, "vfio-pci is not bound to the device");
     if (noiommu_.count(&dev)) {
         // VFIO_SET_IOMMU(VFIO_NOIOMMU_IOMMU): no translation, the user programs physical addresses.
         Verdict v = *bound;
         v.stage = Stage::kUse;
         const auto phys = ram_.alloc(kUserSize, kPage);
         if (!phys)
-            return refuse(Stage::kUse, "vfio.noiommu", kENOMEM, "no guest memory for the user's buffer");
+            return refuse(Stage::kUse, Rule::kNoiommu, kENOMEM, "no guest memory for the user's buffer");
         if (std::string err = dma(phys->value(), phys->value(), kUserSize); !err.empty()) {
             v.admitted = false;
             v.reason = err;
@@ -199,15 +197,15 @@ std::string Gate::non_viable_reason(const iommu::Group& group, const Device& dev
 
 Verdict Gate::use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma)
 {
-    const bool ownership = has("vfio.dma_ownership");
+    const bool ownership = behaviour_.dma_ownership;
     // VFIO_GROUP_SET_CONTAINER: from 70693f470848 (v5.19) it claims the group's DMA ownership, -EPERM
     // while a kernel driver uses the group; the group moves to a blocking domain.
     if (ownership) {
         if (int err = iommu_.claim_dma_owner(group); err) {
-            Verdict v = refuse(Stage::kSetContainer, "vfio.dma_ownership", -err,
+            Verdict v = refuse(Stage::kSetContainer, Rule::kDmaOwnership, -err,
                                err == -kEPERM ? non_viable_reason(group, dev)
                                               : fmt::format("IOMMU group {} is already owned", group.id()));
-            v.commit = commit("vfio.dma_ownership");
+            v.commit = behaviour_.commit(key::kDmaOwnership);
             v.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
             return v;
         }
@@ -218,15 +216,15 @@ Verdict Gate::use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma)
     std::unique_ptr<iommu::Domain> domain = iommu_.domain_alloc(group, iommu::DomainType::kUnmanaged);
     Verdict v;
     if (!domain) {
-        v = refuse(Stage::kSetIommu, "vfio.type1_domain", kEIO, "the IOMMU driver refused an UNMANAGED domain");
+        v = refuse(Stage::kSetIommu, Rule::kType1Domain, kEIO, "the IOMMU driver refused an UNMANAGED domain");
     } else if (int err = iommu_.attach_group(group, *domain); err) {
-        v = refuse(Stage::kSetIommu, "vfio.type1_attach", -err, "the IOMMU refused to attach the group");
+        v = refuse(Stage::kSetIommu, Rule::kType1Attach, -err, "the IOMMU refused to attach the group");
     } else {
         v = check_msi(Stage::kSetIommu, dev, false);
         // VFIO_GROUP_GET_DEVICE_FD before v5.19: vfio_group_viable().
         if (v.admitted && !ownership) {
             if (std::string why = non_viable_reason(group, dev); !why.empty()) {
-                v = refuse(Stage::kGetDeviceFd, "vfio.group_viable", kEINVAL, why);
+                v = refuse(Stage::kGetDeviceFd, Rule::kGroupViable, kEINVAL, why);
                 v.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
             }
         }
@@ -252,13 +250,12 @@ Verdict Gate::check_msi(Stage stage, const Device& dev, bool iommufd)
     Verdict v;
     v.stage = stage;
     v.admitted = true;
-    if (iommufd) {
-        v.rule = has("vfio.iommufd_isolated_msi_at_bind") ? "vfio.iommufd_isolated_msi_at_bind" : "vfio.iommufd";
-    } else {
-        v.rule = has("vfio.type1_isolated_msi") ? "vfio.type1_isolated_msi" : "vfio.type1_msi_remap";
-    }
-    if (v.rule != "vfio.type1_msi_remap")
-        v.commit = commit(v.rule);
+    if (iommufd)
+        v.rule = behaviour_.iommufd_isolated_msi_at_bind ? Rule::kIommufdIsolatedMsiAtBind : Rule::kIommufd;
+    else
+        v.rule = behaviour_.type1_isolated_msi ? Rule::kType1IsolatedMsi : Rule::kType1MsiRemap;
+    if (const std::optional<FactKey> fact = rule_fact(v.rule))
+        v.commit = behaviour_.commit(*fact);
     const char* param = iommufd ? "iommufd.allow_unsafe_interrupts" : "vfio_iommu_type1.allow_unsafe_interrupts";
     if (config_.msi_isolated) {
         v.reason = "MSIs are isolated by the platform's interrupt controller";
@@ -312,14 +309,14 @@ std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& dom
     iommu::IommuDriver* drv = iommu_.iommu_of(*group.devices().front());
     const auto phys = ram_.alloc(kUserSize, kPage);
     if (!phys)
-        return refuse(Stage::kUse, "vfio.map_dma", kENOMEM, "no guest memory for the user's buffer");
+        return refuse(Stage::kUse, Rule::kMapDma, kENOMEM, "no guest memory for the user's buffer");
     std::optional<Verdict> failed;
     const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
     if (int err = iommu::iommu_map(*drv, domain, kUserIova, phys->value(), kUserSize, prot); err) {
-        failed = refuse(Stage::kUse, "vfio.map_dma", -err, "VFIO_IOMMU_MAP_DMA failed");
+        failed = refuse(Stage::kUse, Rule::kMapDma, -err, "VFIO_IOMMU_MAP_DMA failed");
     } else {
         if (std::string err = dma(kUserIova, phys->value(), kUserSize); !err.empty())
-            failed = refuse(Stage::kUse, "vfio.dma", kEIO, err);
+            failed = refuse(Stage::kUse, Rule::kDma, kEIO, err);
         (void)iommu::iommu_unmap(*drv, domain, kUserIova, kUserSize);
         drv->iotlb_sync(domain);
     }
@@ -329,21 +326,21 @@ std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& dom
 
 Verdict Gate::use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma)
 {
-    if (!has("vfio.iommufd")) {
-        Verdict v = refuse(Stage::kIommufdBind, "vfio.iommufd", kENODEV, "the kernel has no iommufd");
-        v.commit = commit("vfio.iommufd");
+    if (!behaviour_.iommufd) {
+        Verdict v = refuse(Stage::kIommufdBind, Rule::kIommufd, kENODEV, "the kernel has no iommufd");
+        v.commit = behaviour_.commit(key::kIommufd);
         v.remedies = {"a kernel with iommufd (v6.2), or the type1 container"};
         return v;
     }
     // iommufd_device_bind(): "iommufd always sets IOMMU_CACHE", so coherency first (-EINVAL); then,
     // from v6.6, MSI isolation; then the DMA ownership of the device's group.
     if (!iommu_.device_iommu_capable(dev, iommu::Cap::kCacheCoherency)) {
-        Verdict v = refuse(Stage::kIommufdBind, "vfio.iommufd", kEINVAL,
+        Verdict v = refuse(Stage::kIommufdBind, Rule::kIommufd, kEINVAL,
                            "the IOMMU does not report IOMMU_CAP_CACHE_COHERENCY for the device");
-        v.commit = commit("vfio.iommufd");
+        v.commit = behaviour_.commit(key::kIommufd);
         return v;
     }
-    const bool msi_at_bind = has("vfio.iommufd_isolated_msi_at_bind");
+    const bool msi_at_bind = behaviour_.iommufd_isolated_msi_at_bind;
     Verdict v;
     if (msi_at_bind) {
         v = check_msi(Stage::kIommufdBind, dev, true);
@@ -351,8 +348,8 @@ Verdict Gate::use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma)
             return v;
     }
     if (int err = iommu_.claim_dma_owner(group); err) {
-        Verdict r = refuse(Stage::kIommufdBind, "iommu.dma_ownership", -err, non_viable_reason(group, dev));
-        r.commit = commit("iommu.dma_ownership");
+        Verdict r = refuse(Stage::kIommufdBind, Rule::kIommuDmaOwnership, -err, non_viable_reason(group, dev));
+        r.commit = behaviour_.commit(fact::iommu::kDmaOwnership);
         r.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
         return r;
     }
@@ -362,9 +359,9 @@ Verdict Gate::use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma)
     if (v.admitted) {
         std::unique_ptr<iommu::Domain> domain = iommu_.domain_alloc(group, iommu::DomainType::kUnmanaged);
         if (!domain) {
-            v = refuse(Stage::kIommufdAttach, "vfio.iommufd", kEIO, "the IOMMU driver refused an UNMANAGED domain");
+            v = refuse(Stage::kIommufdAttach, Rule::kIommufd, kEIO, "the IOMMU driver refused an UNMANAGED domain");
         } else if (int err = iommu_.attach_group(group, *domain); err) {
-            v = refuse(Stage::kIommufdAttach, "vfio.iommufd", -err, "the IOMMU refused to attach the group");
+            v = refuse(Stage::kIommufdAttach, Rule::kIommufd, -err, "the IOMMU refused to attach the group");
         } else {
             if (auto failed = dma_through(group, *domain, dma))
                 v = *failed;

@@ -19,7 +19,9 @@
 #include "guest-model/iommu/core.h"
 #include "guest-model/mm/phys_alloc.h"
 #include "guest-model/pci/topology.h"
+#include "guest-model/profiles/fact_key.h"
 #include "guest-model/profiles/profile.h"
+#include "guest-model/vfio/gate_behaviour.h"
 #include "guest-model/vfio/verdict.h"
 
 namespace viommu::guest::vfio {
@@ -42,7 +44,7 @@ struct GateConfig {
 using DmaCheck = std::function<std::string(uint64_t iova, uint64_t phys, uint64_t size)>;
 
 // "a kernel with <commit> (<subject>): v6.0, 5.19.9": where a behaviour of the facts table is found.
-std::string fix_remedy(std::string_view behaviour);
+std::string fix_remedy(FactKey behaviour);
 
 class Gate {
 public:
@@ -73,11 +75,9 @@ private:
     // VFIO_IOMMU_MAP_DMA of a user buffer, the device's DMA, the unmap: a refusal, or nothing.
     std::optional<Verdict> dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma);
     std::string non_viable_reason(const iommu::Group& group, const Device& dev) const;
-    bool has(std::string_view behaviour) const { return profile_.has(behaviour).present; }
-    std::string commit(std::string_view behaviour) const;
-    static Verdict refuse(Stage stage, std::string rule, int err, std::string reason);
+    static Verdict refuse(Stage stage, Rule rule, int err, std::string reason);
 
-    const Profile& profile_;
+    GateBehaviour behaviour_;
     DriverCore& core_;
     iommu::IommuCore& iommu_;
     PhysAllocator& ram_;

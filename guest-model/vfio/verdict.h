@@ -3,8 +3,13 @@
 // line the kernel logged, and what the user can change to get it admitted.
 #pragma once
 
+#include <iosfwd>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "guest-model/profiles/fact_key.h"
 
 namespace viommu::guest::vfio {
 
@@ -19,10 +24,39 @@ enum class Stage {
 };
 const char* stage_name(Stage stage);
 
+// The rule that decided a verdict. Those that came with a behaviour of the facts table print its key
+// ("vfio.requires_cache_coherency") and cite its commit; the others are older than the model's oldest
+// kernel, or name the step of the user's that failed.
+enum class Rule {
+    kBuilt,                   // "vfio.built": the kernel builds VFIO at all (CONFIG_VFIO)
+    kProbeDeferred,           // "vfio.probe_deferred": dma_configure() deferred vfio-pci's probe
+    kNormalHeader,            // "vfio-pci.normal_header": vfio_pci_probe() takes type 0 headers only
+    kNeedsIommuGroup,         // "vfio.needs_iommu_group": vfio_group_find_or_alloc() without a group
+    kNoiommu,                 // fact vfio.noiommu: a no-IOMMU group
+    kRequiresCacheCoherency,  // fact vfio.requires_cache_coherency
+    kBind,                    // "vfio.bind": vfio-pci bound in an IOMMU group
+    kDmaOwnership,            // fact vfio.dma_ownership: VFIO_GROUP_SET_CONTAINER claims the group
+    kType1Domain,             // "vfio.type1_domain": the IOMMU driver refused an UNMANAGED domain
+    kType1Attach,             // "vfio.type1_attach": the IOMMU refused to attach the group
+    kGroupViable,             // "vfio.group_viable": vfio_group_viable() before v5.19
+    kType1IsolatedMsi,        // fact vfio.type1_isolated_msi
+    kType1MsiRemap,           // "vfio.type1_msi_remap": irq_domain_check_msi_remap() before v6.3
+    kIommufd,                 // fact vfio.iommufd
+    kIommufdIsolatedMsiAtBind, // fact vfio.iommufd_isolated_msi_at_bind
+    kMapDma,                  // "vfio.map_dma": VFIO_IOMMU_MAP_DMA failed
+    kDma,                     // "vfio.dma": the device's DMA did not reach the user's buffer
+    kIommuDmaOwnership,       // fact iommu.dma_ownership: iommufd's claim of the group
+};
+// What reports print for the rule: its facts key, or its own name.
+std::string_view rule_key(Rule rule);
+// The behaviour of the facts table the rule came with, if any.
+std::optional<FactKey> rule_fact(Rule rule);
+std::ostream& operator<<(std::ostream& out, Rule rule);
+
 struct Verdict {
     Stage stage = Stage::kBind;
     bool admitted = false;
-    std::string rule;   // the facts key or rule name, e.g. "vfio.requires_cache_coherency"
+    Rule rule = Rule::kBind;
     int error = 0;      // the positive errno the user saw (0 when admitted)
     std::string reason; // one sentence: why
     std::string log;    // what the kernel logged for it ("" when it says nothing)

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "guest-model/profiles/fact_keys.h"
+
 namespace viommu::system::boot {
 
 namespace {
@@ -25,7 +27,7 @@ KernelConfig resolve_kernel_config(const guest::Profile& profile, Arch arch, con
     KernelConfig c;
     const std::string version = profile.version().str();
     // The driver: arm64 only from edcd69ab9a32 (v5.3), x86 too from 8ce4904bfd22 (v5.14).
-    const guest::Decision exists = profile.has(arch == Arch::kX86_64 ? "viommu.x86" : "viommu.driver");
+    const guest::Decision exists = profile.has(arch == Arch::kX86_64 ? guest::fact::viommu::kX86 : guest::fact::viommu::kDriver);
     c.virtio_iommu = tristate(profile, "CONFIG_VIRTIO_IOMMU", exists.present ? Tristate::kModule : Tristate::kNo);
     if (c.virtio_iommu != Tristate::kNo && !exists.present) {
         c.warnings.push_back(fmt::format("{} sets CONFIG_VIRTIO_IOMMU, but {} has no virtio-iommu driver for {} ({}); "
@@ -41,7 +43,7 @@ KernelConfig resolve_kernel_config(const guest::Profile& profile, Arch arch, con
                                      profile.name());
 
     if (arch == Arch::kX86_64) {
-        const guest::Decision viot = profile.has("acpi.viot");
+        const guest::Decision viot = profile.has(guest::fact::acpi::kViot);
         const Tristate acpi_viot = tristate(profile, "CONFIG_ACPI_VIOT", viot.present ? Tristate::kBuiltin : Tristate::kNo);
         c.firmware_describes = viot.present && acpi_viot != Tristate::kNo;
         if (c.why_no_iommu.empty() && !c.firmware_describes)

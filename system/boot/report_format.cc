@@ -34,7 +34,7 @@ nlohmann::json verdict_json(const guest::vfio::Verdict& v)
     return {{"stage", guest::vfio::stage_name(v.stage)},
             {"admitted", v.admitted},
             {"unsafe", v.unsafe},
-            {"rule", v.rule},
+            {"rule", guest::vfio::rule_key(v.rule)},
             {"errno", v.error},
             {"error", v.error ? errno_text(v.error) : ""},
             {"reason", v.reason},
@@ -100,7 +100,7 @@ std::string render_table(const GuestReport& r)
             out += fmt::format(" with {}", errno_text(v.error));
         out += "\n";
         out += fmt::format("  why:    {}\n", v.reason);
-        out += fmt::format("  rule:   {}{}\n", v.rule, v.commit.empty() ? "" : fmt::format(" ({})", v.commit.substr(0, 12)));
+        out += fmt::format("  rule:   {}{}\n", guest::vfio::rule_key(v.rule), v.commit.empty() ? "" : fmt::format(" ({})", v.commit.substr(0, 12)));
         if (!v.log.empty())
             out += fmt::format("  log:    {}\n", v.log);
         for (const std::string& fix : v.remedies)

@@ -168,7 +168,7 @@ TEST_CASE("VFIO on x86 6.12: vfio-pci binds, VFIO_SET_IOMMU fails with EPERM wit
     CHECK_FALSE(d.vfio->admitted);
     CHECK(d.vfio->stage == vfio::Stage::kSetIommu);
     CHECK(d.vfio->error == kEPERM);
-    CHECK(d.vfio->rule == "vfio.type1_isolated_msi");
+    CHECK(d.vfio->rule == guest::vfio::Rule::kType1IsolatedMsi);
     CHECK(d.vfio->commit.rfind("6b1a7a00427c", 0) == 0);
     CHECK(logged(r, "vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param "
                     "\"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform"));
@@ -215,7 +215,7 @@ TEST_CASE("5.19 without the virtio-iommu fix: vfio-pci's probe fails with -EINVA
     CHECK_FALSE(d.vfio->admitted);
     CHECK(d.vfio->stage == vfio::Stage::kBind);
     CHECK(d.vfio->error == kEINVAL);
-    CHECK(d.vfio->rule == "vfio.requires_cache_coherency");
+    CHECK(d.vfio->rule == guest::vfio::Rule::kRequiresCacheCoherency);
     CHECK(d.vfio->commit.rfind("e8ae0e140c05", 0) == 0);
     CHECK(logged(r, "vfio-pci: probe of 0000:00:06.0 failed with error -22"));
     CHECK(d.group); // it has a group: the refusal is the capability
@@ -264,7 +264,7 @@ TEST_CASE("A hostdev behind a PCIe-to-PCI bridge has no group and vfio-pci refus
     const DeviceReport& d = device(r, "0000:01:01.0");
     REQUIRE(d.vfio);
     CHECK(d.vfio->stage == vfio::Stage::kBind);
-    CHECK(d.vfio->rule == "vfio.needs_iommu_group");
+    CHECK(d.vfio->rule == guest::vfio::Rule::kNeedsIommuGroup);
     CHECK(d.vfio->error == kEINVAL);
     CHECK(d.vfio->reason.find("0x0108") != std::string::npos);
     CHECK(logged(r, "vfio-pci 0000:01:01.0: probe with driver vfio-pci failed with error -22"));
@@ -281,7 +281,7 @@ TEST_CASE("Debian 12's stock 6.1 kernel does not build virtio-iommu: no groups, 
     CHECK(device(r, "0000:00:04.0").dma.result == DmaResult::kBypassed);
     const DeviceReport& d = device(r, "0000:00:06.0");
     REQUIRE(d.vfio);
-    CHECK(d.vfio->rule == "vfio.needs_iommu_group");
+    CHECK(d.vfio->rule == guest::vfio::Rule::kNeedsIommuGroup);
     CHECK(d.vfio->reason.find("CONFIG_VIRTIO_IOMMU") != std::string::npos);
 }
 
@@ -348,7 +348,7 @@ TEST_CASE("x86 kernels before 5.14 have no virtio-iommu driver: nothing is trans
     CHECK_FALSE(device(r, "0000:00:04.0").group);
     CHECK(device(r, "0000:00:04.0").deferrals == 0);
     REQUIRE(device(r, "0000:00:06.0").vfio);
-    CHECK(device(r, "0000:00:06.0").vfio->rule == "vfio.needs_iommu_group");
+    CHECK(device(r, "0000:00:06.0").vfio->rule == guest::vfio::Rule::kNeedsIommuGroup);
 }
 
 TEST_CASE("iommufd on 6.12 x86: the bind refuses unisolated MSIs with EPERM, silently", "[boot][vfio][iommufd]")
@@ -401,7 +401,7 @@ TEST_CASE("No-IOMMU mode gives a groupless device a VFIO group, tainting the ker
     REQUIRE(d.vfio);
     CHECK(d.vfio->admitted);
     CHECK(d.vfio->unsafe);
-    CHECK(d.vfio->rule == "vfio.noiommu");
+    CHECK(d.vfio->rule == guest::vfio::Rule::kNoiommu);
     CHECK(logged(r, "vfio-pci 0000:00:06.0: Adding kernel taint for vfio-noiommu group on device"));
 }
 

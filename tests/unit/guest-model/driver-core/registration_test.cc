@@ -86,10 +86,10 @@ TEST_CASE("a device's messages name its driver once bound, its bus otherwise", "
 TEST_CASE("every behaviour the driver core reads is in the facts table", "[unit][driver-core][profiles]")
 {
     const DriverCoreSemantics s = DriverCoreSemantics::from(load_profile("6.12"));
-    CHECK(s.decisions.size() == 13);
-    for (const auto& [key, decision] : s.decisions) {
-        INFO(key);
-        CHECK(FactsTable::builtin().find(key) != nullptr);
+    CHECK(s.decisions.all().size() == 13);
+    for (const auto& [key, decision] : s.decisions.all()) {
+        INFO(key.str());
+        CHECK(FactsTable::builtin().find(key.str()) != nullptr);
         CHECK_FALSE(decision.commit.empty());
     }
 }

@@ -27,7 +27,7 @@ GuestReport sample()
     vfio::Verdict v;
     v.stage = vfio::Stage::kSetIommu;
     v.error = 1;
-    v.rule = "vfio.type1_isolated_msi";
+    v.rule = vfio::Rule::kType1IsolatedMsi;
     v.commit = "6b1a7a00427c";
     v.reason = "MSIs are not isolated";
     v.remedies = {"allow_unsafe_interrupts=1"};

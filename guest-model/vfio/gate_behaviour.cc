@@ -1,0 +1,25 @@
+#include "guest-model/vfio/gate_behaviour.h"
+
+#include "guest-model/profiles/fact_keys.h"
+
+namespace viommu::guest::vfio {
+
+GateBehaviour GateBehaviour::from(const Profile& profile)
+{
+    using key = fact::vfio;
+    GateBehaviour b;
+    FactDecisions& d = b.decisions;
+    b.noiommu = d.read(profile, key::kNoiommu);
+    b.noiommu_ignores_bus_iommu = d.read(profile, key::kNoiommuIgnoresBusIommu);
+    b.requires_cache_coherency = d.read(profile, key::kRequiresCacheCoherency);
+    b.coherency_check_in_register_dev = d.read(profile, key::kCoherencyCheckInRegisterDev);
+    b.dma_ownership = d.read(profile, key::kDmaOwnership);
+    b.iommufd = d.read(profile, key::kIommufd);
+    b.iommufd_isolated_msi_at_bind = d.read(profile, key::kIommufdIsolatedMsiAtBind);
+    b.type1_isolated_msi = d.read(profile, key::kType1IsolatedMsi);
+    // iommufd_device_bind() claims the group's DMA ownership (1ea2a07a532b): its refusal cites it.
+    (void)d.read(profile, fact::iommu::kDmaOwnership);
+    return b;
+}
+
+} // namespace viommu::guest::vfio

@@ -1,0 +1,64 @@
+#include "guest-model/vfio/verdict.h"
+
+#include <ostream>
+
+#include "guest-model/profiles/fact_keys.h"
+
+namespace viommu::guest::vfio {
+
+namespace {
+
+struct RuleName {
+    std::string_view key;
+    std::optional<FactKey> fact;
+};
+
+RuleName fact_rule(FactKey fact)
+{
+    return {fact.str(), fact};
+}
+
+RuleName name_of(Rule rule)
+{
+    using key = fact::vfio;
+    switch (rule) {
+    case Rule::kBuilt: return {"vfio.built", {}};
+    case Rule::kProbeDeferred: return {"vfio.probe_deferred", {}};
+    case Rule::kNormalHeader: return {"vfio-pci.normal_header", {}};
+    case Rule::kNeedsIommuGroup: return {"vfio.needs_iommu_group", {}};
+    case Rule::kNoiommu: return fact_rule(key::kNoiommu);
+    case Rule::kRequiresCacheCoherency: return fact_rule(key::kRequiresCacheCoherency);
+    case Rule::kBind: return {"vfio.bind", {}};
+    case Rule::kDmaOwnership: return fact_rule(key::kDmaOwnership);
+    case Rule::kType1Domain: return {"vfio.type1_domain", {}};
+    case Rule::kType1Attach: return {"vfio.type1_attach", {}};
+    case Rule::kGroupViable: return {"vfio.group_viable", {}};
+    case Rule::kType1IsolatedMsi: return fact_rule(key::kType1IsolatedMsi);
+    case Rule::kType1MsiRemap: return {"vfio.type1_msi_remap", {}};
+    case Rule::kIommufd: return fact_rule(key::kIommufd);
+    case Rule::kIommufdIsolatedMsiAtBind: return fact_rule(key::kIommufdIsolatedMsiAtBind);
+    case Rule::kMapDma: return {"vfio.map_dma", {}};
+    case Rule::kDma: return {"vfio.dma", {}};
+    case Rule::kIommuDmaOwnership: return fact_rule(fact::iommu::kDmaOwnership);
+    }
+    return {"?", {}};
+}
+
+} // namespace
+
+std::string_view rule_key(Rule rule)
+{
+    return name_of(rule).key;
+}
+
+std::optional<FactKey> rule_fact(Rule rule)
+{
+    return name_of(rule).fact;
+}
+
+std::ostream& operator<<(std::ostream& out, Rule rule)
+{
+    return out << rule_key(rule);
+}
+
+} // namespace viommu::guest::vfio

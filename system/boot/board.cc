@@ -1,0 +1,146 @@
+#include "system/boot/board.h"
+
+#include <optional>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "system/boot/virtio_roles.h"
+
+namespace viommu::system::boot {
+
+namespace {
+
+using guest::pci::qemu_requester_id;
+
+// Drivers of emulated functions that never bus-master (the q35 chipset's LPC bridge and SMBus
+// controller, a watchdog, a framebuffer in BAR memory): the model makes them do no DMA.
+bool driver_does_dma(const std::string& driver)
+{
+    static const std::set<std::string, std::less<>> kNoDma = {"lpc_ich", "i801_smbus", "i6300ESB timer", "bochs-drm",
+                                                              "bochs", "agpgart-intel"};
+    return !driver.empty() && !kNoDma.count(driver);
+}
+
+// Who DMAs and how: a NIC fills receive buffers; a disk and an assigned function read and write.
+std::optional<hw::DmaEngine::Kind> dma_kind(const FunctionDesc& d)
+{
+    if (const VirtioRole* virtio = virtio_role(d.role))
+        return virtio->dma;
+    if (d.role == Role::kEmulated && driver_does_dma(d.guest_driver))
+        return hw::DmaEngine::Kind::kNetRx;
+    if (d.role == Role::kHostdev)
+        return hw::DmaEngine::Kind::kAssigned;
+    return std::nullopt;
+}
+
+} // namespace
+
+Board::Board(const GuestSpec& spec, Machine& machine) : spec_(spec), machine_(machine)
+{
+    add_functions();
+    add_iommu();
+    add_dma_engines();
+}
+
+void Board::add_functions()
+{
+    functions_.resize(spec_.functions.size());
+    for (std::size_t i = 0; i < spec_.functions.size(); ++i) {
+        const FunctionDesc& d = spec_.functions[i];
+        if (d.parent >= static_cast<int>(i))
+            throw std::invalid_argument(fmt::format("function {} ({}) comes before its bridge", i, d.pci.label));
+        guest::pci::Function* parent = d.parent < 0 ? nullptr : functions_[static_cast<std::size_t>(d.parent)].pci;
+        if (parent && !guest::pci::is_bridge(parent->kind))
+            throw std::invalid_argument(fmt::format("function {} ({}) sits below a function that is not a bridge", i,
+                                                    d.pci.label));
+        functions_[i].desc = &d;
+        functions_[i].pci = topology_.add(d.pci, parent);
+    }
+    topology_.assign_bus_numbers();
+}
+
+void Board::add_iommu()
+{
+    if (!spec_.iommu.present)
+        return;
+    const auto idx = static_cast<std::size_t>(spec_.iommu.function);
+    if (spec_.iommu.function < 0 || idx >= functions_.size() || functions_[idx].desc->role != Role::kVirtioIommu)
+        throw std::invalid_argument("the IOMMU's function is not a virtio-iommu function");
+    iommu_fn_ = &functions_[idx];
+    // QEMU's virtio-iommu knows an endpoint once the device behind that ID exists: one per
+    // requester ID QEMU uses, i.e. per alias owner (pci_device_get_iommu_bus_devfn()).
+    ::viommu::iommu::IommuConfig config;
+    config.endpoints.clear();
+    std::set<uint32_t> ids;
+    for (const Function& f : functions_)
+        if (&f != iommu_fn_)
+            ids.insert(qemu_requester_id(*f.pci));
+    for (uint32_t id : ids)
+        config.endpoints.push_back({id, id});
+    config.boot_bypass = spec_.iommu.boot_bypass;
+    config.withheld = spec_.iommu.withheld_features;
+    // QEMU's pc machines report the x86 MSI window as a reserved MSI region of every endpoint.
+    if (spec_.arch == Arch::kX86_64)
+        config.reserved.push_back(::viommu::iommu::x86_msi_region());
+    iommu_ = &machine_.add_device<::viommu::iommu::VirtioIommu>(std::move(config));
+}
+
+void Board::add_dma_engines()
+{
+    for (Function& f : functions_) {
+        const std::optional<hw::DmaEngine::Kind> kind = dma_kind(*f.desc);
+        if (!kind)
+            continue;
+        // A virtio device without VIRTIO_F_ACCESS_PLATFORM reaches guest memory directly in QEMU, IOMMU
+        // or not; every other function's DMA goes through the IOMMU under its QEMU requester ID.
+        const bool translated = iommu_ && (!virtio_role(f.desc->role) || f.desc->iommu_platform);
+        f.irq = std::make_unique<IrqWire>();
+        f.engine = std::make_unique<hw::DmaEngine>(
+            *kind, hw::DmaPort(machine_.memory(), translated ? iommu_ : nullptr, qemu_requester_id(*f.pci)), *f.irq);
+    }
+}
+
+std::string Board::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_t len, uint32_t seed, DmaOutcome& out)
+{
+    // The driver programs its device (registers only) and the device writes a frame at iova.
+    hw::DmaEngine& e = *f.engine;
+    e.write(hw::DmaEngine::kAddrLow, 4, iova & 0xffffffff);
+    e.write(hw::DmaEngine::kAddrHigh, 4, iova >> 32);
+    e.write(hw::DmaEngine::kLength, 4, len);
+    e.write(hw::DmaEngine::kSeed, 4, seed);
+    e.write(hw::DmaEngine::kCommand, 4, hw::DmaEngine::kCmdWrite);
+    machine_.run(); // fault events reach the guest's virtio-iommu driver
+    const auto status = e.read(hw::DmaEngine::kStatus, 4);
+    e.write(hw::DmaEngine::kIrqAck, 4, 1);
+    const uint32_t ep = e.port().endpoint_id();
+    if (status == hw::DmaEngine::kStatusFault) {
+        const uint64_t at = e.read(hw::DmaEngine::kFaultLow, 4) | e.read(hw::DmaEngine::kFaultHigh, 4) << 32;
+        out = {DmaResult::kFault, fmt::format("fault at {:#x} (endpoint {:#06x})", at, ep)};
+        return out.detail;
+    }
+    std::vector<uint8_t> landed(len);
+    if (!machine_.memory().read(GuestAddr(phys), landed)) {
+        out = {DmaResult::kCorrupt, fmt::format("buffer {:#x} is outside guest RAM", phys)};
+        return out.detail;
+    }
+    for (uint64_t i = 0; i < len; ++i) {
+        if (landed[i] != hw::DmaEngine::pattern(seed, i)) {
+            out = {DmaResult::kCorrupt,
+                   fmt::format("wrote at {:#x} but the bytes did not land at {:#x} (endpoint {:#06x})", iova, phys, ep)};
+            return out.detail;
+        }
+    }
+    const ::viommu::iommu::Domain* d = e.port().behind_iommu() ? iommu_->domains().domain_of(ep) : nullptr;
+    if (!e.port().behind_iommu())
+        out = {DmaResult::kDirect, fmt::format("{:#x}, untranslated", phys)};
+    else if (!d)
+        out = {DmaResult::kBypassed, fmt::format("{:#x}: endpoint {:#06x} is in no domain and bypasses", iova, ep)};
+    else if (d->bypass)
+        out = {DmaResult::kIdentity, fmt::format("{:#x}: domain {} is a bypass domain", iova, d->id)};
+    else
+        out = {DmaResult::kTranslated, fmt::format("IOVA {:#x} -> {:#x} in domain {}", iova, phys, d->id)};
+    return {};
+}
+
+} // namespace viommu::system::boot

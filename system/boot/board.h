@@ -1,0 +1,68 @@
+// The hardware of a synthetic guest, as QEMU's machine init builds it from a GuestSpec: the PCI
+// functions and their bridges (bus numbers assigned as firmware does), the virtio-iommu with one
+// endpoint per requester ID QEMU uses, and a DMA engine behind every function that does DMA.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "guest-model/driver-core/device.h"
+#include "guest-model/pci/topology.h"
+#include "hw/endpoints/dma_engine.h"
+#include "hw/virtio-iommu/device.h"
+#include "system/boot/guest_spec.h"
+#include "system/boot/report.h"
+#include "system/machine/machine.h"
+
+namespace viommu::system::boot {
+
+// One PCI function: the hardware behind it, and what the guest made of it.
+struct Function {
+    const FunctionDesc* desc = nullptr;
+    guest::pci::Function* pci = nullptr;
+    std::unique_ptr<IrqWire> irq;
+    std::unique_ptr<hw::DmaEngine> engine; // nullptr: the model does no DMA for it
+
+    guest::Device* dev = nullptr;       // the guest's struct pci_dev
+    std::set<std::string> id_table;     // drivers whose ID table matches it
+    std::string driver_override;        // /sys/bus/pci/devices/*/driver_override
+    unsigned deferrals = 0;
+    guest::Device* virtio = nullptr;    // the virtio device virtio-pci registered for it
+    DmaOutcome dma;
+};
+
+class Board {
+public:
+    // Throws std::invalid_argument for an inconsistent spec (see boot_guest()).
+    Board(const GuestSpec& spec, Machine& machine);
+    Board(const Board&) = delete;
+    Board& operator=(const Board&) = delete;
+
+    std::vector<Function>& functions() { return functions_; }
+    const std::vector<Function>& functions() const { return functions_; }
+    ::viommu::iommu::VirtioIommu* iommu() const { return iommu_; }
+    Function* iommu_function() const { return iommu_fn_; }
+
+    // The driver has programmed f's engine to write len bytes (pattern seed) at iova; the device does,
+    // and the bytes are looked for at phys. "" when they landed, else what went wrong; out says where
+    // the DMA went either way.
+    std::string device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_t len, uint32_t seed,
+                           DmaOutcome& out);
+
+private:
+    void add_functions();
+    void add_iommu();
+    void add_dma_engines();
+
+    const GuestSpec& spec_;
+    Machine& machine_;
+    guest::pci::Topology topology_;
+    std::vector<Function> functions_;
+    ::viommu::iommu::VirtioIommu* iommu_ = nullptr;
+    Function* iommu_fn_ = nullptr;
+};
+
+} // namespace viommu::system::boot

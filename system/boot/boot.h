@@ -1,0 +1,107 @@
+// The boot of one guest (boot_guest(), guest.h), as one object whose parts read like their kernel
+// counterparts, one file each:
+//   board.cc          the hardware (Board)
+//   initcalls.cc      the kernel's initcall script: subsys, device and late initcalls, coldplug, traffic
+//   pci_bus.cc        the PCI bus type and enumeration (drivers/pci/pci-driver.c, bus.c)
+//   firmware.cc       what ACPI VIOT or the device tree's iommu-map tell the IOMMU core
+//   virtio_bus.cc     the virtio bus, virtio-pci's probe and the virtio-iommu driver's
+//   vfio_user.cc      the VFIO user's steps through the gate
+//   no_group.cc       why a device behind the IOMMU has no group, and what to change
+//   report_builder.cc the report
+// Internal to system/boot.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "guest-model/driver-core/driver_core.h"
+#include "guest-model/iommu/core.h"
+#include "guest-model/iommu/dma_api.h"
+#include "guest-model/kernel/printk.h"
+#include "guest-model/vfio/gate.h"
+#include "guest-model/viommu/driver.h"
+#include "guest-model/virtio/mmio_driver.h"
+#include "system/boot/board.h"
+#include "system/boot/boot_behaviour.h"
+#include "system/boot/guest.h"
+#include "system/boot/kernel_config.h"
+#include "system/machine/machine.h"
+
+namespace viommu::system::boot {
+
+// A virtio device on the virtio bus (struct virtio_device).
+struct VirtioDev {
+    uint32_t id = 0;
+    Function* parent = nullptr;
+};
+
+class Boot {
+public:
+    Boot(const GuestSpec& spec, const guest::Profile& profile, const BootOptions& options);
+    GuestReport run();
+
+private:
+    // initcalls.cc
+    void boot_kernel();
+    void register_driver(guest::DriverSpec spec);
+    void load_module(guest::DriverSpec spec);
+    void device_initcalls();
+    void load_modules();
+    void traffic(Function& f);
+    // pci_bus.cc
+    void register_pci_bus();
+    bool uses_default_domain(const guest::Device& dev) const;
+    void enumeration_order(guest::pci::Function* bus_owner, std::vector<Function*>& out);
+    void enumerate();
+    guest::DriverSpec pci_driver(std::string name, std::function<int(Function&)> probe);
+    Function* function_of(const guest::Device& dev) const;
+    // firmware.cc
+    void describe_firmware();
+    // virtio_bus.cc
+    void register_virtio_bus();
+    guest::DriverSpec virtio_driver(std::string name, std::function<int(guest::Device&)> probe);
+    guest::DriverSpec virtio_iommu_driver();
+    int virtio_pci_probe(Function& f);
+    int viommu_probe(guest::Device& vdev);
+    void iommu_registered();
+    // vfio_user.cc
+    void vfio_user(std::vector<DeviceReport>& devices);
+    void assign_to_vfio(Function& f, DeviceReport& report);
+    // no_group.cc
+    std::string no_group_reason(const Function& f) const;
+    std::vector<std::string> no_group_remedies(const Function& f) const;
+    // report_builder.cc
+    DeviceReport report_for(Function& f);
+    std::vector<DeviceReport> device_reports();
+    GuestReport build_report(std::vector<DeviceReport> devices);
+
+    const GuestSpec& spec_;
+    const guest::Profile& profile_;
+    KernelConfig kconfig_;
+    BootBehaviour behaviour_;
+    guest::VirtualClock clock_;
+    guest::KernelLog log_;
+    Machine machine_;
+    Board board_;
+    guest::DriverCore core_;
+    // The IOMMU driver outlives the IOMMU core, whose groups hold its domains.
+    std::unique_ptr<guest::VirtioMmioDriver> viommu_transport_;
+    std::unique_ptr<guest::ViommuDriver> viommu_;
+    guest::iommu::IommuCore iommu_;
+    guest::iommu::DmaApi dma_;
+    guest::vfio::Gate gate_;
+    guest::Bus* pci_bus_ = nullptr;
+    guest::Bus* virtio_bus_ = nullptr;
+    std::vector<Function*> enumeration_; // the order the PCI functions were added (the bus's list)
+    std::vector<std::unique_ptr<VirtioDev>> virtio_devs_;
+    unsigned virtio_index_ = 0;
+    int viommu_error_ = 0;
+    bool vfio_pci_registered_ = false;
+    std::set<std::string> driver_managed_dma_;
+    std::vector<std::string> warnings_;
+};
+
+} // namespace viommu::system::boot
