@@ -167,9 +167,9 @@ Expected<ReservedRegion, std::string> parse_reserved_region(std::string_view tex
     r.start = *start;
     r.end = *end;
     if (parts[i] == "msi")
-        r.type = ResvType::kMsi;
+        r.type = ResvMemSubtype::kMsi;
     else if (parts[i] == "reserved")
-        r.type = ResvType::kReserved;
+        r.type = ResvMemSubtype::kReserved;
     else
         return unexpected(fmt::format("'{}': the type must be 'reserved' or 'msi'", text));
     return r;

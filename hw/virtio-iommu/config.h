@@ -19,13 +19,14 @@ struct IdRange {
     bool contains(uint32_t id) const { return first <= id && id <= last; }
 };
 
-enum class ResvType : uint8_t { kReserved = 0, kMsi = 1 }; // VIRTIO_IOMMU_RESV_MEM_T_*
+// The subtype of a virtio_iommu_probe_resv_mem property (§5.13.6.8.1): VIRTIO_IOMMU_RESV_MEM_T_*.
+enum class ResvMemSubtype : uint8_t { kReserved = 0, kMsi = 1 };
 
 struct ReservedRegion {
     std::vector<IdRange> endpoints; // empty: every endpoint (QEMU's reserved-regions are global)
     uint64_t start = 0;
     uint64_t end = 0; // inclusive
-    ResvType type = ResvType::kReserved;
+    ResvMemSubtype type = ResvMemSubtype::kReserved;
     bool applies_to(uint32_t endpoint) const;
 };
 

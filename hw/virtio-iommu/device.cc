@@ -51,7 +51,7 @@ IommuConfig effective(IommuConfig c)
 
 ReservedRegion x86_msi_region()
 {
-    return ReservedRegion{{}, 0xfee00000, 0xfeefffff, ResvType::kMsi};
+    return ReservedRegion{{}, 0xfee00000, 0xfeefffff, ResvMemSubtype::kMsi};
 }
 
 VirtioIommu::VirtioIommu(virtio::GuestMemory& mem, IommuConfig config)
@@ -77,6 +77,14 @@ bool VirtioIommu::unattached_bypass() const
     if (device_features() & feature(wire::kFBypass))
         return negotiated(wire::kFBypass);
     return !features_ok() && config_.boot_bypass;
+}
+
+std::optional<EndpointAttachment> VirtioIommu::attachment(uint32_t endpoint) const
+{
+    const VirtioIommuDomain* d = domains_.domain_of(endpoint);
+    if (!d)
+        return std::nullopt;
+    return EndpointAttachment{d->id, d->bypass};
 }
 
 void VirtioIommu::system_reset()

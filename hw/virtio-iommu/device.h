@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "hw/virtio-iommu/config.h"
 #include "hw/virtio-iommu/domains.h"
@@ -23,6 +24,12 @@ struct Translation {
     // Bytes from the IOVA on that translate linearly (to the end of the mapping, or of the address
     // space for identity): a DMA longer than this continues with another translate().
     uint64_t contiguous = 0;
+};
+
+// The domain an endpoint is attached to, as host-side reports show it.
+struct EndpointAttachment {
+    uint32_t domain = 0;
+    bool bypass = false; // a bypass domain (ATTACH_F_BYPASS): DMA is not translated
 };
 
 struct IommuStats {
@@ -50,6 +57,9 @@ public:
     uint8_t bypass_field() const { return bypass_; }
     // System reset (not device reset): config.bypass returns to its initial value (§5.13.4.2).
     void system_reset();
+
+    // The domain the endpoint is attached to; nullopt when it is attached to none.
+    std::optional<EndpointAttachment> attachment(uint32_t endpoint) const;
 
     void set_listener(uint32_t endpoint, MappingListener* listener) { domains_.set_listener(endpoint, listener); }
     const Domains& domains() const { return domains_; }

@@ -19,7 +19,8 @@
 
 namespace viommu::iommu {
 
-struct Domain {
+// One domain of the device (QEMU's VirtIOIOMMUDomain).
+struct VirtioIommuDomain {
     uint32_t id = 0;
     bool bypass = false;
     MappingStore mappings;
@@ -39,39 +40,39 @@ public:
     void clear();
 
     // The domain an endpoint is attached to, or nullptr. On the translation hot path.
-    const Domain* domain_of(uint32_t endpoint) const
+    const VirtioIommuDomain* domain_of(uint32_t endpoint) const
     {
         const auto it = attached_.find(endpoint);
         return it == attached_.end() ? nullptr : it->second;
     }
-    const Domain* find(uint32_t domain) const;
+    const VirtioIommuDomain* find(uint32_t domain) const;
     std::size_t domain_count() const { return domains_.size(); }
     std::size_t attached_count() const { return attached_.size(); }
     // Every domain, in ID order (for snapshots and reports).
-    std::vector<const Domain*> all() const;
+    std::vector<const VirtioIommuDomain*> all() const;
 
     // Replaces every domain at once (a snapshot restore). The caller has checked the domains against the
     // configuration; listeners see the old mappings go and the new ones come.
-    void replace_all(std::vector<std::unique_ptr<Domain>> domains);
+    void replace_all(std::vector<std::unique_ptr<VirtioIommuDomain>> domains);
 
     // Registers the host listener of an endpoint (one per endpoint; nullptr removes it). A new listener
     // is told about every mapping the endpoint can already reach.
     void set_listener(uint32_t endpoint, MappingListener* listener);
 
 private:
-    Domain* find_mut(uint32_t domain);
+    VirtioIommuDomain* find_mut(uint32_t domain);
     // Takes the endpoint out of its domain, telling its listener, and drops the domain if it is left
     // with no endpoint (the domain's lifetime: §5.13.6.4).
-    void remove_endpoint(Domain& d, uint32_t endpoint);
-    void notify_each(const Domain& d, const Mapping& m, bool mapped) const;
-    bool overlaps_reserved(const Domain& d, uint64_t start, uint64_t end) const;
+    void remove_endpoint(VirtioIommuDomain& d, uint32_t endpoint);
+    void notify_each(const VirtioIommuDomain& d, const Mapping& m, bool mapped) const;
+    bool overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint64_t end) const;
 
     const IommuConfig* config_;
-    std::unordered_map<uint32_t, std::unique_ptr<Domain>> domains_;
-    std::unordered_map<uint32_t, Domain*> attached_;
+    std::unordered_map<uint32_t, std::unique_ptr<VirtioIommuDomain>> domains_;
+    std::unordered_map<uint32_t, VirtioIommuDomain*> attached_;
     // Nodes of attached_ given back by DETACH, reused by the next ATTACH: attaching and detaching an
     // endpoint does not allocate once warm.
-    std::vector<std::unordered_map<uint32_t, Domain*>::node_type> spare_nodes_;
+    std::vector<std::unordered_map<uint32_t, VirtioIommuDomain*>::node_type> spare_nodes_;
     std::unordered_map<uint32_t, MappingListener*> listeners_;
 };
 

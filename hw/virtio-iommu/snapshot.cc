@@ -89,7 +89,7 @@ public:
 
     virtio::DeviceState state;
     uint8_t bypass_ = 0;
-    std::vector<std::unique_ptr<Domain>> domains;
+    std::vector<std::unique_ptr<VirtioIommuDomain>> domains;
 
 private:
     Expected<void, std::string> fail(std::string_view what) const
@@ -140,7 +140,7 @@ private:
         std::set<uint32_t> ids;
         std::set<uint32_t> attached;
         for (uint32_t i = 0; i < *ndomains; ++i) {
-            auto d = std::make_unique<Domain>();
+            auto d = std::make_unique<VirtioIommuDomain>();
             const auto id = r_.u32();
             const auto bypass = r_.boolean();
             const auto nendpoints = r_.u32();
@@ -169,7 +169,7 @@ private:
         return {};
     }
 
-    Expected<void, std::string> parse_mappings(Domain& d)
+    Expected<void, std::string> parse_mappings(VirtioIommuDomain& d)
     {
         const IommuConfig& c = target_.config();
         const auto n = r_.u64();
@@ -229,7 +229,7 @@ std::vector<uint8_t> Snapshot::save(const VirtioIommu& device)
     w.u8(device.bypass_field());
     const auto domains = device.domains().all();
     w.u32(static_cast<uint32_t>(domains.size()));
-    for (const Domain* d : domains) {
+    for (const VirtioIommuDomain* d : domains) {
         w.u32(d->id);
         w.boolean(d->bypass);
         w.u32(static_cast<uint32_t>(d->endpoints.size()));

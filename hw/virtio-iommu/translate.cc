@@ -36,7 +36,7 @@ Translation VirtioIommu::fault(uint8_t reason, uint32_t flags, uint32_t endpoint
 Translation VirtioIommu::translate(uint32_t endpoint, uint64_t iova, Access access)
 {
     trace_virtio_iommu_translate(endpoint, iova, access_char(access));
-    const Domain* domain = domains_.domain_of(endpoint);
+    const VirtioIommuDomain* domain = domains_.domain_of(endpoint);
     if (!domain) {
         // An endpoint this IOMMU does not manage is not translated here, and has no valid ID to put in
         // a fault report (§5.13.6.9.2: "The device SHOULD write a valid endpoint ID").
@@ -51,7 +51,7 @@ Translation VirtioIommu::translate(uint32_t endpoint, uint64_t iova, Access acce
     // Reserved regions come before the domain, as in QEMU's translate: an MSI doorbell is reached
     // untranslated (interrupts keep working whatever the domain), a RESERVED region faults.
     const ReservedRegion* reserved = reserved_region_at(endpoint, iova);
-    if (reserved && reserved->type == ResvType::kMsi)
+    if (reserved && reserved->type == ResvMemSubtype::kMsi)
         return {true, iova, reserved->end - iova + 1 == 0 ? UINT64_MAX : reserved->end - iova + 1};
     // §5.13.6.2: "The device SHOULD NOT let unattached endpoints that are not in bypass mode access the
     // guest-physical address space." Reason DOMAIN: "The endpoint attempted to access address without

@@ -538,15 +538,15 @@ std::string Boot::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_t
             return out.detail;
         }
     }
-    const ::viommu::iommu::Domain* d = e.port().behind_iommu() ? iommu_hw_->domains().domain_of(ep) : nullptr;
+    const auto attached = e.port().behind_iommu() ? iommu_hw_->attachment(ep) : std::nullopt;
     if (!e.port().behind_iommu())
         out = {DmaResult::kDirect, fmt::format("{:#x}, untranslated", phys)};
-    else if (!d)
+    else if (!attached)
         out = {DmaResult::kBypassed, fmt::format("{:#x}: endpoint {:#06x} is in no domain and bypasses", iova, ep)};
-    else if (d->bypass)
-        out = {DmaResult::kIdentity, fmt::format("{:#x}: domain {} is a bypass domain", iova, d->id)};
+    else if (attached->bypass)
+        out = {DmaResult::kIdentity, fmt::format("{:#x}: domain {} is a bypass domain", iova, attached->domain)};
     else
-        out = {DmaResult::kTranslated, fmt::format("IOVA {:#x} -> {:#x} in domain {}", iova, phys, d->id)};
+        out = {DmaResult::kTranslated, fmt::format("IOVA {:#x} -> {:#x} in domain {}", iova, phys, attached->domain)};
     return {};
 }
 

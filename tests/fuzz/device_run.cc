@@ -33,7 +33,7 @@ iommu::IommuConfig iommu_config(const DeviceChoice& d)
     c.legacy_bypass = d.legacy_bypass;
     c.probe_size = d.probe_size;
     for (const ReservedChoice& r : d.reserved) {
-        iommu::ReservedRegion region{{}, r.start, r.end, r.msi ? iommu::ResvType::kMsi : iommu::ResvType::kReserved};
+        iommu::ReservedRegion region{{}, r.start, r.end, r.msi ? iommu::ResvMemSubtype::kMsi : iommu::ResvMemSubtype::kReserved};
         for (std::size_t i = 0; i < c.endpoints.size(); ++i)
             if ((r.endpoint_mask >> i) & 1)
                 region.endpoints.push_back(c.endpoints[i]);

@@ -68,7 +68,7 @@ std::string check_state(iommu::VirtioIommu& device, const DeviceChoice& choice)
 {
     const iommu::Domains& domains = device.domains();
     std::size_t endpoints = 0;
-    for (const iommu::Domain* d : domains.all()) {
+    for (const iommu::VirtioIommuDomain* d : domains.all()) {
         if (d->endpoints.empty())
             return fmt::format("domain {} has no endpoint left", d->id);
         endpoints += d->endpoints.size();

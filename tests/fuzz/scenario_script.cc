@@ -77,7 +77,7 @@ DeviceChoice device_from(const iommu::IommuConfig& c, uint64_t declined, uint32_
     d.legacy_bypass = c.legacy_bypass;
     d.probe_size = c.probe_size;
     for (const iommu::ReservedRegion& r : c.reserved) {
-        ReservedChoice choice{0, r.start, r.end, r.type == iommu::ResvType::kMsi};
+        ReservedChoice choice{0, r.start, r.end, r.type == iommu::ResvMemSubtype::kMsi};
         // A region's endpoints must be whole endpoint ranges of the device: that is what a scenario holds.
         for (const iommu::IdRange& e : r.endpoints)
             for (std::size_t i = 0; i < c.endpoints.size(); ++i)

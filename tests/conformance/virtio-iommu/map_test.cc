@@ -122,7 +122,7 @@ TEST_CASE("MAP over a reserved region of an attached endpoint answers INVAL", "[
 TEST_CASE("MAP over a region reserved only for endpoints outside the domain is accepted", "[conformance][virtio-iommu][5.13.6.8.1.2]")
 {
     auto c = test_config();
-    c.reserved = {{{{0x10, 0x10}}, 0x100000, 0x1fffff, iommu::ResvType::kReserved}};
+    c.reserved = {{{{0x10, 0x10}}, 0x100000, 0x1fffff, iommu::ResvMemSubtype::kReserved}};
     Attached g(c);
     CHECK(g.client.map(1, 0x100000, 0x100fff, 0, R) == VIRTIO_IOMMU_S_OK);
     // ATTACH does not check a domain's mappings against the new endpoint's reserved regions (the spec

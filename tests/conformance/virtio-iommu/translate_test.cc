@@ -122,7 +122,7 @@ TEST_CASE("config.bypass survives a device reset and returns to boot-bypass on a
 TEST_CASE("an endpoint in a bypass domain reaches everything, reserved regions included", "[conformance][virtio-iommu][5.13.6.3]")
 {
     auto c = test_config();
-    c.reserved.push_back({{}, 0x9000, 0x9fff, iommu::ResvType::kReserved});
+    c.reserved.push_back({{}, 0x9000, 0x9fff, iommu::ResvMemSubtype::kReserved});
     IommuGuest g(c);
     g.client.write_bypass(0);
     REQUIRE(g.client.attach(1, 8, VIRTIO_IOMMU_ATTACH_F_BYPASS) == VIRTIO_IOMMU_S_OK);
@@ -150,7 +150,7 @@ TEST_CASE("an unattached endpoint outside bypass still reaches its MSI region, a
 TEST_CASE("an attached endpoint faults on a RESERVED region", "[conformance][virtio-iommu][5.13.6.8.1]")
 {
     auto c = test_config();
-    c.reserved.push_back({{{8, 8}}, 0x9000, 0x9fff, iommu::ResvType::kReserved});
+    c.reserved.push_back({{{8, 8}}, 0x9000, 0x9fff, iommu::ResvMemSubtype::kReserved});
     IommuGuest g(c);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     CHECK_FALSE(g.device.translate(8, 0x9abc, Access::kRead).ok);
