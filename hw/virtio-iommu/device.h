@@ -1,8 +1,8 @@
 // The virtio-iommu device (virtio v1.2 §5.13): requests from the request queue, endpoint DMA translated
 // through domains and mappings, faults reported on the event queue.
 //
-// device.cc only wires the parts together: request.cc decodes, domains.cc keeps the state and its
-// rules, probe.cc answers PROBE, translate.cc translates and reports faults, errors.h maps every refusal
+// device.cc only wires the parts together: request.cc decodes, request_types.cc holds the rules of a
+// request itself, domains.cc keeps the state and its rules, probe.cc writes PROBE's properties, translate.cc translates and reports faults, errors.h maps every refusal
 // to its status.
 #pragma once
 
@@ -76,11 +76,16 @@ private:
     void read_config(uint32_t offset, std::span<uint8_t> out) const override;
     void write_config(uint32_t offset, std::span<const uint8_t> in) override;
 
-    // Handles one request chain and returns the bytes written into its device-writable part.
+    // Handles one request chain, decode -> execute -> encode, and returns the bytes written into its
+    // device-writable part.
     uint32_t handle(const virtio::DescriptorChain& chain);
-    Expected<void, Error> execute(const Request& request);
-    // A PROBE's answer: `request` is the decoded PROBE, or why it was refused.
-    uint32_t answer_probe(const virtio::DescriptorChain& chain, const Expected<Request, Error>& request);
+    // Serves a decoded request; `writable_bytes` is the room the driver gave for the answer.
+    Expected<void, Error> execute(const Request& request, uint64_t writable_bytes);
+    Expected<void, Error> check_probe(const ProbeRequest& probe, uint64_t writable_bytes) const;
+    // Writes the answer of a request of type `type` with `status`; `answered_probe` is the PROBE whose
+    // properties go before the tail (an accepted PROBE), else nullptr.
+    uint32_t encode(const virtio::DescriptorChain& chain, uint8_t type, Status status,
+                    const ProbeRequest* answered_probe);
     void report_fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t address);
     Translation fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t iova);
     const ReservedRegion* reserved_region_at(uint32_t endpoint, uint64_t iova) const;

@@ -55,8 +55,9 @@ void Domains::remove_endpoint(VirtioIommuDomain& d, uint32_t endpoint)
         domains_.erase(d.id);
 }
 
-Expected<void, Error> Domains::attach(uint32_t domain, uint32_t endpoint, bool bypass)
+Expected<void, Error> Domains::apply(const AttachRequest& r)
 {
+    const auto [domain, endpoint, bypass] = r;
     // §5.13.6.3.2: "If the endpoint identified by endpoint doesn't exist, the device MUST reject the
     // request and set status to VIRTIO_IOMMU_S_NOENT."
     if (!config_->endpoint_exists(endpoint))
@@ -111,8 +112,9 @@ Expected<void, Error> Domains::attach(uint32_t domain, uint32_t endpoint, bool b
     return {};
 }
 
-Expected<void, Error> Domains::detach(uint32_t domain, uint32_t endpoint)
+Expected<void, Error> Domains::apply(const DetachRequest& r)
 {
+    const auto [domain, endpoint] = r;
     // §5.13.6.4.2: a missing endpoint MUST be NOENT; a missing domain, or an endpoint that is not attached
     // to it, MAY be INVAL (QEMU answers INVAL for both).
     if (!config_->endpoint_exists(endpoint))
@@ -133,8 +135,9 @@ bool Domains::overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint
     return false;
 }
 
-Expected<void, Error> Domains::map(uint32_t domain, const Mapping& m)
+Expected<void, Error> Domains::apply(const MapRequest& r)
 {
+    const auto& [domain, m] = r;
     // §5.13.6.5.2: "If domain does not exist, the device SHOULD reject the request and set status to
     // VIRTIO_IOMMU_S_NOENT." / "If the domain is a bypass domain, ... VIRTIO_IOMMU_S_INVAL."
     VirtioIommuDomain* d = find_mut(domain);
@@ -170,8 +173,9 @@ Expected<void, Error> Domains::map(uint32_t domain, const Mapping& m)
     return {};
 }
 
-Expected<void, Error> Domains::unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end)
+Expected<void, Error> Domains::apply(const UnmapRequest& r)
 {
+    const auto [domain, virt_start, virt_end] = r;
     // §5.13.6.6.2: missing domain NOENT, bypass domain INVAL, a split RANGE with nothing removed,
     // anything else OK (including a range that holds nothing).
     VirtioIommuDomain* d = find_mut(domain);
@@ -196,18 +200,17 @@ void Domains::clear()
     domains_.clear();
 }
 
-void Domains::replace_all(std::vector<std::unique_ptr<VirtioIommuDomain>> domains)
+void Domains::replace_all(Domains&& restored)
 {
     clear();
-    for (auto& d : domains) {
-        VirtioIommuDomain* raw = d.get();
-        domains_.emplace(raw->id, std::move(d));
-        for (uint32_t ep : raw->endpoints) {
-            attached_[ep] = raw;
+    domains_ = std::move(restored.domains_);
+    attached_ = std::move(restored.attached_);
+    restored.domains_.clear();
+    restored.attached_.clear();
+    for (const VirtioIommuDomain* d : all())
+        for (uint32_t ep : d->endpoints)
             if (const auto it = listeners_.find(ep); it != listeners_.end())
-                raw->mappings.for_each([&](const Mapping& m) { it->second->on_map(ep, m); });
-        }
-    }
+                d->mappings.for_each([&](const Mapping& m) { it->second->on_map(ep, m); });
 }
 
 void Domains::set_listener(uint32_t endpoint, MappingListener* listener)

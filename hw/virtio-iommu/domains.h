@@ -1,6 +1,6 @@
 // The IOMMU's state: domains, the endpoints attached to them, and each domain's mappings, with the
 // rules of ATTACH, DETACH, MAP and UNMAP (virtio v1.2 §5.13.6.3-§5.13.6.6). Requests arrive here
-// decoded; every refusal is an Error, which device.cc turns into a status in one place.
+// typed, their own rules checked (request_types.h); every refusal is an Error, which device.cc turns into a status in one place.
 //
 // A rejected request changes nothing.
 #pragma once
@@ -16,6 +16,7 @@
 #include "hw/virtio-iommu/errors.h"
 #include "hw/virtio-iommu/listener.h"
 #include "hw/virtio-iommu/mapping_store.h"
+#include "hw/virtio-iommu/request_types.h"
 
 namespace viommu::iommu {
 
@@ -31,10 +32,11 @@ class Domains {
 public:
     explicit Domains(const IommuConfig& config) : config_(&config) {}
 
-    [[nodiscard]] Expected<void, Error> attach(uint32_t domain, uint32_t endpoint, bool bypass);
-    [[nodiscard]] Expected<void, Error> detach(uint32_t domain, uint32_t endpoint);
-    [[nodiscard]] Expected<void, Error> map(uint32_t domain, const Mapping& m);
-    [[nodiscard]] Expected<void, Error> unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end);
+    // The state's side of each request: the guest's, decoded, and a snapshot's, replayed.
+    [[nodiscard]] Expected<void, Error> apply(const AttachRequest& r);
+    [[nodiscard]] Expected<void, Error> apply(const DetachRequest& r);
+    [[nodiscard]] Expected<void, Error> apply(const MapRequest& r);
+    [[nodiscard]] Expected<void, Error> apply(const UnmapRequest& r);
 
     // Detaches every endpoint (their listeners see the UNMAPs) and forgets every domain: a device reset.
     void clear();
@@ -51,9 +53,9 @@ public:
     // Every domain, in ID order (for snapshots and reports).
     std::vector<const VirtioIommuDomain*> all() const;
 
-    // Replaces every domain at once (a snapshot restore). The caller has checked the domains against the
-    // configuration; listeners see the old mappings go and the new ones come.
-    void replace_all(std::vector<std::unique_ptr<VirtioIommuDomain>> domains);
+    // Takes every domain of `restored` in place of this state's (a snapshot restore, replayed into a
+    // scratch state of the same configuration); listeners see the old mappings go and the new ones come.
+    void replace_all(Domains&& restored);
 
     // Registers the host listener of an endpoint (one per endpoint; nullptr removes it). A new listener
     // is told about every mapping the endpoint can already reach.
