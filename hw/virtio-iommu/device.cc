@@ -78,7 +78,7 @@ bool VirtioIommu::unattached_bypass() const
     return !features_ok() && config_.boot_bypass;
 }
 
-std::optional<EndpointAttachment> VirtioIommu::attachment(uint32_t endpoint) const
+std::optional<EndpointAttachment> VirtioIommu::attachment(EndpointId endpoint) const
 {
     const VirtioIommuDomain* d = domains_.domain_of(endpoint);
     if (!d)
@@ -179,21 +179,21 @@ Expected<void, Error> VirtioIommu::execute(const Request& request, uint64_t writ
         [&](const auto& r) -> Expected<void, Error> {
             using T = std::decay_t<decltype(r)>;
             if constexpr (std::is_same_v<T, AttachRequest>) {
-                trace_virtio_iommu_attach(r.domain, r.endpoint, r.bypass);
+                trace_virtio_iommu_attach(r.domain.value(), r.endpoint.value(), r.bypass);
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, DetachRequest>) {
-                trace_virtio_iommu_detach(r.domain, r.endpoint);
+                trace_virtio_iommu_detach(r.domain.value(), r.endpoint.value());
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, MapRequest>) {
-                trace_virtio_iommu_map(r.domain, r.mapping.virt_start, r.mapping.virt_end, r.mapping.phys_start,
+                trace_virtio_iommu_map(r.domain.value(), r.mapping.virt_start, r.mapping.virt_end, r.mapping.phys_start,
                                        r.mapping.flags);
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, UnmapRequest>) {
-                trace_virtio_iommu_unmap(r.domain, r.virt_start, r.virt_end);
+                trace_virtio_iommu_unmap(r.domain.value(), r.virt_start, r.virt_end);
                 return domains_.apply(r);
             } else {
                 static_assert(std::is_same_v<T, ProbeRequest>);
-                trace_virtio_iommu_probe(r.endpoint);
+                trace_virtio_iommu_probe(r.endpoint.value());
                 return check_probe(r, writable_bytes);
             }
         },

@@ -28,7 +28,7 @@ struct Translation {
 
 // The domain an endpoint is attached to, as host-side reports show it.
 struct EndpointAttachment {
-    uint32_t domain = 0;
+    DomainId domain;
     bool bypass = false; // a bypass domain (ATTACH_F_BYPASS): DMA is not translated
 };
 
@@ -49,7 +49,7 @@ public:
     // An endpoint's DMA access to one address. On failure the device reports a fault on the event queue
     // (§5.13.6.9), as QEMU's translate callback does; an endpoint the device does not manage fails
     // without a report.
-    Translation translate(uint32_t endpoint, uint64_t iova, Access access);
+    Translation translate(EndpointId endpoint, uint64_t iova, Access access);
 
     // Whether an endpoint that is not attached to a domain is in bypass mode right now (§5.13.6).
     bool unattached_bypass() const;
@@ -59,9 +59,9 @@ public:
     void system_reset();
 
     // The domain the endpoint is attached to; nullopt when it is attached to none.
-    std::optional<EndpointAttachment> attachment(uint32_t endpoint) const;
+    std::optional<EndpointAttachment> attachment(EndpointId endpoint) const;
 
-    void set_listener(uint32_t endpoint, MappingListener* listener) { domains_.set_listener(endpoint, listener); }
+    void set_listener(EndpointId endpoint, MappingListener* listener) { domains_.set_listener(endpoint, listener); }
     const Domains& domains() const { return domains_; }
     const IommuConfig& config() const { return config_; }
     const IommuStats& stats() const { return stats_; }
@@ -86,9 +86,9 @@ private:
     // properties go before the tail (an accepted PROBE), else nullptr.
     uint32_t encode(const virtio::DescriptorChain& chain, uint8_t type, Status status,
                     const ProbeRequest* answered_probe);
-    void report_fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t address);
-    Translation fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t iova);
-    const ReservedRegion* reserved_region_at(uint32_t endpoint, uint64_t iova) const;
+    void report_fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t address);
+    Translation fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t iova);
+    const ReservedRegion* reserved_region_at(EndpointId endpoint, uint64_t iova) const;
     RequestFeatures request_features() const;
 
     IommuConfig config_;

@@ -6,13 +6,13 @@
 
 namespace viommu::iommu {
 
-VirtioIommuDomain* Domains::find_mut(uint32_t domain)
+VirtioIommuDomain* Domains::find_mut(DomainId domain)
 {
     const auto it = domains_.find(domain);
     return it == domains_.end() ? nullptr : it->second.get();
 }
 
-const VirtioIommuDomain* Domains::find(uint32_t domain) const
+const VirtioIommuDomain* Domains::find(DomainId domain) const
 {
     const auto it = domains_.find(domain);
     return it == domains_.end() ? nullptr : it->second.get();
@@ -29,7 +29,7 @@ std::vector<const VirtioIommuDomain*> Domains::all() const
 
 void Domains::notify_each(const VirtioIommuDomain& d, const Mapping& m, bool mapped) const
 {
-    for (uint32_t ep : d.endpoints) {
+    for (EndpointId ep : d.endpoints) {
         const auto it = listeners_.find(ep);
         if (it == listeners_.end())
             continue;
@@ -40,7 +40,7 @@ void Domains::notify_each(const VirtioIommuDomain& d, const Mapping& m, bool map
     }
 }
 
-void Domains::remove_endpoint(VirtioIommuDomain& d, uint32_t endpoint)
+void Domains::remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint)
 {
     if (const auto it = listeners_.find(endpoint); it != listeners_.end())
         d.mappings.for_each([&](const Mapping& m) { it->second->on_unmap(endpoint, m); });
@@ -64,7 +64,7 @@ Expected<void, Error> Domains::apply(const AttachRequest& r)
         return unexpected(Error::kNoSuchEndpoint);
     // The spec gives no status for a domain outside domain_range (§5.13.6.1 only forbids the driver to
     // send one); RANGE is the status for out-of-range parameters.
-    if (domain < config_->domain_start || domain > config_->domain_end)
+    if (domain.value() < config_->domain_start || domain.value() > config_->domain_end)
         return unexpected(Error::kDomainOutOfRange);
     VirtioIommuDomain* target = find_mut(domain);
     // "If the domain already exists and the VIRTIO_IOMMU_ATTACH_F_BYPASS flag is not consistent with
@@ -128,7 +128,7 @@ Expected<void, Error> Domains::apply(const DetachRequest& r)
 
 bool Domains::overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint64_t end) const
 {
-    for (uint32_t ep : d.endpoints)
+    for (EndpointId ep : d.endpoints)
         for (const ReservedRegion& r : config_->reserved)
             if (r.applies_to(ep) && r.start <= end && start <= r.end)
                 return true;
@@ -208,12 +208,12 @@ void Domains::replace_all(Domains&& restored)
     restored.domains_.clear();
     restored.attached_.clear();
     for (const VirtioIommuDomain* d : all())
-        for (uint32_t ep : d->endpoints)
+        for (EndpointId ep : d->endpoints)
             if (const auto it = listeners_.find(ep); it != listeners_.end())
                 d->mappings.for_each([&](const Mapping& m) { it->second->on_map(ep, m); });
 }
 
-void Domains::set_listener(uint32_t endpoint, MappingListener* listener)
+void Domains::set_listener(EndpointId endpoint, MappingListener* listener)
 {
     if (!listener) {
         listeners_.erase(endpoint);

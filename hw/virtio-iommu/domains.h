@@ -22,10 +22,10 @@ namespace viommu::iommu {
 
 // One domain of the device (QEMU's VirtIOIOMMUDomain).
 struct VirtioIommuDomain {
-    uint32_t id = 0;
+    DomainId id;
     bool bypass = false;
     MappingStore mappings;
-    std::vector<uint32_t> endpoints; // attached, in attach order
+    std::vector<EndpointId> endpoints; // attached, in attach order
 };
 
 class Domains {
@@ -42,12 +42,12 @@ public:
     void clear();
 
     // The domain an endpoint is attached to, or nullptr. On the translation hot path.
-    const VirtioIommuDomain* domain_of(uint32_t endpoint) const
+    const VirtioIommuDomain* domain_of(EndpointId endpoint) const
     {
         const auto it = attached_.find(endpoint);
         return it == attached_.end() ? nullptr : it->second;
     }
-    const VirtioIommuDomain* find(uint32_t domain) const;
+    const VirtioIommuDomain* find(DomainId domain) const;
     std::size_t domain_count() const { return domains_.size(); }
     std::size_t attached_count() const { return attached_.size(); }
     // Every domain, in ID order (for snapshots and reports).
@@ -59,23 +59,23 @@ public:
 
     // Registers the host listener of an endpoint (one per endpoint; nullptr removes it). A new listener
     // is told about every mapping the endpoint can already reach.
-    void set_listener(uint32_t endpoint, MappingListener* listener);
+    void set_listener(EndpointId endpoint, MappingListener* listener);
 
 private:
-    VirtioIommuDomain* find_mut(uint32_t domain);
+    VirtioIommuDomain* find_mut(DomainId domain);
     // Takes the endpoint out of its domain, telling its listener, and drops the domain if it is left
     // with no endpoint (the domain's lifetime: §5.13.6.4).
-    void remove_endpoint(VirtioIommuDomain& d, uint32_t endpoint);
+    void remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint);
     void notify_each(const VirtioIommuDomain& d, const Mapping& m, bool mapped) const;
     bool overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint64_t end) const;
 
     const IommuConfig* config_;
-    std::unordered_map<uint32_t, std::unique_ptr<VirtioIommuDomain>> domains_;
-    std::unordered_map<uint32_t, VirtioIommuDomain*> attached_;
+    std::unordered_map<DomainId, std::unique_ptr<VirtioIommuDomain>> domains_;
+    std::unordered_map<EndpointId, VirtioIommuDomain*> attached_;
     // Nodes of attached_ given back by DETACH, reused by the next ATTACH: attaching and detaching an
     // endpoint does not allocate once warm.
-    std::vector<std::unordered_map<uint32_t, VirtioIommuDomain*>::node_type> spare_nodes_;
-    std::unordered_map<uint32_t, MappingListener*> listeners_;
+    std::vector<std::unordered_map<EndpointId, VirtioIommuDomain*>::node_type> spare_nodes_;
+    std::unordered_map<EndpointId, MappingListener*> listeners_;
 };
 
 } // namespace viommu::iommu

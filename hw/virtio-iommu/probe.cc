@@ -4,7 +4,7 @@
 
 namespace viommu::iommu {
 
-uint64_t probe_properties_size(const IommuConfig& config, uint32_t endpoint)
+uint64_t probe_properties_size(const IommuConfig& config, EndpointId endpoint)
 {
     uint64_t bytes = 0;
     for (const ReservedRegion& r : config.reserved)
@@ -13,14 +13,14 @@ uint64_t probe_properties_size(const IommuConfig& config, uint32_t endpoint)
     return bytes;
 }
 
-Expected<void, Error> probe_properties_fit(const IommuConfig& config, uint32_t endpoint)
+Expected<void, Error> probe_properties_fit(const IommuConfig& config, EndpointId endpoint)
 {
     if (probe_properties_size(config, endpoint) > config.probe_size)
         return unexpected(Error::kPropertiesDoNotFit);
     return {};
 }
 
-void write_probe_properties(const IommuConfig& config, uint32_t endpoint, virtio::ChainWriter& out)
+void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virtio::ChainWriter& out)
 {
     uint64_t written = 0;
     for (const ReservedRegion& r : config.reserved) {

@@ -39,7 +39,7 @@ Expected<Request, Refusal> decode_attach(virtio::ChainReader& in)
     // ATTACH_F_BYPASS is one is check_request()'s to say.
     if (req->flags.get() & ~wire::kAttachFBypass)
         return unexpected(Error::kUnknownFlags);
-    return AttachRequest{req->domain.get(), req->endpoint.get(), (req->flags.get() & wire::kAttachFBypass) != 0};
+    return AttachRequest{DomainId(req->domain.get()), EndpointId(req->endpoint.get()), (req->flags.get() & wire::kAttachFBypass) != 0};
 }
 
 Expected<Request, Refusal> decode_detach(virtio::ChainReader& in)
@@ -48,7 +48,7 @@ Expected<Request, Refusal> decode_detach(virtio::ChainReader& in)
     if (!req)
         return unexpected(Error::kTooShort);
     // §5.13.6.4.2: "The device MUST ignore reserved."
-    return DetachRequest{req->domain.get(), req->endpoint.get()};
+    return DetachRequest{DomainId(req->domain.get()), EndpointId(req->endpoint.get())};
 }
 
 Expected<Request, Refusal> decode_map(virtio::ChainReader& in)
@@ -56,7 +56,7 @@ Expected<Request, Refusal> decode_map(virtio::ChainReader& in)
     const auto req = read_body<wire::ReqMap>(in);
     if (!req)
         return unexpected(Error::kTooShort);
-    return MapRequest{req->domain.get(),
+    return MapRequest{DomainId(req->domain.get()),
                       Mapping{req->virt_start.get(), req->virt_end.get(), req->phys_start.get(), req->flags.get()}};
 }
 
@@ -67,7 +67,7 @@ Expected<Request, Refusal> decode_unmap(virtio::ChainReader& in)
         return unexpected(Error::kTooShort);
     // §5.13.6.6.2 lets the device either ignore a non-zero reserved field or answer INVAL; QEMU ignores
     // it, and so do we.
-    return UnmapRequest{req->domain.get(), req->virt_start.get(), req->virt_end.get()};
+    return UnmapRequest{DomainId(req->domain.get()), req->virt_start.get(), req->virt_end.get()};
 }
 
 Expected<Request, Refusal> decode_probe(virtio::ChainReader& in)
@@ -76,7 +76,7 @@ Expected<Request, Refusal> decode_probe(virtio::ChainReader& in)
     if (!req)
         return unexpected(Error::kTooShort);
     // §5.13.6.7.2: "The device MUST ignore field reserved of a PROBE request."
-    return ProbeRequest{req->endpoint.get()};
+    return ProbeRequest{EndpointId(req->endpoint.get())};
 }
 
 Expected<Request, Refusal> decode_body(uint8_t type, virtio::ChainReader& in)

@@ -9,31 +9,32 @@
 
 #include "base/expected.h"
 #include "hw/virtio-iommu/errors.h"
+#include "hw/virtio-iommu/ids.h"
 #include "hw/virtio-iommu/mapping_store.h"
 #include "virtio/feature_bits.h"
 
 namespace viommu::iommu {
 
 struct AttachRequest {
-    uint32_t domain;
-    uint32_t endpoint;
+    DomainId domain;
+    EndpointId endpoint;
     bool bypass; // VIRTIO_IOMMU_ATTACH_F_BYPASS
 };
 struct DetachRequest {
-    uint32_t domain;
-    uint32_t endpoint;
+    DomainId domain;
+    EndpointId endpoint;
 };
 struct MapRequest {
-    uint32_t domain;
+    DomainId domain;
     Mapping mapping; // virt_start <= virt_end
 };
 struct UnmapRequest {
-    uint32_t domain;
+    DomainId domain;
     uint64_t virt_start;
     uint64_t virt_end; // >= virt_start
 };
 struct ProbeRequest {
-    uint32_t endpoint;
+    EndpointId endpoint;
 };
 
 using Request = std::variant<AttachRequest, DetachRequest, MapRequest, UnmapRequest, ProbeRequest>;

@@ -22,9 +22,9 @@ void put_config(ByteWriter& w, const IommuConfig& c, virtio::FeatureBits offered
 {
     w.u64(offered);
     w.u32(static_cast<uint32_t>(c.endpoints.size()));
-    for (const IdRange& r : c.endpoints) {
-        w.u32(r.first);
-        w.u32(r.last);
+    for (const EndpointRange& r : c.endpoints) {
+        w.u32(r.first.value());
+        w.u32(r.last.value());
     }
     w.u64(c.page_size_mask);
     w.u64(c.input_start);
@@ -37,9 +37,9 @@ void put_config(ByteWriter& w, const IommuConfig& c, virtio::FeatureBits offered
     w.u32(static_cast<uint32_t>(c.reserved.size()));
     for (const ReservedRegion& r : c.reserved) {
         w.u32(static_cast<uint32_t>(r.endpoints.size()));
-        for (const IdRange& e : r.endpoints) {
-            w.u32(e.first);
-            w.u32(e.last);
+        for (const EndpointRange& e : r.endpoints) {
+            w.u32(e.first.value());
+            w.u32(e.last.value());
         }
         w.u64(r.start);
         w.u64(r.end);
@@ -139,45 +139,46 @@ private:
         if (!ndomains)
             return fail("domain count");
         const RequestFeatures features = RequestFeatures::negotiated(state.driver_features);
-        std::set<uint32_t> ids;
-        std::set<uint32_t> attached;
+        std::set<DomainId> ids;
+        std::set<EndpointId> attached;
         for (uint32_t i = 0; i < *ndomains; ++i) {
-            const auto id = r_.u32();
+            const auto raw_id = r_.u32();
             const auto bypass = r_.boolean();
             const auto nendpoints = r_.u32();
-            if (!id || !bypass || !nendpoints)
+            if (!raw_id || !bypass || !nendpoints)
                 return fail("domain");
+            const DomainId id(*raw_id);
             // A second record of a domain, or of an endpoint, would replay as a join or a move: the
             // stream would not say what the device held.
-            if (!ids.insert(*id).second)
-                return unexpected(fmt::format("domain {} appears twice", *id));
+            if (!ids.insert(id).second)
+                return unexpected(fmt::format("domain {} appears twice", id));
             if (*nendpoints == 0 || *nendpoints > r_.remaining() / 4)
-                return fail(fmt::format("endpoint count of domain {}", *id));
-            std::vector<uint32_t> endpoints;
+                return fail(fmt::format("endpoint count of domain {}", id));
+            std::vector<EndpointId> endpoints;
             for (uint32_t e = 0; e < *nendpoints; ++e) {
                 const auto ep = r_.u32();
                 if (!ep)
                     return fail("endpoint");
-                if (!attached.insert(*ep).second)
+                if (!attached.insert(EndpointId(*ep)).second)
                     return unexpected(fmt::format("endpoint {} is attached twice", *ep));
-                endpoints.push_back(*ep);
+                endpoints.push_back(EndpointId(*ep));
             }
             // The first endpoint makes the domain; the mappings are made while it is the only one, and
             // the others join after: ATTACH does not check a domain's mappings against the reserved
             // regions of an endpoint that joins it (§5.13.6.3 has no such rule), so a device can hold
             // mappings over a later endpoint's region, and the replay must accept that.
-            if (auto ok = replay_attach(AttachRequest{*id, endpoints.front(), *bypass}, features); !ok)
+            if (auto ok = replay_attach(AttachRequest{id, endpoints.front(), *bypass}, features); !ok)
                 return ok;
-            if (auto ok = replay_mappings(*id, features); !ok)
+            if (auto ok = replay_mappings(id, features); !ok)
                 return ok;
             for (std::size_t e = 1; e < endpoints.size(); ++e)
-                if (auto ok = replay_attach(AttachRequest{*id, endpoints[e], *bypass}, features); !ok)
+                if (auto ok = replay_attach(AttachRequest{id, endpoints[e], *bypass}, features); !ok)
                     return ok;
         }
         return {};
     }
 
-    Expected<void, std::string> replay_mappings(uint32_t domain, const RequestFeatures& features)
+    Expected<void, std::string> replay_mappings(DomainId domain, const RequestFeatures& features)
     {
         const auto n = r_.u64();
         if (!n || *n > r_.remaining() / kMappingBytes)
@@ -246,11 +247,11 @@ std::vector<uint8_t> Snapshot::save(const VirtioIommu& device)
     const auto domains = device.domains().all();
     w.u32(static_cast<uint32_t>(domains.size()));
     for (const VirtioIommuDomain* d : domains) {
-        w.u32(d->id);
+        w.u32(d->id.value());
         w.boolean(d->bypass);
         w.u32(static_cast<uint32_t>(d->endpoints.size()));
-        for (uint32_t ep : d->endpoints)
-            w.u32(ep);
+        for (EndpointId ep : d->endpoints)
+            w.u32(ep.value());
         w.u64(d->mappings.size());
         d->mappings.for_each([&](const Mapping& m) {
             w.u64(m.virt_start);

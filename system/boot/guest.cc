@@ -239,7 +239,7 @@ void Boot::build_hardware()
             if (&f != iommu_fn_)
                 ids.insert(guest::pci::qemu_requester_id(*f.pci));
         for (uint32_t id : ids)
-            config.endpoints.push_back({id, id});
+            config.endpoints.push_back({::viommu::iommu::EndpointId(id), ::viommu::iommu::EndpointId(id)});
         config.boot_bypass = spec_.iommu.boot_bypass;
         config.withheld = spec_.iommu.withheld_features;
         // QEMU's pc machines report the x86 MSI window as a reserved MSI region of every endpoint.
@@ -538,7 +538,7 @@ std::string Boot::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_t
             return out.detail;
         }
     }
-    const auto attached = e.port().behind_iommu() ? iommu_hw_->attachment(ep) : std::nullopt;
+    const auto attached = e.port().behind_iommu() ? iommu_hw_->attachment(::viommu::iommu::EndpointId(ep)) : std::nullopt;
     if (!e.port().behind_iommu())
         out = {DmaResult::kDirect, fmt::format("{:#x}, untranslated", phys)};
     else if (!attached)

@@ -23,7 +23,7 @@ iommu::IommuConfig iommu_config(const DeviceChoice& d)
     iommu::IommuConfig c;
     c.endpoints.clear();
     for (const EndpointRange& r : d.endpoints)
-        c.endpoints.push_back({r.first, r.last});
+        c.endpoints.push_back({iommu::EndpointId(r.first), iommu::EndpointId(r.last)});
     c.page_size_mask = ~((uint64_t{1} << d.granule_log2) - 1);
     c.input_start = 0;
     c.input_end = d.aw_bits == 64 ? UINT64_MAX : (uint64_t{1} << d.aw_bits) - 1;
@@ -76,7 +76,7 @@ Observation DeviceRun::apply(const Action& action)
         const iommu::Access access = dma->write ? iommu::Access::kWrite : iommu::Access::kRead;
         uint64_t done = 0;
         while (done < dma->len) {
-            const auto t = device_.translate(dma->endpoint, dma->iova + done, access);
+            const auto t = device_.translate(iommu::EndpointId(dma->endpoint), dma->iova + done, access);
             Translated seen{t.ok, t.ok ? t.gpa : 0, t.ok ? t.contiguous : 0, {}};
             for (const virtio_iommu_fault& f : client_.take_faults()) {
                 const bool zero = f.reserved[0] == 0 && f.reserved[1] == 0 && f.reserved[2] == 0 &&

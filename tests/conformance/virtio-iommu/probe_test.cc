@@ -37,7 +37,7 @@ virtio_iommu_probe_resv_mem resv_at(const guest::IommuReply& r, std::size_t offs
 TEST_CASE("PROBE fills RESV_MEM properties, zeroes to probe_size, then the tail", "[conformance][virtio-iommu][5.13.6.7.2]")
 {
     auto c = test_config();
-    c.reserved.push_back({{{8, 8}}, 0x8000000, 0x80fffff, iommu::ResvMemSubtype::kReserved});
+    c.reserved.push_back({{{iommu::EndpointId(8), iommu::EndpointId(8)}}, 0x8000000, 0x80fffff, iommu::ResvMemSubtype::kReserved});
     IommuGuest g(c);
     const auto reply = g.client.probe(8);
     REQUIRE(reply);

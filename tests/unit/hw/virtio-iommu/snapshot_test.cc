@@ -90,7 +90,7 @@ std::string refusal_of(const std::vector<uint8_t>& stream)
 TEST_CASE("a snapshot with 100,000 mappings restores into a fresh device, identical", "[unit][snapshot]")
 {
     Populated source(100'000);
-    REQUIRE(source.device.domains().find(1)->mappings.size() == 100'000);
+    REQUIRE(source.device.domains().find(iommu::DomainId(1))->mappings.size() == 100'000);
     const auto stream = Snapshot::save(source.device);
     Fresh target;
     REQUIRE(Snapshot::restore(target.device, stream));
@@ -99,10 +99,10 @@ TEST_CASE("a snapshot with 100,000 mappings restores into a fresh device, identi
     CHECK(target.device.driver_features() == source.device.driver_features());
     CHECK(target.device.status() == source.device.status());
     CHECK(target.device.bypass_field() == 0);
-    CHECK(target.device.domains().find(2)->bypass);
+    CHECK(target.device.domains().find(iommu::DomainId(2))->bypass);
     for (uint64_t i = 0; i < 100'000; i += 997) {
-        const auto a = source.device.translate(8, i * 0x2000 + 0x10, iommu::Access::kRead);
-        const auto b = target.device.translate(0x10, i * 0x2000 + 0x10, iommu::Access::kRead);
+        const auto a = source.device.translate(iommu::EndpointId(8), i * 0x2000 + 0x10, iommu::Access::kRead);
+        const auto b = target.device.translate(iommu::EndpointId(0x10), i * 0x2000 + 0x10, iommu::Access::kRead);
         REQUIRE((a.ok && b.ok && a.gpa == b.gpa));
     }
 }
