@@ -189,7 +189,7 @@ Expected<void, Error> VirtioIommu::execute(const Request& request, uint64_t writ
                                        r.mapping.flags);
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, UnmapRequest>) {
-                trace_virtio_iommu_unmap(r.domain.value(), r.virt_start, r.virt_end);
+                trace_virtio_iommu_unmap(r.domain.value(), r.range.first, r.range.last);
                 return domains_.apply(r);
             } else {
                 static_assert(std::is_same_v<T, ProbeRequest>);

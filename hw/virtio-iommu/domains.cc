@@ -175,7 +175,7 @@ Expected<void, Error> Domains::apply(const MapRequest& r)
 
 Expected<void, Error> Domains::apply(const UnmapRequest& r)
 {
-    const auto [domain, virt_start, virt_end] = r;
+    const auto [domain, range] = r;
     // §5.13.6.6.2: missing domain NOENT, bypass domain INVAL, a split RANGE with nothing removed,
     // anything else OK (including a range that holds nothing).
     VirtioIommuDomain* d = find_mut(domain);
@@ -184,7 +184,7 @@ Expected<void, Error> Domains::apply(const UnmapRequest& r)
     if (d->bypass)
         return unexpected(Error::kBypassDomain);
     const auto result =
-        d->mappings.remove_range(virt_start, virt_end, [&](const Mapping& m) { notify_each(*d, m, false); });
+        d->mappings.remove_range(range.first, range.last, [&](const Mapping& m) { notify_each(*d, m, false); });
     if (result == MappingStore::RemoveResult::kWouldSplit)
         return unexpected(Error::kWouldSplit);
     return {};

@@ -23,6 +23,13 @@ struct IdRange {
 };
 using EndpointRange = IdRange<EndpointId>;
 
+// An inclusive range of I/O virtual addresses as a request names it: [first, last]. A request's own
+// rules (request_types.cc) refuse last < first before anything else sees the range.
+struct IovaRange {
+    uint64_t first = 0;
+    uint64_t last = 0;
+};
+
 // The translation hot path passes these by value: they must be the plain integer.
 static_assert(sizeof(EndpointId) == sizeof(uint32_t) && std::is_trivially_copyable_v<EndpointId>);
 static_assert(sizeof(DomainId) == sizeof(uint32_t) && std::is_trivially_copyable_v<DomainId>);

@@ -67,7 +67,7 @@ Expected<Request, Refusal> decode_unmap(virtio::ChainReader& in)
         return unexpected(Error::kTooShort);
     // §5.13.6.6.2 lets the device either ignore a non-zero reserved field or answer INVAL; QEMU ignores
     // it, and so do we.
-    return UnmapRequest{DomainId(req->domain.get()), req->virt_start.get(), req->virt_end.get()};
+    return UnmapRequest{DomainId(req->domain.get()), IovaRange{req->virt_start.get(), req->virt_end.get()}};
 }
 
 Expected<Request, Refusal> decode_probe(virtio::ChainReader& in)

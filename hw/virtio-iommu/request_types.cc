@@ -55,7 +55,7 @@ Expected<void, Refusal> check(const MapRequest& r, const RequestFeatures& f)
 
 Expected<void, Refusal> check(const UnmapRequest& r, const RequestFeatures&)
 {
-    if (r.virt_end < r.virt_start)
+    if (r.range.last < r.range.first)
         return unexpected(Refusal(Error::kEndBeforeStart));
     return {};
 }

@@ -30,8 +30,7 @@ struct MapRequest {
 };
 struct UnmapRequest {
     DomainId domain;
-    uint64_t virt_start;
-    uint64_t virt_end; // >= virt_start
+    IovaRange range;
 };
 struct ProbeRequest {
     EndpointId endpoint;
