@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <functional>
 
+#include <fmt/format.h>
+
 namespace viommu {
 
 template <class Tag, class Rep>
@@ -25,4 +27,13 @@ private:
 template <class Tag, class Rep>
 struct std::hash<viommu::StrongId<Tag, Rep>> {
     std::size_t operator()(viommu::StrongId<Tag, Rep> id) const noexcept { return std::hash<Rep>{}(id.value()); }
+};
+
+// Formats as the integer it holds, with the integer's format specs ("{:#06x}").
+template <class Tag, class Rep>
+struct fmt::formatter<viommu::StrongId<Tag, Rep>> : fmt::formatter<Rep> {
+    auto format(viommu::StrongId<Tag, Rep> id, fmt::format_context& ctx) const
+    {
+        return fmt::formatter<Rep>::format(id.value(), ctx);
+    }
 };

@@ -13,7 +13,7 @@ Expected<void, DmaFault> DmaPort::access(uint64_t iova, uint64_t len, iommu::Acc
         uint64_t gpa = at;
         uint64_t chunk = len - done;
         if (iommu_) {
-            const auto t = iommu_->translate(endpoint_, at, access);
+            const auto t = iommu_->translate(iommu::EndpointId(endpoint_), at, access);
             if (!t.ok) {
                 ++faults_;
                 return unexpected(DmaFault{at, false});

@@ -10,28 +10,28 @@ namespace viommu::iommu {
 
 namespace {
 
-bool in_any(const std::vector<IdRange>& set, uint32_t id)
+bool in_any(const std::vector<EndpointRange>& set, EndpointId id)
 {
-    for (const IdRange& r : set)
+    for (const EndpointRange& r : set)
         if (r.contains(id))
             return true;
     return false;
 }
 
 // Whether every ID of r is in the set (which may list overlapping or unsorted ranges).
-bool covers(const std::vector<IdRange>& set, IdRange r)
+bool covers(const std::vector<EndpointRange>& set, EndpointRange r)
 {
-    uint64_t cur = r.first;
+    uint64_t cur = r.first.value();
     for (std::size_t steps = 0; steps <= set.size(); ++steps) {
-        const IdRange* holder = nullptr;
-        for (const IdRange& s : set)
-            if (s.contains(static_cast<uint32_t>(cur)) && (!holder || s.last > holder->last))
+        const EndpointRange* holder = nullptr;
+        for (const EndpointRange& s : set)
+            if (s.contains(EndpointId(static_cast<uint32_t>(cur))) && (!holder || s.last > holder->last))
                 holder = &s;
         if (!holder)
             return false;
         if (holder->last >= r.last)
             return true;
-        cur = uint64_t{holder->last} + 1;
+        cur = uint64_t{holder->last.value()} + 1;
     }
     return false;
 }
@@ -51,12 +51,12 @@ std::vector<std::string_view> split(std::string_view text, char sep)
 
 } // namespace
 
-bool ReservedRegion::applies_to(uint32_t endpoint) const
+bool ReservedRegion::applies_to(EndpointId endpoint) const
 {
     return endpoints.empty() || in_any(endpoints, endpoint);
 }
 
-bool IommuConfig::endpoint_exists(uint32_t id) const
+bool IommuConfig::endpoint_exists(EndpointId id) const
 {
     return in_any(endpoints, id);
 }
@@ -73,13 +73,13 @@ std::vector<std::string> IommuConfig::problems() const
         out.push_back(fmt::format("domain range {}-{} is empty", domain_start, domain_end));
     if (probe_size % 8 != 0)
         out.push_back(fmt::format("probe_size {} is not a multiple of 8 (property lengths are)", probe_size));
-    for (const IdRange& r : endpoints)
+    for (const EndpointRange& r : endpoints)
         if (r.first > r.last)
             out.push_back(fmt::format("endpoint range {:#x}-{:#x} is empty", r.first, r.last));
     for (const ReservedRegion& r : reserved) {
         if (r.start > r.end)
             out.push_back(fmt::format("reserved region {:#x}-{:#x} is empty", r.start, r.end));
-        for (const IdRange& e : r.endpoints)
+        for (const EndpointRange& e : r.endpoints)
             if (!covers(endpoints, e))
                 out.push_back(fmt::format("reserved region {:#x}-{:#x} names endpoints {:#x}-{:#x}, not all of which exist",
                                           r.start, r.end, e.first, e.last));
@@ -112,7 +112,7 @@ Expected<unsigned, std::string> feature_by_name(std::string_view name)
     return unexpected(fmt::format("unknown feature '{}' (known: {})", name, known));
 }
 
-Expected<IdRange, std::string> parse_id_range(std::string_view text, uint32_t max)
+Expected<IdRange<uint32_t>, std::string> parse_id_range(std::string_view text, uint32_t max)
 {
     const auto parts = split(text, '-');
     if (parts.size() > 2)
@@ -125,17 +125,17 @@ Expected<IdRange, std::string> parse_id_range(std::string_view text, uint32_t ma
         return unexpected(last.error());
     if (*last < *first)
         return unexpected(fmt::format("range '{}' ends before it starts", text));
-    return IdRange{static_cast<uint32_t>(*first), static_cast<uint32_t>(*last)};
+    return IdRange<uint32_t>{static_cast<uint32_t>(*first), static_cast<uint32_t>(*last)};
 }
 
-Expected<std::vector<IdRange>, std::string> parse_id_set(std::string_view text, uint32_t max)
+Expected<std::vector<EndpointRange>, std::string> parse_endpoint_set(std::string_view text, uint32_t max)
 {
-    std::vector<IdRange> out;
+    std::vector<EndpointRange> out;
     for (std::string_view part : split(text, ',')) {
         auto r = parse_id_range(part, max);
         if (!r)
             return unexpected(r.error());
-        out.push_back(*r);
+        out.push_back({EndpointId(r->first), EndpointId(r->last)});
     }
     return out;
 }
@@ -148,7 +148,7 @@ Expected<ReservedRegion, std::string> parse_reserved_region(std::string_view tex
     ReservedRegion r;
     std::size_t i = 0;
     if (parts.size() == 3) {
-        auto eps = parse_id_set(parts[i++], UINT32_MAX);
+        auto eps = parse_endpoint_set(parts[i++], UINT32_MAX);
         if (!eps)
             return unexpected(eps.error());
         r.endpoints = *eps;
@@ -167,9 +167,9 @@ Expected<ReservedRegion, std::string> parse_reserved_region(std::string_view tex
     r.start = *start;
     r.end = *end;
     if (parts[i] == "msi")
-        r.type = ResvType::kMsi;
+        r.type = ResvMemSubtype::kMsi;
     else if (parts[i] == "reserved")
-        r.type = ResvType::kReserved;
+        r.type = ResvMemSubtype::kReserved;
     else
         return unexpected(fmt::format("'{}': the type must be 'reserved' or 'msi'", text));
     return r;

@@ -9,24 +9,21 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "hw/virtio-iommu/ids.h"
 #include "virtio/feature_bits.h"
 
 namespace viommu::iommu {
 
-struct IdRange {
-    uint32_t first = 0;
-    uint32_t last = 0; // inclusive
-    bool contains(uint32_t id) const { return first <= id && id <= last; }
-};
 
-enum class ResvType : uint8_t { kReserved = 0, kMsi = 1 }; // VIRTIO_IOMMU_RESV_MEM_T_*
+// The subtype of a virtio_iommu_probe_resv_mem property (§5.13.6.8.1): VIRTIO_IOMMU_RESV_MEM_T_*.
+enum class ResvMemSubtype : uint8_t { kReserved = 0, kMsi = 1 };
 
 struct ReservedRegion {
-    std::vector<IdRange> endpoints; // empty: every endpoint (QEMU's reserved-regions are global)
+    std::vector<EndpointRange> endpoints; // empty: every endpoint (QEMU's reserved-regions are global)
     uint64_t start = 0;
     uint64_t end = 0; // inclusive
-    ResvType type = ResvType::kReserved;
-    bool applies_to(uint32_t endpoint) const;
+    ResvMemSubtype type = ResvMemSubtype::kReserved;
+    bool applies_to(EndpointId endpoint) const;
 };
 
 struct IommuLimits {
@@ -39,7 +36,7 @@ struct IommuLimits {
 
 struct IommuConfig {
     // Endpoint IDs that exist: PCI requester IDs (bus << 8 | devfn) as QEMU's virtio-iommu uses them.
-    std::vector<IdRange> endpoints{{0, 0xffff}};
+    std::vector<EndpointRange> endpoints{{EndpointId(0), EndpointId(0xffff)}};
     // QEMU 7.2 on x86: the host page size, 4 KiB ("granule" property in newer QEMU).
     uint64_t page_size_mask = ~uint64_t{0xfff};
     // aw-bits: 64 (QEMU 7.2's input range is the whole 64-bit space).
@@ -57,7 +54,7 @@ struct IommuConfig {
     std::vector<ReservedRegion> reserved;
     IommuLimits limits;
 
-    bool endpoint_exists(uint32_t id) const;
+    bool endpoint_exists(EndpointId id) const;
     uint64_t granule() const { return page_size_mask & (~page_size_mask + 1); } // lowest set bit
 
     // Everything inconsistent, in one message per problem (empty when valid).
@@ -73,8 +70,8 @@ struct IommuConfig {
 //   reserved      "[ENDPOINTS:]START-END:reserved|msi", e.g. "0x8:0xfee00000-0xfeefffff:msi"
 //   id range      "0-1023"
 //   aw-bits       12..64 -> input range [0, 2^bits - 1]
-[[nodiscard]] Expected<std::vector<IdRange>, std::string> parse_id_set(std::string_view text, uint32_t max);
-[[nodiscard]] Expected<IdRange, std::string> parse_id_range(std::string_view text, uint32_t max);
+[[nodiscard]] Expected<std::vector<EndpointRange>, std::string> parse_endpoint_set(std::string_view text, uint32_t max);
+[[nodiscard]] Expected<IdRange<uint32_t>, std::string> parse_id_range(std::string_view text, uint32_t max);
 [[nodiscard]] Expected<ReservedRegion, std::string> parse_reserved_region(std::string_view text);
 
 } // namespace viommu::iommu

@@ -51,7 +51,7 @@ IommuConfig effective(IommuConfig c)
 
 ReservedRegion x86_msi_region()
 {
-    return ReservedRegion{{}, 0xfee00000, 0xfeefffff, ResvType::kMsi};
+    return ReservedRegion{{}, 0xfee00000, 0xfeefffff, ResvMemSubtype::kMsi};
 }
 
 VirtioIommu::VirtioIommu(virtio::GuestMemory& mem, IommuConfig config)
@@ -62,8 +62,7 @@ VirtioIommu::VirtioIommu(virtio::GuestMemory& mem, IommuConfig config)
 
 RequestFeatures VirtioIommu::request_features() const
 {
-    return {negotiated(wire::kFMapUnmap), negotiated(wire::kFProbe), negotiated(wire::kFBypassConfig),
-            negotiated(wire::kFMmio)};
+    return RequestFeatures::negotiated(driver_features());
 }
 
 bool VirtioIommu::unattached_bypass() const
@@ -77,6 +76,14 @@ bool VirtioIommu::unattached_bypass() const
     if (device_features() & feature(wire::kFBypass))
         return negotiated(wire::kFBypass);
     return !features_ok() && config_.boot_bypass;
+}
+
+std::optional<EndpointAttachment> VirtioIommu::attachment(EndpointId endpoint) const
+{
+    const VirtioIommuDomain* d = domains_.domain_of(endpoint);
+    if (!d)
+        return std::nullopt;
+    return EndpointAttachment{d->id, d->bypass};
 }
 
 void VirtioIommu::system_reset()
@@ -154,76 +161,74 @@ uint32_t VirtioIommu::handle(const virtio::DescriptorChain& chain)
         return 0;
     }
     const auto request = decode(head->type, in, request_features());
-    if (!request) {
-        trace_virtio_iommu_request_unwritten(head->type, "request type not recognised or not negotiated");
+    if (!request && request.error().is_unwritten()) {
+        trace_virtio_iommu_request_unwritten(head->type, describe(request.error()).data());
         return 0;
     }
-    // A PROBE's tail, even a refusal's, goes where a PROBE's tail is.
-    if (head->type == wire::kTProbe)
-        return answer_probe(chain, *request);
-    const auto result = *request ? execute(**request) : Expected<void, Error>(unexpected((*request).error()));
+    const auto result = request ? execute(*request, chain.writable_bytes())
+                                : Expected<void, Error>(unexpected(request.error().error()));
     const Status status = result ? Status::kOk : to_status(result.error());
     trace_virtio_iommu_request_done(head->type, status_name(status).data());
-    // The tail is the first thing in the writable part (the request's layout), where QEMU writes it.
-    const wire::ReqTail tail{static_cast<uint8_t>(status), {}};
-    virtio::ChainWriter out(chain);
-    (void)out.write_obj(tail);
-    return static_cast<uint32_t>(out.written());
+    const auto* probe = request ? std::get_if<ProbeRequest>(&*request) : nullptr;
+    return encode(chain, head->type, status, result && probe ? probe : nullptr);
 }
 
-Expected<void, Error> VirtioIommu::execute(const Request& request)
+Expected<void, Error> VirtioIommu::execute(const Request& request, uint64_t writable_bytes)
 {
     return std::visit(
         [&](const auto& r) -> Expected<void, Error> {
             using T = std::decay_t<decltype(r)>;
             if constexpr (std::is_same_v<T, AttachRequest>) {
-                trace_virtio_iommu_attach(r.domain, r.endpoint, r.bypass);
-                return domains_.attach(r.domain, r.endpoint, r.bypass);
+                trace_virtio_iommu_attach(r.domain.value(), r.endpoint.value(), r.bypass);
+                return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, DetachRequest>) {
-                trace_virtio_iommu_detach(r.domain, r.endpoint);
-                return domains_.detach(r.domain, r.endpoint);
+                trace_virtio_iommu_detach(r.domain.value(), r.endpoint.value());
+                return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, MapRequest>) {
-                trace_virtio_iommu_map(r.domain, r.mapping.virt_start, r.mapping.virt_end, r.mapping.phys_start,
+                trace_virtio_iommu_map(r.domain.value(), r.mapping.virt_start, r.mapping.virt_end, r.mapping.phys_start,
                                        r.mapping.flags);
-                return domains_.map(r.domain, r.mapping);
+                return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, UnmapRequest>) {
-                trace_virtio_iommu_unmap(r.domain, r.virt_start, r.virt_end);
-                return domains_.unmap(r.domain, r.virt_start, r.virt_end);
+                trace_virtio_iommu_unmap(r.domain.value(), r.range.first, r.range.last);
+                return domains_.apply(r);
             } else {
                 static_assert(std::is_same_v<T, ProbeRequest>);
-                return {}; // answered by answer_probe()
+                trace_virtio_iommu_probe(r.endpoint.value());
+                return check_probe(r, writable_bytes);
             }
         },
         request);
 }
 
-uint32_t VirtioIommu::answer_probe(const virtio::DescriptorChain& chain, const Expected<Request, Error>& request)
+Expected<void, Error> VirtioIommu::check_probe(const ProbeRequest& probe, uint64_t writable_bytes) const
 {
-    // The writable part holds probe_size bytes of properties and then the tail, which the device puts in
-    // its last four bytes: where Linux's viommu_get_req_errno() reads it, even from a buffer too small,
-    // and even for a request too short for its type (found by fuzz-requests: with the tail at the start,
-    // Linux would have read its own zeroed tail as OK).
-    const uint64_t room = chain.writable_bytes();
+    // §5.13.6.7.2: a missing endpoint SHOULD be NOENT.
+    if (!config_.endpoint_exists(probe.endpoint))
+        return unexpected(Error::kNoSuchEndpoint);
+    // "If the properties list is smaller than probe_size, the device SHOULD NOT write any property. It
+    // SHOULD reject the request and set status to VIRTIO_IOMMU_S_INVAL." (QEMU aborts here.)
+    if (writable_bytes < uint64_t{config_.probe_size} + sizeof(wire::ReqTail))
+        return unexpected(Error::kProbeBufferTooSmall);
+    return probe_properties_fit(config_, probe.endpoint);
+}
+
+uint32_t VirtioIommu::encode(const virtio::DescriptorChain& chain, uint8_t type, Status status,
+                             const ProbeRequest* answered_probe)
+{
     virtio::ChainWriter out(chain);
-    Status status = Status::kOk;
-    const auto* probe = request ? std::get_if<ProbeRequest>(&*request) : nullptr;
-    if (probe)
-        trace_virtio_iommu_probe(probe->endpoint);
-    if (!probe) {
-        status = to_status(request.error());
-    } else if (!config_.endpoint_exists(probe->endpoint)) {
-        // §5.13.6.7.2: a missing endpoint SHOULD be NOENT.
-        status = to_status(Error::kNoSuchEndpoint);
-    } else if (room < uint64_t{config_.probe_size} + sizeof(wire::ReqTail)) {
-        // "If the properties list is smaller than probe_size, the device SHOULD NOT write any property.
-        // It SHOULD reject the request and set status to VIRTIO_IOMMU_S_INVAL." (QEMU aborts here.)
-        status = to_status(Error::kProbeBufferTooSmall);
-    } else if (auto written = write_probe_properties(config_, probe->endpoint, out); !written) {
-        status = to_status(written.error());
+    if (type == wire::kTProbe) {
+        // The writable part holds probe_size bytes of properties and then the tail, which the device puts
+        // in its last four bytes: where Linux's viommu_get_req_errno() reads it, even from a buffer too
+        // small, and even for a request too short for its type (found by fuzz-requests: with the tail at
+        // the start, Linux would have read its own zeroed tail as OK).
+        const uint64_t room = chain.writable_bytes();
+        if (answered_probe)
+            write_probe_properties(config_, answered_probe->endpoint, out);
+        // Whatever was not written above is zeroed, so the driver never parses stale bytes as properties.
+        (void)out.fill(0, room - sizeof(wire::ReqTail) - out.written());
     }
-    trace_virtio_iommu_request_done(wire::kTProbe, status_name(status).data());
-    // Whatever was not written above is zeroed, so the driver never parses stale bytes as properties.
-    (void)out.fill(0, room - sizeof(wire::ReqTail) - out.written());
+    // Any other request's tail is the first thing in the writable part (the request's layout), where
+    // QEMU writes it.
     (void)out.write_obj(wire::ReqTail{static_cast<uint8_t>(status), {}});
     return static_cast<uint32_t>(out.written());
 }

@@ -1,12 +1,13 @@
 // The virtio-iommu device (virtio v1.2 §5.13): requests from the request queue, endpoint DMA translated
 // through domains and mappings, faults reported on the event queue.
 //
-// device.cc only wires the parts together: request.cc decodes, domains.cc keeps the state and its
-// rules, probe.cc answers PROBE, translate.cc translates and reports faults, errors.h maps every refusal
+// device.cc only wires the parts together: request.cc decodes, request_types.cc holds the rules of a
+// request itself, domains.cc keeps the state and its rules, probe.cc writes PROBE's properties, translate.cc translates and reports faults, errors.h maps every refusal
 // to its status.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "hw/virtio-iommu/config.h"
 #include "hw/virtio-iommu/domains.h"
@@ -23,6 +24,12 @@ struct Translation {
     // Bytes from the IOVA on that translate linearly (to the end of the mapping, or of the address
     // space for identity): a DMA longer than this continues with another translate().
     uint64_t contiguous = 0;
+};
+
+// The domain an endpoint is attached to, as host-side reports show it.
+struct EndpointAttachment {
+    DomainId domain;
+    bool bypass = false; // a bypass domain (ATTACH_F_BYPASS): DMA is not translated
 };
 
 struct IommuStats {
@@ -42,7 +49,7 @@ public:
     // An endpoint's DMA access to one address. On failure the device reports a fault on the event queue
     // (§5.13.6.9), as QEMU's translate callback does; an endpoint the device does not manage fails
     // without a report.
-    Translation translate(uint32_t endpoint, uint64_t iova, Access access);
+    Translation translate(EndpointId endpoint, uint64_t iova, Access access);
 
     // Whether an endpoint that is not attached to a domain is in bypass mode right now (§5.13.6).
     bool unattached_bypass() const;
@@ -51,7 +58,10 @@ public:
     // System reset (not device reset): config.bypass returns to its initial value (§5.13.4.2).
     void system_reset();
 
-    void set_listener(uint32_t endpoint, MappingListener* listener) { domains_.set_listener(endpoint, listener); }
+    // The domain the endpoint is attached to; nullopt when it is attached to none.
+    std::optional<EndpointAttachment> attachment(EndpointId endpoint) const;
+
+    void set_listener(EndpointId endpoint, MappingListener* listener) { domains_.set_listener(endpoint, listener); }
     const Domains& domains() const { return domains_; }
     const IommuConfig& config() const { return config_; }
     const IommuStats& stats() const { return stats_; }
@@ -66,14 +76,19 @@ private:
     void read_config(uint32_t offset, std::span<uint8_t> out) const override;
     void write_config(uint32_t offset, std::span<const uint8_t> in) override;
 
-    // Handles one request chain and returns the bytes written into its device-writable part.
+    // Handles one request chain, decode -> execute -> encode, and returns the bytes written into its
+    // device-writable part.
     uint32_t handle(const virtio::DescriptorChain& chain);
-    Expected<void, Error> execute(const Request& request);
-    // A PROBE's answer: `request` is the decoded PROBE, or why it was refused.
-    uint32_t answer_probe(const virtio::DescriptorChain& chain, const Expected<Request, Error>& request);
-    void report_fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t address);
-    Translation fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t iova);
-    const ReservedRegion* reserved_region_at(uint32_t endpoint, uint64_t iova) const;
+    // Serves a decoded request; `writable_bytes` is the room the driver gave for the answer.
+    Expected<void, Error> execute(const Request& request, uint64_t writable_bytes);
+    Expected<void, Error> check_probe(const ProbeRequest& probe, uint64_t writable_bytes) const;
+    // Writes the answer of a request of type `type` with `status`; `answered_probe` is the PROBE whose
+    // properties go before the tail (an accepted PROBE), else nullptr.
+    uint32_t encode(const virtio::DescriptorChain& chain, uint8_t type, Status status,
+                    const ProbeRequest* answered_probe);
+    void report_fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t address);
+    Translation fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t iova);
+    const ReservedRegion* reserved_region_at(EndpointId endpoint, uint64_t iova) const;
     RequestFeatures request_features() const;
 
     IommuConfig config_;

@@ -6,30 +6,30 @@
 
 namespace viommu::iommu {
 
-Domain* Domains::find_mut(uint32_t domain)
+VirtioIommuDomain* Domains::find_mut(DomainId domain)
 {
     const auto it = domains_.find(domain);
     return it == domains_.end() ? nullptr : it->second.get();
 }
 
-const Domain* Domains::find(uint32_t domain) const
+const VirtioIommuDomain* Domains::find(DomainId domain) const
 {
     const auto it = domains_.find(domain);
     return it == domains_.end() ? nullptr : it->second.get();
 }
 
-std::vector<const Domain*> Domains::all() const
+std::vector<const VirtioIommuDomain*> Domains::all() const
 {
-    std::vector<const Domain*> out;
+    std::vector<const VirtioIommuDomain*> out;
     for (const auto& [id, d] : domains_)
         out.push_back(d.get());
-    std::sort(out.begin(), out.end(), [](const Domain* a, const Domain* b) { return a->id < b->id; });
+    std::sort(out.begin(), out.end(), [](const VirtioIommuDomain* a, const VirtioIommuDomain* b) { return a->id < b->id; });
     return out;
 }
 
-void Domains::notify_each(const Domain& d, const Mapping& m, bool mapped) const
+void Domains::notify_each(const VirtioIommuDomain& d, const Mapping& m, bool mapped) const
 {
-    for (uint32_t ep : d.endpoints) {
+    for (EndpointId ep : d.endpoints) {
         const auto it = listeners_.find(ep);
         if (it == listeners_.end())
             continue;
@@ -40,7 +40,7 @@ void Domains::notify_each(const Domain& d, const Mapping& m, bool mapped) const
     }
 }
 
-void Domains::remove_endpoint(Domain& d, uint32_t endpoint)
+void Domains::remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint)
 {
     if (const auto it = listeners_.find(endpoint); it != listeners_.end())
         d.mappings.for_each([&](const Mapping& m) { it->second->on_unmap(endpoint, m); });
@@ -55,24 +55,25 @@ void Domains::remove_endpoint(Domain& d, uint32_t endpoint)
         domains_.erase(d.id);
 }
 
-Expected<void, Error> Domains::attach(uint32_t domain, uint32_t endpoint, bool bypass)
+Expected<void, Error> Domains::apply(const AttachRequest& r)
 {
+    const auto [domain, endpoint, bypass] = r;
     // §5.13.6.3.2: "If the endpoint identified by endpoint doesn't exist, the device MUST reject the
     // request and set status to VIRTIO_IOMMU_S_NOENT."
     if (!config_->endpoint_exists(endpoint))
         return unexpected(Error::kNoSuchEndpoint);
     // The spec gives no status for a domain outside domain_range (§5.13.6.1 only forbids the driver to
     // send one); RANGE is the status for out-of-range parameters.
-    if (domain < config_->domain_start || domain > config_->domain_end)
+    if (domain.value() < config_->domain_start || domain.value() > config_->domain_end)
         return unexpected(Error::kDomainOutOfRange);
-    Domain* target = find_mut(domain);
+    VirtioIommuDomain* target = find_mut(domain);
     // "If the domain already exists and the VIRTIO_IOMMU_ATTACH_F_BYPASS flag is not consistent with
     // that domain, the device SHOULD reject the request and set status to VIRTIO_IOMMU_S_INVAL."
     if (target && target->bypass != bypass)
         return unexpected(Error::kBypassMismatch);
 
     const auto current = attached_.find(endpoint);
-    Domain* previous = current == attached_.end() ? nullptr : current->second;
+    VirtioIommuDomain* previous = current == attached_.end() ? nullptr : current->second;
     if (previous == target && target)
         return {}; // already attached there: nothing changes
     // Limits, counted after the implicit detach so that moving an endpoint never fails for lack of room
@@ -88,7 +89,7 @@ Expected<void, Error> Domains::attach(uint32_t domain, uint32_t endpoint, bool b
     if (previous)
         remove_endpoint(*previous, endpoint);
     if (!target) {
-        auto d = std::make_unique<Domain>();
+        auto d = std::make_unique<VirtioIommuDomain>();
         d->id = domain;
         d->bypass = bypass;
         target = d.get();
@@ -111,8 +112,9 @@ Expected<void, Error> Domains::attach(uint32_t domain, uint32_t endpoint, bool b
     return {};
 }
 
-Expected<void, Error> Domains::detach(uint32_t domain, uint32_t endpoint)
+Expected<void, Error> Domains::apply(const DetachRequest& r)
 {
+    const auto [domain, endpoint] = r;
     // §5.13.6.4.2: a missing endpoint MUST be NOENT; a missing domain, or an endpoint that is not attached
     // to it, MAY be INVAL (QEMU answers INVAL for both).
     if (!config_->endpoint_exists(endpoint))
@@ -124,20 +126,21 @@ Expected<void, Error> Domains::detach(uint32_t domain, uint32_t endpoint)
     return {};
 }
 
-bool Domains::overlaps_reserved(const Domain& d, uint64_t start, uint64_t end) const
+bool Domains::overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint64_t end) const
 {
-    for (uint32_t ep : d.endpoints)
+    for (EndpointId ep : d.endpoints)
         for (const ReservedRegion& r : config_->reserved)
             if (r.applies_to(ep) && r.start <= end && start <= r.end)
                 return true;
     return false;
 }
 
-Expected<void, Error> Domains::map(uint32_t domain, const Mapping& m)
+Expected<void, Error> Domains::apply(const MapRequest& r)
 {
+    const auto& [domain, m] = r;
     // §5.13.6.5.2: "If domain does not exist, the device SHOULD reject the request and set status to
     // VIRTIO_IOMMU_S_NOENT." / "If the domain is a bypass domain, ... VIRTIO_IOMMU_S_INVAL."
-    Domain* d = find_mut(domain);
+    VirtioIommuDomain* d = find_mut(domain);
     if (!d)
         return unexpected(Error::kNoSuchDomain);
     if (d->bypass)
@@ -170,17 +173,18 @@ Expected<void, Error> Domains::map(uint32_t domain, const Mapping& m)
     return {};
 }
 
-Expected<void, Error> Domains::unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end)
+Expected<void, Error> Domains::apply(const UnmapRequest& r)
 {
+    const auto [domain, range] = r;
     // §5.13.6.6.2: missing domain NOENT, bypass domain INVAL, a split RANGE with nothing removed,
     // anything else OK (including a range that holds nothing).
-    Domain* d = find_mut(domain);
+    VirtioIommuDomain* d = find_mut(domain);
     if (!d)
         return unexpected(Error::kNoSuchDomain);
     if (d->bypass)
         return unexpected(Error::kBypassDomain);
     const auto result =
-        d->mappings.remove_range(virt_start, virt_end, [&](const Mapping& m) { notify_each(*d, m, false); });
+        d->mappings.remove_range(range.first, range.last, [&](const Mapping& m) { notify_each(*d, m, false); });
     if (result == MappingStore::RemoveResult::kWouldSplit)
         return unexpected(Error::kWouldSplit);
     return {};
@@ -196,28 +200,27 @@ void Domains::clear()
     domains_.clear();
 }
 
-void Domains::replace_all(std::vector<std::unique_ptr<Domain>> domains)
+void Domains::replace_all(Domains&& restored)
 {
     clear();
-    for (auto& d : domains) {
-        Domain* raw = d.get();
-        domains_.emplace(raw->id, std::move(d));
-        for (uint32_t ep : raw->endpoints) {
-            attached_[ep] = raw;
+    domains_ = std::move(restored.domains_);
+    attached_ = std::move(restored.attached_);
+    restored.domains_.clear();
+    restored.attached_.clear();
+    for (const VirtioIommuDomain* d : all())
+        for (EndpointId ep : d->endpoints)
             if (const auto it = listeners_.find(ep); it != listeners_.end())
-                raw->mappings.for_each([&](const Mapping& m) { it->second->on_map(ep, m); });
-        }
-    }
+                d->mappings.for_each([&](const Mapping& m) { it->second->on_map(ep, m); });
 }
 
-void Domains::set_listener(uint32_t endpoint, MappingListener* listener)
+void Domains::set_listener(EndpointId endpoint, MappingListener* listener)
 {
     if (!listener) {
         listeners_.erase(endpoint);
         return;
     }
     listeners_[endpoint] = listener;
-    if (const Domain* d = domain_of(endpoint))
+    if (const VirtioIommuDomain* d = domain_of(endpoint))
         d->mappings.for_each([&](const Mapping& m) { listener->on_map(endpoint, m); });
 }
 

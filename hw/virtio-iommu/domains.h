@@ -1,6 +1,6 @@
 // The IOMMU's state: domains, the endpoints attached to them, and each domain's mappings, with the
 // rules of ATTACH, DETACH, MAP and UNMAP (virtio v1.2 §5.13.6.3-§5.13.6.6). Requests arrive here
-// decoded; every refusal is an Error, which device.cc turns into a status in one place.
+// typed, their own rules checked (request_types.h); every refusal is an Error, which device.cc turns into a status in one place.
 //
 // A rejected request changes nothing.
 #pragma once
@@ -16,63 +16,66 @@
 #include "hw/virtio-iommu/errors.h"
 #include "hw/virtio-iommu/listener.h"
 #include "hw/virtio-iommu/mapping_store.h"
+#include "hw/virtio-iommu/request_types.h"
 
 namespace viommu::iommu {
 
-struct Domain {
-    uint32_t id = 0;
+// One domain of the device (QEMU's VirtIOIOMMUDomain).
+struct VirtioIommuDomain {
+    DomainId id;
     bool bypass = false;
     MappingStore mappings;
-    std::vector<uint32_t> endpoints; // attached, in attach order
+    std::vector<EndpointId> endpoints; // attached, in attach order
 };
 
 class Domains {
 public:
     explicit Domains(const IommuConfig& config) : config_(&config) {}
 
-    [[nodiscard]] Expected<void, Error> attach(uint32_t domain, uint32_t endpoint, bool bypass);
-    [[nodiscard]] Expected<void, Error> detach(uint32_t domain, uint32_t endpoint);
-    [[nodiscard]] Expected<void, Error> map(uint32_t domain, const Mapping& m);
-    [[nodiscard]] Expected<void, Error> unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end);
+    // The state's side of each request: the guest's, decoded, and a snapshot's, replayed.
+    [[nodiscard]] Expected<void, Error> apply(const AttachRequest& r);
+    [[nodiscard]] Expected<void, Error> apply(const DetachRequest& r);
+    [[nodiscard]] Expected<void, Error> apply(const MapRequest& r);
+    [[nodiscard]] Expected<void, Error> apply(const UnmapRequest& r);
 
     // Detaches every endpoint (their listeners see the UNMAPs) and forgets every domain: a device reset.
     void clear();
 
     // The domain an endpoint is attached to, or nullptr. On the translation hot path.
-    const Domain* domain_of(uint32_t endpoint) const
+    const VirtioIommuDomain* domain_of(EndpointId endpoint) const
     {
         const auto it = attached_.find(endpoint);
         return it == attached_.end() ? nullptr : it->second;
     }
-    const Domain* find(uint32_t domain) const;
+    const VirtioIommuDomain* find(DomainId domain) const;
     std::size_t domain_count() const { return domains_.size(); }
     std::size_t attached_count() const { return attached_.size(); }
     // Every domain, in ID order (for snapshots and reports).
-    std::vector<const Domain*> all() const;
+    std::vector<const VirtioIommuDomain*> all() const;
 
-    // Replaces every domain at once (a snapshot restore). The caller has checked the domains against the
-    // configuration; listeners see the old mappings go and the new ones come.
-    void replace_all(std::vector<std::unique_ptr<Domain>> domains);
+    // Takes every domain of `restored` in place of this state's (a snapshot restore, replayed into a
+    // scratch state of the same configuration); listeners see the old mappings go and the new ones come.
+    void replace_all(Domains&& restored);
 
     // Registers the host listener of an endpoint (one per endpoint; nullptr removes it). A new listener
     // is told about every mapping the endpoint can already reach.
-    void set_listener(uint32_t endpoint, MappingListener* listener);
+    void set_listener(EndpointId endpoint, MappingListener* listener);
 
 private:
-    Domain* find_mut(uint32_t domain);
+    VirtioIommuDomain* find_mut(DomainId domain);
     // Takes the endpoint out of its domain, telling its listener, and drops the domain if it is left
     // with no endpoint (the domain's lifetime: §5.13.6.4).
-    void remove_endpoint(Domain& d, uint32_t endpoint);
-    void notify_each(const Domain& d, const Mapping& m, bool mapped) const;
-    bool overlaps_reserved(const Domain& d, uint64_t start, uint64_t end) const;
+    void remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint);
+    void notify_each(const VirtioIommuDomain& d, const Mapping& m, bool mapped) const;
+    bool overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint64_t end) const;
 
     const IommuConfig* config_;
-    std::unordered_map<uint32_t, std::unique_ptr<Domain>> domains_;
-    std::unordered_map<uint32_t, Domain*> attached_;
+    std::unordered_map<DomainId, std::unique_ptr<VirtioIommuDomain>> domains_;
+    std::unordered_map<EndpointId, VirtioIommuDomain*> attached_;
     // Nodes of attached_ given back by DETACH, reused by the next ATTACH: attaching and detaching an
     // endpoint does not allocate once warm.
-    std::vector<std::unordered_map<uint32_t, Domain*>::node_type> spare_nodes_;
-    std::unordered_map<uint32_t, MappingListener*> listeners_;
+    std::vector<std::unordered_map<EndpointId, VirtioIommuDomain*>::node_type> spare_nodes_;
+    std::unordered_map<EndpointId, MappingListener*> listeners_;
 };
 
 } // namespace viommu::iommu

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "hw/virtio-iommu/ids.h"
 #include "hw/virtio-iommu/mapping_store.h"
 
 namespace viommu::iommu {
@@ -13,9 +14,9 @@ public:
     virtual ~MappingListener() = default;
     // The endpoint can now reach `m` (a MAP in its domain, its ATTACH to a domain holding `m`, or the
     // replay when the listener registers).
-    virtual void on_map(uint32_t endpoint, const Mapping& m) = 0;
+    virtual void on_map(EndpointId endpoint, const Mapping& m) = 0;
     // The endpoint can no longer reach `m` (an UNMAP, its DETACH, or the device's reset).
-    virtual void on_unmap(uint32_t endpoint, const Mapping& m) = 0;
+    virtual void on_unmap(EndpointId endpoint, const Mapping& m) = 0;
 };
 
 } // namespace viommu::iommu

@@ -4,7 +4,7 @@
 
 namespace viommu::iommu {
 
-uint64_t probe_properties_size(const IommuConfig& config, uint32_t endpoint)
+uint64_t probe_properties_size(const IommuConfig& config, EndpointId endpoint)
 {
     uint64_t bytes = 0;
     for (const ReservedRegion& r : config.reserved)
@@ -13,10 +13,15 @@ uint64_t probe_properties_size(const IommuConfig& config, uint32_t endpoint)
     return bytes;
 }
 
-Expected<void, Error> write_probe_properties(const IommuConfig& config, uint32_t endpoint, virtio::ChainWriter& out)
+Expected<void, Error> probe_properties_fit(const IommuConfig& config, EndpointId endpoint)
 {
     if (probe_properties_size(config, endpoint) > config.probe_size)
         return unexpected(Error::kPropertiesDoNotFit);
+    return {};
+}
+
+void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virtio::ChainWriter& out)
+{
     uint64_t written = 0;
     for (const ReservedRegion& r : config.reserved) {
         if (!r.applies_to(endpoint))
@@ -35,7 +40,6 @@ Expected<void, Error> write_probe_properties(const IommuConfig& config, uint32_t
     // "If the device doesn't fill all probe_size bytes with properties, it SHOULD fill the remaining
     // bytes of properties with zeroes" (a zero type is VIRTIO_IOMMU_PROBE_T_NONE, the end of the list).
     (void)out.fill(0, config.probe_size - written);
-    return {};
 }
 
 } // namespace viommu::iommu

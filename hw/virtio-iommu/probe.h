@@ -12,11 +12,13 @@
 namespace viommu::iommu {
 
 // Bytes of properties the endpoint has (24 per reserved region that applies to it).
-uint64_t probe_properties_size(const IommuConfig& config, uint32_t endpoint);
+uint64_t probe_properties_size(const IommuConfig& config, EndpointId endpoint);
 
-// Writes the endpoint's properties and pads them with zeroes to probe_size. Checks first, writes
-// after: on an error nothing has been written. `out` must have room for probe_size bytes.
-[[nodiscard]] Expected<void, Error> write_probe_properties(const IommuConfig& config, uint32_t endpoint,
-                                                           virtio::ChainWriter& out);
+// §5.13.6.7.2 gives no status for properties that need more than probe_size bytes: INVAL.
+[[nodiscard]] Expected<void, Error> probe_properties_fit(const IommuConfig& config, EndpointId endpoint);
+
+// Writes the endpoint's properties and pads them with zeroes to probe_size. The properties fit
+// (probe_properties_fit()) and `out` has room for probe_size bytes: PROBE's handler checked both.
+void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virtio::ChainWriter& out);
 
 } // namespace viommu::iommu

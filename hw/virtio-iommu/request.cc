@@ -26,7 +26,7 @@ bool all_zero(const uint8_t (&bytes)[N])
     return std::all_of(bytes, bytes + N, [](uint8_t b) { return b == 0; });
 }
 
-Expected<Request, Error> decode_attach(virtio::ChainReader& in, const RequestFeatures& f)
+Expected<Request, Refusal> decode_attach(virtio::ChainReader& in)
 {
     const auto req = read_body<wire::ReqAttach>(in);
     if (!req)
@@ -35,80 +35,77 @@ Expected<Request, Error> decode_attach(virtio::ChainReader& in, const RequestFea
     // request and set status to VIRTIO_IOMMU_S_INVAL."
     if (!all_zero(req->reserved))
         return unexpected(Error::kReservedNotZero);
-    // "If the device does not recognize a flags bit, it MUST reject the request ... INVAL." ATTACH_F_BYPASS
-    // exists only with BYPASS_CONFIG (§5.13.6.3).
-    const uint32_t known = f.bypass_config ? wire::kAttachFBypass : 0;
-    if (req->flags.get() & ~known)
+    // "If the device does not recognize a flags bit, it MUST reject the request ... INVAL." Whether
+    // ATTACH_F_BYPASS is one is check_request()'s to say.
+    if (req->flags.get() & ~wire::kAttachFBypass)
         return unexpected(Error::kUnknownFlags);
-    return AttachRequest{req->domain.get(), req->endpoint.get(), (req->flags.get() & wire::kAttachFBypass) != 0};
+    return AttachRequest{DomainId(req->domain.get()), EndpointId(req->endpoint.get()), (req->flags.get() & wire::kAttachFBypass) != 0};
 }
 
-Expected<Request, Error> decode_detach(virtio::ChainReader& in)
+Expected<Request, Refusal> decode_detach(virtio::ChainReader& in)
 {
     const auto req = read_body<wire::ReqDetach>(in);
     if (!req)
         return unexpected(Error::kTooShort);
     // §5.13.6.4.2: "The device MUST ignore reserved."
-    return DetachRequest{req->domain.get(), req->endpoint.get()};
+    return DetachRequest{DomainId(req->domain.get()), EndpointId(req->endpoint.get())};
 }
 
-Expected<Request, Error> decode_map(virtio::ChainReader& in, const RequestFeatures& f)
+Expected<Request, Refusal> decode_map(virtio::ChainReader& in)
 {
     const auto req = read_body<wire::ReqMap>(in);
     if (!req)
         return unexpected(Error::kTooShort);
-    // §5.13.6.5.2: unknown flags are INVAL; MAP_F_MMIO is a flag only with VIRTIO_IOMMU_F_MMIO.
-    const uint32_t known = wire::kMapFRead | wire::kMapFWrite | (f.mmio ? wire::kMapFMmio : 0);
-    if (req->flags.get() & ~known)
-        return unexpected(Error::kUnknownFlags);
-    // §5.13.6.5.1: "virt_end MUST be strictly greater than virt_start" (a driver rule; the device's
-    // answer is not given, INVAL is the status for invalid parameters). A one-byte mapping, legal with a
-    // one-byte granule, has virt_end == virt_start and is accepted.
-    if (req->virt_end.get() < req->virt_start.get())
-        return unexpected(Error::kEndBeforeStart);
-    return MapRequest{req->domain.get(),
+    return MapRequest{DomainId(req->domain.get()),
                       Mapping{req->virt_start.get(), req->virt_end.get(), req->phys_start.get(), req->flags.get()}};
 }
 
-Expected<Request, Error> decode_unmap(virtio::ChainReader& in)
+Expected<Request, Refusal> decode_unmap(virtio::ChainReader& in)
 {
     const auto req = read_body<wire::ReqUnmap>(in);
     if (!req)
         return unexpected(Error::kTooShort);
     // §5.13.6.6.2 lets the device either ignore a non-zero reserved field or answer INVAL; QEMU ignores
     // it, and so do we.
-    if (req->virt_end.get() < req->virt_start.get())
-        return unexpected(Error::kEndBeforeStart);
-    return UnmapRequest{req->domain.get(), req->virt_start.get(), req->virt_end.get()};
+    return UnmapRequest{DomainId(req->domain.get()), IovaRange{req->virt_start.get(), req->virt_end.get()}};
 }
 
-Expected<Request, Error> decode_probe(virtio::ChainReader& in)
+Expected<Request, Refusal> decode_probe(virtio::ChainReader& in)
 {
     const auto req = read_body<wire::ReqProbe>(in);
     if (!req)
         return unexpected(Error::kTooShort);
     // §5.13.6.7.2: "The device MUST ignore field reserved of a PROBE request."
-    return ProbeRequest{req->endpoint.get()};
+    return ProbeRequest{EndpointId(req->endpoint.get())};
+}
+
+Expected<Request, Refusal> decode_body(uint8_t type, virtio::ChainReader& in)
+{
+    switch (type) {
+    case wire::kTAttach: return decode_attach(in);
+    case wire::kTDetach: return decode_detach(in);
+    case wire::kTMap: return decode_map(in);
+    case wire::kTUnmap: return decode_unmap(in);
+    case wire::kTProbe: return decode_probe(in);
+    default: return unexpected(Refusal::unwritten());
+    }
 }
 
 } // namespace
 
-std::optional<Expected<Request, Error>> decode(uint8_t type, virtio::ChainReader& in, const RequestFeatures& f)
+Expected<Request, Refusal> decode(uint8_t type, virtio::ChainReader& in, const RequestFeatures& f)
 {
-    switch (type) {
-    case wire::kTAttach: return decode_attach(in, f);
-    case wire::kTDetach: return decode_detach(in);
-    // §5.13.6.5/6: "only available when VIRTIO_IOMMU_F_MAP_UNMAP has been negotiated".
-    case wire::kTMap: return f.map_unmap ? std::optional(decode_map(in, f)) : std::nullopt;
-    case wire::kTUnmap: return f.map_unmap ? std::optional(decode_unmap(in)) : std::nullopt;
-    // §5.13.6.7.2: without PROBE the device "SHOULD NOT write the buffer and SHOULD set the used length
-    // to zero" (the spec says "offer"; a request for a feature the driver declined is treated alike).
-    case wire::kTProbe: return f.probe ? std::optional(decode_probe(in)) : std::nullopt;
-    default:
-        // §5.13.6.2: "If a request type is not recognized, the device SHOULD NOT write the buffer and
-        // SHOULD set the used length to zero." (QEMU writes UNSUPP.)
-        return std::nullopt;
-    }
+    // §5.13.6.2: "If a request type is not recognized, the device SHOULD NOT write the buffer and SHOULD
+    // set the used length to zero." (QEMU writes UNSUPP.) A type whose feature was not negotiated is
+    // refused alike, before its body is read: even when too short for its type.
+    if (!type_negotiated(type, f))
+        return unexpected(Refusal::unwritten());
+    auto request = decode_body(type, in);
+    if (!request)
+        return request;
+    if (auto ok = check_request(*request, f); !ok)
+        return unexpected(ok.error());
+    return request;
 }
 
 } // namespace viommu::iommu

@@ -6,9 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/byte_stream.h"
-#include "base/checked.h"
 #include "hw/virtio-iommu/device.h"
-#include "hw/virtio-iommu/wire.h"
 
 namespace viommu::iommu {
 
@@ -24,9 +22,9 @@ void put_config(ByteWriter& w, const IommuConfig& c, virtio::FeatureBits offered
 {
     w.u64(offered);
     w.u32(static_cast<uint32_t>(c.endpoints.size()));
-    for (const IdRange& r : c.endpoints) {
-        w.u32(r.first);
-        w.u32(r.last);
+    for (const EndpointRange& r : c.endpoints) {
+        w.u32(r.first.value());
+        w.u32(r.last.value());
     }
     w.u64(c.page_size_mask);
     w.u64(c.input_start);
@@ -39,9 +37,9 @@ void put_config(ByteWriter& w, const IommuConfig& c, virtio::FeatureBits offered
     w.u32(static_cast<uint32_t>(c.reserved.size()));
     for (const ReservedRegion& r : c.reserved) {
         w.u32(static_cast<uint32_t>(r.endpoints.size()));
-        for (const IdRange& e : r.endpoints) {
-            w.u32(e.first);
-            w.u32(e.last);
+        for (const EndpointRange& e : r.endpoints) {
+            w.u32(e.first.value());
+            w.u32(e.last.value());
         }
         w.u64(r.start);
         w.u64(r.end);
@@ -62,7 +60,10 @@ std::vector<uint8_t> config_bytes(const VirtioIommu& d)
 // Reads what save() wrote, checking every count against the bytes left before trusting it.
 class Parser {
 public:
-    Parser(std::span<const uint8_t> payload, const VirtioIommu& target) : r_(payload), target_(target) {}
+    Parser(std::span<const uint8_t> payload, const VirtioIommu& target)
+        : domains(target.config()), r_(payload), target_(target)
+    {
+    }
 
     Expected<void, std::string> parse()
     {
@@ -89,7 +90,7 @@ public:
 
     virtio::DeviceState state;
     uint8_t bypass_ = 0;
-    std::vector<std::unique_ptr<Domain>> domains;
+    Domains domains; // the scratch state the requests are replayed into
 
 private:
     Expected<void, std::string> fail(std::string_view what) const
@@ -129,68 +130,84 @@ private:
         return {};
     }
 
+    // The domains are not copied from the stream but rebuilt by replaying, into a scratch state, the
+    // ATTACH and MAP requests that make them, through the rules that serve the guest's requests: a
+    // stream whose state no guest could have built is refused with the rule it breaks.
     Expected<void, std::string> parse_domains()
     {
-        const IommuConfig& c = target_.config();
         const auto ndomains = r_.u32();
         if (!ndomains)
             return fail("domain count");
-        if (*ndomains > c.limits.max_domains)
-            return unexpected(fmt::format("{} domains, more than the device's limit of {}", *ndomains, c.limits.max_domains));
-        std::set<uint32_t> ids;
-        std::set<uint32_t> attached;
+        const RequestFeatures features = RequestFeatures::negotiated(state.driver_features);
+        std::set<DomainId> ids;
+        std::set<EndpointId> attached;
         for (uint32_t i = 0; i < *ndomains; ++i) {
-            auto d = std::make_unique<Domain>();
-            const auto id = r_.u32();
+            const auto raw_id = r_.u32();
             const auto bypass = r_.boolean();
             const auto nendpoints = r_.u32();
-            if (!id || !bypass || !nendpoints)
+            if (!raw_id || !bypass || !nendpoints)
                 return fail("domain");
-            d->id = *id;
-            d->bypass = *bypass;
-            if (*id < c.domain_start || *id > c.domain_end || !ids.insert(*id).second)
-                return unexpected(fmt::format("domain {} is out of range or appears twice", *id));
+            const DomainId id(*raw_id);
+            // A second record of a domain, or of an endpoint, would replay as a join or a move: the
+            // stream would not say what the device held.
+            if (!ids.insert(id).second)
+                return unexpected(fmt::format("domain {} appears twice", id));
             if (*nendpoints == 0 || *nendpoints > r_.remaining() / 4)
-                return fail(fmt::format("endpoint count of domain {}", *id));
+                return fail(fmt::format("endpoint count of domain {}", id));
+            std::vector<EndpointId> endpoints;
             for (uint32_t e = 0; e < *nendpoints; ++e) {
                 const auto ep = r_.u32();
                 if (!ep)
                     return fail("endpoint");
-                if (!c.endpoint_exists(*ep) || !attached.insert(*ep).second)
-                    return unexpected(fmt::format("endpoint {} does not exist or is attached twice", *ep));
-                d->endpoints.push_back(*ep);
+                if (!attached.insert(EndpointId(*ep)).second)
+                    return unexpected(fmt::format("endpoint {} is attached twice", *ep));
+                endpoints.push_back(EndpointId(*ep));
             }
-            if (attached.size() > c.limits.max_attached_endpoints)
-                return unexpected(std::string("more attached endpoints than the device's limit"));
-            if (auto ok = parse_mappings(*d); !ok)
+            // The first endpoint makes the domain; the mappings are made while it is the only one, and
+            // the others join after: ATTACH does not check a domain's mappings against the reserved
+            // regions of an endpoint that joins it (§5.13.6.3 has no such rule), so a device can hold
+            // mappings over a later endpoint's region, and the replay must accept that.
+            if (auto ok = replay_attach(AttachRequest{id, endpoints.front(), *bypass}, features); !ok)
                 return ok;
-            domains.push_back(std::move(d));
+            if (auto ok = replay_mappings(id, features); !ok)
+                return ok;
+            for (std::size_t e = 1; e < endpoints.size(); ++e)
+                if (auto ok = replay_attach(AttachRequest{id, endpoints[e], *bypass}, features); !ok)
+                    return ok;
         }
         return {};
     }
 
-    Expected<void, std::string> parse_mappings(Domain& d)
+    Expected<void, std::string> replay_mappings(DomainId domain, const RequestFeatures& features)
     {
-        const IommuConfig& c = target_.config();
         const auto n = r_.u64();
         if (!n || *n > r_.remaining() / kMappingBytes)
-            return fail(fmt::format("mapping count of domain {}", d.id));
-        if (*n > c.limits.max_mappings_per_domain || (d.bypass && *n > 0))
-            return unexpected(fmt::format("domain {} holds {} mappings, more than it may", d.id, *n));
-        const uint64_t granule = c.granule();
+            return fail(fmt::format("mapping count of domain {}", domain));
         for (uint64_t i = 0; i < *n; ++i) {
-            Mapping m{*r_.u64(), *r_.u64(), *r_.u64(), *r_.u32()}; // counted above: the bytes are there
-            const bool valid = m.virt_start <= m.virt_end && m.virt_start >= c.input_start && m.virt_end <= c.input_end &&
-                               is_aligned(m.virt_start, granule) && is_aligned(m.phys_start, granule) &&
-                               is_aligned(m.virt_end + 1, granule) &&
-                               checked_add(m.phys_start, m.virt_end - m.virt_start).has_value() &&
-                               !(m.flags & ~(wire::kMapFRead | wire::kMapFWrite | wire::kMapFMmio)) &&
-                               !d.mappings.overlaps(m.virt_start, m.virt_end);
-            if (!valid)
-                return unexpected(fmt::format("domain {}: mapping {:#x}-{:#x} is not one MAP could have made", d.id,
-                                              m.virt_start, m.virt_end));
-            d.mappings.insert(m);
+            const MapRequest map{domain, Mapping{*r_.u64(), *r_.u64(), *r_.u64(), *r_.u32()}}; // counted above
+            if (auto ok = replay(map, features); !ok)
+                return unexpected(fmt::format("domain {}: mapping {:#x}-{:#x} is not one MAP could have made: {}",
+                                              domain, map.mapping.virt_start, map.mapping.virt_end,
+                                              describe(ok.error())));
         }
+        return {};
+    }
+
+    Expected<void, std::string> replay_attach(const AttachRequest& attach, const RequestFeatures& features)
+    {
+        if (auto ok = replay(attach, features); !ok)
+            return unexpected(fmt::format("endpoint {} cannot be attached to domain {}: {}", attach.endpoint,
+                                          attach.domain, describe(ok.error())));
+        return {};
+    }
+
+    template <class Req>
+    Expected<void, Refusal> replay(const Req& request, const RequestFeatures& features)
+    {
+        if (auto ok = check_request(request, features); !ok)
+            return ok;
+        if (auto ok = domains.apply(request); !ok)
+            return unexpected(Refusal(ok.error()));
         return {};
     }
 
@@ -229,12 +246,12 @@ std::vector<uint8_t> Snapshot::save(const VirtioIommu& device)
     w.u8(device.bypass_field());
     const auto domains = device.domains().all();
     w.u32(static_cast<uint32_t>(domains.size()));
-    for (const Domain* d : domains) {
-        w.u32(d->id);
+    for (const VirtioIommuDomain* d : domains) {
+        w.u32(d->id.value());
         w.boolean(d->bypass);
         w.u32(static_cast<uint32_t>(d->endpoints.size()));
-        for (uint32_t ep : d->endpoints)
-            w.u32(ep);
+        for (EndpointId ep : d->endpoints)
+            w.u32(ep.value());
         w.u64(d->mappings.size());
         d->mappings.for_each([&](const Mapping& m) {
             w.u64(m.virt_start);

@@ -19,7 +19,7 @@ Translation identity(uint64_t iova)
 
 } // namespace
 
-const ReservedRegion* VirtioIommu::reserved_region_at(uint32_t endpoint, uint64_t iova) const
+const ReservedRegion* VirtioIommu::reserved_region_at(EndpointId endpoint, uint64_t iova) const
 {
     for (const ReservedRegion& r : config_.reserved)
         if (r.applies_to(endpoint) && iova >= r.start && iova <= r.end)
@@ -27,16 +27,16 @@ const ReservedRegion* VirtioIommu::reserved_region_at(uint32_t endpoint, uint64_
     return nullptr;
 }
 
-Translation VirtioIommu::fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t iova)
+Translation VirtioIommu::fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t iova)
 {
     report_fault(reason, flags | wire::kFaultFAddress, endpoint, iova);
     return {};
 }
 
-Translation VirtioIommu::translate(uint32_t endpoint, uint64_t iova, Access access)
+Translation VirtioIommu::translate(EndpointId endpoint, uint64_t iova, Access access)
 {
-    trace_virtio_iommu_translate(endpoint, iova, access_char(access));
-    const Domain* domain = domains_.domain_of(endpoint);
+    trace_virtio_iommu_translate(endpoint.value(), iova, access_char(access));
+    const VirtioIommuDomain* domain = domains_.domain_of(endpoint);
     if (!domain) {
         // An endpoint this IOMMU does not manage is not translated here, and has no valid ID to put in
         // a fault report (§5.13.6.9.2: "The device SHOULD write a valid endpoint ID").
@@ -51,7 +51,7 @@ Translation VirtioIommu::translate(uint32_t endpoint, uint64_t iova, Access acce
     // Reserved regions come before the domain, as in QEMU's translate: an MSI doorbell is reached
     // untranslated (interrupts keep working whatever the domain), a RESERVED region faults.
     const ReservedRegion* reserved = reserved_region_at(endpoint, iova);
-    if (reserved && reserved->type == ResvType::kMsi)
+    if (reserved && reserved->type == ResvMemSubtype::kMsi)
         return {true, iova, reserved->end - iova + 1 == 0 ? UINT64_MAX : reserved->end - iova + 1};
     // §5.13.6.2: "The device SHOULD NOT let unattached endpoints that are not in bypass mode access the
     // guest-physical address space." Reason DOMAIN: "The endpoint attempted to access address without
@@ -71,19 +71,19 @@ Translation VirtioIommu::translate(uint32_t endpoint, uint64_t iova, Access acce
         return fault(wire::kFaultRMapping, wire::kFaultFWrite, endpoint, iova);
     const uint64_t offset = iova - m->virt_start;
     const uint64_t gpa = m->phys_start + offset; // cannot wrap: MAP checked phys_start + size
-    trace_virtio_iommu_translate_out(endpoint, iova, gpa);
+    trace_virtio_iommu_translate_out(endpoint.value(), iova, gpa);
     const uint64_t left = m->virt_end - iova + 1;
     return {true, gpa, left == 0 ? UINT64_MAX : left};
 }
 
-void VirtioIommu::report_fault(uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t address)
+void VirtioIommu::report_fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t address)
 {
     std::optional<virtio::DescriptorChain> chain;
     if (!pop(wire::kEventQueue, chain)) {
         // §5.13.6.9: "If no buffer is available, the device can either wait for one to be consumed, or
         // drop the event." We drop it, and count it.
         ++stats_.faults_dropped;
-        trace_virtio_iommu_fault_dropped(endpoint, address);
+        trace_virtio_iommu_fault_dropped(endpoint.value(), address);
         return;
     }
     // §5.13.6.9.2: a buffer too small for the report is not to be split across buffers, and there is no
@@ -98,11 +98,11 @@ void VirtioIommu::report_fault(uint8_t reason, uint32_t flags, uint32_t endpoint
     wire::Fault f{};
     f.reason = reason;
     f.flags = flags;
-    f.endpoint = endpoint;
+    f.endpoint = endpoint.value();
     f.address = address;
     (void)out.write_obj(f); // room checked above
     ++stats_.faults_reported;
-    trace_virtio_iommu_report_fault(reason, flags, endpoint, address);
+    trace_virtio_iommu_report_fault(reason, flags, endpoint.value(), address);
     push(wire::kEventQueue, std::move(*chain), static_cast<uint32_t>(out.written()));
     notify_used(wire::kEventQueue);
 }

@@ -77,7 +77,7 @@ void Board::add_iommu()
         if (&f != iommu_fn_)
             ids.insert(qemu_requester_id(*f.pci));
     for (uint32_t id : ids)
-        config.endpoints.push_back({id, id});
+        config.endpoints.push_back({::viommu::iommu::EndpointId(id), ::viommu::iommu::EndpointId(id)});
     config.boot_bypass = spec_.iommu.boot_bypass;
     config.withheld = spec_.iommu.withheld_features;
     // QEMU's pc machines report the x86 MSI window as a reserved MSI region of every endpoint.
@@ -131,15 +131,17 @@ std::string Board::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_
             return out.detail;
         }
     }
-    const ::viommu::iommu::Domain* d = e.port().behind_iommu() ? iommu_->domains().domain_of(ep) : nullptr;
+    // The device says which domain the endpoint is attached to (an explicit query, not its internals).
+    const auto attached =
+        e.port().behind_iommu() ? iommu_->attachment(::viommu::iommu::EndpointId(ep)) : std::nullopt;
     if (!e.port().behind_iommu())
         out = {DmaResult::kDirect, fmt::format("{:#x}, untranslated", phys)};
-    else if (!d)
+    else if (!attached)
         out = {DmaResult::kBypassed, fmt::format("{:#x}: endpoint {:#06x} is in no domain and bypasses", iova, ep)};
-    else if (d->bypass)
-        out = {DmaResult::kIdentity, fmt::format("{:#x}: domain {} is a bypass domain", iova, d->id)};
+    else if (attached->bypass)
+        out = {DmaResult::kIdentity, fmt::format("{:#x}: domain {} is a bypass domain", iova, attached->domain)};
     else
-        out = {DmaResult::kTranslated, fmt::format("IOVA {:#x} -> {:#x} in domain {}", iova, phys, d->id)};
+        out = {DmaResult::kTranslated, fmt::format("IOVA {:#x} -> {:#x} in domain {}", iova, phys, attached->domain)};
     return {};
 }
 

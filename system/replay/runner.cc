@@ -123,7 +123,7 @@ std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
                 const std::size_t tail = probe && op.writable >= 4 ? op.writable - 4 : 0;
                 put_status(j, client_.send(op.readable, op.writable), tail);
             } else if constexpr (std::is_same_v<T, DmaOp>) {
-                if (!device_.config().endpoint_exists(op.endpoint)) {
+                if (!device_.config().endpoint_exists(iommu::EndpointId(op.endpoint))) {
                     j["error"] = fmt::format("endpoint {} does not exist", op.endpoint);
                     return;
                 }
@@ -133,7 +133,7 @@ std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
                 std::optional<uint64_t> first_gpa;
                 bool ok = true;
                 while (done < op.len) {
-                    const auto t = device_.translate(op.endpoint, op.addr + done, access);
+                    const auto t = device_.translate(iommu::EndpointId(op.endpoint), op.addr + done, access);
                     if (!t.ok) {
                         ok = false;
                         break;

@@ -23,7 +23,7 @@ iommu::IommuConfig iommu_config(const DeviceChoice& d)
     iommu::IommuConfig c;
     c.endpoints.clear();
     for (const EndpointRange& r : d.endpoints)
-        c.endpoints.push_back({r.first, r.last});
+        c.endpoints.push_back({iommu::EndpointId(r.first), iommu::EndpointId(r.last)});
     c.page_size_mask = ~((uint64_t{1} << d.granule_log2) - 1);
     c.input_start = 0;
     c.input_end = d.aw_bits == 64 ? UINT64_MAX : (uint64_t{1} << d.aw_bits) - 1;
@@ -33,7 +33,7 @@ iommu::IommuConfig iommu_config(const DeviceChoice& d)
     c.legacy_bypass = d.legacy_bypass;
     c.probe_size = d.probe_size;
     for (const ReservedChoice& r : d.reserved) {
-        iommu::ReservedRegion region{{}, r.start, r.end, r.msi ? iommu::ResvType::kMsi : iommu::ResvType::kReserved};
+        iommu::ReservedRegion region{{}, r.start, r.end, r.msi ? iommu::ResvMemSubtype::kMsi : iommu::ResvMemSubtype::kReserved};
         for (std::size_t i = 0; i < c.endpoints.size(); ++i)
             if ((r.endpoint_mask >> i) & 1)
                 region.endpoints.push_back(c.endpoints[i]);
@@ -76,7 +76,7 @@ Observation DeviceRun::apply(const Action& action)
         const iommu::Access access = dma->write ? iommu::Access::kWrite : iommu::Access::kRead;
         uint64_t done = 0;
         while (done < dma->len) {
-            const auto t = device_.translate(dma->endpoint, dma->iova + done, access);
+            const auto t = device_.translate(iommu::EndpointId(dma->endpoint), dma->iova + done, access);
             Translated seen{t.ok, t.ok ? t.gpa : 0, t.ok ? t.contiguous : 0, {}};
             for (const guest::FaultEvent& f : client_.take_faults())
                 seen.faults.push_back(

@@ -68,11 +68,11 @@ std::string check_state(iommu::VirtioIommu& device, const DeviceChoice& choice)
 {
     const iommu::Domains& domains = device.domains();
     std::size_t endpoints = 0;
-    for (const iommu::Domain* d : domains.all()) {
+    for (const iommu::VirtioIommuDomain* d : domains.all()) {
         if (d->endpoints.empty())
             return fmt::format("domain {} has no endpoint left", d->id);
         endpoints += d->endpoints.size();
-        for (uint32_t ep : d->endpoints)
+        for (iommu::EndpointId ep : d->endpoints)
             if (domains.domain_of(ep) != d)
                 return fmt::format("endpoint {} is in domain {} but not found there", ep, d->id);
         if (!d->mappings.check_invariants())

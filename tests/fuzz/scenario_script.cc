@@ -67,8 +67,8 @@ DeviceChoice device_from(const iommu::IommuConfig& c, uint64_t declined, uint32_
 {
     DeviceChoice d;
     d.endpoints.clear();
-    for (const iommu::IdRange& r : c.endpoints)
-        d.endpoints.push_back({r.first, r.last});
+    for (const iommu::EndpointRange& r : c.endpoints)
+        d.endpoints.push_back({r.first.value(), r.last.value()});
     d.granule_log2 = static_cast<unsigned>(__builtin_ctzll(c.page_size_mask));
     d.aw_bits = c.input_end == UINT64_MAX ? 64 : static_cast<unsigned>(64 - __builtin_clzll(c.input_end));
     d.domain_first = c.domain_start;
@@ -77,9 +77,9 @@ DeviceChoice device_from(const iommu::IommuConfig& c, uint64_t declined, uint32_
     d.legacy_bypass = c.legacy_bypass;
     d.probe_size = c.probe_size;
     for (const iommu::ReservedRegion& r : c.reserved) {
-        ReservedChoice choice{0, r.start, r.end, r.type == iommu::ResvType::kMsi};
+        ReservedChoice choice{0, r.start, r.end, r.type == iommu::ResvMemSubtype::kMsi};
         // A region's endpoints must be whole endpoint ranges of the device: that is what a scenario holds.
-        for (const iommu::IdRange& e : r.endpoints)
+        for (const iommu::EndpointRange& e : r.endpoints)
             for (std::size_t i = 0; i < c.endpoints.size(); ++i)
                 if (c.endpoints[i].first == e.first && c.endpoints[i].last == e.last)
                     choice.endpoint_mask |= 1u << i;

@@ -17,7 +17,7 @@ namespace viommu::test {
 inline iommu::IommuConfig test_config()
 {
     iommu::IommuConfig c;
-    c.endpoints = {{0x8, 0x8}, {0x10, 0x18}};
+    c.endpoints = {{iommu::EndpointId(0x8), iommu::EndpointId(0x8)}, {iommu::EndpointId(0x10), iommu::EndpointId(0x18)}};
     c.reserved = {iommu::x86_msi_region()};
     return c;
 }

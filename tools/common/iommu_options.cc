@@ -46,7 +46,7 @@ void add_iommu_options(CLI::App& app, IommuOptions& o)
 Expected<iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions& o)
 {
     iommu::IommuConfig c;
-    auto endpoints = iommu::parse_id_set(o.endpoints, UINT32_MAX);
+    auto endpoints = iommu::parse_endpoint_set(o.endpoints, UINT32_MAX);
     if (!endpoints)
         return unexpected("--endpoints: " + endpoints.error());
     c.endpoints = *endpoints;

@@ -15,7 +15,8 @@ namespace {
 
 // A device with some of everything: two domains (one bypass), mappings, bypass off, queues in use.
 struct Populated : IommuGuest {
-    explicit Populated(uint64_t mappings = 16)
+    explicit Populated(uint64_t mappings = 16, virtio::FeatureBits accept = ~virtio::FeatureBits{0})
+        : IommuGuest(test_config(), {.accept = accept})
     {
         client.write_bypass(0);
         if (client.attach(1, 8) != VIRTIO_IOMMU_S_OK || client.attach(1, 0x10) != VIRTIO_IOMMU_S_OK ||
@@ -53,12 +54,42 @@ std::vector<uint8_t> refix_crc(std::vector<uint8_t> s)
     return s;
 }
 
+// The record of the mapping whose phys_start is `phys` (virt_start, virt_end, phys_start, 8 bytes each,
+// then flags): where its phys_start field starts. The last match, as the rings may hold the same bytes.
+std::vector<uint8_t>::iterator mapping_phys_field(std::vector<uint8_t>& stream, uint64_t phys)
+{
+    uint8_t le[8];
+    for (int i = 0; i < 8; ++i)
+        le[i] = static_cast<uint8_t>(phys >> (8 * i));
+    const auto at = std::find_end(stream.begin(), stream.end(), std::begin(le), std::end(le));
+    REQUIRE(at != stream.end());
+    return at;
+}
+
+void put_le(std::vector<uint8_t>::iterator at, uint64_t value, int bytes)
+{
+    for (int i = 0; i < bytes; ++i)
+        at[i] = static_cast<uint8_t>(value >> (8 * i));
+}
+
+// Restores `stream`, its checksum made right, into a fresh device: the refusal's message, with the
+// target checked untouched.
+std::string refusal_of(const std::vector<uint8_t>& stream)
+{
+    Fresh target;
+    const auto before = Snapshot::save(target.device);
+    const auto r = Snapshot::restore(target.device, refix_crc(stream));
+    REQUIRE_FALSE(r);
+    CHECK(Snapshot::save(target.device) == before);
+    return r.error();
+}
+
 } // namespace
 
 TEST_CASE("a snapshot with 100,000 mappings restores into a fresh device, identical", "[unit][snapshot]")
 {
     Populated source(100'000);
-    REQUIRE(source.device.domains().find(1)->mappings.size() == 100'000);
+    REQUIRE(source.device.domains().find(iommu::DomainId(1))->mappings.size() == 100'000);
     const auto stream = Snapshot::save(source.device);
     Fresh target;
     REQUIRE(Snapshot::restore(target.device, stream));
@@ -67,10 +98,10 @@ TEST_CASE("a snapshot with 100,000 mappings restores into a fresh device, identi
     CHECK(target.device.driver_features() == source.device.driver_features());
     CHECK(target.device.status() == source.device.status());
     CHECK(target.device.bypass_field() == 0);
-    CHECK(target.device.domains().find(2)->bypass);
+    CHECK(target.device.domains().find(iommu::DomainId(2))->bypass);
     for (uint64_t i = 0; i < 100'000; i += 997) {
-        const auto a = source.device.translate(8, i * 0x2000 + 0x10, iommu::Access::kRead);
-        const auto b = target.device.translate(0x10, i * 0x2000 + 0x10, iommu::Access::kRead);
+        const auto a = source.device.translate(iommu::EndpointId(8), i * 0x2000 + 0x10, iommu::Access::kRead);
+        const auto b = target.device.translate(iommu::EndpointId(0x10), i * 0x2000 + 0x10, iommu::Access::kRead);
         REQUIRE((a.ok && b.ok && a.gpa == b.gpa));
     }
 }
@@ -163,16 +194,9 @@ TEST_CASE("a well-checksummed snapshot with inconsistent contents is refused", "
     auto stream = Snapshot::save(source.device);
     // The second mapping's record is virt_start, virt_end, phys_start (8 bytes each), flags: find it by
     // its phys_start, 0x40001000.
-    const uint8_t phys[8] = {0x00, 0x10, 0x00, 0x40, 0, 0, 0, 0};
-    const auto at = std::find_end(stream.begin(), stream.end(), std::begin(phys), std::end(phys)); // rings may share it
-    REQUIRE(at != stream.end());
+    const auto at = mapping_phys_field(stream, 0x40001000);
     std::fill(at - 16, at - 8, 0); // virt_start 0: over the first mapping, 0x0-0xfff
-    Fresh target;
-    const auto before = Snapshot::save(target.device);
-    const auto r = Snapshot::restore(target.device, refix_crc(stream));
-    REQUIRE_FALSE(r);
-    CHECK_THAT(r.error(), Catch::Contains("is not one MAP could have made"));
-    CHECK(Snapshot::save(target.device) == before);
+    CHECK_THAT(refusal_of(stream), Catch::Contains("is not one MAP could have made"));
 }
 
 TEST_CASE("a snapshot whose rings lie outside the target's RAM is refused", "[unit][snapshot]")
@@ -185,4 +209,32 @@ TEST_CASE("a snapshot whose rings lie outside the target's RAM is refused", "[un
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error(), Catch::Contains("not inside guest RAM"));
     CHECK(target.domains().domain_count() == 0);
+}
+
+TEST_CASE("a snapshot mapping over a reserved region is refused, as MAP of that range is", "[unit][snapshot]")
+{
+    // §5.13.6.8.1.2: the device rejects a MAP that overlaps a RESV_MEM region (the x86 MSI window,
+    // reserved for every endpoint of test_config()).
+    Populated source(2);
+    REQUIRE(source.client.map(1, 0xfee00000, 0xfee00fff, 0x40002000, VIRTIO_IOMMU_MAP_F_READ) ==
+            VIRTIO_IOMMU_S_INVAL);
+    auto stream = Snapshot::save(source.device);
+    // The second mapping, 0x2000-0x2fff, moved into the MSI window (still after the first in IOVA order).
+    const auto at = mapping_phys_field(stream, 0x40001000);
+    put_le(at - 16, 0xfee00000, 8);
+    put_le(at - 8, 0xfee00fff, 8);
+    CHECK_THAT(refusal_of(stream), Catch::Contains("range overlaps a reserved region of an attached endpoint"));
+}
+
+TEST_CASE("a snapshot mapping with MAP_F_MMIO is refused when VIRTIO_IOMMU_F_MMIO was not negotiated",
+          "[unit][snapshot]")
+{
+    // §5.13.6.5.2: MAP_F_MMIO is a flag only with VIRTIO_IOMMU_F_MMIO; without it the flag is unknown and
+    // MAP answers INVAL.
+    Populated source(2, ~(virtio::FeatureBits{1} << VIRTIO_IOMMU_F_MMIO));
+    REQUIRE(source.client.map(1, 0x100000, 0x100fff, 0x40002000, VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_MMIO) ==
+            VIRTIO_IOMMU_S_INVAL);
+    auto stream = Snapshot::save(source.device);
+    put_le(mapping_phys_field(stream, 0x40001000) + 8, VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_MMIO, 4);
+    CHECK_THAT(refusal_of(stream), Catch::Contains("unknown or unnegotiated flags"));
 }
