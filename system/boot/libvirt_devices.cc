@@ -169,7 +169,7 @@ std::optional<PciDevice> hostdev(const xmlNode* device, const std::string& what,
     if (backend != "vfio" && backend != "default")
         warnings.push_back(fmt::format("{} asks for device assignment backend '{}'; the model assigns it with VFIO",
                                        what, backend));
-    // guest_driver and vfio are the metadata's to change (libvirt_domain_map.cc).
+    // guest_driver and vfio are the metadata's to change (libvirt_pci.cc).
     PciDevice d = function("vfio-pci", Role::kHostdev, "vfio-pci");
     d.host_address = host;
     return d;
@@ -219,7 +219,7 @@ std::optional<PciDevice> controller(const xmlNode* device, const std::string& wh
     const std::string index = xml::attr_or(device, "index", "0");
     if (type == "sata") {
         // q35's ICH9 AHCI at 00:1f.2 is libvirt's implicit sata controller index 0 (the machine's
-        // built-in, added by libvirt_domain_map.cc).
+        // built-in, added by libvirt_placement.cc).
         if (ctx.machine == MachineType::kQ35 && index == "0")
             return std::nullopt;
         return function("ich9-ahci", Role::kEmulated, "ahci");
