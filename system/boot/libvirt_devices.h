@@ -1,6 +1,6 @@
 // What each libvirt device element is on the guest's PCI bus: the QEMU device libvirt's QEMU driver
 // makes of it, the Role the boot gives it, and the Linux driver that binds to it. PCI controllers,
-// which make the topology, are libvirt_domain_map.cc's business. Internal to system/boot.
+// which make the topology, are libvirt_pci.cc's business. Internal to system/boot.
 #pragma once
 
 #include <optional>
