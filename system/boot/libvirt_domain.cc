@@ -150,6 +150,11 @@ Expected<GuestSpec, DomainError> parse_domain_xml(std::string_view xml_text, std
         const auto libvirt = define_and_read_back(driver, std::string(xml_text));
         return error(DomainError::Kind::kNotXml, libvirt ? "not well-formed XML" : libvirt.error());
     }
+    // libvirt writes no DOCTYPE into domain XML; an internal subset can declare entities whose references
+    // expand to gigabytes wherever the document is read with substitution (the name, below).
+    if (doc.get()->intSubset || doc.get()->extSubset)
+        return error(DomainError::Kind::kRejected, "a document type declaration (DTD or entity declarations) is not "
+                                                   "domain XML; libvirt never writes one");
     std::string original_name;
     const auto normalised = define_and_read_back(driver, with_unique_name(doc.get(), original_name));
     if (!normalised)
