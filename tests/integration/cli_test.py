@@ -52,6 +52,8 @@ with tempfile.TemporaryDirectory() as tmp:
            "virtqueue_pop", where="stdout")
     expect("replay trace glob", [replay, "--trace", "virtio_iommu_attach", str(good)], 0,
            "virtio_iommu_attach domain=1 endpoint=8 bypass=false")
+    expect("replay refuses a script that never ends", [replay, "/dev/zero"], 2, "larger than 16 MiB")
+    expect("replay refuses a directory as its script", [replay, tmp], 2, "is a directory")
     expect("replay reads standard input", [replay, "-"], 0, '"op":"attach"', stdin="attach 1 8\n", where="stdout")
 
 if failures:
