@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "base/trace/trace.h"
@@ -21,6 +22,10 @@ void add_common_options(CLI::App& app, CommonOptions& options)
 
 std::optional<int> apply_common_options(const CommonOptions& options)
 {
+    // Tools write their data on stdout (JSON Lines, tables); every diagnostic, the device's guest errors
+    // included, goes to stderr.
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("viommu", std::make_shared<spdlog::sinks::stderr_sink_mt>()));
     spdlog::set_level(spdlog::level::from_str(options.log_level));
     for (const std::string& glob : options.trace) {
         if (glob == "help") {
