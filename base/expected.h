@@ -1,7 +1,7 @@
 // A small Expected<T, E>: the value of a fallible operation or the reason it failed.
 //
 // g++ 12 ships std::expected only under -std=c++2b, so viommu carries this one. Guest-caused failures
-// are values of this type (a status, a queue error), never exceptions: see shared/DESIGN.md.
+// are values of this type (a status, a queue error), never exceptions (docs/design.md, "Conventions").
 #pragma once
 
 #include <cassert>

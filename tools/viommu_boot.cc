@@ -37,6 +37,9 @@ using namespace viommu::guest;
 
 namespace {
 
+// The "schema" of the --compare-kernels --json document; it changes when a field changes meaning.
+constexpr int kCompareSchema = 1;
+
 struct Input {
     std::string source; // file name, or the default guest's
     Expected<GuestSpec, DomainError> spec;
@@ -79,7 +82,34 @@ std::string matrix_cell(const DeviceReport& d)
     return d.group ? fmt::format("g{}", *d.group) : "-";
 }
 
-int compare_kernels(const GuestSpec& spec, const BootOptions& options)
+// The matrix as JSON: per device (the table's rows, in order) one entry per kernel, in the table's
+// order, with the VFIO verdict as the table writes it (null for a device not given to VFIO) and the
+// IOMMU group (null for none).
+nlohmann::ordered_json matrix_json(const GuestSpec& spec, const std::vector<std::string>& kernels,
+                                   const std::vector<GuestReport>& reports, const std::vector<std::string>& rows,
+                                   const std::map<std::string, std::string>& what)
+{
+    nlohmann::ordered_json devices = nlohmann::ordered_json::array();
+    for (const std::string& bdf : rows) {
+        nlohmann::ordered_json per_kernel = nlohmann::ordered_json::array();
+        for (std::size_t i = 0; i < kernels.size(); ++i) {
+            nlohmann::ordered_json cell = {{"kernel", kernels[i]}, {"verdict", nullptr}, {"group", nullptr}};
+            for (const DeviceReport& d : reports[i].devices) {
+                if (d.bdf != bdf)
+                    continue;
+                if (d.vfio)
+                    cell["verdict"] = matrix_cell(d);
+                if (d.group)
+                    cell["group"] = *d.group;
+            }
+            per_kernel.push_back(std::move(cell));
+        }
+        devices.push_back({{"bdf", bdf}, {"label", what.at(bdf)}, {"kernels", std::move(per_kernel)}});
+    }
+    return {{"schema", kCompareSchema}, {"guest", spec.name}, {"kernels", kernels}, {"devices", std::move(devices)}};
+}
+
+int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std::string& json_path)
 {
     // The built-in profiles, oldest kernel first (profiles.json's "compare" list).
     std::vector<std::string> kernels = Profile::comparison_names();
@@ -126,6 +156,8 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options)
         }
         std::printf("%s\n", line.c_str());
     }
+    if (!json_path.empty() && !write_file(json_path, matrix_json(spec, kernels, reports, rows, what).dump(2) + "\n"))
+        return tools::kExitBadInput;
     return tools::kExitOk;
 }
 
@@ -288,7 +320,8 @@ int run(int argc, char** argv)
     app.add_option("-k,--kernel", kernel,
                    "Kernel profile: a built-in name (--list-kernels), a version (5.19.8) or a profile JSON file")
         ->capture_default_str();
-    app.add_option("--json", json_path, "Write the report as JSON to FILE (with --batch: the summary)");
+    app.add_option("--json", json_path,
+                   "Write the report as JSON to FILE (with --batch: the summary; with --compare-kernels: the matrix)");
     app.add_flag("--log", show_log, "Print the guest's kernel log (dmesg) before the table");
     app.add_flag("--dyndbg", dyndbg, "Dynamic debug on: the log also gets the kernel's dev_dbg() lines");
     app.add_flag("--compare-kernels", compare, "Boot the guest under every built-in profile; print a device x kernel "
@@ -341,7 +374,7 @@ int run(int argc, char** argv)
         if (file.empty())
             std::printf("No domain XML given: booting the built-in default guest (viommu-boot --help).\n\n");
         if (compare) {
-            if (int code = compare_kernels(*in.spec, options); code != tools::kExitOk)
+            if (int code = compare_kernels(*in.spec, options, json_path); code != tools::kExitOk)
                 return code;
             continue;
         }

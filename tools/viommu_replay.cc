@@ -1,5 +1,5 @@
 // viommu-replay: sends a request script through a real virtio-iommu request queue and prints one JSON
-// object per step (shared/DESIGN.md, "Request script").
+// object per step (docs/replay.md).
 #include <cstdio>
 
 #include "base/input_file.h"

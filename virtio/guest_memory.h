@@ -4,7 +4,7 @@
 // against the regions with overflow-safe arithmetic; a range that wraps past 2^64 or leaves RAM is an
 // error value, never a host access. The bytes are guest-controlled: anything read here is untrusted.
 //
-// Threading: a guest's memory is used from the one executor that runs that guest (see DESIGN.md, "The
+// Threading: a guest's memory is used from the one executor that runs that guest (see docs/design.md, "The
 // event loop"), so the device and the driver model never touch it concurrently.
 #pragma once
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include <fmt/format.h>
+#include "base/pci_address.h"
 
 namespace viommu::guest::pci {
 
@@ -29,7 +29,7 @@ bool Function::is_pcie() const
 
 std::string Function::bdf() const
 {
-    return fmt::format("0000:{:02x}:{:02x}.{}", bus, slot, function);
+    return PciAddress(0, bus, devfn()).to_string();
 }
 
 Function* Topology::add(FunctionSpec spec, Function* parent)

@@ -31,7 +31,7 @@ struct ViommuBehaviour {
     bool bypass_config = true;       // VIRTIO_IOMMU_F_BYPASS_CONFIG and identity domains (v5.17)
     bool map_batched = true;         // MAP through viommu_add_req() + iotlb_sync_map (else synchronous)
     bool detach_on_release = true;   // DETACH sent from release_device
-    bool cap_cache_coherency = true; // capable(IOMMU_CAP_CACHE_COHERENCY): the seed's first patch
+    bool cap_cache_coherency = true; // capable(IOMMU_CAP_CACHE_COHERENCY): 91c98fe79414
     bool cap_deferred_flush = true;  // capable(IOMMU_CAP_DEFERRED_FLUSH)
     bool instance_lookup_works = true; // false from 6.15 to 6.16.3: probe_device() never finds its instance
 };

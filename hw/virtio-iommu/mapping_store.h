@@ -84,7 +84,7 @@ private:
     std::size_t leaves_ = 0;
     std::size_t inners_ = 0;
     // The leaf last looked up or inserted into, and the entry last found or inserted in it. The store
-    // belongs to one guest, used from one thread (DESIGN.md, "The event loop"), so the cache needs no
+    // belongs to one guest, used from one thread (docs/design.md, "The event loop"), so the cache needs no
     // synchronisation. Reset whenever a leaf may be freed.
     mutable Leaf* last_leaf_ = nullptr;
     mutable int last_index_ = 0;

@@ -137,30 +137,30 @@ std::optional<PciDevice> not_modelled(const std::string& what, std::string_view 
     return std::nullopt;
 }
 
-// "0000:3b:00.1" from <source><address domain bus slot function/> (all optional, default 0: the
+// The host function of <source><address domain bus slot function/> (all optional, default 0: the
 // schema's pciaddress, bridge-and-libvirt.md §2.3).
-std::optional<std::string> host_address(const xmlNode* device)
+std::optional<PciAddress> host_address(const xmlNode* device)
 {
     const xmlNode* a = xml::first_child(xml::first_child(device, "source"), "address");
     if (!a)
         return std::nullopt;
-    const auto field = [&](const char* name, uint64_t max) -> std::optional<uint64_t> {
+    const auto field = [&](const char* name) -> std::optional<uint64_t> {
         const std::optional<std::string> v = xml::attr(a, name);
         if (!v)
             return 0;
-        const auto n = parse_u64(*v, max);
+        const auto n = parse_u64(*v);
         return n ? std::optional<uint64_t>(*n) : std::nullopt;
     };
-    const auto domain = field("domain", 0xffff), bus = field("bus", 0xff), slot = field("slot", 0x1f),
-               function = field("function", 7);
+    const auto domain = field("domain"), bus = field("bus"), slot = field("slot"), function = field("function");
     if (!domain || !bus || !slot || !function)
         return std::nullopt;
-    return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", *domain, *bus, *slot, *function);
+    const auto address = PciAddress::from_fields(*domain, *bus, *slot, *function);
+    return address ? std::optional<PciAddress>(*address) : std::nullopt;
 }
 
 std::optional<PciDevice> hostdev(const xmlNode* device, const std::string& what, std::vector<std::string>& warnings)
 {
-    const std::optional<std::string> host = host_address(device);
+    const std::optional<PciAddress> host = host_address(device);
     if (!host)
         return not_modelled(what, "its <source><address> is not a host PCI address", warnings);
     // The backend: vfio unless <driver name> says otherwise; libvirt's QEMU driver has used VFIO by
@@ -171,7 +171,7 @@ std::optional<PciDevice> hostdev(const xmlNode* device, const std::string& what,
                                        what, backend));
     // guest_driver and vfio are the metadata's to change (libvirt_domain_map.cc).
     PciDevice d = function("vfio-pci", Role::kHostdev, "vfio-pci");
-    d.host_address = *host;
+    d.host_address = host;
     return d;
 }
 
@@ -317,8 +317,8 @@ std::string describe_device(const xmlNode* device, int ordinal)
     const bool pci_hostdev = element == "hostdev" ? xml::attr(device, "type") == "pci"
                                                   : element == "interface" && xml::attr(device, "type") == "hostdev";
     if (pci_hostdev) {
-        if (const std::optional<std::string> host = host_address(device))
-            return fmt::format("<{}> {}", element, *host);
+        if (const std::optional<PciAddress> host = host_address(device))
+            return fmt::format("<{}> {}", element, host->to_string());
     }
     if (element == "hostdev")
         return fmt::format("<hostdev type='{}'> #{}", xml::attr_or(device, "type", ""), ordinal);

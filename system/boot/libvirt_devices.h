@@ -9,6 +9,7 @@
 
 #include <libxml/tree.h>
 
+#include "base/pci_address.h"
 #include "system/boot/guest_spec.h"
 
 namespace viommu::system::boot {
@@ -31,7 +32,7 @@ struct PciDevice {
     Role role = Role::kEmulated;
     std::string guest_driver; // Linux's pci_driver name for kEmulated ("" none binds)
     bool iommu_platform = false;
-    std::string host_address; // kHostdev: the host function, "0000:BB:SS.F"
+    std::optional<PciAddress> host_address; // kHostdev: the host function
 };
 
 // How warnings and reports name a device element: "<disk> vda", "<hostdev> 0000:3b:00.1",

@@ -39,12 +39,12 @@ struct PciAddr {
 struct Item {
     FunctionDesc fn;
     std::optional<PciAddr> addr;
-    std::string host;    // hostdevs: the host function, for the metadata
-    int parent = -1;     // the Item this one sits behind, -1 the root bus (resolved later)
+    std::optional<PciAddress> host; // hostdevs: the host function, for the metadata
+    int parent = -1;                // the Item this one sits behind, -1 the root bus (resolved later)
 };
 
 struct HostdevOverride {
-    std::string address; // "0000:3b:00.1"
+    PciAddress address;
     std::string driver;
     bool used = false;
 };
@@ -60,23 +60,6 @@ std::string trim(std::string s)
 bool starts_with(std::string_view s, std::string_view prefix)
 {
     return s.substr(0, prefix.size()) == prefix;
-}
-
-// "3b:00.1" or "0000:3b:00.1", any case -> "0000:3b:00.1"; nullopt when it is neither.
-std::optional<std::string> canonical_bdf(std::string_view text)
-{
-    std::string s(text);
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (s.size() == 7)
-        s = "0000:" + s;
-    if (s.size() != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.')
-        return std::nullopt;
-    for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11})
-        if (!std::isxdigit(static_cast<unsigned char>(s[i])))
-            return std::nullopt;
-    if (s[8] > '1' || s[11] > '7') // slot <= 0x1f, function <= 7
-        return std::nullopt;
-    return s;
 }
 
 // Each libvirt PCI controller model that is a bridge, with the QEMU device libvirt creates for it
@@ -269,7 +252,7 @@ void Mapper::read_viommu_guest(const xmlNode* guest)
                                  "type1",
                                  backend));
         } else if (name == "hostdev") {
-            const std::optional<std::string> address = canonical_bdf(xml::attr_or(e, "source", ""));
+            const auto address = PciAddress::parse(xml::attr_or(e, "source", ""));
             const std::optional<std::string> driver = xml::attr(e, "driver");
             if (!address || !driver || driver->empty())
                 warn("<metadata>: a <hostdev> entry needs source='DDDD:BB:SS.F' and driver='vfio-pci' or a driver "
@@ -460,7 +443,8 @@ std::optional<DomainError> Mapper::read_devices(const xmlNode* devices)
     }
     for (const HostdevOverride& o : overrides_)
         if (!o.used)
-            warn(fmt::format("<metadata>: <hostdev source='{}'> matches no PCI host device of the domain", o.address));
+            warn(fmt::format("<metadata>: <hostdev source='{}'> matches no PCI host device of the domain",
+                             o.address.to_string()));
     return std::nullopt;
 }
 
@@ -533,7 +517,8 @@ std::optional<DomainError> Mapper::place_unaddressed()
             return unsupported(fmt::format("{} has no PCI address and the root bus has no free slot left", item.fn.source));
         used_slots.insert({kRootBus, slot});
         item.addr = PciAddr{kRootBus, slot, 0, false};
-        placed.push_back(fmt::format("{} ({}) at 00:{:02x}.0", item.fn.source, item.fn.pci.label, slot));
+        placed.push_back(fmt::format("{} ({}) at {}", item.fn.source, item.fn.pci.label,
+                                     PciAddress(0, kRootBus, static_cast<uint8_t>(slot << 3)).to_short_string()));
     }
     if (!placed.empty())
         warn(fmt::format("libvirt's test driver assigns no PCI addresses, so these devices without one sit at the first "

@@ -123,7 +123,7 @@ std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
                     j["properties"] = properties(reply->written, probe_size);
             } else if constexpr (std::is_same_v<T, RawOp>) {
                 // The tail is at the start of the writable part, except for PROBE, whose status is read
-                // from the last four writable bytes (shared/DESIGN.md).
+                // from the last four writable bytes (docs/replay.md, "raw").
                 const bool probe = !op.readable.empty() && op.readable[0] == VIRTIO_IOMMU_T_PROBE;
                 const std::size_t tail = probe && op.writable >= 4 ? op.writable - 4 : 0;
                 put_status(j, client_.send(op.readable, op.writable), tail);

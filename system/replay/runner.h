@@ -1,6 +1,6 @@
 // Runs a request script against a virtio-iommu: a machine with the device behind virtio-mmio, the bare
 // request client negotiating like a driver, each step sent through the real request queue, and one
-// JSON object per step (and per fault report) in the format of shared/DESIGN.md.
+// JSON object per step (and per fault report) in the format of docs/replay.md.
 #pragma once
 
 #include <cstdint>

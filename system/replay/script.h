@@ -1,4 +1,4 @@
-// The request-script language of viommu-replay (shared/DESIGN.md, "Request script"): one request or
+// The request-script language of viommu-replay (docs/replay.md, "Request scripts"): one request or
 // action a line, parsed completely before anything is sent, so a bad script changes nothing.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Scenarios as viommu-replay request scripts and back (shared/DESIGN.md, "Request script"): a finding of
+// Scenarios as viommu-replay request scripts and back (docs/replay.md, "Request scripts"): a finding of
 // fuzz-requests or fuzz-differential becomes a script a person can read, edit and replay, and the
 // conformance scripts become seed inputs.
 #pragma once

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """viommu-boot end to end: the default guest, fixtures under tests/integration/fixtures, the exit codes
-(0 admitted, 1 rejected, 2 bad input), --json, --compare-kernels, and a batch of 200 generated guests
+(0 admitted, 1 rejected, 2 bad input), --json, --compare-kernels (and its --json matrix), and a batch of 200 generated guests
 whose results do not depend on the number of threads. Usage: boot_cli_test.py BUILD_DIR FIXTURES_DIR"""
 import json
 import pathlib
@@ -83,6 +83,22 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run(aarch64, "--compare-kernels")
     check("--compare-kernels: a matrix with both verdicts",
           r.returncode == 0 and "EINVAL@bind" in r.stdout and " ok " in r.stdout + " ", r)
+    table = r.stdout
+    r = run(aarch64, "--compare-kernels", "--json", tmp / "matrix.json")
+    check("--compare-kernels --json: the same table, the same exit status", r.returncode == 0 and r.stdout == table, r)
+    matrix = json.loads((tmp / "matrix.json").read_text())
+    kernels = table.splitlines()[2].split()[1:]
+    rows = [line.split(" (", 1)[0] for line in table.splitlines()[3:]]
+    check("--compare-kernels --json: the kernels in the table's order (profiles.json's)",
+          matrix["kernels"] == kernels and all([c["kernel"] for c in d["kernels"]] == kernels for d in matrix["devices"]))
+    check("--compare-kernels --json: one object per row of the table", [d["bdf"] for d in matrix["devices"]] == rows)
+    hostdev = [d for d in matrix["devices"] if any(c["verdict"] for c in d["kernels"])]
+    by_kernel = {c["kernel"]: c for c in hostdev[0]["kernels"]} if len(hostdev) == 1 else {}
+    check("--compare-kernels --json: the hostdev's verdict and group per kernel, as the table has them",
+          by_kernel.get("5.19", {}).get("verdict") == "EINVAL@bind" and by_kernel.get("6.0", {}).get("verdict") == "ok"
+          and isinstance(by_kernel["6.0"]["group"], int), r)
+    check("--compare-kernels --json: a device not given to VFIO has a null verdict",
+          any(c["verdict"] is None and c["group"] is not None for d in matrix["devices"] for c in d["kernels"]))
 
     # 200 generated guests, booted with 1 and with 8 threads: the same reports, byte for byte.
     rng = random.Random(7)

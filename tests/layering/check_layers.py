@@ -13,6 +13,9 @@ import re
 import sys
 import tempfile
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "support"))
+import tree_check  # noqa: E402
+
 LAYERS = ("base", "virtio", "hw", "guest-model", "system", "tools", "tests")
 ALLOWED = {
     "base": {"base"},
@@ -74,19 +77,5 @@ def self_test():
     return 0
 
 
-def main(argv):
-    if argv[1:] == ["--self-test"]:
-        return self_test()
-    if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    found = violations(pathlib.Path(argv[1]))
-    for v in found:
-        print(v)
-    if not found:
-        print("no upward include")
-    return 1 if found else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(tree_check.main(sys.argv, __doc__, violations, self_test, lambda root: "no upward include"))

@@ -1,5 +1,5 @@
-// Booting guests (issue 7's aims): the built-in default guest end to end, and a batch of 1,000 on a
-// thread pool.
+// Booting guests, against the aims in docs/PERFORMANCE.md: the built-in default guest end to end, and a
+// batch of 1,000 on a thread pool.
 //  boot/default_guest            one boot of the default guest's spec (hardware, kernel, DMA, VFIO):
 //                                median wall time per boot. Aim: under 20 ms.
 //  boot/default_guest_from_xml   the same with libvirt's validation and the XML mapping in front, as

@@ -13,6 +13,7 @@
 // dev_dbg/pr_debug of the boot, to show what the log costs.
 #include <benchmark/benchmark.h>
 
+#include "base/pci_address.h"
 #include "guest-model/driver-core/driver_core.h"
 #include "guest-model/kernel/errno.h"
 
@@ -38,7 +39,9 @@ void boot(benchmark::State& state)
     std::vector<std::string> names(kDevices);
     for (int i = 0; i < kDevices; ++i) {
         ids[static_cast<size_t>(i)].driver = i % kDrivers;
-        names[static_cast<size_t>(i)] = fmt::format("0000:{:02x}:{:02x}.{}", i / 256, (i / 8) % 32, i % 8);
+        // Device i at bus i / 256, devfn i % 256: every slot and function of a bus before the next.
+        names[static_cast<size_t>(i)] =
+            viommu::PciAddress(0, static_cast<uint8_t>(i / 256), static_cast<uint8_t>(i % 256)).to_string();
     }
     std::vector<std::string> driver_names(kDrivers);
     for (int d = 0; d < kDrivers; ++d)

@@ -1,8 +1,10 @@
 // viommu-bench: Google Benchmark cases for every hot path, plus the ratios to their baselines.
 //
 // Each case named "<group>/ours..." has a twin "<group>/baseline..." that does the same work the
-// simplest way (no checks, or the data structure QEMU uses); after the run the ratio of their
-// throughputs is printed (to stdout with the console format, to stderr with --benchmark_format=json).
+// simplest way (no checks, or the data structure QEMU uses), and may have more baselines named
+// "<group>/baseline_<what>..."; after the run the ratio of ours to each baseline's throughput is printed
+// (to stdout with the console format, to stderr with --benchmark_format=json). With
+// --benchmark_repetitions the ratio is of the medians.
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -19,12 +21,16 @@ public:
 
     void ReportRuns(const std::vector<benchmark::BenchmarkReporter::Run>& runs) override
     {
+        using Run = benchmark::BenchmarkReporter::Run;
         for (const auto& run : runs) {
-            if (run.run_type != benchmark::BenchmarkReporter::Run::RT_Iteration || run.error_occurred)
+            if (run.error_occurred)
+                continue;
+            const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+            if (run.run_type != Run::RT_Iteration && !median)
                 continue;
             const auto items = run.counters.find("items_per_second");
             if (items != run.counters.end())
-                rates_[run.benchmark_name()] = items->second.value;
+                (median ? medians_ : rates_)[run.run_name.str()] = items->second.value;
         }
         Base::ReportRuns(runs);
     }
@@ -32,27 +38,34 @@ public:
     void Finalize() override
     {
         Base::Finalize();
+        for (const auto& [name, rate] : medians_)
+            rates_[name] = rate;
         bool header = false;
-        for (const auto& [name, rate] : rates_) {
-            const auto pos = name.find("/ours");
-            if (pos == std::string::npos)
+        // Rows name the baseline case, so a group with several baselines shows one row per baseline.
+        for (const auto& [name, base_rate] : rates_) {
+            const auto pos = name.find("/baseline");
+            const auto end = pos == std::string::npos ? pos : name.find('/', pos + 1);
+            if (end == std::string::npos || base_rate == 0)
                 continue;
             std::string twin = name;
-            twin.replace(pos, 5, "/baseline");
-            const auto base = rates_.find(twin);
-            if (base == rates_.end() || base->second == 0)
+            twin.replace(pos, end - pos, "/ours");
+            const auto ours = rates_.find(twin);
+            if (ours == rates_.end())
                 continue;
             if (!header) {
-                std::fprintf(out_, "\n%-60s %14s %14s %8s\n", "ratio (ours / baseline)", "ours/s", "baseline/s", "ratio");
+                std::fprintf(out_, "\n%-66s %14s %14s %8s\n", "ratio (ours / baseline), by baseline", "ours/s",
+                             "baseline/s", "ratio");
                 header = true;
             }
-            std::fprintf(out_, "%-60s %14.4g %14.4g %8.2f\n", name.c_str(), rate, base->second, rate / base->second);
+            std::fprintf(out_, "%-66s %14.4g %14.4g %8.2f\n", name.c_str(), ours->second, base_rate,
+                         ours->second / base_rate);
         }
     }
 
 private:
     FILE* out_;
-    std::map<std::string, double> rates_;
+    std::map<std::string, double> rates_;   // items per second of each case's (last) run
+    std::map<std::string, double> medians_; // of each case's repetitions, when repeated
 };
 
 } // namespace

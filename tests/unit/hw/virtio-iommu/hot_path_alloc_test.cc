@@ -1,6 +1,6 @@
-// The device's hot path does not allocate (STYLE #14): once warm, request round trips (ATTACH, DETACH,
-// MAP and UNMAP of an interval a leaf has room for, PROBE) and translations, faults included, make no
-// heap allocation anywhere in the process. This executable replaces the global operator new to count.
+// The device's hot path does not allocate (docs/design.md, "Conventions"): once warm, request round
+// trips (ATTACH, DETACH, MAP and UNMAP of an interval a leaf has room for, PROBE) and translations,
+// faults included, make no heap allocation anywhere in the process. This executable replaces the global operator new to count.
 #include <catch2/catch.hpp>
 
 #include <atomic>
