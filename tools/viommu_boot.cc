@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/printable.h"
 #include "system/boot/guest.h"
 #include "system/boot/libvirt_domain.h"
 #include "system/boot/report_format.h"
@@ -133,7 +134,7 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
     }
     std::size_t w0 = 6;
     for (const auto& r : rows)
-        w0 = std::max(w0, r.size() + what[r].size() + 3);
+        w0 = std::max(w0, r.size() + printable(what[r]).size() + 3);
     std::vector<std::size_t> widths;
     std::string head = fmt::format("{:<{}}", "DEVICE", w0);
     for (std::size_t i = 0; i < kernels.size(); ++i) {
@@ -144,9 +145,9 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
         head += fmt::format("  {:<{}}", kernels[i], w);
     }
     std::printf("guest %s: VFIO verdict (ok, ok! admitted unsafely, ERRNO@stage) or IOMMU group (gN, - none) per kernel\n\n%s\n",
-                spec.name.c_str(), head.c_str());
+                printable(spec.name).c_str(), head.c_str());
     for (const std::string& bdf : rows) {
-        std::string line = fmt::format("{:<{}}", bdf + " (" + what[bdf] + ")", w0);
+        std::string line = fmt::format("{:<{}}", bdf + " (" + printable(what[bdf]) + ")", w0);
         for (std::size_t i = 0; i < kernels.size(); ++i) {
             std::string cell = "?";
             for (const DeviceReport& d : reports[i].devices)
@@ -256,10 +257,10 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
     std::size_t admitted = 0, rejected = 0;
     nlohmann::json summary = nlohmann::json::array();
     for (std::size_t i = 0; i < files.size(); ++i) {
-        const std::string stem = std::filesystem::path(files[i]).stem().string();
+        const std::string stem = printable(std::filesystem::path(files[i]).stem().string());
         if (!results[i].report) {
             ++unbooted[results[i].status];
-            std::printf("%-40s %s: %s\n", stem.c_str(), results[i].status, results[i].error.c_str());
+            std::printf("%-40s %s: %s\n", stem.c_str(), results[i].status, printable(results[i].error).c_str());
             summary.push_back({{"file", files[i]}, {"status", results[i].status}, {"error", results[i].error}});
             continue;
         }
@@ -289,7 +290,9 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
         if (unbooted[status])
             tally += fmt::format(", {} {}", unbooted[status], status);
     std::printf("\n%s\n", tally.c_str());
-    if (!summary_json.empty() && !write_file(summary_json, summary.dump(2) + "\n"))
+    // A file name need not be UTF-8; JSON must be (invalid bytes become U+FFFD rather than an exception).
+    const std::string summary_text = summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    if (!summary_json.empty() && !write_file(summary_json, summary_text))
         return tools::kExitBadInput;
     // A guest that was not booted (invalid, failed or skipped) is bad input: the batch did not check it.
     if (unbooted["invalid"] + unbooted["failed"] + unbooted["skipped"])
@@ -345,7 +348,7 @@ int run(int argc, char** argv)
     }
     auto profile = Profile::load(kernel);
     if (!profile) {
-        std::fprintf(stderr, "viommu-boot: --kernel: %s\n", profile.error().c_str());
+        std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable_lines(profile.error()).c_str());
         return tools::kExitBadInput;
     }
     BootOptions options;
@@ -368,7 +371,7 @@ int run(int argc, char** argv)
     for (const std::string& file : files) {
         Input in = load(file);
         if (!in.spec) {
-            std::fprintf(stderr, "viommu-boot: %s\n", in.spec.error().what().c_str());
+            std::fprintf(stderr, "viommu-boot: %s\n", printable_lines(in.spec.error().what()).c_str());
             return tools::kExitBadInput;
         }
         if (file.empty())

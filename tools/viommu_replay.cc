@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/input_file.h"
+#include "base/printable.h"
 #include "system/replay/runner.h"
 #include "tools/common/cli.h"
 #include "tools/common/iommu_options.h"
@@ -55,13 +56,16 @@ int run(int argc, char** argv)
 
     const auto text = read_input_file(script_path, kMaxScript);
     if (!text) {
-        std::fprintf(stderr, "viommu-replay: cannot read %s: %s\n", script_path.c_str(), text.error().reason.c_str());
+        std::fprintf(stderr, "viommu-replay: cannot read %s: %s\n", printable(script_path).c_str(),
+                     text.error().reason.c_str());
         return tools::kExitBadInput;
     }
     const auto steps = system::replay::parse_script(*text);
     if (!steps) {
-        std::fprintf(stderr, "viommu-replay: %s:%zu: %s\n", script_path.c_str(), steps.error().line,
-                     steps.error().message.c_str());
+        // The message quotes the script's words: escaped, so a NUL cannot cut it short nor an ESC drive
+        // the terminal.
+        std::fprintf(stderr, "viommu-replay: %s:%zu: %s\n", printable(script_path).c_str(), steps.error().line,
+                     printable(steps.error().message).c_str());
         return tools::kExitBadInput;
     }
 

@@ -50,6 +50,13 @@ r = run("--kernel", "/dev/zero")
 check("--kernel FILE is read up to a cap", r.returncode == 2 and "larger than 1 MiB" in r.stderr, r)
 r = run("/dev/zero")
 check("domain XML is read up to virsh's cap", r.returncode == 2 and "larger than 10 MiB" in r.stderr, r)
+with tempfile.TemporaryDirectory() as tmp:
+    # A profile's name is the user's text: shown whole and escaped, never cutting the table short.
+    profile = pathlib.Path(tmp, "p.json")
+    profile.write_text(json.dumps({"name": "evil\u0000\u001b[2Jname", "base": "debian-12-6.12"}))
+    r = run("--kernel", profile)
+    check("a profile name's NUL and ESC are escaped in the table",
+          "(evil\\x00\\x1b[2Jname)" in r.stdout and "\x1b" not in r.stdout and "VFIO REJECTED" in r.stdout, r)
 r = run(fixtures / "nonexistent.xml")
 check("missing file exits 2", r.returncode == 2, r)
 

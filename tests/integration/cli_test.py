@@ -60,6 +60,8 @@ with tempfile.TemporaryDirectory() as tmp:
                        capture_output=True, text=True)
     if not all(line.startswith("{") for line in r.stdout.splitlines()):
         failures.append(f"replay stdout is not JSON Lines: {r.stdout!r}")
+    expect("replay escapes a script's control bytes in its error, and says all of it",
+           [replay, "-"], 2, "unknown word 'x\\x1b[2Jy\\x00z'", stdin="x\x1b[2Jy\x00z 1\n")
     expect("replay reads standard input", [replay, "-"], 0, '"op":"attach"', stdin="attach 1 8\n", where="stdout")
 
 if failures:
