@@ -50,6 +50,7 @@ with tempfile.TemporaryDirectory() as tmp:
     expect("replay unknown exact trace point", [replay, "--trace", "no_such_point", str(good)], 2, "does not exist")
     expect("replay trace help lists points", [replay, "--trace", "help", str(good)], 0, "virtio_iommu_map",
            "virtqueue_pop", where="stdout")
+    expect("replay refuses a malformed trace glob", [replay, "--trace", "[", str(good)], 2, "without its ']'")
     expect("replay trace glob", [replay, "--trace", "virtio_iommu_attach", str(good)], 0,
            "virtio_iommu_attach domain=1 endpoint=8 bypass=false")
     expect("replay refuses a script that never ends", [replay, "/dev/zero"], 2, "larger than 16 MiB")

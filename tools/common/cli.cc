@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/printable.h"
 #include "base/trace/trace.h"
 
 namespace viommu::tools {
@@ -33,7 +34,12 @@ std::optional<int> apply_common_options(const CommonOptions& options)
                 std::printf("%s\n", name.c_str());
             return kExitOk;
         }
-        if (trace::enable(glob).unknown_exact_name) {
+        const trace::EnableResult enabled = trace::enable(glob);
+        if (enabled.malformed) {
+            std::fprintf(stderr, "error: trace pattern '%s' has a '[' without its ']'\n", printable(glob).c_str());
+            return kExitBadInput;
+        }
+        if (enabled.unknown_exact_name) {
             std::fprintf(stderr, "error: trace point '%s' does not exist (try --trace help)\n", glob.c_str());
             return kExitBadInput;
         }
