@@ -1,13 +1,14 @@
 #include "guest-model/viommu/driver.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
-#include <cstring>
 
 #include <linux/virtio_ids.h>
 
 #include "guest-model/driver-core/dev_printk.h"
 #include "guest-model/kernel/errno.h"
+#include "guest-model/viommu/requests.h"
 
 namespace viommu::guest {
 
@@ -18,19 +19,21 @@ constexpr unsigned kEventQueue = 1;
 constexpr uint64_t kPageSize = 4096;         // PAGE_SIZE of the modelled guest (x86-64, arm64 4K)
 constexpr uint64_t kMsiIovaBase = 0x8000000; // MSI_IOVA_BASE, for IOMMU_RESV_SW_MSI
 constexpr uint64_t kMsiIovaLength = 0x100000;
-constexpr uint32_t kEventSize = sizeof(virtio_iommu_fault); // struct viommu_event: 24 bytes
+constexpr uint32_t kEventSize = FaultEvent::kSize; // struct viommu_event: 24 bytes
 
-template <class T>
-std::vector<uint8_t> bytes_of(const T& v)
+// The driver's copy of a request, as viommu_send_req_sync() lays it out in one buffer: the readable
+// part, then the writable part zeroed (PROBE's properties, then the tail).
+std::vector<uint8_t> request_buffer(const req::Encoded& request)
 {
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    return {p, p + sizeof(T)};
+    std::vector<uint8_t> buf = request.readable_vector();
+    buf.resize(buf.size() + request.writable_len, 0);
+    return buf;
 }
 
 // viommu_get_req_errno(): the tail's status, at the end of the request buffer.
-int req_errno(const std::vector<uint8_t>& buf)
+int req_errno(std::span<const uint8_t> writable)
 {
-    switch (buf[buf.size() - sizeof(virtio_iommu_req_tail)]) {
+    switch (req::tail_status(writable).value_or(VIRTIO_IOMMU_S_IOERR)) {
     case VIRTIO_IOMMU_S_OK: return 0;
     case VIRTIO_IOMMU_S_UNSUPP: return -kENOSYS;
     case VIRTIO_IOMMU_S_INVAL: return -kEINVAL;
@@ -177,12 +180,11 @@ void ViommuDriver::event_handler()
         if (used->len > kEventSize) {
             dev_err(ctx_.log, vdev_, "invalid event buffer (len {} != {})", used->len, kEventSize);
         } else {
-            virtio_iommu_fault fault{};
-            (void)ctx_.memory.read(buf, std::span(reinterpret_cast<uint8_t*>(&fault), sizeof fault));
-            uint32_t head;
-            std::memcpy(&head, &fault, sizeof head);
+            std::array<uint8_t, kEventSize> report{};
+            (void)ctx_.memory.read(buf, report);
+            const FaultEvent fault = *parse_fault_event(report);
             // VIOMMU_FAULT_RESV_MASK: a report with non-zero reserved bytes is ignored (5.13.6.9.1).
-            if (!(head & 0xffffff00))
+            if (fault.head_reserved_zero())
                 fault_handler(fault);
         }
         const Buf in{buf, kEventSize};
@@ -192,19 +194,18 @@ void ViommuDriver::event_handler()
     transport_.kick(kEventQueue);
 }
 
-void ViommuDriver::fault_handler(const virtio_iommu_fault& fault)
+void ViommuDriver::fault_handler(const FaultEvent& fault)
 {
     ++faults_;
-    const char* reason = fault.reason == VIRTIO_IOMMU_FAULT_R_DOMAIN    ? "domain"
-                         : fault.reason == VIRTIO_IOMMU_FAULT_R_MAPPING ? "page"
-                                                                        : "unknown";
+    const char* reason = fault.reason == FaultReason::kDomain    ? "domain"
+                         : fault.reason == FaultReason::kMapping ? "page"
+                                                                 : "unknown";
     // dev_err_ratelimited()
     if (!fault_ratelimit_.allow(ctx_.log, ctx_.clock.now()))
         return;
-    if (fault.flags & VIRTIO_IOMMU_FAULT_F_ADDRESS)
-        dev_err(ctx_.log, vdev_, "{} fault from EP {} at {:#x} [{}{}{}]", reason, fault.endpoint,
-                static_cast<uint64_t>(fault.address), fault.flags & VIRTIO_IOMMU_FAULT_F_READ ? "R" : "",
-                fault.flags & VIRTIO_IOMMU_FAULT_F_WRITE ? "W" : "", fault.flags & VIRTIO_IOMMU_FAULT_F_EXEC ? "X" : "");
+    if (fault.has_address())
+        dev_err(ctx_.log, vdev_, "{} fault from EP {} at {:#x} [{}{}{}]", reason, fault.endpoint, fault.address,
+                fault.read() ? "R" : "", fault.write() ? "W" : "", fault.exec() ? "X" : "");
     else
         dev_err(ctx_.log, vdev_, "{} fault from EP {}", reason, fault.endpoint);
 }
@@ -281,7 +282,7 @@ int ViommuDriver::send_req_sync(std::vector<uint8_t>& buf, uint32_t write_offset
         dev_dbg(ctx_.log, vdev_, "could not sync requests ({})", err);
         return err;
     }
-    return req_errno(buf);
+    return req_errno(std::span(buf).subspan(write_offset));
 }
 
 int ViommuDriver::probe_device(Device& dev, const std::vector<uint32_t>& ids)
@@ -306,47 +307,35 @@ int ViommuDriver::probe_endpoint(Device& dev, Endpoint& ep)
     // outputs multiple IDs are consistent").
     if (ep.ids.empty())
         return -kEINVAL;
-    virtio_iommu_req_probe req{};
-    req.head.type = VIRTIO_IOMMU_T_PROBE;
-    req.endpoint = ep.ids[0];
-    std::vector<uint8_t> buf = bytes_of(req);
-    const uint32_t write_offset = static_cast<uint32_t>(buf.size());
-    buf.resize(buf.size() + probe_size_ + sizeof(virtio_iommu_req_tail), 0);
-    if (int err = send_req_sync(buf, write_offset); err)
+    const auto request = req::encode(req::Probe{.endpoint = ep.ids[0], .probe_size = probe_size_});
+    std::vector<uint8_t> buf = request_buffer(request);
+    if (int err = send_req_sync(buf, request.readable_len); err)
         return err;
     (void)dev;
+    // Every property is handled, an overrunning last one included (its value cut at probe_size); an
+    // error is logged for each property from the first failure on, as Linux keeps `ret` across them.
     int ret = 0;
-    std::size_t cur = 0;
-    const uint8_t* props = buf.data() + write_offset;
-    while (cur + sizeof(virtio_iommu_probe_property) <= probe_size_) {
-        virtio_iommu_probe_property prop{};
-        std::memcpy(&prop, props + cur, sizeof prop);
-        const uint16_t type = prop.type & VIRTIO_IOMMU_PROBE_T_MASK; // reserved bits masked, not checked
-        if (type == VIRTIO_IOMMU_PROBE_T_NONE)
-            break;
-        const std::size_t len = std::size_t{prop.length} + sizeof prop;
-        if (type == VIRTIO_IOMMU_PROBE_T_RESV_MEM) {
-            virtio_iommu_probe_resv_mem mem{};
-            std::memcpy(&mem, props + cur, std::min(len, sizeof mem));
-            ret = add_resv_mem(ep, mem, prop.length);
-        } else {
-            dev_err(ctx_.log, vdev_, "unknown viommu prop {:#x}", type);
-        }
+    probe::Walker props{std::span(buf).subspan(request.readable_len, probe_size_)};
+    while (const auto prop = props.next()) {
+        if (prop->type == VIRTIO_IOMMU_PROBE_T_RESV_MEM)
+            ret = add_resv_mem(ep, *prop);
+        else
+            dev_err(ctx_.log, vdev_, "unknown viommu prop {:#x}", prop->type);
         if (ret)
-            dev_err(ctx_.log, vdev_, "failed to parse viommu prop {:#x}", type);
-        cur += len;
+            dev_err(ctx_.log, vdev_, "failed to parse viommu prop {:#x}", prop->type);
     }
     return ret;
 }
 
-int ViommuDriver::add_resv_mem(Endpoint& ep, const virtio_iommu_probe_resv_mem& mem, uint16_t len)
+int ViommuDriver::add_resv_mem(Endpoint& ep, const probe::RawProperty& prop)
 {
+    const probe::ResvMem mem = probe::read_resv_mem(prop.value);
     const uint64_t start = mem.start;
     const uint64_t end = mem.end;
     const uint64_t size = end - start + 1;
     if (start > end || size == 0)
         return -kEOVERFLOW;
-    if (len + sizeof(virtio_iommu_probe_property) < sizeof mem)
+    if (!probe::resv_mem_length_ok(prop.length))
         return -kEINVAL;
     iommu::ResvRegion r{start, size, 0, iommu::ResvType::kReserved};
     switch (mem.subtype) {
@@ -374,12 +363,9 @@ void ViommuDriver::release_device(Device& dev)
     Endpoint& ep = it->second;
     if (behaviour_.detach_on_release && ep.vdomain && ep.vdomain->id) {
         for (uint32_t id : ep.ids) {
-            virtio_iommu_req_detach req{};
-            req.head.type = VIRTIO_IOMMU_T_DETACH;
-            req.domain = *ep.vdomain->id;
-            req.endpoint = id;
-            std::vector<uint8_t> buf = bytes_of(req);
-            (void)send_req_sync(buf, static_cast<uint32_t>(buf.size() - sizeof(virtio_iommu_req_tail)));
+            const auto request = req::encode(req::Detach{.domain = *ep.vdomain->id, .endpoint = id});
+            std::vector<uint8_t> buf = request_buffer(request);
+            (void)send_req_sync(buf, request.readable_len);
         }
         --ep.vdomain->nr_endpoints;
     }
@@ -485,15 +471,10 @@ int ViommuDriver::domain_finalise(ViommuDomain& vdomain, const Endpoint& ep)
 
 int ViommuDriver::send_map(ViommuDomain& vdomain, uint64_t iova, uint64_t end, uint64_t paddr, uint32_t flags, bool sync)
 {
-    virtio_iommu_req_map req{};
-    req.head.type = VIRTIO_IOMMU_T_MAP;
-    req.domain = *vdomain.id;
-    req.virt_start = iova;
-    req.virt_end = end;
-    req.phys_start = paddr;
-    req.flags = flags;
-    std::vector<uint8_t> buf = bytes_of(req);
-    const auto write_offset = static_cast<uint32_t>(buf.size() - sizeof(virtio_iommu_req_tail));
+    const auto request = req::encode(
+        req::Map{.domain = *vdomain.id, .virt_start = iova, .virt_end = end, .phys_start = paddr, .flags = flags});
+    std::vector<uint8_t> buf = request_buffer(request);
+    const uint32_t write_offset = request.readable_len;
     if (sync)
         return send_req_sync(buf, write_offset);
     if (int err = add_req(buf, write_offset, nullptr); err) {
@@ -525,13 +506,10 @@ int ViommuDriver::attach_dev(iommu::Domain& domain, Device& dev)
     if (ep.vdomain)
         --ep.vdomain->nr_endpoints;
     for (uint32_t id : ep.ids) {
-        virtio_iommu_req_attach req{};
-        req.head.type = VIRTIO_IOMMU_T_ATTACH;
-        req.domain = *vdomain.id;
-        req.endpoint = id;
-        req.flags = vdomain.bypass ? VIRTIO_IOMMU_ATTACH_F_BYPASS : 0;
-        std::vector<uint8_t> buf = bytes_of(req);
-        if (int err = send_req_sync(buf, static_cast<uint32_t>(buf.size() - sizeof(virtio_iommu_req_tail))); err)
+        const auto request = req::encode(req::Attach{
+            .domain = *vdomain.id, .endpoint = id, .flags = vdomain.bypass ? VIRTIO_IOMMU_ATTACH_F_BYPASS : 0u});
+        std::vector<uint8_t> buf = request_buffer(request);
+        if (int err = send_req_sync(buf, request.readable_len); err)
             return err;
     }
     // The first endpoint of a domain: replay what was mapped before anyone could use it.
@@ -584,13 +562,10 @@ uint64_t ViommuDriver::unmap_pages(iommu::Domain& domain, uint64_t iova, uint64_
         return 0;
     if (!vdomain.nr_endpoints)
         return unmapped;
-    virtio_iommu_req_unmap req{};
-    req.head.type = VIRTIO_IOMMU_T_UNMAP;
-    req.domain = *vdomain.id;
-    req.virt_start = iova;
-    req.virt_end = iova + unmapped - 1;
-    std::vector<uint8_t> buf = bytes_of(req);
-    if (int err = add_req(buf, static_cast<uint32_t>(buf.size() - sizeof(virtio_iommu_req_tail)), nullptr); err) {
+    const auto request =
+        req::encode(req::Unmap{.domain = *vdomain.id, .virt_start = iova, .virt_end = iova + unmapped - 1});
+    std::vector<uint8_t> buf = request_buffer(request);
+    if (int err = add_req(buf, request.readable_len, nullptr); err) {
         dev_dbg(ctx_.log, vdev_, "could not add request: {}", err);
         return 0;
     }

@@ -22,6 +22,8 @@
 #include "guest-model/kernel/printk.h"
 #include "guest-model/kernel/ratelimit.h"
 #include "guest-model/mm/phys_alloc.h"
+#include "guest-model/viommu/fault_event.h"
+#include "guest-model/viommu/probe_properties.h"
 #include "guest-model/virtio/mmio_driver.h"
 
 namespace viommu::guest {
@@ -96,9 +98,9 @@ private:
     int send_req_sync(std::vector<uint8_t>& buf, uint32_t write_offset);
     int fill_event_queue();
     void event_handler();
-    void fault_handler(const virtio_iommu_fault& fault);
+    void fault_handler(const FaultEvent& fault);
     int probe_endpoint(Device& dev, Endpoint& ep);
-    int add_resv_mem(Endpoint& ep, const virtio_iommu_probe_resv_mem& mem, uint16_t len);
+    int add_resv_mem(Endpoint& ep, const probe::RawProperty& prop);
     int domain_finalise(ViommuDomain& vdomain, const Endpoint& ep);
     int replay_mappings(ViommuDomain& vdomain);
     int send_map(ViommuDomain& vdomain, uint64_t iova, uint64_t end, uint64_t paddr, uint32_t flags, bool sync);

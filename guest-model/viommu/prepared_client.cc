@@ -1,6 +1,9 @@
 #include "guest-model/viommu/prepared_client.h"
 
+#include <array>
 #include <stdexcept>
+
+#include "guest-model/viommu/fault_event.h"
 
 namespace viommu::guest {
 
@@ -16,7 +19,7 @@ PreparedClient::PreparedClient(const MmioDeviceHandle& device, uint32_t slots) :
         throw std::invalid_argument("PreparedClient: 1 to 256 slots");
     const auto req = device.allocator.alloc(uint64_t{kSlotBytes} * slots, 64);
     const auto tails = device.allocator.alloc(uint64_t{kTailRoom} * slots, 64);
-    const auto events = device.allocator.alloc(uint64_t{sizeof(virtio_iommu_fault)} * kEventBuffers, 64);
+    const auto events = device.allocator.alloc(uint64_t{FaultEvent::kSize} * kEventBuffers, 64);
     if (!req || !tails || !events)
         throw std::runtime_error("PreparedClient: no guest memory for its buffers");
     requests_ = *req;
@@ -39,7 +42,7 @@ Expected<void, std::string> PreparedClient::bring_up(virtio::FeatureBits decline
     if (auto q = driver_.setup_vq(kEventQueue, 0, [this] { on_events(); }); !q)
         return unexpected(q.error());
     for (uint32_t i = 0; i < kEventBuffers; ++i) {
-        const Buf in{GuestAddr(events_.value() + i * sizeof(virtio_iommu_fault)), sizeof(virtio_iommu_fault)};
+        const Buf in{GuestAddr(events_.value() + i * FaultEvent::kSize), FaultEvent::kSize};
         if (!driver_.vq(kEventQueue)->add({}, std::span(&in, 1), in.addr.value()))
             return unexpected(std::string("event queue full"));
     }
@@ -54,7 +57,7 @@ void PreparedClient::on_events()
     DriverQueue* vq = driver_.vq(kEventQueue);
     while (auto used = vq->get_buf()) {
         ++faults_seen_;
-        const Buf in{GuestAddr(used->token), sizeof(virtio_iommu_fault)};
+        const Buf in{GuestAddr(used->token), FaultEvent::kSize};
         (void)vq->add({}, std::span(&in, 1), used->token);
     }
     driver_.kick(kEventQueue);
@@ -62,7 +65,7 @@ void PreparedClient::on_events()
 
 void PreparedClient::stage_bytes(uint32_t slot, const void* bytes, uint32_t readable, uint32_t writable)
 {
-    if (slot >= slots_ || readable > kSlotBytes || writable > kTailRoom || writable < sizeof(virtio_iommu_req_tail))
+    if (slot >= slots_ || readable > kSlotBytes || writable > kTailRoom || writable < req::kTailSize)
         throw std::invalid_argument("PreparedClient: slot or sizes out of range");
     (void)driver_.memory().write(GuestAddr(requests_.value() + uint64_t{slot} * kSlotBytes),
                                   std::span(static_cast<const uint8_t*>(bytes), readable));
@@ -88,8 +91,11 @@ bool PreparedClient::submit(uint32_t count)
 
 uint8_t PreparedClient::status(uint32_t slot) const
 {
-    const GuestAddr at(tails_.value() + uint64_t{slot} * kTailRoom + staged_[slot].writable - sizeof(virtio_iommu_req_tail));
-    return driver_.memory().read_obj<uint8_t>(at).value_or(0xff);
+    const GuestAddr at(tails_.value() + uint64_t{slot} * kTailRoom + staged_[slot].writable - req::kTailSize);
+    std::array<uint8_t, req::kTailSize> tail{};
+    if (!driver_.memory().read(at, tail))
+        return 0xff;
+    return *req::tail_status(tail);
 }
 
 } // namespace viommu::guest

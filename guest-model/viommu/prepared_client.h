@@ -11,14 +11,15 @@
 #include <linux/virtio_iommu.h>
 
 #include "base/expected.h"
+#include "guest-model/viommu/requests.h"
 #include "guest-model/virtio/mmio_driver.h"
 
 namespace viommu::guest {
 
 class PreparedClient {
 public:
-    static constexpr uint32_t kSlotBytes = sizeof(virtio_iommu_req_probe); // the largest readable part
-    static constexpr uint32_t kTailRoom = 512 + sizeof(virtio_iommu_req_tail); // a PROBE's writable part
+    static constexpr uint32_t kSlotBytes = req::Encoded::kMaxReadable; // the largest readable part
+    static constexpr uint32_t kTailRoom = 512 + req::kTailSize;         // a PROBE's writable part
 
     PreparedClient(const MmioDeviceHandle& device, uint32_t slots);
     PreparedClient(const PreparedClient&) = delete;
@@ -28,18 +29,16 @@ public:
     // allocated per request), sets up both queues and stocks the event queue.
     [[nodiscard]] Expected<void, std::string> bring_up(virtio::FeatureBits decline = 0);
 
-    // Writes a request into a slot: its readable part is the struct without the tail (or all of it for
-    // PROBE, which has no fixed tail), its writable part `writable` bytes.
-    template <class Req>
-    void stage(uint32_t slot, const Req& req, uint32_t writable = sizeof(virtio_iommu_req_tail))
+    // Writes an encoded request's readable part into a slot and notes the size of its writable part
+    // (at most kTailRoom: a PROBE of up to 512 bytes of properties).
+    void stage(uint32_t slot, const req::Encoded& request)
     {
-        constexpr bool probe = std::is_same_v<Req, virtio_iommu_req_probe>;
-        const uint32_t readable = probe ? sizeof(Req) : sizeof(Req) - sizeof(virtio_iommu_req_tail);
-        stage_bytes(slot, &req, readable, writable);
+        stage_bytes(slot, request.readable().data(), request.readable_len, request.writable_len);
     }
     // Sends slots [0, count) with one notification and reaps them all; false if some did not come back.
     [[nodiscard]] bool submit(uint32_t count);
-    // The tail status of a slot's last reply, read from the last four bytes of its writable part.
+    // The tail status of a slot's last reply, read from the last four bytes of its writable part
+    // (0xff if they cannot be read).
     uint8_t status(uint32_t slot) const;
 
     uint64_t faults_seen() const { return faults_seen_; }

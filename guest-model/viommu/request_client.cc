@@ -1,6 +1,7 @@
 #include "guest-model/viommu/request_client.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <utility>
 
@@ -13,22 +14,6 @@ namespace viommu::guest {
 namespace {
 constexpr unsigned kRequestQueue = 0;
 constexpr unsigned kEventQueue = 1;
-
-template <class T>
-std::vector<uint8_t> bytes_of(const T& value)
-{
-    const auto* p = reinterpret_cast<const uint8_t*>(&value);
-    return {p, p + sizeof(T)};
-}
-
-// The device-readable part of a request: the kernel's struct without its tail.
-template <class Req>
-std::vector<uint8_t> readable_part(const Req& req)
-{
-    auto all = bytes_of(req);
-    all.resize(sizeof(Req) - sizeof(virtio_iommu_req_tail));
-    return all;
-}
 } // namespace
 
 IommuRequestClient::IommuRequestClient(const MmioDeviceHandle& device) : driver_(device)
@@ -83,10 +68,10 @@ void IommuRequestClient::on_events()
     DriverQueue* vq = driver_.vq(kEventQueue);
     while (auto used = vq->get_buf()) {
         const GuestAddr buffer(used->token);
-        if (used->len == sizeof(virtio_iommu_fault)) {
-            virtio_iommu_fault fault{};
-            (void)driver_.memory().read(buffer, std::span(reinterpret_cast<uint8_t*>(&fault), sizeof fault));
-            faults_.push_back(fault);
+        if (used->len == FaultEvent::kSize) {
+            std::array<uint8_t, FaultEvent::kSize> report{};
+            (void)driver_.memory().read(buffer, report);
+            faults_.push_back(*parse_fault_event(report));
         } else {
             ++malformed_events_;
         }
@@ -95,7 +80,7 @@ void IommuRequestClient::on_events()
     driver_.kick(kEventQueue);
 }
 
-std::vector<virtio_iommu_fault> IommuRequestClient::take_faults()
+std::vector<FaultEvent> IommuRequestClient::take_faults()
 {
     driver_.wait_idle();
     return std::exchange(faults_, {});
@@ -186,52 +171,29 @@ Expected<IommuReply, std::string> IommuRequestClient::send(std::span<const uint8
 
 Expected<IommuReply, std::string> IommuRequestClient::send_attach(uint32_t domain, uint32_t endpoint, uint32_t flags)
 {
-    virtio_iommu_req_attach req{};
-    req.head.type = VIRTIO_IOMMU_T_ATTACH;
-    req.domain = domain;
-    req.endpoint = endpoint;
-    req.flags = flags;
-    return send(readable_part(req), sizeof(virtio_iommu_req_tail));
+    return send(req::encode(req::Attach{.domain = domain, .endpoint = endpoint, .flags = flags}));
 }
 
 Expected<IommuReply, std::string> IommuRequestClient::send_detach(uint32_t domain, uint32_t endpoint)
 {
-    virtio_iommu_req_detach req{};
-    req.head.type = VIRTIO_IOMMU_T_DETACH;
-    req.domain = domain;
-    req.endpoint = endpoint;
-    return send(readable_part(req), sizeof(virtio_iommu_req_tail));
+    return send(req::encode(req::Detach{.domain = domain, .endpoint = endpoint}));
 }
 
 Expected<IommuReply, std::string> IommuRequestClient::send_map(uint32_t domain, uint64_t virt_start, uint64_t virt_end,
                                                               uint64_t phys_start, uint32_t flags)
 {
-    virtio_iommu_req_map req{};
-    req.head.type = VIRTIO_IOMMU_T_MAP;
-    req.domain = domain;
-    req.virt_start = virt_start;
-    req.virt_end = virt_end;
-    req.phys_start = phys_start;
-    req.flags = flags;
-    return send(readable_part(req), sizeof(virtio_iommu_req_tail));
+    return send(req::encode(req::Map{
+        .domain = domain, .virt_start = virt_start, .virt_end = virt_end, .phys_start = phys_start, .flags = flags}));
 }
 
 Expected<IommuReply, std::string> IommuRequestClient::send_unmap(uint32_t domain, uint64_t virt_start, uint64_t virt_end)
 {
-    virtio_iommu_req_unmap req{};
-    req.head.type = VIRTIO_IOMMU_T_UNMAP;
-    req.domain = domain;
-    req.virt_start = virt_start;
-    req.virt_end = virt_end;
-    return send(readable_part(req), sizeof(virtio_iommu_req_tail));
+    return send(req::encode(req::Unmap{.domain = domain, .virt_start = virt_start, .virt_end = virt_end}));
 }
 
 Expected<IommuReply, std::string> IommuRequestClient::send_probe(uint32_t endpoint)
 {
-    virtio_iommu_req_probe req{};
-    req.head.type = VIRTIO_IOMMU_T_PROBE;
-    req.endpoint = endpoint;
-    return send(bytes_of(req), read_config().probe_size + sizeof(virtio_iommu_req_tail));
+    return send(req::encode(req::Probe{.endpoint = endpoint, .probe_size = read_config().probe_size}));
 }
 
 namespace {

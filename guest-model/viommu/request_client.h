@@ -3,7 +3,8 @@
 // every fault report the device writes. It adds no policy of its own, so the device sees exactly what
 // a test, a fuzzer or a request script wrote (the Linux-like driver is guest-model/viommu/driver.h).
 //
-// Requests and reports use the kernel's own <linux/virtio_iommu.h> layouts, as a guest driver would.
+// Requests are built and reports read by the guest's request codec (guest-model/viommu/requests.h,
+// fault_event.h), on the kernel's own <linux/virtio_iommu.h> layouts, as a guest driver would.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,8 @@
 #include <linux/virtio_iommu.h>
 
 #include "base/expected.h"
+#include "guest-model/viommu/fault_event.h"
+#include "guest-model/viommu/requests.h"
 #include "guest-model/virtio/mmio_driver.h"
 
 namespace viommu::guest {
@@ -26,9 +29,7 @@ struct IommuReply {
     // The status byte of the tail, read at `tail_offset` of the writable part, if the device wrote it.
     std::optional<uint8_t> status_at(std::size_t tail_offset) const
     {
-        if (used_len < tail_offset + sizeof(virtio_iommu_req_tail))
-            return std::nullopt;
-        return written[tail_offset];
+        return req::tail_status(written, used_len, tail_offset);
     }
 };
 
@@ -38,9 +39,8 @@ public:
         // Features to accept from those offered; all of them by default.
         virtio::FeatureBits accept = ~virtio::FeatureBits{0};
         uint32_t event_buffers = 64;
-        // Writable bytes of each event buffer (sizeof(struct virtio_iommu_fault) unless a test wants
-        // another size).
-        uint32_t event_buffer_size = sizeof(virtio_iommu_fault);
+        // Writable bytes of each event buffer (a fault report's size unless a test wants another).
+        uint32_t event_buffer_size = FaultEvent::kSize;
     };
 
     explicit IommuRequestClient(const MmioDeviceHandle& device);
@@ -62,7 +62,12 @@ public:
     [[nodiscard]] Expected<std::vector<IommuReply>, std::string>
     send_batch(std::span<const std::vector<uint8_t>> readables, uint32_t writable_len);
 
-    // Typed requests, built from the kernel's structs, with their whole reply.
+    // Sends an encoded request, with its whole reply.
+    [[nodiscard]] Expected<IommuReply, std::string> send(const req::Encoded& request)
+    {
+        return send(request.readable(), request.writable_len);
+    }
+    // Typed requests, built by the codec, with their whole reply.
     [[nodiscard]] Expected<IommuReply, std::string> send_attach(uint32_t domain, uint32_t endpoint, uint32_t flags);
     [[nodiscard]] Expected<IommuReply, std::string> send_detach(uint32_t domain, uint32_t endpoint);
     [[nodiscard]] Expected<IommuReply, std::string> send_map(uint32_t domain, uint64_t virt_start, uint64_t virt_end,
@@ -80,7 +85,7 @@ public:
     std::optional<IommuReply> probe(uint32_t endpoint);
 
     // Fault reports received since the last call, in order.
-    std::vector<virtio_iommu_fault> take_faults();
+    std::vector<FaultEvent> take_faults();
     // Event buffers returned with a length that is not a fault report's.
     uint64_t malformed_events() const { return malformed_events_; }
 
@@ -95,9 +100,9 @@ private:
     Expected<void, std::string> add_event_buffer(GuestAddr buffer);
 
     VirtioMmioDriver driver_;
-    uint32_t event_buffer_size_ = sizeof(virtio_iommu_fault);
+    uint32_t event_buffer_size_ = FaultEvent::kSize;
     std::vector<GuestAddr> event_buffers_;
-    std::vector<virtio_iommu_fault> faults_;
+    std::vector<FaultEvent> faults_;
     uint64_t malformed_events_ = 0;
     uint64_t next_token_ = 1;
     uint32_t segment_size_ = 0;

@@ -1,11 +1,10 @@
 #include "system/replay/runner.h"
 
-#include <cstring>
-
 #include <linux/virtio_iommu.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "guest-model/viommu/probe_properties.h"
 #include "hw/virtio-iommu/status.h"
 
 namespace viommu::system::replay {
@@ -31,51 +30,47 @@ void put_status(Json& j, const Expected<guest::IommuReply, std::string>& reply, 
 
 Json properties(const std::vector<uint8_t>& written, std::size_t probe_size)
 {
-    // Parse like viommu_probe_endpoint(): until a NONE type or the end of probe_size.
+    // The list as the codec types it: up to a NONE type, the end of probe_size or an overrunning property.
     Json list = Json::array();
-    std::size_t at = 0;
-    while (at + sizeof(virtio_iommu_probe_property) <= probe_size) {
-        virtio_iommu_probe_property head{};
-        std::memcpy(&head, written.data() + at, sizeof head);
-        const uint16_t type = head.type & VIRTIO_IOMMU_PROBE_T_MASK;
-        if (type == VIRTIO_IOMMU_PROBE_T_NONE)
-            break;
-        const std::size_t total = sizeof head + head.length;
-        if (at + total > probe_size)
-            break;
+    for (const guest::probe::Property& property : guest::probe::parse(std::span(written).first(probe_size)).list) {
         Json p;
-        if (type == VIRTIO_IOMMU_PROBE_T_RESV_MEM && total >= sizeof(virtio_iommu_probe_resv_mem)) {
-            virtio_iommu_probe_resv_mem r{};
-            std::memcpy(&r, written.data() + at, sizeof r);
-            p["type"] = "resv_mem";
-            p["subtype"] = r.subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI      ? "msi"
-                           : r.subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED ? "reserved"
-                                                                           : "unknown";
-            p["start"] = r.start;
-            p["end"] = r.end;
-        } else {
-            p["type"] = type;
-            p["length"] = head.length;
-        }
+        // Every kind of property the codec types has its own output: a new one does not compile
+        // until it is given one here.
+        std::visit(
+            [&](const auto& v) {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<T, guest::probe::ResvMem>) {
+                    p["type"] = "resv_mem";
+                    p["subtype"] = v.subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI        ? "msi"
+                                   : v.subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED ? "reserved"
+                                                                                   : "unknown";
+                    p["start"] = v.start;
+                    p["end"] = v.end;
+                } else {
+                    static_assert(std::is_same_v<T, guest::probe::Unparsed>);
+                    p["type"] = v.type;
+                    p["length"] = v.length;
+                }
+            },
+            property);
         list.push_back(p);
-        at += total;
     }
     return list;
 }
 
-Json fault_event(const virtio_iommu_fault& f)
+Json fault_event(const guest::FaultEvent& f)
 {
     Json e;
     e["event"] = "fault";
-    e["reason"] = f.reason == VIRTIO_IOMMU_FAULT_R_DOMAIN    ? "domain"
-                  : f.reason == VIRTIO_IOMMU_FAULT_R_MAPPING ? "mapping"
+    e["reason"] = f.reason == guest::FaultReason::kDomain    ? "domain"
+                  : f.reason == guest::FaultReason::kMapping ? "mapping"
                                                              : "unknown";
     Json flags = Json::array();
-    if (f.flags & VIRTIO_IOMMU_FAULT_F_READ)
+    if (f.read())
         flags.push_back("read");
-    if (f.flags & VIRTIO_IOMMU_FAULT_F_WRITE)
+    if (f.write())
         flags.push_back("write");
-    if (f.flags & VIRTIO_IOMMU_FAULT_F_ADDRESS)
+    if (f.has_address())
         flags.push_back("address");
     e["flags"] = flags;
     e["endpoint"] = f.endpoint;

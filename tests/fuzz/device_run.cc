@@ -78,12 +78,9 @@ Observation DeviceRun::apply(const Action& action)
         while (done < dma->len) {
             const auto t = device_.translate(dma->endpoint, dma->iova + done, access);
             Translated seen{t.ok, t.ok ? t.gpa : 0, t.ok ? t.contiguous : 0, {}};
-            for (const virtio_iommu_fault& f : client_.take_faults()) {
-                const bool zero = f.reserved[0] == 0 && f.reserved[1] == 0 && f.reserved[2] == 0 &&
-                                  f.reserved2[0] == 0 && f.reserved2[1] == 0 && f.reserved2[2] == 0 &&
-                                  f.reserved2[3] == 0;
-                seen.faults.push_back({f.reason, f.flags, f.endpoint, f.address, zero});
-            }
+            for (const guest::FaultEvent& f : client_.take_faults())
+                seen.faults.push_back(
+                    {static_cast<uint8_t>(f.reason), f.flags, f.endpoint, f.address, f.reserved_zero()});
             o.translated.push_back(seen);
             if (!t.ok || t.contiguous >= dma->len - done)
                 break;

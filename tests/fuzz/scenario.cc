@@ -1,11 +1,11 @@
 #include "tests/fuzz/scenario.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include <fmt/format.h>
 #include <linux/virtio_iommu.h>
 
+#include "guest-model/viommu/requests.h"
 #include "hw/virtio-iommu/config.h"
 #include "tests/fuzz/fuzz_bytes.h"
 
@@ -34,14 +34,6 @@ constexpr uint64_t kEdges[] = {0,
                                0x8000000000000000,
                                0xfff};
 constexpr uint8_t kEdgeBase = 0xc0;
-
-template <class T>
-std::vector<uint8_t> bytes_without_tail(const T& req)
-{
-    std::vector<uint8_t> out(sizeof(T) - sizeof(virtio_iommu_req_tail));
-    std::memcpy(out.data(), &req, out.size());
-    return out;
-}
 
 uint32_t id(ByteReader& r)
 {
@@ -217,7 +209,7 @@ bool decode_request(ByteReader& r, uint8_t op, const DeviceChoice& d, std::vecto
         damage(r, bytes, writable);
     // A chain has at least one descriptor: with nothing in either part there is no request to send.
     if (bytes.empty() && writable == 0)
-        writable = sizeof(virtio_iommu_req_tail);
+        writable = guest::req::kTailSize;
     return true;
 }
 
@@ -241,54 +233,30 @@ unsigned feature_bit(std::size_t i)
 
 std::vector<uint8_t> request_bytes(const TypedRequest& t)
 {
+    namespace req = guest::req;
     switch (t.type) {
-    case VIRTIO_IOMMU_T_ATTACH: {
-        virtio_iommu_req_attach req{};
-        req.head.type = t.type;
-        req.domain = t.domain;
-        req.endpoint = t.endpoint;
-        req.flags = t.flags;
-        return bytes_without_tail(req);
-    }
-    case VIRTIO_IOMMU_T_DETACH: {
-        virtio_iommu_req_detach req{};
-        req.head.type = t.type;
-        req.domain = t.domain;
-        req.endpoint = t.endpoint;
-        return bytes_without_tail(req);
-    }
-    case VIRTIO_IOMMU_T_MAP: {
-        virtio_iommu_req_map req{};
-        req.head.type = t.type;
-        req.domain = t.domain;
-        req.virt_start = t.virt_start;
-        req.virt_end = t.virt_end;
-        req.phys_start = t.phys_start;
-        req.flags = t.flags;
-        return bytes_without_tail(req);
-    }
-    case VIRTIO_IOMMU_T_UNMAP: {
-        virtio_iommu_req_unmap req{};
-        req.head.type = t.type;
-        req.domain = t.domain;
-        req.virt_start = t.virt_start;
-        req.virt_end = t.virt_end;
-        return bytes_without_tail(req);
-    }
-    default: {
-        virtio_iommu_req_probe req{}; // the properties are in the writable part: no tail to drop
-        req.head.type = VIRTIO_IOMMU_T_PROBE;
-        req.endpoint = t.endpoint;
-        std::vector<uint8_t> out(sizeof req);
-        std::memcpy(out.data(), &req, sizeof req);
-        return out;
-    }
+    case VIRTIO_IOMMU_T_ATTACH:
+        return req::encode(req::Attach{.domain = t.domain, .endpoint = t.endpoint, .flags = t.flags}).readable_vector();
+    case VIRTIO_IOMMU_T_DETACH:
+        return req::encode(req::Detach{.domain = t.domain, .endpoint = t.endpoint}).readable_vector();
+    case VIRTIO_IOMMU_T_MAP:
+        return req::encode(req::Map{.domain = t.domain,
+                                    .virt_start = t.virt_start,
+                                    .virt_end = t.virt_end,
+                                    .phys_start = t.phys_start,
+                                    .flags = t.flags})
+            .readable_vector();
+    case VIRTIO_IOMMU_T_UNMAP:
+        return req::encode(req::Unmap{.domain = t.domain, .virt_start = t.virt_start, .virt_end = t.virt_end})
+            .readable_vector();
+    default: return req::encode(req::Probe{.endpoint = t.endpoint}).readable_vector();
     }
 }
 
 uint32_t standard_writable(uint8_t type, uint32_t probe_size)
 {
-    return type == VIRTIO_IOMMU_T_PROBE ? probe_size + sizeof(virtio_iommu_req_tail) : sizeof(virtio_iommu_req_tail);
+    return type == VIRTIO_IOMMU_T_PROBE ? guest::req::encode(guest::req::Probe{.probe_size = probe_size}).writable_len
+                                        : guest::req::kTailSize;
 }
 
 std::optional<TypedRequest> as_typed(std::span<const uint8_t> readable, uint32_t writable, uint32_t probe_size)
@@ -301,7 +269,7 @@ std::optional<TypedRequest> as_typed(std::span<const uint8_t> readable, uint32_t
     TypedRequest t{readable[0]};
     auto field = [&](std::size_t offset, auto& out) {
         if (offset + sizeof out <= readable.size())
-            std::memcpy(&out, readable.data() + offset, sizeof out);
+            out = guest::wire_fields::load_le<std::remove_reference_t<decltype(out)>>(readable.data() + offset);
     };
     switch (t.type) {
     case VIRTIO_IOMMU_T_ATTACH:
@@ -384,7 +352,7 @@ Scenario decode_scenario(std::span<const uint8_t> input)
                 // readable byte either (found by fuzz-differential: the driver could not queue it).
                 if (send.writable == 0 && std::any_of(send.requests.begin(), send.requests.end(),
                                                       [](const std::vector<uint8_t>& req) { return req.empty(); }))
-                    send.writable = sizeof(virtio_iommu_req_tail);
+                    send.writable = guest::req::kTailSize;
                 send.segment = segment_for(segment, send);
                 s.actions.push_back(std::move(send));
             }

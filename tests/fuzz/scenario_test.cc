@@ -6,6 +6,7 @@
 
 #include <linux/virtio_iommu.h>
 
+#include "guest-model/viommu/requests.h"
 #include "system/replay/script.h"
 #include "tests/fuzz/device_run.h"
 #include "tests/fuzz/mmio_scenario.h"
@@ -131,7 +132,7 @@ TEST_CASE("every request a scenario sends has at least one descriptor", "[unit][
     const auto* send = std::get_if<SendAction>(&s.actions[0]);
     REQUIRE(send);
     CHECK(send->requests.size() == 4);
-    CHECK(send->writable == sizeof(virtio_iommu_req_tail));
+    CHECK(send->writable == guest::req::kTailSize);
     CHECK(every_chain_has_a_descriptor(s));
 
     std::mt19937 rng(3);

@@ -2,7 +2,6 @@
 // conformance tests talk to, through real rings in guest memory.
 #pragma once
 
-#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -41,11 +40,12 @@ struct IommuGuest {
     guest::IommuRequestClient client;
 };
 
-template <class Req>
-std::vector<uint8_t> readable_part(const Req& req, std::size_t tail = sizeof(virtio_iommu_req_tail))
+// A well-formed request's readable bytes with the byte at `offset` set to `value`: how a test builds
+// a request a driver would not send.
+inline std::vector<uint8_t> with_byte(const guest::req::Encoded& request, std::size_t offset, uint8_t value)
 {
-    std::vector<uint8_t> out(sizeof(Req) - tail);
-    std::memcpy(out.data(), &req, out.size());
+    std::vector<uint8_t> out = request.readable_vector();
+    out.at(offset) = value;
     return out;
 }
 

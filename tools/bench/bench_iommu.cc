@@ -21,33 +21,21 @@ struct Bench {
     {
         if (!client.bring_up())
             throw std::runtime_error("bring-up failed");
-        virtio_iommu_req_attach a{};
-        a.head.type = VIRTIO_IOMMU_T_ATTACH;
-        a.domain = 1;
-        a.endpoint = 8;
-        client.stage(0, a);
+        client.stage(0, guest::req::encode(guest::req::Attach{.domain = 1, .endpoint = 8}));
         if (!client.submit(1) || client.status(0) != VIRTIO_IOMMU_S_OK)
             throw std::runtime_error("attach failed");
     }
-    static virtio_iommu_req_map map(uint64_t iova)
+    static guest::req::Encoded map(uint64_t iova)
     {
-        virtio_iommu_req_map r{};
-        r.head.type = VIRTIO_IOMMU_T_MAP;
-        r.domain = 1;
-        r.virt_start = iova;
-        r.virt_end = iova + 0xfff;
-        r.phys_start = 0x40000000;
-        r.flags = VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE;
-        return r;
+        return guest::req::encode(guest::req::Map{.domain = 1,
+                                                  .virt_start = iova,
+                                                  .virt_end = iova + 0xfff,
+                                                  .phys_start = 0x40000000,
+                                                  .flags = VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE});
     }
-    static virtio_iommu_req_unmap unmap(uint64_t iova)
+    static guest::req::Encoded unmap(uint64_t iova)
     {
-        virtio_iommu_req_unmap r{};
-        r.head.type = VIRTIO_IOMMU_T_UNMAP;
-        r.domain = 1;
-        r.virt_start = iova;
-        r.virt_end = iova + 0xfff;
-        return r;
+        return guest::req::encode(guest::req::Unmap{.domain = 1, .virt_start = iova, .virt_end = iova + 0xfff});
     }
 };
 

@@ -17,12 +17,8 @@ TEST_CASE("ATTACH creates the domain and attaches the endpoint", "[conformance][
 TEST_CASE("ATTACH with a non-zero reserved field answers INVAL and changes nothing", "[conformance][virtio-iommu][5.13.6.3.2]")
 {
     IommuGuest g;
-    virtio_iommu_req_attach req{};
-    req.head.type = VIRTIO_IOMMU_T_ATTACH;
-    req.domain = 1;
-    req.endpoint = 8;
-    req.reserved[3] = 1;
-    auto reply = g.client.send(readable_part(req), 4);
+    const auto req = guest::req::encode(guest::req::Attach{.domain = 1, .endpoint = 8});
+    auto reply = g.client.send(with_byte(req, offsetof(virtio_iommu_req_attach, reserved) + 3, 1), 4);
     REQUIRE(reply);
     CHECK(reply->status_at(0) == VIRTIO_IOMMU_S_INVAL);
     CHECK(g.device.domains().domain_count() == 0);
@@ -136,12 +132,8 @@ TEST_CASE("DETACH ignores its reserved field", "[conformance][virtio-iommu][5.13
 {
     IommuGuest g;
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    virtio_iommu_req_detach req{};
-    req.head.type = VIRTIO_IOMMU_T_DETACH;
-    req.domain = 1;
-    req.endpoint = 8;
-    req.reserved[0] = 0xff;
-    auto reply = g.client.send(readable_part(req), 4);
+    const auto req = guest::req::encode(guest::req::Detach{.domain = 1, .endpoint = 8});
+    auto reply = g.client.send(with_byte(req, offsetof(virtio_iommu_req_detach, reserved), 0xff), 4);
     REQUIRE(reply);
     CHECK(reply->status_at(0) == VIRTIO_IOMMU_S_OK);
 }

@@ -1,8 +1,9 @@
 // §5.13.6.7 PROBE and §5.13.6.8 its properties.
 #include <catch2/catch.hpp>
 
-#include <cstring>
+#include <algorithm>
 
+#include "guest-model/viommu/probe_properties.h"
 #include "tests/support/iommu_fixture.h"
 
 using namespace viommu;
@@ -10,26 +11,10 @@ using namespace viommu::test;
 
 namespace {
 
-virtio_iommu_req_probe probe_request(uint32_t endpoint)
+// PROBE's readable part; the tests choose the writable part's size themselves.
+std::vector<uint8_t> probe_request(uint32_t endpoint)
 {
-    virtio_iommu_req_probe req{};
-    req.head.type = VIRTIO_IOMMU_T_PROBE;
-    req.endpoint = endpoint;
-    return req;
-}
-
-std::vector<uint8_t> bytes(const virtio_iommu_req_probe& req)
-{
-    std::vector<uint8_t> out(sizeof req);
-    std::memcpy(out.data(), &req, sizeof req);
-    return out;
-}
-
-virtio_iommu_probe_resv_mem resv_at(const guest::IommuReply& r, std::size_t offset)
-{
-    virtio_iommu_probe_resv_mem p{};
-    std::memcpy(&p, r.written.data() + offset, sizeof p);
-    return p;
+    return guest::req::encode(guest::req::Probe{.endpoint = endpoint}).readable_vector();
 }
 
 } // namespace
@@ -42,15 +27,23 @@ TEST_CASE("PROBE fills RESV_MEM properties, zeroes to probe_size, then the tail"
     const auto reply = g.client.probe(8);
     REQUIRE(reply);
     REQUIRE(reply->used_len == 512 + 4);
-    const auto msi = resv_at(*reply, 0);
-    CHECK(msi.head.type == VIRTIO_IOMMU_PROBE_T_RESV_MEM);
-    CHECK(msi.head.length == sizeof(virtio_iommu_probe_resv_mem) - sizeof(virtio_iommu_probe_property));
-    CHECK(msi.subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI);
-    CHECK(msi.start == 0xfee00000);
-    CHECK(msi.end == 0xfeefffff);
-    const auto rsv = resv_at(*reply, 24);
-    CHECK(rsv.subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED);
-    CHECK(rsv.start == 0x8000000);
+    guest::probe::Walker properties{std::span(reply->written).first(512)};
+    const auto msi = properties.next();
+    REQUIRE(msi);
+    CHECK(msi->type == VIRTIO_IOMMU_PROBE_T_RESV_MEM);
+    CHECK(reply->written[1] == 0); // the type's reserved bits 12-15 are zero
+    CHECK(msi->length == guest::probe::kResvMemValueSize);
+    const auto msi_mem = guest::probe::read_resv_mem(msi->value);
+    CHECK(msi_mem.subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI);
+    CHECK(msi_mem.start == 0xfee00000);
+    CHECK(msi_mem.end == 0xfeefffff);
+    const auto rsv = properties.next();
+    REQUIRE(rsv);
+    const auto rsv_mem = guest::probe::read_resv_mem(rsv->value);
+    CHECK(rsv_mem.subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED);
+    CHECK(rsv_mem.start == 0x8000000);
+    CHECK_FALSE(properties.next());
+    CHECK(properties.reached_none());
     for (std::size_t i = 48; i < 512; ++i)
         REQUIRE(reply->written[i] == 0);
     CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_OK);
@@ -80,7 +73,7 @@ TEST_CASE("PROBE with a writable part smaller than probe_size writes no property
           "[conformance][virtio-iommu][5.13.6.7.2]")
 {
     IommuGuest g;
-    auto reply = g.client.send(bytes(probe_request(8)), 64 + 4);
+    auto reply = g.client.send(probe_request(8), 64 + 4);
     REQUIRE(reply);
     REQUIRE(reply->used_len == 68);
     // The tail goes in the last four bytes, where the driver reads it; no property was written.
@@ -96,8 +89,8 @@ TEST_CASE("PROBE too short for its type answers INVAL in the last four writable 
     // buffer (Linux's viommu_get_req_errno()): a refusal goes there too, whatever the reason. Found by
     // fuzz-requests (tests/fuzz/regressions/fuzz-requests/probe-too-short).
     IommuGuest g;
-    auto bytes = probe_request(8);
-    auto reply = g.client.send(std::span(reinterpret_cast<const uint8_t*>(&bytes), 8), 512 + 4);
+    const auto bytes = probe_request(8);
+    auto reply = g.client.send(std::span(bytes).first(8), 512 + 4);
     REQUIRE(reply);
     REQUIRE(reply->used_len == 512 + 4);
     CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_INVAL);
@@ -121,8 +114,8 @@ TEST_CASE("PROBE ignores its reserved field", "[conformance][virtio-iommu][5.13.
 {
     IommuGuest g;
     auto req = probe_request(8);
-    std::memset(req.reserved, 0xee, sizeof req.reserved);
-    auto reply = g.client.send(bytes(req), 512 + 4);
+    std::fill(req.begin() + offsetof(virtio_iommu_req_probe, reserved), req.end(), 0xee);
+    auto reply = g.client.send(req, 512 + 4);
     REQUIRE(reply);
     CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_OK);
 }
@@ -132,7 +125,7 @@ TEST_CASE("PROBE without PROBE negotiated is returned unwritten", "[conformance]
     guest::IommuRequestClient::Options o;
     o.accept = ~virtio::feature(VIRTIO_IOMMU_F_PROBE);
     IommuGuest g(test_config(), o);
-    auto reply = g.client.send(bytes(probe_request(8)), 512 + 4);
+    auto reply = g.client.send(probe_request(8), 512 + 4);
     REQUIRE(reply);
     CHECK(reply->used_len == 0);
 }
@@ -142,7 +135,7 @@ TEST_CASE("PROBE when the device does not offer PROBE is returned unwritten", "[
     auto c = test_config();
     c.withheld = virtio::feature(VIRTIO_IOMMU_F_PROBE);
     IommuGuest g(c);
-    auto reply = g.client.send(bytes(probe_request(8)), 512 + 4);
+    auto reply = g.client.send(probe_request(8), 512 + 4);
     REQUIRE(reply);
     CHECK(reply->used_len == 0);
 }

@@ -20,10 +20,8 @@ TEST_CASE("a request whose type is not recognised is returned unwritten with use
 TEST_CASE("a request with no device-writable part is returned unwritten", "[conformance][virtio-iommu][5.13.6]")
 {
     IommuGuest g;
-    virtio_iommu_req_attach req{};
-    req.head.type = VIRTIO_IOMMU_T_ATTACH;
-    req.endpoint = 8;
-    auto reply = g.client.send(readable_part(req), 0);
+    const auto req = guest::req::encode(guest::req::Attach{.endpoint = 8});
+    auto reply = g.client.send(req.readable(), 0);
     REQUIRE(reply);
     CHECK(reply->used_len == 0);
     CHECK(g.device.domains().domain_count() == 0); // and nothing happened
@@ -32,10 +30,8 @@ TEST_CASE("a request with no device-writable part is returned unwritten", "[conf
 TEST_CASE("a request with a writable part smaller than the tail is returned unwritten", "[conformance][virtio-iommu][5.13.6]")
 {
     IommuGuest g;
-    virtio_iommu_req_attach req{};
-    req.head.type = VIRTIO_IOMMU_T_ATTACH;
-    req.endpoint = 8;
-    auto reply = g.client.send(readable_part(req), 3);
+    const auto req = guest::req::encode(guest::req::Attach{.endpoint = 8});
+    auto reply = g.client.send(req.readable(), 3);
     REQUIRE(reply);
     CHECK(reply->used_len == 0);
 }
@@ -51,9 +47,7 @@ TEST_CASE("a request shorter than its head is returned unwritten", "[conformance
 TEST_CASE("a request too short for its type answers INVAL", "[conformance][virtio-iommu][5.13.6]")
 {
     IommuGuest g;
-    virtio_iommu_req_map req{};
-    req.head.type = VIRTIO_IOMMU_T_MAP;
-    auto bytes = readable_part(req);
+    auto bytes = guest::req::encode(guest::req::Map{}).readable_vector();
     bytes.resize(bytes.size() - 1);
     auto reply = g.client.send(bytes, 4);
     REQUIRE(reply);
@@ -63,13 +57,10 @@ TEST_CASE("a request too short for its type answers INVAL", "[conformance][virti
 TEST_CASE("the reserved bytes of the head are ignored", "[conformance][virtio-iommu][5.13.6.2]")
 {
     IommuGuest g;
-    virtio_iommu_req_attach req{};
-    req.head.type = VIRTIO_IOMMU_T_ATTACH;
-    req.head.reserved[0] = 0xaa;
-    req.head.reserved[2] = 0x55;
-    req.domain = 1;
-    req.endpoint = 8;
-    auto reply = g.client.send(readable_part(req), 4);
+    const auto req = guest::req::encode(guest::req::Attach{.domain = 1, .endpoint = 8});
+    auto bytes = with_byte(req, offsetof(virtio_iommu_req_head, reserved), 0xaa);
+    bytes[offsetof(virtio_iommu_req_head, reserved) + 2] = 0x55;
+    auto reply = g.client.send(bytes, 4);
     REQUIRE(reply);
     CHECK(reply->status_at(0) == VIRTIO_IOMMU_S_OK);
 }
@@ -77,10 +68,7 @@ TEST_CASE("the reserved bytes of the head are ignored", "[conformance][virtio-io
 TEST_CASE("the tail's reserved bytes are written as zero", "[conformance][virtio-iommu][5.13.6.2]")
 {
     IommuGuest g;
-    virtio_iommu_req_detach req{};
-    req.head.type = VIRTIO_IOMMU_T_DETACH;
-    req.endpoint = 8;
-    auto reply = g.client.send(readable_part(req), 4);
+    auto reply = g.client.send(guest::req::encode(guest::req::Detach{.endpoint = 8}));
     REQUIRE(reply);
     REQUIRE(reply->used_len == 4);
     CHECK(reply->written == std::vector<uint8_t>{VIRTIO_IOMMU_S_INVAL, 0, 0, 0});
@@ -101,11 +89,7 @@ TEST_CASE("requests in one batch are answered in order, each with its own status
     IommuGuest g;
     std::vector<std::vector<uint8_t>> batch;
     for (uint32_t ep : {8u, 9u, 0x10u}) {
-        virtio_iommu_req_attach req{};
-        req.head.type = VIRTIO_IOMMU_T_ATTACH;
-        req.domain = 1;
-        req.endpoint = ep;
-        batch.push_back(readable_part(req));
+        batch.push_back(guest::req::encode(guest::req::Attach{.domain = 1, .endpoint = ep}).readable_vector());
     }
     auto replies = g.client.send_batch(batch, 4);
     REQUIRE(replies);

@@ -12,14 +12,14 @@ namespace {
 constexpr uint32_t R = VIRTIO_IOMMU_MAP_F_READ;
 constexpr uint32_t W = VIRTIO_IOMMU_MAP_F_WRITE;
 
-void check_fault(const virtio_iommu_fault& f, uint8_t reason, uint32_t flags, uint32_t endpoint, uint64_t address)
+void check_fault(const guest::FaultEvent& f, guest::FaultReason reason, uint32_t flags, uint32_t endpoint,
+                 uint64_t address)
 {
     CHECK(f.reason == reason);
     CHECK(f.flags == flags);
     CHECK(f.endpoint == endpoint);
     CHECK(f.address == address);
-    CHECK(f.reserved[0] == 0);
-    CHECK(f.reserved2[0] == 0);
+    CHECK(f.reserved_zero());
 }
 } // namespace
 
@@ -31,7 +31,7 @@ TEST_CASE("a read through a write-only mapping faults with READ and ADDRESS", "[
     CHECK_FALSE(g.device.translate(8, 0x1010, Access::kRead).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], VIRTIO_IOMMU_FAULT_R_MAPPING, VIRTIO_IOMMU_FAULT_F_READ | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
+    check_fault(faults[0], guest::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_READ | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
 }
 
 TEST_CASE("a write through a read-only mapping faults with WRITE and ADDRESS", "[conformance][virtio-iommu][5.13.6.5.2]")
@@ -43,7 +43,7 @@ TEST_CASE("a write through a read-only mapping faults with WRITE and ADDRESS", "
     CHECK_FALSE(g.device.translate(8, 0x1010, Access::kWrite).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], VIRTIO_IOMMU_FAULT_R_MAPPING, VIRTIO_IOMMU_FAULT_F_WRITE | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
+    check_fault(faults[0], guest::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_WRITE | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
 }
 
 TEST_CASE("an access with no mapping faults with reason MAPPING and ADDRESS only", "[conformance][virtio-iommu][5.13.6.9]")
@@ -53,7 +53,7 @@ TEST_CASE("an access with no mapping faults with reason MAPPING and ADDRESS only
     CHECK_FALSE(g.device.translate(8, 0x5000, Access::kWrite).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], VIRTIO_IOMMU_FAULT_R_MAPPING, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x5000);
+    check_fault(faults[0], guest::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x5000);
 }
 
 TEST_CASE("an unattached endpoint without bypass faults with reason DOMAIN", "[conformance][virtio-iommu][5.13.6.9]")
@@ -63,7 +63,7 @@ TEST_CASE("an unattached endpoint without bypass faults with reason DOMAIN", "[c
     CHECK_FALSE(g.device.translate(0x11, 0x7000, Access::kRead).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], VIRTIO_IOMMU_FAULT_R_DOMAIN, VIRTIO_IOMMU_FAULT_F_ADDRESS, 0x11, 0x7000);
+    check_fault(faults[0], guest::FaultReason::kDomain, VIRTIO_IOMMU_FAULT_F_ADDRESS, 0x11, 0x7000);
 }
 
 TEST_CASE("an unattached endpoint in bypass reaches guest memory untranslated", "[conformance][virtio-iommu][5.13.6]")
@@ -156,7 +156,7 @@ TEST_CASE("an attached endpoint faults on a RESERVED region", "[conformance][vir
     CHECK_FALSE(g.device.translate(8, 0x9abc, Access::kRead).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], VIRTIO_IOMMU_FAULT_R_MAPPING, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x9abc);
+    check_fault(faults[0], guest::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x9abc);
 }
 
 TEST_CASE("after DETACH the endpoint cannot reach the domain's mappings", "[conformance][virtio-iommu][5.13.6.4.2]")

@@ -121,13 +121,8 @@ TEST_CASE("UNMAP ignores its reserved field, as QEMU does", "[conformance][virti
 {
     Blank g;
     REQUIRE(g.map(0, 9) == VIRTIO_IOMMU_S_OK);
-    virtio_iommu_req_unmap req{};
-    req.head.type = VIRTIO_IOMMU_T_UNMAP;
-    req.domain = 1;
-    req.virt_start = 0;
-    req.virt_end = 9;
-    req.reserved[1] = 7;
-    auto reply = g.client.send(readable_part(req), 4);
+    const auto req = guest::req::encode(guest::req::Unmap{.domain = 1, .virt_start = 0, .virt_end = 9});
+    auto reply = g.client.send(with_byte(req, offsetof(virtio_iommu_req_unmap, reserved) + 1, 7), 4);
     REQUIRE(reply);
     CHECK(reply->status_at(0) == VIRTIO_IOMMU_S_OK);
     CHECK(g.mappings() == 0);

@@ -59,54 +59,34 @@ struct Quiet {
     {
         REQUIRE(client.bring_up());
     }
-    template <class Req>
-    uint8_t send(const Req& r, uint32_t writable = 4)
+    uint8_t send(const guest::req::Encoded& r)
     {
-        client.stage(0, r, writable);
+        client.stage(0, r);
         return client.submit(1) ? client.status(0) : 0xfe;
     }
     uint8_t attach(uint32_t domain, uint32_t endpoint)
     {
-        virtio_iommu_req_attach r{};
-        r.head.type = VIRTIO_IOMMU_T_ATTACH;
-        r.domain = domain;
-        r.endpoint = endpoint;
-        return send(r);
+        return send(guest::req::encode(guest::req::Attach{.domain = domain, .endpoint = endpoint}));
     }
     uint8_t detach(uint32_t domain, uint32_t endpoint)
     {
-        virtio_iommu_req_detach r{};
-        r.head.type = VIRTIO_IOMMU_T_DETACH;
-        r.domain = domain;
-        r.endpoint = endpoint;
-        return send(r);
+        return send(guest::req::encode(guest::req::Detach{.domain = domain, .endpoint = endpoint}));
     }
     uint8_t map(uint64_t iova)
     {
-        virtio_iommu_req_map r{};
-        r.head.type = VIRTIO_IOMMU_T_MAP;
-        r.domain = 1;
-        r.virt_start = iova;
-        r.virt_end = iova + 0xfff;
-        r.phys_start = 0x40000000;
-        r.flags = VIRTIO_IOMMU_MAP_F_READ;
-        return send(r);
+        return send(guest::req::encode(guest::req::Map{.domain = 1,
+                                                       .virt_start = iova,
+                                                       .virt_end = iova + 0xfff,
+                                                       .phys_start = 0x40000000,
+                                                       .flags = VIRTIO_IOMMU_MAP_F_READ}));
     }
     uint8_t unmap(uint64_t iova)
     {
-        virtio_iommu_req_unmap r{};
-        r.head.type = VIRTIO_IOMMU_T_UNMAP;
-        r.domain = 1;
-        r.virt_start = iova;
-        r.virt_end = iova + 0xfff;
-        return send(r);
+        return send(guest::req::encode(guest::req::Unmap{.domain = 1, .virt_start = iova, .virt_end = iova + 0xfff}));
     }
     uint8_t probe(uint32_t endpoint)
     {
-        virtio_iommu_req_probe r{};
-        r.head.type = VIRTIO_IOMMU_T_PROBE;
-        r.endpoint = endpoint;
-        return send(r, 512 + 4);
+        return send(guest::req::encode(guest::req::Probe{.endpoint = endpoint, .probe_size = 512}));
     }
 };
 

@@ -23,14 +23,13 @@ struct Populated : IommuGuest {
             throw std::runtime_error("attach failed");
         std::vector<std::vector<uint8_t>> batch;
         for (uint64_t i = 0; i < mappings; ++i) {
-            virtio_iommu_req_map req{};
-            req.head.type = VIRTIO_IOMMU_T_MAP;
-            req.domain = 1;
-            req.virt_start = i * 0x2000;
-            req.virt_end = i * 0x2000 + 0xfff;
-            req.phys_start = 0x40000000 + i * 0x1000;
-            req.flags = VIRTIO_IOMMU_MAP_F_READ | (i % 2 ? VIRTIO_IOMMU_MAP_F_WRITE : 0);
-            batch.push_back(readable_part(req));
+            const auto req = guest::req::encode(
+                guest::req::Map{.domain = 1,
+                                .virt_start = i * 0x2000,
+                                .virt_end = i * 0x2000 + 0xfff,
+                                .phys_start = 0x40000000 + i * 0x1000,
+                                .flags = VIRTIO_IOMMU_MAP_F_READ | (i % 2 ? VIRTIO_IOMMU_MAP_F_WRITE : 0u)});
+            batch.push_back(req.readable_vector());
             if (batch.size() == 128 || i + 1 == mappings) {
                 if (!client.send_batch(batch, 4))
                     throw std::runtime_error("map failed");
