@@ -24,10 +24,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/printable.h"
 #include "system/boot/guest.h"
 #include "system/boot/libvirt_domain.h"
 #include "system/boot/report_format.h"
 #include "tools/common/cli.h"
+#include "tools/common/output_file.h"
 
 using namespace viommu;
 using namespace viommu::guest;
@@ -132,7 +134,7 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
     }
     std::size_t w0 = 6;
     for (const auto& r : rows)
-        w0 = std::max(w0, r.size() + what[r].size() + 3);
+        w0 = std::max(w0, r.size() + printable(what[r]).size() + 3);
     std::vector<std::size_t> widths;
     std::string head = fmt::format("{:<{}}", "DEVICE", w0);
     for (std::size_t i = 0; i < kernels.size(); ++i) {
@@ -143,9 +145,9 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
         head += fmt::format("  {:<{}}", kernels[i], w);
     }
     std::printf("guest %s: VFIO verdict (ok, ok! admitted unsafely, ERRNO@stage) or IOMMU group (gN, - none) per kernel\n\n%s\n",
-                spec.name.c_str(), head.c_str());
+                printable(spec.name).c_str(), head.c_str());
     for (const std::string& bdf : rows) {
-        std::string line = fmt::format("{:<{}}", bdf + " (" + what[bdf] + ")", w0);
+        std::string line = fmt::format("{:<{}}", bdf + " (" + printable(what[bdf]) + ")", w0);
         for (std::size_t i = 0; i < kernels.size(); ++i) {
             std::string cell = "?";
             for (const DeviceReport& d : reports[i].devices)
@@ -191,13 +193,26 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
 {
     std::error_code ec;
     std::vector<std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (entry.is_regular_file() && entry.path().extension() == ".xml")
+    // Entries named *.xml that are not regular files are reported, never followed: a link could name
+    // /etc/shadow or /proc/self/environ, whose first line libvirt's error would print.
+    std::map<std::string, std::string> skipped;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        if (entry.path().extension() != ".xml")
+            continue;
+        const auto type = entry.symlink_status().type();
+        if (type == std::filesystem::file_type::regular)
             files.push_back(entry.path().string());
+        else
+            skipped[entry.path().string()] = type == std::filesystem::file_type::symlink     ? "a symbolic link (not followed)"
+                                             : type == std::filesystem::file_type::directory ? "a directory"
+                                                                                               : "not a regular file";
+    }
     if (ec) {
         std::fprintf(stderr, "viommu-boot: cannot read directory %s: %s\n", dir.c_str(), ec.message().c_str());
         return tools::kExitBadInput;
     }
+    for (const auto& [file, why] : skipped)
+        files.push_back(file);
     std::sort(files.begin(), files.end());
     std::filesystem::create_directories(out_dir, ec);
     if (ec) {
@@ -208,6 +223,7 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
     // whatever the number of threads.
     struct Result {
         std::optional<GuestReport> report;
+        const char* status = "invalid"; // without a report: "invalid", "failed" or "skipped"
         std::string error;
     };
     std::vector<Result> results(files.size());
@@ -216,24 +232,36 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
         boost::asio::thread_pool pool(jobs);
         for (std::size_t i = 0; i < files.size(); ++i) {
             boost::asio::post(pool, [&, i] {
-                Input in = load(files[i]);
-                if (in.spec)
-                    results[i].report = boot_guest(*in.spec, profile, options);
-                else
-                    results[i].error = in.spec.error().what();
+                Result& result = results[i];
+                if (const auto it = skipped.find(files[i]); it != skipped.end()) {
+                    result.status = "skipped";
+                    result.error = it->second;
+                } else if (Input in = load(files[i]); !in.spec) {
+                    result.error = in.spec.error().what();
+                } else {
+                    // A guest the boot cannot take (RAM the host cannot map, memory exhausted) is that
+                    // guest's result; an exception must not leave the pool and end the batch.
+                    try {
+                        result.report = boot_guest(*in.spec, profile, options);
+                    } catch (const std::exception& e) {
+                        result.status = "failed";
+                        result.error = e.what();
+                    }
+                }
                 progress.step();
             });
         }
         pool.join();
     }
-    std::size_t admitted = 0, rejected = 0, invalid = 0;
+    std::map<std::string, std::size_t> unbooted; // status -> guests
+    std::size_t admitted = 0, rejected = 0;
     nlohmann::json summary = nlohmann::json::array();
     for (std::size_t i = 0; i < files.size(); ++i) {
-        const std::string stem = std::filesystem::path(files[i]).stem().string();
+        const std::string stem = printable(std::filesystem::path(files[i]).stem().string());
         if (!results[i].report) {
-            ++invalid;
-            std::printf("%-40s invalid: %s\n", stem.c_str(), results[i].error.c_str());
-            summary.push_back({{"file", files[i]}, {"status", "invalid"}, {"error", results[i].error}});
+            ++unbooted[results[i].status];
+            std::printf("%-40s %s: %s\n", stem.c_str(), results[i].status, printable(results[i].error).c_str());
+            summary.push_back({{"file", files[i]}, {"status", results[i].status}, {"error", results[i].error}});
             continue;
         }
         const GuestReport& r = *results[i].report;
@@ -247,15 +275,27 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
             }
         std::printf("%-40s %s (%u of %u VFIO devices admitted)\n", stem.c_str(), code == 0 ? "admitted" : "rejected",
                     ok, vfio);
-        if (!write_file((std::filesystem::path(out_dir) / (stem + ".json")).string(), render_json(r)))
+        if (auto written = tools::replace_file((std::filesystem::path(out_dir) / (stem + ".json")).string(),
+                                               render_json(r));
+            !written) {
+            std::fprintf(stderr, "viommu-boot: %s\n", written.error().c_str());
             return tools::kExitBadInput;
+        }
         summary.push_back({{"file", files[i]}, {"status", code == 0 ? "admitted" : "rejected"},
                            {"vfio_devices", vfio}, {"vfio_admitted", ok}});
     }
-    std::printf("\n%zu guests: %zu admitted, %zu rejected, %zu invalid\n", files.size(), admitted, rejected, invalid);
-    if (!summary_json.empty() && !write_file(summary_json, summary.dump(2) + "\n"))
+    std::string tally = fmt::format("{} guests: {} admitted, {} rejected, {} invalid", files.size(), admitted, rejected,
+                                    unbooted["invalid"]);
+    for (const char* status : {"failed", "skipped"})
+        if (unbooted[status])
+            tally += fmt::format(", {} {}", unbooted[status], status);
+    std::printf("\n%s\n", tally.c_str());
+    // A file name need not be UTF-8; JSON must be (invalid bytes become U+FFFD rather than an exception).
+    const std::string summary_text = summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    if (!summary_json.empty() && !write_file(summary_json, summary_text))
         return tools::kExitBadInput;
-    if (invalid)
+    // A guest that was not booted (invalid, failed or skipped) is bad input: the batch did not check it.
+    if (unbooted["invalid"] + unbooted["failed"] + unbooted["skipped"])
         return tools::kExitBadInput;
     return rejected ? tools::kExitRejected : tools::kExitOk;
 }
@@ -308,7 +348,7 @@ int run(int argc, char** argv)
     }
     auto profile = Profile::load(kernel);
     if (!profile) {
-        std::fprintf(stderr, "viommu-boot: --kernel: %s\n", profile.error().c_str());
+        std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable_lines(profile.error()).c_str());
         return tools::kExitBadInput;
     }
     BootOptions options;
@@ -331,7 +371,7 @@ int run(int argc, char** argv)
     for (const std::string& file : files) {
         Input in = load(file);
         if (!in.spec) {
-            std::fprintf(stderr, "viommu-boot: %s\n", in.spec.error().what().c_str());
+            std::fprintf(stderr, "viommu-boot: %s\n", printable_lines(in.spec.error().what()).c_str());
             return tools::kExitBadInput;
         }
         if (file.empty())

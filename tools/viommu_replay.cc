@@ -1,17 +1,21 @@
 // viommu-replay: sends a request script through a real virtio-iommu request queue and prints one JSON
 // object per step (docs/replay.md).
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 
+#include "base/input_file.h"
+#include "base/printable.h"
 #include "system/replay/runner.h"
 #include "tools/common/cli.h"
 #include "tools/common/iommu_options.h"
 
 using namespace viommu;
 
-int main(int argc, char** argv)
+namespace {
+
+// A request script is a line per request; 16 MiB is half a million of them, far more than any test.
+constexpr std::size_t kMaxScript = 16 << 20;
+
+int run(int argc, char** argv)
 {
     CLI::App app{"viommu-replay: send a request script to a virtio-iommu through a real virtqueue, print JSON Lines"};
     tools::CommonOptions common;
@@ -27,7 +31,8 @@ int main(int argc, char** argv)
     app.add_option("--event-buffers", event_buffers, "Buffers the driver keeps on the event queue")
         ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
-    app.footer("Exit status: 0 the script ran; 1 the device gave up (NEEDS_RESET); 2 bad command line or script.");
+    app.footer("Exit status: 0 the script ran; 1 the device gave up (NEEDS_RESET); 2 bad command line or script "
+               "(a script over 16 MiB is refused), or a host-side failure.");
     VIOMMU_PARSE(app, argc, argv);
     if (auto code = tools::apply_common_options(common))
         return *code;
@@ -49,21 +54,18 @@ int main(int argc, char** argv)
         options.decline |= virtio::feature(*bit);
     }
 
-    std::stringstream text;
-    if (script_path == "-") {
-        text << std::cin.rdbuf();
-    } else {
-        std::ifstream file(script_path, std::ios::binary);
-        if (!file) {
-            std::fprintf(stderr, "viommu-replay: cannot read %s\n", script_path.c_str());
-            return tools::kExitBadInput;
-        }
-        text << file.rdbuf();
+    const auto text = read_input_file(script_path, kMaxScript);
+    if (!text) {
+        std::fprintf(stderr, "viommu-replay: cannot read %s: %s\n", printable(script_path).c_str(),
+                     text.error().reason.c_str());
+        return tools::kExitBadInput;
     }
-    const auto steps = system::replay::parse_script(text.str());
+    const auto steps = system::replay::parse_script(*text);
     if (!steps) {
-        std::fprintf(stderr, "viommu-replay: %s:%zu: %s\n", script_path.c_str(), steps.error().line,
-                     steps.error().message.c_str());
+        // The message quotes the script's words: escaped, so a NUL cannot cut it short nor an ESC drive
+        // the terminal.
+        std::fprintf(stderr, "viommu-replay: %s:%zu: %s\n", printable(script_path).c_str(), steps.error().line,
+                     printable(steps.error().message).c_str());
         return tools::kExitBadInput;
     }
 
@@ -74,4 +76,18 @@ int main(int argc, char** argv)
     }
     const bool answered = runner.run(*steps, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
     return answered ? tools::kExitOk : tools::kExitRejected;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    // A host-side failure (guest RAM the host cannot map, memory exhausted) ends the run with a message
+    // and a defined status, never an abort.
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "viommu-replay: %s\n", e.what());
+        return tools::kExitBadInput;
+    }
 }

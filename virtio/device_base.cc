@@ -44,7 +44,7 @@ void DeviceBase::set_status(uint8_t requested)
     // device-owned NEEDS_RESET bit is kept whatever the driver writes.
     const uint8_t driver_bits = old & static_cast<uint8_t>(~status::kNeedsReset);
     if ((requested & driver_bits) != driver_bits) {
-        spdlog::warn("{}: guest error: status write {:#x} clears bits of {:#x}; ignored", name_, requested, old);
+        log_guest_error(fmt::format("guest error: status write {:#x} clears bits of {:#x}; ignored", requested, old));
         return;
     }
     uint8_t next = requested | (old & status::kNeedsReset);
@@ -248,6 +248,16 @@ void DeviceBase::ack_interrupt(uint32_t bits)
         listener_(isr_);
 }
 
+void DeviceBase::log_guest_error(std::string_view message)
+{
+    if (guest_errors_ > kGuestErrorsLogged)
+        return;
+    if (++guest_errors_ <= kGuestErrorsLogged)
+        spdlog::warn("{}: {}", name_, message);
+    else
+        spdlog::warn("{}: further guest errors are not logged", name_);
+}
+
 void DeviceBase::fail(std::string_view why)
 {
     if (broken_)
@@ -255,7 +265,7 @@ void DeviceBase::fail(std::string_view why)
     broken_ = true;
     failure_ = std::string(why);
     trace_virtio_device_fail(name_, failure_.c_str());
-    spdlog::warn("{}: {}", name_, failure_);
+    log_guest_error(failure_);
     status_ |= status::kNeedsReset;
     // §2.1.2: "the device MUST send a device configuration change notification to the driver" (not
     // before DRIVER_OK, as in QEMU's virtio_notify_config()).

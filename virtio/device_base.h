@@ -56,6 +56,9 @@ inline constexpr uint32_t kIsrConfig = 2;
 
 class DeviceBase {
 public:
+    // Guest errors a device logs before it stops logging them (log_guest_error()).
+    static constexpr unsigned kGuestErrorsLogged = 10;
+
     DeviceBase(const DeviceBase&) = delete;
     DeviceBase& operator=(const DeviceBase&) = delete;
     virtual ~DeviceBase() = default;
@@ -148,6 +151,11 @@ protected:
     void config_changed();
     void raise_interrupt(uint32_t bits);
 
+    // A guest error worth telling the user about, as QEMU's qemu_log_mask(LOG_GUEST_ERROR): a warning on
+    // the diagnostics log, but only the first kGuestErrorsLogged of a device's lifetime, so that a guest
+    // cannot flood the log (the trace points still show every one).
+    void log_guest_error(std::string_view message);
+
     // Offered features may be changed by a device before the driver reads them (device properties).
     void set_device_features(FeatureBits features) { device_features_ = features; }
 
@@ -160,6 +168,7 @@ private:
     uint8_t status_ = 0;
     bool broken_ = false;
     std::string failure_;
+    unsigned guest_errors_ = 0;
     uint32_t config_generation_ = 0;
     uint32_t isr_ = 0;
     std::vector<QueueSlot> queues_;

@@ -30,6 +30,26 @@ bool matches(const std::string& glob, std::string_view name)
     return fnmatch(glob.c_str(), std::string(name).c_str(), 0) == 0;
 }
 
+// Whether every '[' opens a bracket expression that a ']' closes ("[]...]" and "[!]...]" start with a
+// literal ']', as in POSIX fnmatch()).
+bool well_formed(std::string_view glob)
+{
+    for (std::size_t i = 0; i < glob.size(); ++i) {
+        if (glob[i] != '[')
+            continue;
+        std::size_t j = i + 1;
+        if (j < glob.size() && glob[j] == '!')
+            ++j;
+        if (j < glob.size() && glob[j] == ']')
+            ++j;
+        const std::size_t close = glob.find(']', j);
+        if (close == std::string_view::npos)
+            return false;
+        i = close;
+    }
+    return true;
+}
+
 std::shared_ptr<spdlog::logger> default_sink()
 {
     auto logger = std::make_shared<spdlog::logger>("trace", std::make_shared<spdlog::sinks::stderr_sink_mt>());
@@ -52,11 +72,15 @@ TracePoint::TracePoint(const char* name) noexcept : name_(name)
 
 EnableResult enable(std::string_view glob)
 {
+    EnableResult result;
+    if (!well_formed(glob)) {
+        result.malformed = true;
+        return result;
+    }
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
     std::string pattern(glob);
     r.globs.push_back(pattern);
-    EnableResult result;
     for (TracePoint* tp : r.points) {
         if (matches(pattern, tp->name())) {
             tp->set_enabled(true);

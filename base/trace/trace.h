@@ -43,6 +43,9 @@ struct EnableResult {
     // A pattern without wildcards that names no trace point is a mistake (QEMU refuses it too); one with
     // wildcards may legitimately match nothing in this program.
     bool unknown_exact_name = false;
+    // A '[' without its ']': fnmatch() would take it literally and match no trace point name, so the
+    // pattern is refused (and not kept) rather than accepted to no effect.
+    bool malformed = false;
 };
 
 // Turns on every trace point whose name matches the shell-style glob (*, ?, [...]). Trace points that

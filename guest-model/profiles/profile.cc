@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/input_file.h"
 #include "guest-model/profiles/embedded_data.h"
 #include "guest-model/profiles/json_read.h"
 
@@ -243,12 +244,12 @@ Expected<Profile, std::string> Profile::from_object(const Object& o, std::string
 
 Expected<Profile, std::string> Profile::from_file(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return unexpected(fmt::format("{}: cannot read profile file: {}", path, std::strerror(errno)));
-    std::ostringstream text;
-    text << in.rdbuf();
-    return from_json(text.str(), path);
+    // A profile is a few KiB of JSON; the cap keeps /dev/zero or a stray 200 MB file from filling memory.
+    constexpr std::size_t kMaxProfile = 1 << 20;
+    const auto text = read_input_file(path, kMaxProfile);
+    if (!text)
+        return unexpected(fmt::format("{}: cannot read profile file: {}", path, text.error().reason));
+    return from_json(*text, path);
 }
 
 Expected<Profile, std::string> Profile::load(const std::string& spec)

@@ -12,6 +12,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "base/input_file.h"
 #include "system/boot/embedded_guest.h"
 #include "system/boot/libxml.h"
 
@@ -150,6 +151,11 @@ Expected<GuestSpec, DomainError> parse_domain_xml(std::string_view xml_text, std
         const auto libvirt = define_and_read_back(driver, std::string(xml_text));
         return error(DomainError::Kind::kNotXml, libvirt ? "not well-formed XML" : libvirt.error());
     }
+    // libvirt writes no DOCTYPE into domain XML; an internal subset can declare entities whose references
+    // expand to gigabytes wherever the document is read with substitution (the name, below).
+    if (doc.get()->intSubset || doc.get()->extSubset)
+        return error(DomainError::Kind::kRejected, "a document type declaration (DTD or entity declarations) is not "
+                                                   "domain XML; libvirt never writes one");
     std::string original_name;
     const auto normalised = define_and_read_back(driver, with_unique_name(doc.get(), original_name));
     if (!normalised)
@@ -167,22 +173,12 @@ Expected<GuestSpec, DomainError> load_domain_file(const std::string& path)
     const auto error = [&](std::string message) {
         return unexpected(DomainError{DomainError::Kind::kUnreadable, path, std::move(message)});
     };
-    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-    if (!f)
-        return error(fmt::format("cannot read domain XML: {}", std::strerror(errno)));
-    std::string text;
-    char buf[65536];
-    for (;;) {
-        const size_t n = std::fread(buf, 1, sizeof buf, f.get());
-        text.append(buf, n);
-        if (text.size() > kMaxXml)
-            return error(fmt::format("larger than {} MiB, more than virsh reads as domain XML", kMaxXml >> 20));
-        if (n < sizeof buf)
-            break;
-    }
-    if (std::ferror(f.get()))
-        return error(fmt::format("cannot read domain XML: {}", std::strerror(errno)));
-    return parse_domain_xml(text, path);
+    const auto text = read_input_file(path, kMaxXml);
+    if (!text && text.error().too_large)
+        return error(fmt::format("{}, more than virsh reads as domain XML", text.error().reason));
+    if (!text)
+        return error(fmt::format("cannot read domain XML: {}", text.error().reason));
+    return parse_domain_xml(*text, path);
 }
 
 } // namespace viommu::system::boot

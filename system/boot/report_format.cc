@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/printable.h"
 #include "guest-model/kernel/errno.h"
 
 namespace viommu::system::boot {
@@ -60,7 +61,7 @@ std::string render_table(const GuestReport& r)
                                            "DEFER", "DMA", "VFIO"};
     std::vector<Row> rows;
     for (const DeviceReport& d : r.devices) {
-        rows.push_back({{d.bdf, d.label, d.driver.empty() ? "-" : d.driver, d.group ? std::to_string(*d.group) : "-",
+        rows.push_back({{d.bdf, printable(d.label), d.driver.empty() ? "-" : d.driver, d.group ? std::to_string(*d.group) : "-",
                          d.domain.empty() ? "-" : d.domain, d.behind_iommu ? hex_ids(d.linux_ids) : "-",
                          d.behind_iommu || r.iommu.present ? fmt::format("{:#06x}", d.qemu_endpoint) : "-",
                          std::to_string(d.deferrals), dma_result_name(d.dma.result), verdict_cell(d)}});
@@ -71,7 +72,9 @@ std::string render_table(const GuestReport& r)
         for (const Row& row : rows)
             width[i] = std::max(width[i], row.cells[i].size());
     }
-    std::string out = fmt::format("guest {} on Linux {} ({})\n", r.guest, r.kernel_version, r.kernel);
+    // The guest's and the profile's names and the labels come from input files: shown, never obeyed.
+    std::string out =
+        fmt::format("guest {} on Linux {} ({})\n", printable(r.guest), r.kernel_version, printable(r.kernel));
     if (!r.iommu.present)
         out += "virtio-iommu: none in this machine\n";
     else if (r.iommu.driver_ready)
@@ -94,7 +97,7 @@ std::string render_table(const GuestReport& r)
         if (!d.vfio)
             continue;
         const guest::vfio::Verdict& v = *d.vfio;
-        out += fmt::format("\n{} ({}): VFIO {} at {}", d.bdf, d.label, v.admitted ? "admitted" : "REJECTED",
+        out += fmt::format("\n{} ({}): VFIO {} at {}", d.bdf, printable(d.label), v.admitted ? "admitted" : "REJECTED",
                            guest::vfio::stage_name(v.stage));
         if (!v.admitted)
             out += fmt::format(" with {}", errno_text(v.error));
@@ -121,7 +124,7 @@ std::string render_table(const GuestReport& r)
     if (!r.warnings.empty()) {
         out += "\nwarnings (not modelled):\n";
         for (const std::string& w : r.warnings)
-            out += fmt::format("  {}\n", w);
+            out += fmt::format("  {}\n", printable(w));
     }
     return out;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <linux/virtio_iommu.h>
 
+#include "base/checked.h"
 #include "base/parse.h"
 
 namespace viommu::system::replay {
@@ -161,6 +162,8 @@ Expected<Op, std::string> parse_op(std::string_view word, const Args& a)
             TRY_ASSIGN(n, a.number(3, "length"));
             if (n == 0)
                 return unexpected(std::string("bad length: a DMA access is at least one byte"));
+            if (!last_byte(addr, n))
+                return unexpected(fmt::format("bad length: {:#x} bytes from {:#x} wrap past 2^64", n, addr));
             len = n;
         }
         return Op(DmaOp{static_cast<uint32_t>(endpoint), addr, a[2] == "w", len});

@@ -46,6 +46,17 @@ r = run("--kernel", "99.x")
 check("--kernel garbage exits 2", r.returncode == 2 and "--kernel" in r.stderr, r)
 r = run("--frobnicate")
 check("unknown flag exits 2", r.returncode == 2, r)
+r = run("--kernel", "/dev/zero")
+check("--kernel FILE is read up to a cap", r.returncode == 2 and "larger than 1 MiB" in r.stderr, r)
+r = run("/dev/zero")
+check("domain XML is read up to virsh's cap", r.returncode == 2 and "larger than 10 MiB" in r.stderr, r)
+with tempfile.TemporaryDirectory() as tmp:
+    # A profile's name is the user's text: shown whole and escaped, never cutting the table short.
+    profile = pathlib.Path(tmp, "p.json")
+    profile.write_text(json.dumps({"name": "evil\u0000\u001b[2Jname", "base": "debian-12-6.12"}))
+    r = run("--kernel", profile)
+    check("a profile name's NUL and ESC are escaped in the table",
+          "(evil\\x00\\x1b[2Jname)" in r.stdout and "\x1b" not in r.stdout and "VFIO REJECTED" in r.stdout, r)
 r = run(fixtures / "nonexistent.xml")
 check("missing file exits 2", r.returncode == 2, r)
 
@@ -147,6 +158,37 @@ with tempfile.TemporaryDirectory() as tmp:
     check("batch: the same summary", (tmp / "s1.json").read_bytes() == (tmp / "s8.json").read_bytes())
     r = run("--batch", tmp / "none")
     check("batch: a missing directory exits 2", r.returncode == 2, r)
+
+    # A hostile batch directory: a guest whose boot fails, inputs that are not regular files, and an output
+    # name that is a link to a file the user never meant to write.
+    hostile = tmp / "hostile"
+    hostile.mkdir()
+    good = (guests / "guest-000.xml").read_text()
+    (hostile / "good.xml").write_text(good)
+    (hostile / "huge.xml").write_text(good.replace("<memory unit='MiB'>512</memory>", "<memory unit='TiB'>1000</memory>"))
+    secret = tmp / "secret.txt"
+    secret.write_text("secret-first-line\n")
+    (hostile / "link.xml").symlink_to(secret)
+    (hostile / "dir.xml").mkdir()
+    victim = tmp / "victim.txt"
+    victim.write_text("untouched\n")
+    (hostile / "good.json").symlink_to(victim)
+    r = run("--batch", hostile, "-j", "2", "--json", tmp / "hostile.json")
+    summary = {pathlib.Path(e["file"]).name: e for e in json.loads((tmp / "hostile.json").read_text())}
+    check("batch: a guest whose boot fails is that guest's result, the batch goes on (exit 2)",
+          r.returncode == 2 and summary["huge.xml"]["status"] == "failed"
+          and "cannot map" in summary["huge.xml"]["error"] and summary["good.xml"]["status"] in ("admitted", "rejected"),
+          r)
+    check("batch: a symbolic link is not followed, and is reported",
+          summary["link.xml"]["status"] == "skipped" and "symbolic link" in summary["link.xml"]["error"]
+          and "secret-first-line" not in r.stdout + r.stderr + (tmp / "hostile.json").read_text(), r)
+    check("batch: a directory named *.xml is reported, not skipped silently",
+          summary["dir.xml"]["status"] == "skipped" and "directory" in summary["dir.xml"]["error"], r)
+    check("batch: an output that is a link is replaced, its target left alone",
+          victim.read_text() == "untouched\n" and not (hostile / "good.json").is_symlink()
+          and json.loads((hostile / "good.json").read_text())["guest"] == "guest-000", r)
+    check("batch: the summary line counts what failed and what was skipped",
+          "1 failed, 2 skipped" in r.stdout, r)
 
 for f in failures:
     print("FAIL:", f)

@@ -50,8 +50,19 @@ with tempfile.TemporaryDirectory() as tmp:
     expect("replay unknown exact trace point", [replay, "--trace", "no_such_point", str(good)], 2, "does not exist")
     expect("replay trace help lists points", [replay, "--trace", "help", str(good)], 0, "virtio_iommu_map",
            "virtqueue_pop", where="stdout")
+    expect("replay refuses a malformed trace glob", [replay, "--trace", "[", str(good)], 2, "without its ']'")
     expect("replay trace glob", [replay, "--trace", "virtio_iommu_attach", str(good)], 0,
            "virtio_iommu_attach domain=1 endpoint=8 bypass=false")
+    expect("replay refuses a script that never ends", [replay, "/dev/zero"], 2, "larger than 16 MiB")
+    expect("replay refuses a directory as its script", [replay, tmp], 2, "is a directory")
+    expect("replay keeps stdout JSON Lines: the device's warning goes to stderr",
+           [replay, "--decline", "bypass-config", "-"], 1, "BYPASS_CONFIG", stdin="bypass 0\nattach 1 8\n")
+    r = subprocess.run([replay, "--decline", "bypass-config", "-"], input="bypass 0\nattach 1 8\n",
+                       capture_output=True, text=True)
+    if not all(line.startswith("{") for line in r.stdout.splitlines()):
+        failures.append(f"replay stdout is not JSON Lines: {r.stdout!r}")
+    expect("replay escapes a script's control bytes in its error, and says all of it",
+           [replay, "-"], 2, "unknown word 'x\\x1b[2Jy\\x00z'", stdin="x\x1b[2Jy\x00z 1\n")
     expect("replay reads standard input", [replay, "-"], 0, '"op":"attach"', stdin="attach 1 8\n", where="stdout")
 
 if failures:

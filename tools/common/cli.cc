@@ -2,8 +2,10 @@
 
 #include <cstdio>
 
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/printable.h"
 #include "base/trace/trace.h"
 
 namespace viommu::tools {
@@ -21,6 +23,10 @@ void add_common_options(CLI::App& app, CommonOptions& options)
 
 std::optional<int> apply_common_options(const CommonOptions& options)
 {
+    // Tools write their data on stdout (JSON Lines, tables); every diagnostic, the device's guest errors
+    // included, goes to stderr.
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("viommu", std::make_shared<spdlog::sinks::stderr_sink_mt>()));
     spdlog::set_level(spdlog::level::from_str(options.log_level));
     for (const std::string& glob : options.trace) {
         if (glob == "help") {
@@ -28,7 +34,12 @@ std::optional<int> apply_common_options(const CommonOptions& options)
                 std::printf("%s\n", name.c_str());
             return kExitOk;
         }
-        if (trace::enable(glob).unknown_exact_name) {
+        const trace::EnableResult enabled = trace::enable(glob);
+        if (enabled.malformed) {
+            std::fprintf(stderr, "error: trace pattern '%s' has a '[' without its ']'\n", printable(glob).c_str());
+            return kExitBadInput;
+        }
+        if (enabled.unknown_exact_name) {
             std::fprintf(stderr, "error: trace point '%s' does not exist (try --trace help)\n", glob.c_str());
             return kExitBadInput;
         }

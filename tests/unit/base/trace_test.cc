@@ -58,3 +58,14 @@ TEST_CASE("an exact trace point name that does not exist is reported", "[unit][t
     CHECK(viommu::trace::enable("no_such_event").unknown_exact_name);
     CHECK_FALSE(viommu::trace::enable("no_such_*").unknown_exact_name);
 }
+
+TEST_CASE("a glob with a '[' that no ']' closes is refused, and enables nothing", "[unit][trace]")
+{
+    CapturedTrace t;
+    CHECK(viommu::trace::enable("[").malformed);
+    CHECK(viommu::trace::enable("test_trace_[ab").malformed);
+    CHECK(viommu::trace::enable("test_trace_[ab]lpha").matched == 1);
+    CHECK_FALSE(viommu::trace::enable("test_trace_[]x]*").malformed); // a leading ']' is a member
+    trace_test_trace_beta();
+    CHECK(t.out.str().empty());
+}

@@ -2,6 +2,12 @@
 // §3.1), driven through the virtio-mmio registers like a driver would.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "tests/support/echo_device.h"
 #include "tests/support/guest_fixture.h"
 #include "virtio/wire/mmio_regs.h"
@@ -68,6 +74,23 @@ TEST_CASE("a status write that clears a bit is ignored", "[conformance][virtio][
     write_status(g, st::kAcknowledge | st::kDriver);
     write_status(g, st::kAcknowledge);
     CHECK(g.status() == (st::kAcknowledge | st::kDriver));
+}
+
+TEST_CASE("a guest cannot flood the log: a device logs its first 10 guest errors, then says it stops",
+          "[unit][virtio]")
+{
+    std::ostringstream log;
+    auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_st>(log)));
+    Guest<EchoDevice> g;
+    write_status(g, st::kAcknowledge | st::kDriver);
+    for (int i = 0; i < 1000; ++i)
+        write_status(g, st::kAcknowledge); // each clears DRIVER: a guest error
+    spdlog::set_default_logger(previous);
+    const std::string text = log.str();
+    CHECK(std::count(text.begin(), text.end(), '\n') == EchoDevice::kGuestErrorsLogged + 1);
+    CHECK(text.find("further guest errors are not logged") != std::string::npos);
 }
 
 TEST_CASE("DRIVER_OK without FEATURES_OK makes the device give up", "[conformance][virtio][3.1.1]")

@@ -464,6 +464,27 @@ TEST_CASE("the domain keeps its own name, though libvirt sees a unique one", "[u
               .name == "u"); // the UUID of the test driver's own domain 'test' does not collide either
 }
 
+TEST_CASE("a document type declaration is refused before anything expands its entities", "[unit][libvirt]")
+{
+    // libvirt's domain XML never has a DTD; an internal one can declare an entity that a name
+    // references thousands of times (a few KB that expand to gigabytes).
+    const std::string body = q35("").substr(std::string_view("<domain type='kvm'><name>t</name>").size());
+    std::string refs;
+    for (int i = 0; i < 2000; ++i)
+        refs += "&e;";
+    const std::string bomb = fmt::format("<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY e '{}'>]>"
+                                         "<domain type='kvm'><name>{}</name>{}",
+                                         std::string(50000, 'x'), refs, body);
+    const auto refused = parse_domain_xml(bomb, "bomb.xml");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == DomainError::Kind::kRejected);
+    CHECK(refused.error().what() ==
+          "bomb.xml: a document type declaration (DTD or entity declarations) is not domain XML; libvirt never "
+          "writes one");
+    // An empty DOCTYPE is refused the same way: nothing a DTD says is domain XML.
+    CHECK_FALSE(parse_domain_xml("<!DOCTYPE domain><domain type='kvm'><name>t</name>" + body, "d.xml"));
+}
+
 TEST_CASE("concurrent parses from 8 threads give the specs one thread gives", "[unit][libvirt]")
 {
     const std::vector<std::string> names{"q35-topology.xml", "q35-unmodelled.xml", "virt-aarch64.xml",

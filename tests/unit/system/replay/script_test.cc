@@ -80,6 +80,14 @@ TEST_CASE("bad flags, hex, directions and lengths are refused", "[unit][replay]"
     CHECK(error_of("bypass 2\n") == "1: 'bypass' takes 0 or 1, not '2'");
 }
 
+TEST_CASE("a DMA access that wraps past 2^64 is refused", "[unit][replay]")
+{
+    CHECK(error_of("dma 8 0xfffffffffffff000 r 0x1001\n") ==
+          "1: bad length: 0x1001 bytes from 0xfffffffffffff000 wrap past 2^64");
+    // The last byte of the address space is one access.
+    CHECK(parse_script("dma 8 0xfffffffffffff000 r 0x1000\n"));
+}
+
 TEST_CASE("an empty script has no steps", "[unit][replay]")
 {
     const auto steps = parse_script("");
