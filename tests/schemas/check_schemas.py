@@ -77,10 +77,14 @@ with tempfile.TemporaryDirectory() as tmp:
     # A batch over the fixtures, the invalid ones included: the summary and every per-guest file.
     batch = tmp / "batch"
     shutil.copytree(fixtures, batch)
+    # ... and a guest whose boot fails (RAM the host cannot map) and an input that is a link (skipped).
+    (batch / "huge.xml").write_text(re.sub(r"<memory unit='\w+'>\d+</memory>", "<memory unit='TiB'>1000</memory>",
+                                           (fixtures / "q35-topology.xml").read_text()))
+    (batch / "link.xml").symlink_to(fixtures / "q35-topology.xml")
     r = run(boot, "--batch", batch, "--out", tmp / "batch-out", "--json", tmp / "summary.json", "-j", "2")
     summary = json.loads((tmp / "summary.json").read_text())
-    check("the batch summary has valid and invalid guests",
-          {"invalid"} < {g["status"] for g in summary}, json.dumps(summary)[:400])
+    check("the batch summary has valid, invalid, failed and skipped guests",
+          {"invalid", "failed", "skipped"} < {g["status"] for g in summary}, json.dumps(summary)[:400])
     expect_valid("the batch summary", "batch-summary.schema.json", tmp / "summary.json")
     per_guest = sorted((tmp / "batch-out").glob("*.json"))
     check("the batch wrote a report per booted guest", len(per_guest) == len(reports), str(len(per_guest)))
