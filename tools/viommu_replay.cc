@@ -46,7 +46,7 @@ int run(int argc, char** argv)
     options.device = *config;
     options.event_buffers = event_buffers;
     for (const std::string& name : decline) {
-        auto bit = iommu::feature_by_name(name);
+        auto bit = hw::virtio_iommu::feature_by_name(name);
         if (!bit) {
             std::fprintf(stderr, "viommu-replay: --decline: %s\n", bit.error().c_str());
             return tools::kExitBadInput;

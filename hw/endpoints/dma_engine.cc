@@ -1,6 +1,6 @@
 #include "hw/endpoints/dma_engine.h"
 
-namespace viommu::hw {
+namespace viommu::hw::endpoints {
 
 DmaEngine::DmaEngine(Kind kind, DmaPort port, IrqLine& irq) : kind_(kind), port_(port), irq_(irq) {}
 
@@ -69,4 +69,4 @@ void DmaEngine::run(uint32_t command)
     irq_.set_level(true);
 }
 
-} // namespace viommu::hw
+} // namespace viommu::hw::endpoints

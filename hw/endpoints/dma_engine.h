@@ -15,7 +15,7 @@
 #include "base/bus.h"
 #include "hw/endpoints/dma_port.h"
 
-namespace viommu::hw {
+namespace viommu::hw::endpoints {
 
 class DmaEngine final : public MmioRegion {
 public:
@@ -68,4 +68,4 @@ private:
     std::vector<uint8_t> buffer_; // the device's own memory
 };
 
-} // namespace viommu::hw
+} // namespace viommu::hw::endpoints

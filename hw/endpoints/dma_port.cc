@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-namespace viommu::hw {
+namespace viommu::hw::endpoints {
 
 template <class Copy>
-Expected<void, DmaFault> DmaPort::access(uint64_t iova, uint64_t len, iommu::Access access, Copy&& copy)
+Expected<void, DmaFault> DmaPort::access(uint64_t iova, uint64_t len, virtio_iommu::Access access, Copy&& copy)
 {
     uint64_t done = 0;
     while (done < len) {
@@ -13,7 +13,7 @@ Expected<void, DmaFault> DmaPort::access(uint64_t iova, uint64_t len, iommu::Acc
         uint64_t gpa = at;
         uint64_t chunk = len - done;
         if (iommu_) {
-            const auto t = iommu_->translate(iommu::EndpointId(endpoint_), at, access);
+            const auto t = iommu_->translate(virtio_iommu::EndpointId(endpoint_), at, access);
             if (!t.ok) {
                 ++faults_;
                 return unexpected(DmaFault{at, false});
@@ -33,16 +33,16 @@ Expected<void, DmaFault> DmaPort::access(uint64_t iova, uint64_t len, iommu::Acc
 
 Expected<void, DmaFault> DmaPort::read(uint64_t iova, std::span<uint8_t> out)
 {
-    return access(iova, out.size(), iommu::Access::kRead, [&](GuestAddr gpa, uint64_t off, uint64_t n) {
+    return access(iova, out.size(), virtio_iommu::Access::kRead, [&](GuestAddr gpa, uint64_t off, uint64_t n) {
         return mem_->read(gpa, out.subspan(off, n));
     });
 }
 
 Expected<void, DmaFault> DmaPort::write(uint64_t iova, std::span<const uint8_t> in)
 {
-    return access(iova, in.size(), iommu::Access::kWrite, [&](GuestAddr gpa, uint64_t off, uint64_t n) {
+    return access(iova, in.size(), virtio_iommu::Access::kWrite, [&](GuestAddr gpa, uint64_t off, uint64_t n) {
         return mem_->write(gpa, in.subspan(off, n));
     });
 }
 
-} // namespace viommu::hw
+} // namespace viommu::hw::endpoints

@@ -11,7 +11,7 @@
 #include "hw/virtio-iommu/device.h"
 #include "virtio/guest_memory.h"
 
-namespace viommu::hw {
+namespace viommu::hw::endpoints {
 
 struct DmaFault {
     uint64_t iova;   // the first address that did not translate
@@ -21,7 +21,7 @@ struct DmaFault {
 class DmaPort {
 public:
     // iommu may be nullptr: the endpoint is not behind an IOMMU.
-    DmaPort(virtio::GuestMemory& mem, iommu::VirtioIommu* iommu, uint32_t endpoint_id)
+    DmaPort(virtio::GuestMemory& mem, virtio_iommu::VirtioIommu* iommu, uint32_t endpoint_id)
         : mem_(&mem), iommu_(iommu), endpoint_(endpoint_id)
     {
     }
@@ -36,13 +36,13 @@ public:
 
 private:
     template <class Copy>
-    Expected<void, DmaFault> access(uint64_t iova, uint64_t len, iommu::Access access, Copy&& copy);
+    Expected<void, DmaFault> access(uint64_t iova, uint64_t len, virtio_iommu::Access access, Copy&& copy);
 
     virtio::GuestMemory* mem_;
-    iommu::VirtioIommu* iommu_;
+    virtio_iommu::VirtioIommu* iommu_;
     uint32_t endpoint_;
     uint64_t bytes_ = 0;
     uint64_t faults_ = 0;
 };
 
-} // namespace viommu::hw
+} // namespace viommu::hw::endpoints

@@ -6,7 +6,7 @@
 #include "base/parse.h"
 #include "hw/virtio-iommu/wire.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 namespace {
 
@@ -175,4 +175,4 @@ Expected<ReservedRegion, std::string> parse_reserved_region(std::string_view tex
     return r;
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

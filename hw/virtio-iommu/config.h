@@ -12,7 +12,7 @@
 #include "hw/virtio-iommu/ids.h"
 #include "virtio/feature_bits.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 
 // The subtype of a virtio_iommu_probe_resv_mem property (§5.13.6.8.1): VIRTIO_IOMMU_RESV_MEM_T_*.
@@ -74,4 +74,4 @@ struct IommuConfig {
 [[nodiscard]] Expected<IdRange<uint32_t>, std::string> parse_id_range(std::string_view text, uint32_t max);
 [[nodiscard]] Expected<ReservedRegion, std::string> parse_reserved_region(std::string_view text);
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

@@ -10,7 +10,7 @@
 #include "hw/virtio-iommu/wire.h"
 #include "virtio/chain_io.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 namespace {
 
@@ -233,4 +233,4 @@ uint32_t VirtioIommu::encode(const virtio::DescriptorChain& chain, uint8_t type,
     return static_cast<uint32_t>(out.written());
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

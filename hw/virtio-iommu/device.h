@@ -14,7 +14,7 @@
 #include "hw/virtio-iommu/request.h"
 #include "virtio/device_base.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 enum class Access : uint8_t { kRead, kWrite };
 
@@ -100,4 +100,4 @@ private:
 // The x86 MSI doorbell window QEMU's pc machines reserve for every endpoint (hw/i386/pc.c).
 ReservedRegion x86_msi_region();
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

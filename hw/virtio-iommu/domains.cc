@@ -4,7 +4,7 @@
 
 #include "base/checked.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 VirtioIommuDomain* Domains::find_mut(DomainId domain)
 {
@@ -224,4 +224,4 @@ void Domains::set_listener(EndpointId endpoint, MappingListener* listener)
         d->mappings.for_each([&](const Mapping& m) { listener->on_map(endpoint, m); });
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

@@ -18,7 +18,7 @@
 #include "hw/virtio-iommu/mapping_store.h"
 #include "hw/virtio-iommu/request_types.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 // One domain of the device (QEMU's VirtIOIOMMUDomain).
 struct VirtioIommuDomain {
@@ -78,4 +78,4 @@ private:
     std::unordered_map<EndpointId, MappingListener*> listeners_;
 };
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

@@ -6,7 +6,7 @@
 
 #include "hw/virtio-iommu/status.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 enum class Error {
     // Decoding (request.cc)
@@ -92,4 +92,4 @@ constexpr std::string_view describe(Error e)
     return "?";
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

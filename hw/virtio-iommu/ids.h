@@ -8,7 +8,7 @@
 
 #include "base/strong_id.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 using DomainId = StrongId<struct DomainIdTag, uint32_t>;
 // An endpoint: for PCI, the requester ID (bus << 8 | devfn), as QEMU's virtio-iommu numbers them.
@@ -34,4 +34,4 @@ struct IovaRange {
 static_assert(sizeof(EndpointId) == sizeof(uint32_t) && std::is_trivially_copyable_v<EndpointId>);
 static_assert(sizeof(DomainId) == sizeof(uint32_t) && std::is_trivially_copyable_v<DomainId>);
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

@@ -7,7 +7,7 @@
 #include "hw/virtio-iommu/status.h"
 #include "hw/virtio-iommu/wire.h"
 
-namespace viommu::iommu::wire {
+namespace viommu::hw::virtio_iommu::wire {
 
 #define SAME_FIELD(ours, theirs, field)                                                           \
     static_assert(offsetof(ours, field) == offsetof(theirs, field), #ours "." #field " offset"); \
@@ -111,9 +111,9 @@ static_assert(kFaultFWrite == VIRTIO_IOMMU_FAULT_F_WRITE);
 static_assert(kFaultFExec == VIRTIO_IOMMU_FAULT_F_EXEC);
 static_assert(kFaultFAddress == VIRTIO_IOMMU_FAULT_F_ADDRESS);
 
-} // namespace viommu::iommu::wire
+} // namespace viommu::hw::virtio_iommu::wire
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 static_assert(static_cast<uint8_t>(Status::kOk) == VIRTIO_IOMMU_S_OK);
 static_assert(static_cast<uint8_t>(Status::kIoErr) == VIRTIO_IOMMU_S_IOERR);
 static_assert(static_cast<uint8_t>(Status::kUnsupp) == VIRTIO_IOMMU_S_UNSUPP);
@@ -123,4 +123,4 @@ static_assert(static_cast<uint8_t>(Status::kRange) == VIRTIO_IOMMU_S_RANGE);
 static_assert(static_cast<uint8_t>(Status::kNoEnt) == VIRTIO_IOMMU_S_NOENT);
 static_assert(static_cast<uint8_t>(Status::kFault) == VIRTIO_IOMMU_S_FAULT);
 static_assert(static_cast<uint8_t>(Status::kNoMem) == VIRTIO_IOMMU_S_NOMEM);
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

@@ -7,7 +7,7 @@
 #include "hw/virtio-iommu/ids.h"
 #include "hw/virtio-iommu/mapping_store.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 class MappingListener {
 public:
@@ -19,4 +19,4 @@ public:
     virtual void on_unmap(EndpointId endpoint, const Mapping& m) = 0;
 };
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <utility>
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 namespace {
 // 32 entries: a leaf's keys fill four cache lines and a full leaf costs 28.5 bytes an entry.
@@ -663,4 +663,4 @@ bool MappingStore::check_invariants() const
     return ok && entries == size_ && chained == size_;
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

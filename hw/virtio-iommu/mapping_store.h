@@ -15,7 +15,7 @@
 
 #include "base/function_ref.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 namespace btree {
 struct Node;
@@ -90,4 +90,4 @@ private:
     mutable int last_index_ = 0;
 };
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

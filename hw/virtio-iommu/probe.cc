@@ -2,7 +2,7 @@
 
 #include "hw/virtio-iommu/wire.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 uint64_t probe_properties_size(const IommuConfig& config, EndpointId endpoint)
 {
@@ -42,4 +42,4 @@ void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virt
     (void)out.fill(0, config.probe_size - written);
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

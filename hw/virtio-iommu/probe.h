@@ -9,7 +9,7 @@
 #include "hw/virtio-iommu/errors.h"
 #include "virtio/chain_io.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 // Bytes of properties the endpoint has (24 per reserved region that applies to it).
 uint64_t probe_properties_size(const IommuConfig& config, EndpointId endpoint);
@@ -21,4 +21,4 @@ uint64_t probe_properties_size(const IommuConfig& config, EndpointId endpoint);
 // (probe_properties_fit()) and `out` has room for probe_size bytes: PROBE's handler checked both.
 void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virtio::ChainWriter& out);
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

@@ -4,7 +4,7 @@
 
 #include "hw/virtio-iommu/wire.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 namespace {
 
@@ -108,4 +108,4 @@ Expected<Request, Refusal> decode(uint8_t type, virtio::ChainReader& in, const R
     return request;
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

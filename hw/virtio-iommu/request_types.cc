@@ -2,7 +2,7 @@
 
 #include "hw/virtio-iommu/wire.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 namespace {
 
@@ -92,4 +92,4 @@ Expected<void, Refusal> check_request(const Request& request, const RequestFeatu
     return std::visit([&](const auto& r) { return check(r, features); }, request);
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

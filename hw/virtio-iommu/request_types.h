@@ -13,7 +13,7 @@
 #include "hw/virtio-iommu/mapping_store.h"
 #include "virtio/feature_bits.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 struct AttachRequest {
     DomainId domain;
@@ -78,4 +78,4 @@ bool type_negotiated(uint8_t type, const RequestFeatures& features);
 // device's state: flags, ranges, and whether its type was negotiated.
 [[nodiscard]] Expected<void, Refusal> check_request(const Request& request, const RequestFeatures& features);
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

@@ -8,7 +8,7 @@
 #include "base/byte_stream.h"
 #include "hw/virtio-iommu/device.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 namespace {
 
@@ -302,4 +302,4 @@ Expected<void, std::string> Snapshot::restore(VirtioIommu& device, std::span<con
     return {};
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

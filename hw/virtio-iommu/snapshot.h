@@ -15,7 +15,7 @@
 
 #include "base/expected.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 class VirtioIommu;
 
@@ -27,4 +27,4 @@ public:
     [[nodiscard]] static Expected<void, std::string> restore(VirtioIommu& device, std::span<const uint8_t> stream);
 };
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 enum class Status : uint8_t {
     kOk = 0,
@@ -43,4 +43,4 @@ constexpr std::optional<std::string_view> status_name(uint8_t raw)
     return status_name(static_cast<Status>(raw));
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

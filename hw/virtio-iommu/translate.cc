@@ -5,7 +5,7 @@
 #include "hw/virtio-iommu/wire.h"
 #include "virtio/chain_io.h"
 
-namespace viommu::iommu {
+namespace viommu::hw::virtio_iommu {
 
 namespace {
 
@@ -107,4 +107,4 @@ void VirtioIommu::report_fault(uint8_t reason, uint32_t flags, EndpointId endpoi
     notify_used(wire::kEventQueue);
 }
 
-} // namespace viommu::iommu
+} // namespace viommu::hw::virtio_iommu

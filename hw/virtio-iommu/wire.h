@@ -6,7 +6,7 @@
 
 #include "virtio/wire/le.h"
 
-namespace viommu::iommu::wire {
+namespace viommu::hw::virtio_iommu::wire {
 
 using virtio::le16;
 using virtio::le32;
@@ -145,4 +145,4 @@ struct Fault {
 };
 static_assert(sizeof(Fault) == 24);
 
-} // namespace viommu::iommu::wire
+} // namespace viommu::hw::virtio_iommu::wire

@@ -23,20 +23,20 @@ bool driver_does_dma(const std::string& driver)
 }
 
 // Who DMAs and how: a NIC fills receive buffers; a disk and an assigned function read and write.
-std::optional<hw::DmaEngine::Kind> dma_kind(const FunctionDesc& d)
+std::optional<hw::endpoints::DmaEngine::Kind> dma_kind(const FunctionDesc& d)
 {
     if (const VirtioRole* virtio = virtio_role(d.role))
         return virtio->dma;
     if (d.role == Role::kEmulated && driver_does_dma(d.guest_driver))
-        return hw::DmaEngine::Kind::kNetRx;
+        return hw::endpoints::DmaEngine::Kind::kNetRx;
     if (d.role == Role::kHostdev)
-        return hw::DmaEngine::Kind::kAssigned;
+        return hw::endpoints::DmaEngine::Kind::kAssigned;
     return std::nullopt;
 }
 
 } // namespace
 
-Board::Board(const GuestSpec& spec, Machine& machine) : spec_(spec), machine_(machine)
+Board::Board(const GuestSpec& spec, machine::Machine& machine) : spec_(spec), machine_(machine)
 {
     add_functions();
     add_iommu();
@@ -70,52 +70,52 @@ void Board::add_iommu()
     iommu_fn_ = &functions_[idx];
     // QEMU's virtio-iommu knows an endpoint once the device behind that ID exists: one per
     // requester ID QEMU uses, i.e. per alias owner (pci_device_get_iommu_bus_devfn()).
-    ::viommu::iommu::IommuConfig config;
+    hw::virtio_iommu::IommuConfig config;
     config.endpoints.clear();
     std::set<uint32_t> ids;
     for (const Function& f : functions_)
         if (&f != iommu_fn_)
             ids.insert(qemu_requester_id(*f.pci));
     for (uint32_t id : ids)
-        config.endpoints.push_back({::viommu::iommu::EndpointId(id), ::viommu::iommu::EndpointId(id)});
+        config.endpoints.push_back({hw::virtio_iommu::EndpointId(id), hw::virtio_iommu::EndpointId(id)});
     config.boot_bypass = spec_.iommu.boot_bypass;
     config.withheld = spec_.iommu.withheld_features;
     // QEMU's pc machines report the x86 MSI window as a reserved MSI region of every endpoint.
     if (spec_.arch == Arch::kX86_64)
-        config.reserved.push_back(::viommu::iommu::x86_msi_region());
-    iommu_ = &machine_.add_device<::viommu::iommu::VirtioIommu>(std::move(config));
+        config.reserved.push_back(hw::virtio_iommu::x86_msi_region());
+    iommu_ = &machine_.add_device<hw::virtio_iommu::VirtioIommu>(std::move(config));
 }
 
 void Board::add_dma_engines()
 {
     for (Function& f : functions_) {
-        const std::optional<hw::DmaEngine::Kind> kind = dma_kind(*f.desc);
+        const std::optional<hw::endpoints::DmaEngine::Kind> kind = dma_kind(*f.desc);
         if (!kind)
             continue;
         // A virtio device without VIRTIO_F_ACCESS_PLATFORM reaches guest memory directly in QEMU, IOMMU
         // or not; every other function's DMA goes through the IOMMU under its QEMU requester ID.
         const bool translated = iommu_ && (!virtio_role(f.desc->role) || f.desc->iommu_platform);
         f.irq = std::make_unique<IrqWire>();
-        f.engine = std::make_unique<hw::DmaEngine>(
-            *kind, hw::DmaPort(machine_.memory(), translated ? iommu_ : nullptr, qemu_requester_id(*f.pci)), *f.irq);
+        f.engine = std::make_unique<hw::endpoints::DmaEngine>(
+            *kind, hw::endpoints::DmaPort(machine_.memory(), translated ? iommu_ : nullptr, qemu_requester_id(*f.pci)), *f.irq);
     }
 }
 
 std::string Board::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_t len, uint32_t seed, DmaOutcome& out)
 {
     // The driver programs its device (registers only) and the device writes a frame at iova.
-    hw::DmaEngine& e = *f.engine;
-    e.write(hw::DmaEngine::kAddrLow, 4, iova & 0xffffffff);
-    e.write(hw::DmaEngine::kAddrHigh, 4, iova >> 32);
-    e.write(hw::DmaEngine::kLength, 4, len);
-    e.write(hw::DmaEngine::kSeed, 4, seed);
-    e.write(hw::DmaEngine::kCommand, 4, hw::DmaEngine::kCmdWrite);
+    hw::endpoints::DmaEngine& e = *f.engine;
+    e.write(hw::endpoints::DmaEngine::kAddrLow, 4, iova & 0xffffffff);
+    e.write(hw::endpoints::DmaEngine::kAddrHigh, 4, iova >> 32);
+    e.write(hw::endpoints::DmaEngine::kLength, 4, len);
+    e.write(hw::endpoints::DmaEngine::kSeed, 4, seed);
+    e.write(hw::endpoints::DmaEngine::kCommand, 4, hw::endpoints::DmaEngine::kCmdWrite);
     machine_.run(); // fault events reach the guest's virtio-iommu driver
-    const auto status = e.read(hw::DmaEngine::kStatus, 4);
-    e.write(hw::DmaEngine::kIrqAck, 4, 1);
+    const auto status = e.read(hw::endpoints::DmaEngine::kStatus, 4);
+    e.write(hw::endpoints::DmaEngine::kIrqAck, 4, 1);
     const uint32_t ep = e.port().endpoint_id();
-    if (status == hw::DmaEngine::kStatusFault) {
-        const uint64_t at = e.read(hw::DmaEngine::kFaultLow, 4) | e.read(hw::DmaEngine::kFaultHigh, 4) << 32;
+    if (status == hw::endpoints::DmaEngine::kStatusFault) {
+        const uint64_t at = e.read(hw::endpoints::DmaEngine::kFaultLow, 4) | e.read(hw::endpoints::DmaEngine::kFaultHigh, 4) << 32;
         out = {DmaResult::kFault, fmt::format("fault at {:#x} (endpoint {:#06x})", at, ep)};
         return out.detail;
     }
@@ -125,7 +125,7 @@ std::string Board::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_
         return out.detail;
     }
     for (uint64_t i = 0; i < len; ++i) {
-        if (landed[i] != hw::DmaEngine::pattern(seed, i)) {
+        if (landed[i] != hw::endpoints::DmaEngine::pattern(seed, i)) {
             out = {DmaResult::kCorrupt,
                    fmt::format("wrote at {:#x} but the bytes did not land at {:#x} (endpoint {:#06x})", iova, phys, ep)};
             return out.detail;
@@ -133,7 +133,7 @@ std::string Board::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_
     }
     // The device says which domain the endpoint is attached to (an explicit query, not its internals).
     const auto attached =
-        e.port().behind_iommu() ? iommu_->attachment(::viommu::iommu::EndpointId(ep)) : std::nullopt;
+        e.port().behind_iommu() ? iommu_->attachment(hw::virtio_iommu::EndpointId(ep)) : std::nullopt;
     if (!e.port().behind_iommu())
         out = {DmaResult::kDirect, fmt::format("{:#x}, untranslated", phys)};
     else if (!attached)

@@ -24,7 +24,7 @@ struct Function {
     const FunctionDesc* desc = nullptr;
     guest::pci::Function* pci = nullptr;
     std::unique_ptr<IrqWire> irq;
-    std::unique_ptr<hw::DmaEngine> engine; // nullptr: the model does no DMA for it
+    std::unique_ptr<hw::endpoints::DmaEngine> engine; // nullptr: the model does no DMA for it
 
     guest::Device* dev = nullptr;       // the guest's struct pci_dev
     std::set<std::string> id_table;     // drivers whose ID table matches it
@@ -37,13 +37,13 @@ struct Function {
 class Board {
 public:
     // Throws std::invalid_argument for an inconsistent spec (see boot_guest()).
-    Board(const GuestSpec& spec, Machine& machine);
+    Board(const GuestSpec& spec, machine::Machine& machine);
     Board(const Board&) = delete;
     Board& operator=(const Board&) = delete;
 
     std::vector<Function>& functions() { return functions_; }
     const std::vector<Function>& functions() const { return functions_; }
-    ::viommu::iommu::VirtioIommu* iommu() const { return iommu_; }
+    hw::virtio_iommu::VirtioIommu* iommu() const { return iommu_; }
     Function* iommu_function() const { return iommu_fn_; }
 
     // The driver has programmed f's engine to write len bytes (pattern seed) at iova; the device does,
@@ -58,10 +58,10 @@ private:
     void add_dma_engines();
 
     const GuestSpec& spec_;
-    Machine& machine_;
+    machine::Machine& machine_;
     guest::pci::Topology topology_;
     std::vector<Function> functions_;
-    ::viommu::iommu::VirtioIommu* iommu_ = nullptr;
+    hw::virtio_iommu::VirtioIommu* iommu_ = nullptr;
     Function* iommu_fn_ = nullptr;
 };
 

@@ -84,7 +84,7 @@ private:
     BootBehaviour behaviour_;
     guest::VirtualClock clock_;
     guest::KernelLog log_;
-    Machine machine_;
+    machine::Machine machine_;
     Board board_;
     guest::DriverCore core_;
     // The IOMMU driver outlives the IOMMU core, whose groups hold its domains.

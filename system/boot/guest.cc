@@ -44,9 +44,9 @@ guest::DriverCoreOptions core_options(const GuestSpec& spec)
     return o;
 }
 
-MachineConfig machine_config(const GuestSpec& spec)
+machine::MachineConfig machine_config(const GuestSpec& spec)
 {
-    MachineConfig m;
+    machine::MachineConfig m;
     m.ram_size = spec.ram_bytes;
     return m;
 }

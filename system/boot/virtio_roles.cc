@@ -6,7 +6,7 @@ namespace viommu::system::boot {
 
 namespace {
 
-using Kind = hw::DmaEngine::Kind;
+using Kind = hw::endpoints::DmaEngine::Kind;
 
 constexpr VirtioRole kRoles[] = {
     // The virtio-iommu's own function is never translated by itself and does no endpoint DMA.

@@ -19,7 +19,7 @@ struct VirtioRole {
     std::string_view driver; // the guest's virtio driver ("" none modelled)
     // What the device's DMA engine does once its driver is bound (a NIC fills receive buffers, a disk
     // reads and writes them); nullopt: the model makes it do no DMA.
-    std::optional<hw::DmaEngine::Kind> dma;
+    std::optional<hw::endpoints::DmaEngine::Kind> dma;
 };
 
 // The row of a virtio role; nullptr for a function that is not a virtio device.

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-namespace viommu::system {
+namespace viommu::system::machine {
 
 namespace {
 constexpr uint64_t kMmioBase = 0x0a00'0000; // QEMU virt's first virtio-mmio window
@@ -44,4 +44,4 @@ std::size_t Machine::run()
     return n;
 }
 
-} // namespace viommu::system
+} // namespace viommu::system::machine

@@ -20,7 +20,7 @@
 #include "virtio/guest_memory.h"
 #include "virtio/mmio_transport.h"
 
-namespace viommu::system {
+namespace viommu::system::machine {
 
 struct MachineConfig {
     uint64_t ram_base = 0x4000'0000; // where arm64 "virt" puts RAM; x86 puts it at 0, which is fine too
@@ -76,4 +76,4 @@ private:
     boost::asio::io_context io_;
 };
 
-} // namespace viommu::system
+} // namespace viommu::system::machine

@@ -24,7 +24,7 @@ void put_status(Json& j, const Expected<guest::IommuReply, std::string>& reply, 
         j["used_len"] = reply->used_len;
         return;
     }
-    const auto name = iommu::status_name(*raw);
+    const auto name = hw::virtio_iommu::status_name(*raw);
     j["status"] = name ? std::string(*name) : "0x" + fmt::format("{:02x}", *raw);
 }
 
@@ -81,7 +81,7 @@ Json fault_event(const guest::FaultEvent& f)
 } // namespace
 
 Runner::Runner(ReplayOptions options)
-    : options_(std::move(options)), device_(machine_.add_device<iommu::VirtioIommu>(options_.device)),
+    : options_(std::move(options)), device_(machine_.add_device<hw::virtio_iommu::VirtioIommu>(options_.device)),
       client_(machine_.handle(0))
 {
 }
@@ -123,17 +123,17 @@ std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
                 const std::size_t tail = probe && op.writable >= 4 ? op.writable - 4 : 0;
                 put_status(j, client_.send(op.readable, op.writable), tail);
             } else if constexpr (std::is_same_v<T, DmaOp>) {
-                if (!device_.config().endpoint_exists(iommu::EndpointId(op.endpoint))) {
+                if (!device_.config().endpoint_exists(hw::virtio_iommu::EndpointId(op.endpoint))) {
                     j["error"] = fmt::format("endpoint {} does not exist", op.endpoint);
                     return;
                 }
                 // The endpoint's access, page by page as the translation allows, stopping at a fault.
-                const iommu::Access access = op.write ? iommu::Access::kWrite : iommu::Access::kRead;
+                const hw::virtio_iommu::Access access = op.write ? hw::virtio_iommu::Access::kWrite : hw::virtio_iommu::Access::kRead;
                 uint64_t done = 0;
                 std::optional<uint64_t> first_gpa;
                 bool ok = true;
                 while (done < op.len) {
-                    const auto t = device_.translate(iommu::EndpointId(op.endpoint), op.addr + done, access);
+                    const auto t = device_.translate(hw::virtio_iommu::EndpointId(op.endpoint), op.addr + done, access);
                     if (!t.ok) {
                         ok = false;
                         break;

@@ -18,7 +18,7 @@
 namespace viommu::system::replay {
 
 struct ReplayOptions {
-    iommu::IommuConfig device;
+    hw::virtio_iommu::IommuConfig device;
     virtio::FeatureBits decline = 0; // offered features the driver does not accept
     uint32_t event_buffers = 64;
 };
@@ -34,14 +34,14 @@ public:
     // answering (it gave up with NEEDS_RESET): later steps are reported with an "error" member.
     bool run(const std::vector<Step>& steps, const std::function<void(const std::string&)>& out);
 
-    iommu::VirtioIommu& device() { return device_; }
+    hw::virtio_iommu::VirtioIommu& device() { return device_; }
 
 private:
     std::string run_step(const Step& step, std::vector<std::string>& events);
 
     ReplayOptions options_;
-    system::Machine machine_;
-    iommu::VirtioIommu& device_;
+    system::machine::Machine machine_;
+    hw::virtio_iommu::VirtioIommu& device_;
     guest::IommuRequestClient client_;
 };
 

@@ -9,21 +9,21 @@ namespace viommu::fuzz {
 namespace {
 
 // Small RAM: a scenario needs rings, request buffers and event buffers, and a fresh machine per input.
-system::MachineConfig machine_config()
+system::machine::MachineConfig machine_config()
 {
-    system::MachineConfig m;
+    system::machine::MachineConfig m;
     m.ram_size = 8ull << 20;
     return m;
 }
 
 } // namespace
 
-iommu::IommuConfig iommu_config(const DeviceChoice& d)
+hw::virtio_iommu::IommuConfig iommu_config(const DeviceChoice& d)
 {
-    iommu::IommuConfig c;
+    hw::virtio_iommu::IommuConfig c;
     c.endpoints.clear();
     for (const EndpointRange& r : d.endpoints)
-        c.endpoints.push_back({iommu::EndpointId(r.first), iommu::EndpointId(r.last)});
+        c.endpoints.push_back({hw::virtio_iommu::EndpointId(r.first), hw::virtio_iommu::EndpointId(r.last)});
     c.page_size_mask = ~((uint64_t{1} << d.granule_log2) - 1);
     c.input_start = 0;
     c.input_end = d.aw_bits == 64 ? UINT64_MAX : (uint64_t{1} << d.aw_bits) - 1;
@@ -33,7 +33,7 @@ iommu::IommuConfig iommu_config(const DeviceChoice& d)
     c.legacy_bypass = d.legacy_bypass;
     c.probe_size = d.probe_size;
     for (const ReservedChoice& r : d.reserved) {
-        iommu::ReservedRegion region{{}, r.start, r.end, r.msi ? iommu::ResvMemSubtype::kMsi : iommu::ResvMemSubtype::kReserved};
+        hw::virtio_iommu::ReservedRegion region{{}, r.start, r.end, r.msi ? hw::virtio_iommu::ResvMemSubtype::kMsi : hw::virtio_iommu::ResvMemSubtype::kReserved};
         for (std::size_t i = 0; i < c.endpoints.size(); ++i)
             if ((r.endpoint_mask >> i) & 1)
                 region.endpoints.push_back(c.endpoints[i]);
@@ -46,7 +46,7 @@ iommu::IommuConfig iommu_config(const DeviceChoice& d)
 
 DeviceRun::DeviceRun(const DeviceChoice& choice)
     : choice_(choice), machine_(machine_config()),
-      device_(machine_.add_device<iommu::VirtioIommu>(iommu_config(choice))), client_(machine_.handle(0))
+      device_(machine_.add_device<hw::virtio_iommu::VirtioIommu>(iommu_config(choice))), client_(machine_.handle(0))
 {
     bring_up();
 }
@@ -73,10 +73,10 @@ Observation DeviceRun::apply(const Action& action)
                 o.replies.push_back({true, (*replies)[i].used_len, (*replies)[i].written});
         }
     } else if (const auto* dma = std::get_if<DmaAction>(&action)) {
-        const iommu::Access access = dma->write ? iommu::Access::kWrite : iommu::Access::kRead;
+        const hw::virtio_iommu::Access access = dma->write ? hw::virtio_iommu::Access::kWrite : hw::virtio_iommu::Access::kRead;
         uint64_t done = 0;
         while (done < dma->len) {
-            const auto t = device_.translate(iommu::EndpointId(dma->endpoint), dma->iova + done, access);
+            const auto t = device_.translate(hw::virtio_iommu::EndpointId(dma->endpoint), dma->iova + done, access);
             Translated seen{t.ok, t.ok ? t.gpa : 0, t.ok ? t.contiguous : 0, {}};
             for (const guest::FaultEvent& f : client_.take_faults())
                 seen.faults.push_back(

@@ -15,7 +15,7 @@
 namespace viommu::fuzz {
 
 // The device properties a scenario chose, as the device takes them.
-iommu::IommuConfig iommu_config(const DeviceChoice& choice);
+hw::virtio_iommu::IommuConfig iommu_config(const DeviceChoice& choice);
 
 class DeviceRun {
 public:
@@ -24,14 +24,14 @@ public:
     explicit DeviceRun(const DeviceChoice& choice);
 
     Observation apply(const Action& action);
-    iommu::VirtioIommu& device() { return device_; }
+    hw::virtio_iommu::VirtioIommu& device() { return device_; }
 
 private:
     void bring_up();
 
     DeviceChoice choice_;
-    system::Machine machine_;
-    iommu::VirtioIommu& device_;
+    system::machine::Machine machine_;
+    hw::virtio_iommu::VirtioIommu& device_;
     guest::IommuRequestClient client_;
 };
 

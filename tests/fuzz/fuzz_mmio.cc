@@ -44,7 +44,7 @@ virtio::GuestMemory make_ram()
 
 class Harness {
 public:
-    Harness() : mem_(make_ram()), device_(mem_, iommu::IommuConfig{}), transport_(device_, io_.get_executor(), irq_) {}
+    Harness() : mem_(make_ram()), device_(mem_, hw::virtio_iommu::IommuConfig{}), transport_(device_, io_.get_executor(), irq_) {}
 
     void apply(const MmioOp& op)
     {
@@ -104,7 +104,7 @@ private:
         case mmio::kVendorId: expected = virtio::MmioTransport::kQemuVendorId; break;
         case mmio::kStatus: expected = device_.status(); break;
         case mmio::kInterruptStatus: expected = device_.interrupt_status(); break;
-        case mmio::kQueueNumMax: expected = queue_sel_ < 2 ? iommu::VirtioIommu::kQueueSize : 0; break;
+        case mmio::kQueueNumMax: expected = queue_sel_ < 2 ? hw::virtio_iommu::VirtioIommu::kQueueSize : 0; break;
         case mmio::kQueueReady: expected = slot && slot->ready ? 1 : 0; break;
         case mmio::kDeviceFeatures:
             expected = features_sel_ < 2 ? static_cast<uint32_t>(device_.device_features() >> (32 * features_sel_)) : 0;
@@ -122,7 +122,7 @@ private:
     uint64_t config_value(uint32_t offset, unsigned width) const
     {
         virtio_iommu_config c{};
-        const iommu::IommuConfig& p = device_.config();
+        const hw::virtio_iommu::IommuConfig& p = device_.config();
         c.page_size_mask = p.page_size_mask;
         c.input_range.start = p.input_start;
         c.input_range.end = p.input_end;
@@ -162,7 +162,7 @@ private:
 
     boost::asio::io_context io_;
     virtio::GuestMemory mem_;
-    iommu::VirtioIommu device_;
+    hw::virtio_iommu::VirtioIommu device_;
     IrqWire irq_;
     virtio::MmioTransport transport_;
     uint32_t queue_sel_ = 0;

@@ -64,15 +64,15 @@ std::string check_translations(const DmaAction& dma, const Observation& o)
     return {};
 }
 
-std::string check_state(iommu::VirtioIommu& device, const DeviceChoice& choice)
+std::string check_state(hw::virtio_iommu::VirtioIommu& device, const DeviceChoice& choice)
 {
-    const iommu::Domains& domains = device.domains();
+    const hw::virtio_iommu::Domains& domains = device.domains();
     std::size_t endpoints = 0;
-    for (const iommu::VirtioIommuDomain* d : domains.all()) {
+    for (const hw::virtio_iommu::VirtioIommuDomain* d : domains.all()) {
         if (d->endpoints.empty())
             return fmt::format("domain {} has no endpoint left", d->id);
         endpoints += d->endpoints.size();
-        for (iommu::EndpointId ep : d->endpoints)
+        for (hw::virtio_iommu::EndpointId ep : d->endpoints)
             if (domains.domain_of(ep) != d)
                 return fmt::format("endpoint {} is in domain {} but not found there", ep, d->id);
         if (!d->mappings.check_invariants())
@@ -82,7 +82,7 @@ std::string check_state(iommu::VirtioIommu& device, const DeviceChoice& choice)
         std::string problem;
         bool first = true;
         uint64_t last_end = 0;
-        d->mappings.for_each([&](const iommu::Mapping& m) {
+        d->mappings.for_each([&](const hw::virtio_iommu::Mapping& m) {
             if (m.virt_end < m.virt_start || (!first && m.virt_start <= last_end) ||
                 m.phys_start + (m.virt_end - m.virt_start) < m.phys_start)
                 problem = fmt::format("domain {}: mapping {:#x}-{:#x} overlaps or wraps", d->id, m.virt_start, m.virt_end);
@@ -96,10 +96,10 @@ std::string check_state(iommu::VirtioIommu& device, const DeviceChoice& choice)
         domains.domain_count() > choice.max_domains)
         return fmt::format("{} domains, {} endpoints attached ({} in domains)", domains.domain_count(),
                            domains.attached_count(), endpoints);
-    const auto saved = iommu::Snapshot::save(device);
-    if (auto ok = iommu::Snapshot::restore(device, saved); !ok)
+    const auto saved = hw::virtio_iommu::Snapshot::save(device);
+    if (auto ok = hw::virtio_iommu::Snapshot::restore(device, saved); !ok)
         return "the device refuses its own snapshot: " + ok.error();
-    if (iommu::Snapshot::save(device) != saved)
+    if (hw::virtio_iommu::Snapshot::save(device) != saved)
         return "a snapshot restored into its own device saves differently";
     return {};
 }

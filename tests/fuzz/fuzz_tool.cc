@@ -122,8 +122,8 @@ private:
 // buffers as RAM writes, the notification, and a run of the device.
 std::vector<MmioOp> mmio_seed()
 {
-    system::Machine machine({kMmioRamBase, kMmioRamSize});
-    machine.add_device<iommu::VirtioIommu>(iommu::IommuConfig{});
+    system::machine::Machine machine({kMmioRamBase, kMmioRamSize});
+    machine.add_device<hw::virtio_iommu::VirtioIommu>(hw::virtio_iommu::IommuConfig{});
     std::vector<MmioOp> ops;
     Recorder recorder(*machine.slot(0).transport, ops);
     guest::MmioDeviceHandle handle = machine.handle(0);

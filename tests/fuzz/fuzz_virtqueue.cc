@@ -61,7 +61,7 @@ bool layout_valid(const RingLayout& l)
 
 class Harness {
 public:
-    Harness() : mem_(make_ram()), device_(mem_, iommu::IommuConfig{}), transport_(device_, io_.get_executor(), irq_) {}
+    Harness() : mem_(make_ram()), device_(mem_, hw::virtio_iommu::IommuConfig{}), transport_(device_, io_.get_executor(), irq_) {}
 
     void set_up(const RingLayout& l)
     {
@@ -241,7 +241,7 @@ private:
 
     boost::asio::io_context io_;
     virtio::GuestMemory mem_;
-    iommu::VirtioIommu device_;
+    hw::virtio_iommu::VirtioIommu device_;
     IrqWire irq_;
     virtio::MmioTransport transport_;
     RingLayout layout_;

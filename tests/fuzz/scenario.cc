@@ -228,7 +228,7 @@ uint32_t segment_for(uint8_t wanted, const SendAction& s)
 
 unsigned feature_bit(std::size_t i)
 {
-    return *iommu::feature_by_name(kFeatureNames.at(i));
+    return *hw::virtio_iommu::feature_by_name(kFeatureNames.at(i));
 }
 
 std::vector<uint8_t> request_bytes(const TypedRequest& t)

@@ -63,11 +63,11 @@ std::string request_line(const std::vector<uint8_t>& bytes, uint32_t writable, u
     return fmt::format("raw {:02x} in={}", fmt::join(bytes, ""), writable);
 }
 
-DeviceChoice device_from(const iommu::IommuConfig& c, uint64_t declined, uint32_t event_buffers)
+DeviceChoice device_from(const hw::virtio_iommu::IommuConfig& c, uint64_t declined, uint32_t event_buffers)
 {
     DeviceChoice d;
     d.endpoints.clear();
-    for (const iommu::EndpointRange& r : c.endpoints)
+    for (const hw::virtio_iommu::EndpointRange& r : c.endpoints)
         d.endpoints.push_back({r.first.value(), r.last.value()});
     d.granule_log2 = static_cast<unsigned>(__builtin_ctzll(c.page_size_mask));
     d.aw_bits = c.input_end == UINT64_MAX ? 64 : static_cast<unsigned>(64 - __builtin_clzll(c.input_end));
@@ -76,10 +76,10 @@ DeviceChoice device_from(const iommu::IommuConfig& c, uint64_t declined, uint32_
     d.boot_bypass = c.boot_bypass;
     d.legacy_bypass = c.legacy_bypass;
     d.probe_size = c.probe_size;
-    for (const iommu::ReservedRegion& r : c.reserved) {
-        ReservedChoice choice{0, r.start, r.end, r.type == iommu::ResvMemSubtype::kMsi};
+    for (const hw::virtio_iommu::ReservedRegion& r : c.reserved) {
+        ReservedChoice choice{0, r.start, r.end, r.type == hw::virtio_iommu::ResvMemSubtype::kMsi};
         // A region's endpoints must be whole endpoint ranges of the device: that is what a scenario holds.
-        for (const iommu::EndpointRange& e : r.endpoints)
+        for (const hw::virtio_iommu::EndpointRange& e : r.endpoints)
             for (std::size_t i = 0; i < c.endpoints.size(); ++i)
                 if (c.endpoints[i].first == e.first && c.endpoints[i].last == e.last)
                     choice.endpoint_mask |= 1u << i;
@@ -115,7 +115,7 @@ Expected<DeviceChoice, std::string> device_from_args(const std::vector<std::stri
         return unexpected(config.error());
     uint64_t declined = 0;
     for (const std::string& name : decline) {
-        auto bit = iommu::feature_by_name(name);
+        auto bit = hw::virtio_iommu::feature_by_name(name);
         if (!bit)
             return unexpected(bit.error());
         declined |= uint64_t{1} << *bit;

@@ -14,18 +14,18 @@
 namespace viommu::test {
 
 // Endpoints 0x8 and 0x10-0x18 exist; 4 KiB granule; the x86 MSI window is reserved for every endpoint.
-inline iommu::IommuConfig test_config()
+inline hw::virtio_iommu::IommuConfig test_config()
 {
-    iommu::IommuConfig c;
-    c.endpoints = {{iommu::EndpointId(0x8), iommu::EndpointId(0x8)}, {iommu::EndpointId(0x10), iommu::EndpointId(0x18)}};
-    c.reserved = {iommu::x86_msi_region()};
+    hw::virtio_iommu::IommuConfig c;
+    c.endpoints = {{hw::virtio_iommu::EndpointId(0x8), hw::virtio_iommu::EndpointId(0x8)}, {hw::virtio_iommu::EndpointId(0x10), hw::virtio_iommu::EndpointId(0x18)}};
+    c.reserved = {hw::virtio_iommu::x86_msi_region()};
     return c;
 }
 
 struct IommuGuest {
-    explicit IommuGuest(iommu::IommuConfig config = test_config(),
+    explicit IommuGuest(hw::virtio_iommu::IommuConfig config = test_config(),
                         guest::IommuRequestClient::Options options = {}, bool bring_up = true)
-        : device(machine.add_device<iommu::VirtioIommu>(std::move(config))), client(machine.handle(0))
+        : device(machine.add_device<hw::virtio_iommu::VirtioIommu>(std::move(config))), client(machine.handle(0))
     {
         if (bring_up) {
             if (auto ok = client.bring_up(options); !ok)
@@ -35,8 +35,8 @@ struct IommuGuest {
 
     bool needs_reset() { return client.driver().status() & virtio::status::kNeedsReset; }
 
-    system::Machine machine;
-    iommu::VirtioIommu& device;
+    system::machine::Machine machine;
+    hw::virtio_iommu::VirtioIommu& device;
     guest::IommuRequestClient client;
 };
 

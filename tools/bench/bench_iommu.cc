@@ -13,8 +13,8 @@ namespace {
 using namespace viommu;
 
 struct Bench {
-    system::Machine machine{system::MachineConfig{0x4000'0000, 64ull << 20}};
-    iommu::VirtioIommu& device = machine.add_device<iommu::VirtioIommu>(iommu::IommuConfig{});
+    system::machine::Machine machine{system::machine::MachineConfig{0x4000'0000, 64ull << 20}};
+    hw::virtio_iommu::VirtioIommu& device = machine.add_device<hw::virtio_iommu::VirtioIommu>(hw::virtio_iommu::IommuConfig{});
     guest::PreparedClient client{machine.handle(0), 64};
 
     Bench()
@@ -99,7 +99,7 @@ void device_translate(benchmark::State& state)
         a = (rng() % n) * 0x2000 + (rng() & 0xff8);
     std::size_t i = 0;
     for (auto _ : state)
-        benchmark::DoNotOptimize(b->device.translate(iommu::EndpointId(8), addrs[i++ & 0xffff], iommu::Access::kRead));
+        benchmark::DoNotOptimize(b->device.translate(hw::virtio_iommu::EndpointId(8), addrs[i++ & 0xffff], hw::virtio_iommu::Access::kRead));
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(device_translate)->Name("iommu/ours/translate_hit_random")->Arg(1000)->Arg(1000000)->ArgName("mappings");

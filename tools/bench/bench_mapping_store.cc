@@ -31,8 +31,8 @@
 
 namespace {
 
-using viommu::iommu::Mapping;
-using viommu::iommu::MappingStore;
+using viommu::hw::virtio_iommu::Mapping;
+using viommu::hw::virtio_iommu::MappingStore;
 
 constexpr uint64_t kStride = 0x2000;
 constexpr uint32_t kReadWrite = 3;

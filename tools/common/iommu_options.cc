@@ -43,10 +43,10 @@ void add_iommu_options(CLI::App& app, IommuOptions& o)
     g->add_option("--max-endpoints", o.max_endpoints, "Endpoints attached at once")->capture_default_str();
 }
 
-Expected<iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions& o)
+Expected<hw::virtio_iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions& o)
 {
-    iommu::IommuConfig c;
-    auto endpoints = iommu::parse_endpoint_set(o.endpoints, UINT32_MAX);
+    hw::virtio_iommu::IommuConfig c;
+    auto endpoints = hw::virtio_iommu::parse_endpoint_set(o.endpoints, UINT32_MAX);
     if (!endpoints)
         return unexpected("--endpoints: " + endpoints.error());
     c.endpoints = *endpoints;
@@ -59,7 +59,7 @@ Expected<iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions&
     c.input_start = 0;
     c.input_end = o.aw_bits == 64 ? UINT64_MAX : (uint64_t{1} << o.aw_bits) - 1;
 
-    auto domains = iommu::parse_id_range(o.domain_range, UINT32_MAX);
+    auto domains = hw::virtio_iommu::parse_id_range(o.domain_range, UINT32_MAX);
     if (!domains)
         return unexpected("--domain-range: " + domains.error());
     c.domain_start = domains->first;
@@ -69,15 +69,15 @@ Expected<iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions&
     c.probe_size = o.probe_size;
     c.legacy_bypass = o.legacy_bypass;
     if (o.platform == "x86")
-        c.reserved.push_back(iommu::x86_msi_region());
+        c.reserved.push_back(hw::virtio_iommu::x86_msi_region());
     for (const std::string& text : o.resv) {
-        auto r = iommu::parse_reserved_region(text);
+        auto r = hw::virtio_iommu::parse_reserved_region(text);
         if (!r)
             return unexpected("--resv: " + r.error());
         c.reserved.push_back(*r);
     }
     for (const std::string& name : o.no_feature) {
-        auto bit = iommu::feature_by_name(name);
+        auto bit = hw::virtio_iommu::feature_by_name(name);
         if (!bit)
             return unexpected("--no-feature: " + bit.error());
         c.withheld |= virtio::feature(*bit);

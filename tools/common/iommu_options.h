@@ -30,6 +30,6 @@ struct IommuOptions {
 };
 
 void add_iommu_options(CLI::App& app, IommuOptions& options);
-[[nodiscard]] Expected<iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions& options);
+[[nodiscard]] Expected<hw::virtio_iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions& options);
 
 } // namespace viommu::tools

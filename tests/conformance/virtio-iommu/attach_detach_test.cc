@@ -10,8 +10,8 @@ TEST_CASE("ATTACH creates the domain and attaches the endpoint", "[conformance][
 {
     IommuGuest g;
     CHECK(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    REQUIRE(g.device.domains().domain_of(iommu::EndpointId(8)));
-    CHECK(g.device.domains().domain_of(iommu::EndpointId(8))->id == iommu::DomainId(1));
+    REQUIRE(g.device.domains().domain_of(hw::virtio_iommu::EndpointId(8)));
+    CHECK(g.device.domains().domain_of(hw::virtio_iommu::EndpointId(8))->id == hw::virtio_iommu::DomainId(1));
 }
 
 TEST_CASE("ATTACH with a non-zero reserved field answers INVAL and changes nothing", "[conformance][virtio-iommu][5.13.6.3.2]")
@@ -81,9 +81,9 @@ TEST_CASE("re-ATTACH to another domain first detaches the endpoint", "[conforman
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
     CHECK(g.client.attach(2, 8) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.domains().domain_of(iommu::EndpointId(8))->id == iommu::DomainId(2));
+    CHECK(g.device.domains().domain_of(hw::virtio_iommu::EndpointId(8))->id == hw::virtio_iommu::DomainId(2));
     // Domain 1 lost its last endpoint: it and its mappings are gone.
-    CHECK_FALSE(g.device.domains().find(iommu::DomainId(1)));
+    CHECK_FALSE(g.device.domains().find(hw::virtio_iommu::DomainId(1)));
 }
 
 TEST_CASE("a rejected ATTACH leaves the endpoint where it was", "[conformance][virtio-iommu][5.13.6.3]")
@@ -92,7 +92,7 @@ TEST_CASE("a rejected ATTACH leaves the endpoint where it was", "[conformance][v
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.attach(2, 0x10, VIRTIO_IOMMU_ATTACH_F_BYPASS) == VIRTIO_IOMMU_S_OK);
     CHECK(g.client.attach(2, 8) == VIRTIO_IOMMU_S_INVAL); // bypass mismatch (QEMU detaches first)
-    CHECK(g.device.domains().domain_of(iommu::EndpointId(8))->id == iommu::DomainId(1));
+    CHECK(g.device.domains().domain_of(hw::virtio_iommu::EndpointId(8))->id == hw::virtio_iommu::DomainId(1));
 }
 
 TEST_CASE("ATTACH to the domain the endpoint is in changes nothing", "[conformance][virtio-iommu][5.13.6.3]")
@@ -101,7 +101,7 @@ TEST_CASE("ATTACH to the domain the endpoint is in changes nothing", "[conforman
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
     CHECK(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.domains().find(iommu::DomainId(1))->mappings.size() == 1);
+    CHECK(g.device.domains().find(hw::virtio_iommu::DomainId(1))->mappings.size() == 1);
 }
 
 TEST_CASE("several endpoints share one domain", "[conformance][virtio-iommu][5.13.6.3]")
@@ -109,7 +109,7 @@ TEST_CASE("several endpoints share one domain", "[conformance][virtio-iommu][5.1
     IommuGuest g;
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.attach(1, 0x10) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.domains().find(iommu::DomainId(1))->endpoints.size() == 2);
+    CHECK(g.device.domains().find(hw::virtio_iommu::DomainId(1))->endpoints.size() == 2);
 }
 
 TEST_CASE("DETACH of an endpoint that does not exist answers NOENT", "[conformance][virtio-iommu][5.13.6.4.2]")
@@ -125,7 +125,7 @@ TEST_CASE("DETACH of an endpoint not attached to that domain answers INVAL", "[c
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.attach(2, 0x10) == VIRTIO_IOMMU_S_OK);
     CHECK(g.client.detach(2, 8) == VIRTIO_IOMMU_S_INVAL); // another domain
-    CHECK(g.device.domains().domain_of(iommu::EndpointId(8))->id == iommu::DomainId(1));
+    CHECK(g.device.domains().domain_of(hw::virtio_iommu::EndpointId(8))->id == hw::virtio_iommu::DomainId(1));
 }
 
 TEST_CASE("DETACH ignores its reserved field", "[conformance][virtio-iommu][5.13.6.4.2]")
@@ -145,12 +145,12 @@ TEST_CASE("a domain ceases to exist when its last endpoint is detached", "[confo
     REQUIRE(g.client.attach(1, 0x10) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.detach(1, 8) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.domains().find(iommu::DomainId(1)));
+    CHECK(g.device.domains().find(hw::virtio_iommu::DomainId(1)));
     REQUIRE(g.client.detach(1, 0x10) == VIRTIO_IOMMU_S_OK);
-    CHECK_FALSE(g.device.domains().find(iommu::DomainId(1)));
+    CHECK_FALSE(g.device.domains().find(hw::virtio_iommu::DomainId(1)));
     // The ID can be reused, and the new domain starts empty.
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.domains().find(iommu::DomainId(1))->mappings.empty());
+    CHECK(g.device.domains().find(hw::virtio_iommu::DomainId(1))->mappings.empty());
 }
 
 TEST_CASE("a device reset detaches every endpoint", "[conformance][virtio-iommu][5.13.5]")
@@ -159,5 +159,5 @@ TEST_CASE("a device reset detaches every endpoint", "[conformance][virtio-iommu]
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.bring_up());
     CHECK(g.device.domains().domain_count() == 0);
-    CHECK_FALSE(g.device.domains().domain_of(iommu::EndpointId(8)));
+    CHECK_FALSE(g.device.domains().domain_of(hw::virtio_iommu::EndpointId(8)));
 }

@@ -77,7 +77,7 @@ TEST_CASE("QEMU 7.2's configuration: 4 KiB pages, 64-bit input, 32-bit domains, 
     // From QEMU 7.2's trace of a q35 guest: virtio_iommu_get_config page_size_mask=0xfffffffffffff000
     // input range start=0x0 input range end=0xffffffffffffffff domain range start=0 domain range end=-1
     // probe_size=0x200 bypass=0x1.
-    IommuGuest g(iommu::IommuConfig{});
+    IommuGuest g(hw::virtio_iommu::IommuConfig{});
     const auto cfg = g.client.read_config();
     CHECK(cfg.page_size_mask == 0xfffffffffffff000);
     CHECK(cfg.input_range.end == 0xffffffffffffffff);
@@ -97,12 +97,12 @@ TEST_CASE("the driver can write only bypass: other configuration writes are igno
 
 TEST_CASE("an invalid device configuration is refused at construction", "[unit][virtio-iommu]")
 {
-    iommu::IommuConfig c;
+    hw::virtio_iommu::IommuConfig c;
     c.page_size_mask = 0;
     virtio::GuestMemory mem = std::move(*virtio::GuestMemory::create({{GuestAddr(0), 4096}}));
-    CHECK_THROWS_AS(iommu::VirtioIommu(mem, c), std::invalid_argument);
+    CHECK_THROWS_AS(hw::virtio_iommu::VirtioIommu(mem, c), std::invalid_argument);
     c = {};
     c.input_start = 10;
     c.input_end = 5;
-    CHECK_THROWS_AS(iommu::VirtioIommu(mem, c), std::invalid_argument);
+    CHECK_THROWS_AS(hw::virtio_iommu::VirtioIommu(mem, c), std::invalid_argument);
 }

@@ -12,13 +12,13 @@ using namespace viommu;
 using namespace viommu::test;
 
 namespace {
-struct Recorder final : iommu::MappingListener {
+struct Recorder final : hw::virtio_iommu::MappingListener {
     std::vector<std::string> events;
-    void on_map(iommu::EndpointId ep, const iommu::Mapping& m) override
+    void on_map(hw::virtio_iommu::EndpointId ep, const hw::virtio_iommu::Mapping& m) override
     {
         events.push_back(fmt::format("map ep={:#x} {:#x}-{:#x}->{:#x}", ep, m.virt_start, m.virt_end, m.phys_start));
     }
-    void on_unmap(iommu::EndpointId ep, const iommu::Mapping& m) override
+    void on_unmap(hw::virtio_iommu::EndpointId ep, const hw::virtio_iommu::Mapping& m) override
     {
         events.push_back(fmt::format("unmap ep={:#x} {:#x}-{:#x}", ep, m.virt_start, m.virt_end));
     }
@@ -30,7 +30,7 @@ TEST_CASE("a listener sees MAP and UNMAP in its endpoint's domain", "[unit][virt
 {
     IommuGuest g;
     Recorder r;
-    g.device.set_listener(iommu::EndpointId(8), &r);
+    g.device.set_listener(hw::virtio_iommu::EndpointId(8), &r);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.unmap(1, 0, 0xffff) == VIRTIO_IOMMU_S_OK);
@@ -44,7 +44,7 @@ TEST_CASE("a new listener is replayed the mappings its endpoint can already reac
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x3000, 0x3fff, 0x40002000, R) == VIRTIO_IOMMU_S_OK);
     Recorder r;
-    g.device.set_listener(iommu::EndpointId(8), &r);
+    g.device.set_listener(hw::virtio_iommu::EndpointId(8), &r);
     CHECK(r.events == std::vector<std::string>{"map ep=0x8 0x1000-0x1fff->0x40000000",
                                                "map ep=0x8 0x3000-0x3fff->0x40002000"});
 }
@@ -53,7 +53,7 @@ TEST_CASE("DETACH and the domain's end unmap everything for the listener", "[uni
 {
     IommuGuest g;
     Recorder r;
-    g.device.set_listener(iommu::EndpointId(8), &r);
+    g.device.set_listener(hw::virtio_iommu::EndpointId(8), &r);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.detach(1, 8) == VIRTIO_IOMMU_S_OK);
@@ -66,7 +66,7 @@ TEST_CASE("ATTACH to a populated domain maps its mappings for the listener", "[u
     REQUIRE(g.client.attach(1, 0x10) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
     Recorder r;
-    g.device.set_listener(iommu::EndpointId(8), &r);
+    g.device.set_listener(hw::virtio_iommu::EndpointId(8), &r);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     CHECK(r.events == std::vector<std::string>{"map ep=0x8 0x1000-0x1fff->0x40000000"});
 }
@@ -75,7 +75,7 @@ TEST_CASE("a device reset unmaps everything for the listener", "[unit][virtio-io
 {
     IommuGuest g;
     Recorder r;
-    g.device.set_listener(iommu::EndpointId(8), &r);
+    g.device.set_listener(hw::virtio_iommu::EndpointId(8), &r);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.bring_up());
@@ -86,7 +86,7 @@ TEST_CASE("a listener of another endpoint sees nothing", "[unit][virtio-iommu][l
 {
     IommuGuest g;
     Recorder r;
-    g.device.set_listener(iommu::EndpointId(0x10), &r);
+    g.device.set_listener(hw::virtio_iommu::EndpointId(0x10), &r);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
     CHECK(r.events.empty());

@@ -11,7 +11,7 @@ constexpr uint32_t R = VIRTIO_IOMMU_MAP_F_READ;
 constexpr uint32_t W = VIRTIO_IOMMU_MAP_F_WRITE;
 
 struct Attached : IommuGuest {
-    explicit Attached(iommu::IommuConfig c = test_config(), guest::IommuRequestClient::Options o = {})
+    explicit Attached(hw::virtio_iommu::IommuConfig c = test_config(), guest::IommuRequestClient::Options o = {})
         : IommuGuest(std::move(c), o)
     {
         if (client.attach(1, 8) != VIRTIO_IOMMU_S_OK)
@@ -24,7 +24,7 @@ TEST_CASE("MAP adds a mapping the domain's endpoints can use", "[conformance][vi
 {
     Attached g;
     CHECK(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R | W) == VIRTIO_IOMMU_S_OK);
-    const auto t = g.device.translate(iommu::EndpointId(8), 0x1234, iommu::Access::kWrite);
+    const auto t = g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1234, hw::virtio_iommu::Access::kWrite);
     CHECK(t.ok);
     CHECK(t.gpa == 0x40000234);
 }
@@ -33,7 +33,7 @@ TEST_CASE("MAP with an unknown flag answers INVAL", "[conformance][virtio-iommu]
 {
     Attached g;
     CHECK(g.client.map(1, 0x1000, 0x1fff, 0, R | 8) == VIRTIO_IOMMU_S_INVAL);
-    CHECK(g.device.domains().find(iommu::DomainId(1))->mappings.empty());
+    CHECK(g.device.domains().find(hw::virtio_iommu::DomainId(1))->mappings.empty());
 }
 
 TEST_CASE("MAP_F_MMIO without MMIO negotiated is an unknown flag", "[conformance][virtio-iommu][5.13.6.5.2]")
@@ -86,14 +86,14 @@ TEST_CASE("MAP not aligned to the granule answers RANGE", "[conformance][virtio-
     CHECK(g.client.map(1, 0x1800, 0x2fff, 0, R) == VIRTIO_IOMMU_S_RANGE);  // virt_start
     CHECK(g.client.map(1, 0x1000, 0x1fff, 0x800, R) == VIRTIO_IOMMU_S_RANGE); // phys_start
     CHECK(g.client.map(1, 0x1000, 0x17ff, 0, R) == VIRTIO_IOMMU_S_RANGE);  // virt_end + 1
-    CHECK(g.device.domains().find(iommu::DomainId(1))->mappings.empty());
+    CHECK(g.device.domains().find(hw::virtio_iommu::DomainId(1))->mappings.empty());
 }
 
 TEST_CASE("MAP ending at 2^64-1 is aligned and accepted", "[conformance][virtio-iommu][5.13.6.5.2]")
 {
     Attached g;
     CHECK(g.client.map(1, 0xfffffffffffff000, 0xffffffffffffffff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.translate(iommu::EndpointId(8), 0xffffffffffffffff, iommu::Access::kRead).gpa == 0x40000fff);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), 0xffffffffffffffff, hw::virtio_iommu::Access::kRead).gpa == 0x40000fff);
 }
 
 TEST_CASE("MAP whose physical end wraps past 2^64 answers RANGE", "[conformance][virtio-iommu][5.13.6.5]")
@@ -122,7 +122,7 @@ TEST_CASE("MAP over a reserved region of an attached endpoint answers INVAL", "[
 TEST_CASE("MAP over a region reserved only for endpoints outside the domain is accepted", "[conformance][virtio-iommu][5.13.6.8.1.2]")
 {
     auto c = test_config();
-    c.reserved = {{{{iommu::EndpointId(0x10), iommu::EndpointId(0x10)}}, 0x100000, 0x1fffff, iommu::ResvMemSubtype::kReserved}};
+    c.reserved = {{{{hw::virtio_iommu::EndpointId(0x10), hw::virtio_iommu::EndpointId(0x10)}}, 0x100000, 0x1fffff, hw::virtio_iommu::ResvMemSubtype::kReserved}};
     Attached g(c);
     CHECK(g.client.map(1, 0x100000, 0x100fff, 0, R) == VIRTIO_IOMMU_S_OK);
     // ATTACH does not check a domain's mappings against the new endpoint's reserved regions (the spec
@@ -137,5 +137,5 @@ TEST_CASE("a one-byte granule allows one-byte mappings", "[conformance][virtio-i
     c.page_size_mask = 1;
     Attached g(c);
     CHECK(g.client.map(1, 0x3, 0x3, 0x40000007, R) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.translate(iommu::EndpointId(8), 0x3, iommu::Access::kRead).gpa == 0x40000007);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x3, hw::virtio_iommu::Access::kRead).gpa == 0x40000007);
 }

@@ -16,7 +16,7 @@ struct Blank : IommuGuest {
         if (client.attach(1, 8) != VIRTIO_IOMMU_S_OK)
             throw std::runtime_error("attach failed");
     }
-    static iommu::IommuConfig config()
+    static hw::virtio_iommu::IommuConfig config()
     {
         auto c = test_config();
         c.page_size_mask = 1;
@@ -25,7 +25,7 @@ struct Blank : IommuGuest {
     }
     std::optional<uint8_t> map(uint64_t s, uint64_t e) { return client.map(1, s, e, 0x40000000 + s, R); }
     std::optional<uint8_t> unmap(uint64_t s, uint64_t e) { return client.unmap(1, s, e); }
-    std::size_t mappings() const { return device.domains().find(iommu::DomainId(1))->mappings.size(); }
+    std::size_t mappings() const { return device.domains().find(hw::virtio_iommu::DomainId(1))->mappings.size(); }
 };
 } // namespace
 
@@ -67,7 +67,7 @@ TEST_CASE("UNMAP example 5: the range of the first of two mappings unmaps only i
     REQUIRE(g.map(5, 9) == VIRTIO_IOMMU_S_OK);
     CHECK(g.unmap(0, 4) == VIRTIO_IOMMU_S_OK);
     CHECK(g.mappings() == 1);
-    CHECK(g.device.translate(iommu::EndpointId(8), 5, iommu::Access::kRead).ok);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), 5, hw::virtio_iommu::Access::kRead).ok);
 }
 
 TEST_CASE("UNMAP example 6: a range spilling past a mapping unmaps it", "[conformance][virtio-iommu][5.13.6.6]")

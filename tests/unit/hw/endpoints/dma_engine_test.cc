@@ -7,7 +7,7 @@
 
 using namespace viommu;
 using namespace viommu::test;
-using hw::DmaEngine;
+using hw::endpoints::DmaEngine;
 
 namespace {
 struct Engine {
@@ -15,7 +15,7 @@ struct Engine {
     IrqWire irq;
     DmaEngine engine;
     explicit Engine(DmaEngine::Kind kind, uint32_t endpoint = 8)
-        : engine(kind, hw::DmaPort(g.machine.memory(), &g.device, endpoint), irq)
+        : engine(kind, hw::endpoints::DmaPort(g.machine.memory(), &g.device, endpoint), irq)
     {
     }
     uint32_t command(uint64_t iova, uint32_t len, uint32_t cmd, uint32_t seed = 0)
@@ -84,7 +84,7 @@ TEST_CASE("an endpoint outside any IOMMU reaches guest-physical memory directly"
 {
     IommuGuest g;
     IrqWire irq;
-    DmaEngine engine(DmaEngine::Kind::kNetRx, hw::DmaPort(g.machine.memory(), nullptr, 0x20), irq);
+    DmaEngine engine(DmaEngine::Kind::kNetRx, hw::endpoints::DmaPort(g.machine.memory(), nullptr, 0x20), irq);
     engine.write(DmaEngine::kAddrLow, 4, kBuf);
     engine.write(DmaEngine::kLength, 4, 4);
     engine.write(DmaEngine::kCommand, 4, DmaEngine::kCmdWrite);

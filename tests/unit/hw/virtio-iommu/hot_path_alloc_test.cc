@@ -50,12 +50,12 @@ namespace {
 
 // Requests through the prepared (non-allocating) client, one at a time.
 struct Quiet {
-    system::Machine machine;
-    iommu::VirtioIommu& device;
+    system::machine::Machine machine;
+    hw::virtio_iommu::VirtioIommu& device;
     guest::PreparedClient client;
 
-    explicit Quiet(iommu::IommuConfig config)
-        : device(machine.add_device<iommu::VirtioIommu>(std::move(config))), client(machine.handle(0), 1)
+    explicit Quiet(hw::virtio_iommu::IommuConfig config)
+        : device(machine.add_device<hw::virtio_iommu::VirtioIommu>(std::move(config))), client(machine.handle(0), 1)
     {
         REQUIRE(client.bring_up());
     }
@@ -94,8 +94,8 @@ struct Quiet {
 
 TEST_CASE("warm request round trips and translations allocate nothing", "[unit][virtio-iommu][hot-path]")
 {
-    iommu::IommuConfig config;
-    config.reserved = {iommu::x86_msi_region()};
+    hw::virtio_iommu::IommuConfig config;
+    config.reserved = {hw::virtio_iommu::x86_msi_region()};
     Quiet d(config);
     // Domain 1 stays alive through endpoint 8 and keeps a mapping, so the loop neither creates nor
     // destroys domains or tree nodes (those allocate, within the device's limits).
@@ -106,9 +106,9 @@ TEST_CASE("warm request round trips and translations allocate nothing", "[unit][
     auto round = [&] {
         REQUIRE(d.attach(1, 0x10) == VIRTIO_IOMMU_S_OK);
         REQUIRE(d.map(0x2000) == VIRTIO_IOMMU_S_OK);
-        REQUIRE(d.device.translate(iommu::EndpointId(0x10), 0x2010, iommu::Access::kRead).ok);
-        REQUIRE_FALSE(d.device.translate(iommu::EndpointId(0x10), 0x2010, iommu::Access::kWrite).ok); // a fault report
-        REQUIRE_FALSE(d.device.translate(iommu::EndpointId(0x11), 0x9000, iommu::Access::kRead).ok);  // DOMAIN fault
+        REQUIRE(d.device.translate(hw::virtio_iommu::EndpointId(0x10), 0x2010, hw::virtio_iommu::Access::kRead).ok);
+        REQUIRE_FALSE(d.device.translate(hw::virtio_iommu::EndpointId(0x10), 0x2010, hw::virtio_iommu::Access::kWrite).ok); // a fault report
+        REQUIRE_FALSE(d.device.translate(hw::virtio_iommu::EndpointId(0x11), 0x9000, hw::virtio_iommu::Access::kRead).ok);  // DOMAIN fault
         REQUIRE(d.unmap(0x2000) == VIRTIO_IOMMU_S_OK);
         REQUIRE(d.unmap(0x7000000) == VIRTIO_IOMMU_S_OK); // nothing there
         REQUIRE(d.probe(8) == VIRTIO_IOMMU_S_OK);

@@ -7,8 +7,8 @@
 
 #include "hw/virtio-iommu/mapping_store.h"
 
-using viommu::iommu::Mapping;
-using viommu::iommu::MappingStore;
+using viommu::hw::virtio_iommu::Mapping;
+using viommu::hw::virtio_iommu::MappingStore;
 
 namespace {
 

@@ -9,7 +9,7 @@
 
 using namespace viommu;
 using namespace viommu::test;
-using iommu::Snapshot;
+using hw::virtio_iommu::Snapshot;
 
 namespace {
 
@@ -42,8 +42,8 @@ struct Populated : IommuGuest {
 
 // A fresh device of the same properties, in a machine of its own.
 struct Fresh {
-    system::Machine machine;
-    iommu::VirtioIommu& device = machine.add_device<iommu::VirtioIommu>(test_config());
+    system::machine::Machine machine;
+    hw::virtio_iommu::VirtioIommu& device = machine.add_device<hw::virtio_iommu::VirtioIommu>(test_config());
 };
 
 std::vector<uint8_t> refix_crc(std::vector<uint8_t> s)
@@ -89,7 +89,7 @@ std::string refusal_of(const std::vector<uint8_t>& stream)
 TEST_CASE("a snapshot with 100,000 mappings restores into a fresh device, identical", "[unit][snapshot]")
 {
     Populated source(100'000);
-    REQUIRE(source.device.domains().find(iommu::DomainId(1))->mappings.size() == 100'000);
+    REQUIRE(source.device.domains().find(hw::virtio_iommu::DomainId(1))->mappings.size() == 100'000);
     const auto stream = Snapshot::save(source.device);
     Fresh target;
     REQUIRE(Snapshot::restore(target.device, stream));
@@ -98,10 +98,10 @@ TEST_CASE("a snapshot with 100,000 mappings restores into a fresh device, identi
     CHECK(target.device.driver_features() == source.device.driver_features());
     CHECK(target.device.status() == source.device.status());
     CHECK(target.device.bypass_field() == 0);
-    CHECK(target.device.domains().find(iommu::DomainId(2))->bypass);
+    CHECK(target.device.domains().find(hw::virtio_iommu::DomainId(2))->bypass);
     for (uint64_t i = 0; i < 100'000; i += 997) {
-        const auto a = source.device.translate(iommu::EndpointId(8), i * 0x2000 + 0x10, iommu::Access::kRead);
-        const auto b = target.device.translate(iommu::EndpointId(0x10), i * 0x2000 + 0x10, iommu::Access::kRead);
+        const auto a = source.device.translate(hw::virtio_iommu::EndpointId(8), i * 0x2000 + 0x10, hw::virtio_iommu::Access::kRead);
+        const auto b = target.device.translate(hw::virtio_iommu::EndpointId(0x10), i * 0x2000 + 0x10, hw::virtio_iommu::Access::kRead);
         REQUIRE((a.ok && b.ok && a.gpa == b.gpa));
     }
 }
@@ -178,10 +178,10 @@ TEST_CASE("a snapshot of a device with other properties is refused", "[unit][sna
 {
     Populated source(2);
     const auto stream = Snapshot::save(source.device);
-    system::Machine machine;
+    system::machine::Machine machine;
     auto config = test_config();
     config.probe_size = 1024;
-    auto& target = machine.add_device<iommu::VirtioIommu>(config);
+    auto& target = machine.add_device<hw::virtio_iommu::VirtioIommu>(config);
     const auto r = Snapshot::restore(target, stream);
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error(), Catch::Contains("other properties"));
@@ -203,8 +203,8 @@ TEST_CASE("a snapshot whose rings lie outside the target's RAM is refused", "[un
 {
     Populated source(2);
     const auto stream = Snapshot::save(source.device);
-    system::Machine small({0x8000'0000, 1ull << 20}); // the rings sit at 0x40000000 in the source
-    auto& target = small.add_device<iommu::VirtioIommu>(test_config());
+    system::machine::Machine small({0x8000'0000, 1ull << 20}); // the rings sit at 0x40000000 in the source
+    auto& target = small.add_device<hw::virtio_iommu::VirtioIommu>(test_config());
     const auto r = Snapshot::restore(target, stream);
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error(), Catch::Contains("not inside guest RAM"));

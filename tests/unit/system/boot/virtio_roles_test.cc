@@ -33,8 +33,8 @@ TEST_CASE("a virtio device is matched by its driver through its virtio device ID
 TEST_CASE("a virtio NIC fills receive buffers, a disk reads and writes, the IOMMU does no endpoint DMA",
           "[unit][boot]")
 {
-    CHECK(virtio_role(Role::kVirtioNet)->dma == viommu::hw::DmaEngine::Kind::kNetRx);
-    CHECK(virtio_role(Role::kVirtioBlk)->dma == viommu::hw::DmaEngine::Kind::kAssigned);
+    CHECK(virtio_role(Role::kVirtioNet)->dma == viommu::hw::endpoints::DmaEngine::Kind::kNetRx);
+    CHECK(virtio_role(Role::kVirtioBlk)->dma == viommu::hw::endpoints::DmaEngine::Kind::kAssigned);
     CHECK_FALSE(virtio_role(Role::kVirtioIommu)->dma);
     CHECK_FALSE(virtio_role(Role::kVirtioOther)->dma);
 }
