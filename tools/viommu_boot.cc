@@ -33,6 +33,7 @@
 
 using namespace viommu;
 using namespace viommu::guest;
+using namespace viommu::guest::profiles;
 using namespace viommu::system::boot;
 using namespace viommu::guest;
 

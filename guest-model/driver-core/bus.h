@@ -9,7 +9,7 @@
 
 #include "guest-model/driver-core/klist.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 class Device;
 class Driver;
@@ -65,4 +65,4 @@ private:
     KList<Driver> drivers_;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

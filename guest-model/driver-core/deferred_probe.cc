@@ -2,7 +2,7 @@
 
 #include "guest-model/driver-core/dev_printk.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 void DeferredProbe::add(Device& dev)
 {
@@ -75,4 +75,4 @@ std::string DeferredProbe::devices_deferred() const
     return out;
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

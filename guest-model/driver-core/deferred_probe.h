@@ -17,11 +17,11 @@
 #include "guest-model/driver-core/semantics.h"
 #include "guest-model/kernel/printk.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 class DeferredProbe {
 public:
-    DeferredProbe(const DriverCoreSemantics& semantics, KernelLog& log) : semantics_(semantics), log_(log) {}
+    DeferredProbe(const DriverCoreSemantics& semantics, kernel::KernelLog& log) : semantics_(semantics), log_(log) {}
 
     // driver_deferred_probe_add(): "Added to deferred list".
     void add(Device& dev);
@@ -54,7 +54,7 @@ public:
 
 private:
     const DriverCoreSemantics& semantics_;
-    KernelLog& log_;
+    kernel::KernelLog& log_;
     std::list<Device*> pending_;
     std::list<Device*> active_;
     unsigned trigger_count_ = 0;
@@ -62,4 +62,4 @@ private:
     bool work_queued_ = false;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

@@ -13,7 +13,7 @@
 #include "guest-model/driver-core/driver.h"
 #include "guest-model/driver-core/klist.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 struct DeviceLink;
 
@@ -91,4 +91,4 @@ inline std::string_view Device::driver_string() const
     return bus_ ? std::string_view(bus_->name()) : std::string_view();
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

@@ -4,7 +4,7 @@
 
 #include "guest-model/kernel/errno.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 namespace {
 
 void erase_link(std::vector<DeviceLink*>& list, const DeviceLink* link)
@@ -61,9 +61,9 @@ bool DeviceLinks::depends_on(const Device& dev, const Device& target)
 Expected<DeviceLink*, int> DeviceLinks::add(Device& consumer, Device& supplier, uint32_t flags)
 {
     if ((flags & ~kDlFlagStateless) != 0 || &consumer == &supplier || !supplier.registered() || supplier.dead())
-        return unexpected(-kEINVAL);
+        return unexpected(-kernel::kEINVAL);
     if (depends_on(consumer, supplier))
-        return unexpected(-kEINVAL);
+        return unexpected(-kernel::kEINVAL);
     for (DeviceLink* link : consumer.supplier_links())
         if (link->supplier == &supplier)
             return link;
@@ -162,4 +162,4 @@ void DeviceLinks::remove_all(Device& dev)
     std::erase_if(links_, [&](const std::unique_ptr<DeviceLink>& l) { return l->consumer == &dev || l->supplier == &dev; });
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

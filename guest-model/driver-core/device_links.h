@@ -13,7 +13,7 @@
 #include "base/expected.h"
 #include "guest-model/driver-core/device.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 // include/linux/device.h. Only STATELESS is accepted by device_link_add() here; without it a link is
 // managed (DL_FLAG_MANAGED is added), as in the kernel.
@@ -65,4 +65,4 @@ private:
     std::vector<std::unique_ptr<DeviceLink>> links_;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

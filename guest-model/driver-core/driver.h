@@ -6,7 +6,7 @@
 
 #include "guest-model/driver-core/klist.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 class Bus;
 class Device;
@@ -47,4 +47,4 @@ private:
     KList<Device> devices_;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

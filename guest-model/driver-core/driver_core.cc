@@ -7,9 +7,9 @@
 #include "guest-model/driver-core/dev_printk.h"
 #include "guest-model/kernel/errno.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
-DriverCore::DriverCore(const Profile& profile, KernelLog& log, VirtualClock& clock, DriverCoreOptions options)
+DriverCore::DriverCore(const profiles::Profile& profile, kernel::KernelLog& log, kernel::VirtualClock& clock, DriverCoreOptions options)
     : semantics_(DriverCoreSemantics::from(profile)), log_(log), clock_(clock), deferred_(semantics_, log),
       timeout_s_(options.deferred_probe_timeout.value_or(semantics_.default_deferred_probe_timeout))
 {
@@ -20,7 +20,7 @@ DriverCore::~DriverCore() = default;
 Expected<Bus*, int> DriverCore::bus_register(BusType type)
 {
     if (find_bus(type.name))
-        return unexpected(-kEEXIST);
+        return unexpected(-kernel::kEEXIST);
     buses_.push_back(std::make_unique<Bus>(std::move(type)));
     return buses_.back().get();
 }
@@ -58,12 +58,12 @@ Expected<void, int> DriverCore::device_add(Device& dev)
     Bus* bus = dev.bus();
     if (!bus || dev.registered() || dev.dead() ||
         std::none_of(buses_.begin(), buses_.end(), [&](const auto& b) { return b.get() == bus; }))
-        return unexpected(-kEINVAL);
+        return unexpected(-kernel::kEINVAL);
     // kobject_add() refuses a second sysfs entry of the same name on the bus.
     if (bus->find_device(dev.name()))
-        return unexpected(-kEEXIST);
-    log_.print(LogLevel::debug, "device: '{}': {}", dev.name(), "device_add");
-    log_.print(LogLevel::debug, "bus: '{}': add device {}", bus->name(), dev.name());
+        return unexpected(-kernel::kEEXIST);
+    log_.print(kernel::LogLevel::debug, "device: '{}': {}", dev.name(), "device_add");
+    log_.print(kernel::LogLevel::debug, "bus: '{}': add device {}", bus->name(), dev.name());
     bus->devices().add_tail(dev, dev.bus_node_);
     bus->by_name_.emplace(dev.name(), &dev);
     dev.registered_ = true;
@@ -83,12 +83,12 @@ void DriverCore::device_unregister(Device& dev)
 {
     if (!dev.registered())
         return;
-    log_.print(LogLevel::debug, "device: '{}': {}", dev.name(), "device_unregister");
+    log_.print(kernel::LogLevel::debug, "device: '{}': {}", dev.name(), "device_unregister");
     dev.dead_ = true;
     // bus.c:bus_remove_device().
     dev.bus()->devices().remove(dev.bus_node_);
     dev.bus()->by_name_.erase(dev.name());
-    log_.print(LogLevel::debug, "bus: '{}': remove device {}", dev.bus()->name(), dev.name());
+    log_.print(kernel::LogLevel::debug, "bus: '{}': remove device {}", dev.bus()->name(), dev.name());
     release_driver(dev);
     deferred_.del(dev);
     links_.remove_all(dev);
@@ -99,15 +99,15 @@ Expected<Driver*, int> DriverCore::driver_register(DriverSpec spec)
 {
     Bus* bus = spec.bus;
     if (!bus || std::none_of(buses_.begin(), buses_.end(), [&](const auto& b) { return b.get() == bus; }))
-        return unexpected(-kEINVAL);
+        return unexpected(-kernel::kEINVAL);
     if (find_driver(*bus, spec.name)) {
-        log_.print(LogLevel::err, "Error: Driver '{}' is already registered, aborting...", spec.name);
-        return unexpected(-kEBUSY);
+        log_.print(kernel::LogLevel::err, "Error: Driver '{}' is already registered, aborting...", spec.name);
+        return unexpected(-kernel::kEBUSY);
     }
     drivers_.push_back(std::make_unique<Driver>(std::move(spec)));
     Driver& drv = *drivers_.back();
     // bus.c:bus_add_driver(): at the tail of the bus's drivers, then driver_attach().
-    log_.print(LogLevel::debug, "bus: '{}': add driver {}", bus->name(), drv.name());
+    log_.print(kernel::LogLevel::debug, "bus: '{}': add driver {}", bus->name(), drv.name());
     bus->drivers().add_tail(drv, drv.bus_node_);
     if (bus->drivers_autoprobe()) {
         const int error = bus->devices().for_each([&](Device& dev) { return driver_attach_device(drv, dev); });
@@ -128,7 +128,7 @@ void DriverCore::driver_unregister(Driver& drv)
         return;
     // bus.c:bus_remove_driver() -> dd.c:driver_detach(), which releases from the list's tail.
     drv.bus()->drivers().remove(drv.bus_node_);
-    log_.print(LogLevel::debug, "bus: '{}': remove driver {}", drv.bus()->name(), drv.name());
+    log_.print(kernel::LogLevel::debug, "bus: '{}': remove driver {}", drv.bus()->name(), drv.name());
     while (Device* dev = drv.devices_.last())
         release_driver(*dev);
 }
@@ -150,7 +150,7 @@ void DriverCore::late_initcall()
     deferred_.trigger();
     run_pending_work();
     if (timeout_s_ > 0)
-        timeout_deadline_ = clock_.now() + static_cast<uint64_t>(timeout_s_) * kNsecPerSec;
+        timeout_deadline_ = clock_.now() + static_cast<uint64_t>(timeout_s_) * kernel::kNsecPerSec;
 }
 
 void DriverCore::run_pending_work()
@@ -184,7 +184,7 @@ void DriverCore::deferred_probe_timeout_work()
             continue;
         }
         // 7c41da586e9f (v6.8) adds the reason, 6aeb8850e0f3 (v6.9) raises it to a warning.
-        const LogLevel level = semantics_.pending_reason_warning ? LogLevel::warning : LogLevel::info;
+        const kernel::LogLevel level = semantics_.pending_reason_warning ? kernel::LogLevel::warning : kernel::LogLevel::info;
         const std::string& reason = dev->deferred_probe_reason() ? *dev->deferred_probe_reason() : "(reason unknown)";
         dev_printk(log_, level, *dev, "deferred probe pending: {}", reason);
     }
@@ -196,8 +196,8 @@ void DriverCore::extend_deferred_probe_timeout()
 {
     if (!semantics_.extend_timeout_on_driver_register || !timeout_deadline_)
         return;
-    timeout_deadline_ = clock_.now() + static_cast<uint64_t>(timeout_s_) * kNsecPerSec;
-    log_.print(LogLevel::debug, "Extended deferred probe timeout by {} secs", timeout_s_);
+    timeout_deadline_ = clock_.now() + static_cast<uint64_t>(timeout_s_) * kernel::kNsecPerSec;
+    log_.print(kernel::LogLevel::debug, "Extended deferred probe timeout by {} secs", timeout_s_);
 }
 
 int DriverCore::deferred_probe_check_state(Device& dev)
@@ -206,37 +206,37 @@ int DriverCore::deferred_probe_check_state(Device& dev)
         // dd.c:driver_deferred_probe_check_state@v4.19. dev_WARN() prints a full WARNING splat; the
         // model keeps its first line and the message (CPU, modules and backtrace are not modelled).
         if (!initcalls_done_)
-            return -kEPROBE_DEFER;
+            return -kernel::kEPROBE_DEFER;
         if (timeout_s_ == 0) {
-            log_.print(LogLevel::warning, "------------[ cut here ]------------");
+            log_.print(kernel::LogLevel::warning, "------------[ cut here ]------------");
             dev_warn(log_, dev, "deferred probe timeout, ignoring dependency");
-            return -kETIMEDOUT;
+            return -kernel::kETIMEDOUT;
         }
         dev_warn(log_, dev, "ignoring dependency for device, assuming no driver");
-        return -kENODEV;
+        return -kernel::kENODEV;
     }
     // c8c43cee29f6: without modules nothing can still come; with them, wait for the timeout.
     if (!semantics_.modules && initcalls_done_) {
         dev_warn(log_, dev, "ignoring dependency for device, assuming no driver");
-        return -kENODEV;
+        return -kernel::kENODEV;
     }
     if (timeout_s_ == 0 && initcalls_done_) {
         dev_warn(log_, dev, "deferred probe timeout, ignoring dependency");
-        return -kETIMEDOUT;
+        return -kernel::kETIMEDOUT;
     }
-    return -kEPROBE_DEFER;
+    return -kernel::kEPROBE_DEFER;
 }
 
 std::string DriverCore::err_name(int err) const
 {
     // "%pe" prints the symbolic name only with CONFIG_SYMBOLIC_ERRNAME.
-    return semantics_.symbolic_errname ? errno_symbol(err) : fmt::format("{}", err);
+    return semantics_.symbolic_errname ? kernel::errno_symbol(err) : fmt::format("{}", err);
 }
 
 int DriverCore::dev_err_probe(Device& dev, int err, std::string_view message)
 {
     // core.c:dev_err_probe@v5.10..v6.6.
-    if (err != -kEPROBE_DEFER) {
+    if (err != -kernel::kEPROBE_DEFER) {
         dev_err(log_, dev, "error {}: {}", err_name(err), message);
         return err;
     }
@@ -246,4 +246,4 @@ int DriverCore::dev_err_probe(Device& dev, int err, std::string_view message)
     return err;
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

@@ -32,7 +32,7 @@
 #include "guest-model/kernel/printk.h"
 #include "guest-model/profiles/profile.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 struct DriverCoreOptions {
     // The deferred_probe_timeout= command-line parameter, in seconds; unset: the kernel's default.
@@ -50,13 +50,13 @@ struct DriverCoreStats {
 
 class DriverCore {
 public:
-    DriverCore(const Profile& profile, KernelLog& log, VirtualClock& clock, DriverCoreOptions options = {});
+    DriverCore(const profiles::Profile& profile, kernel::KernelLog& log, kernel::VirtualClock& clock, DriverCoreOptions options = {});
     DriverCore(const DriverCore&) = delete;
     DriverCore& operator=(const DriverCore&) = delete;
     ~DriverCore();
 
     const DriverCoreSemantics& semantics() const { return semantics_; }
-    KernelLog& log() { return log_; }
+    kernel::KernelLog& log() { return log_; }
     const DriverCoreStats& stats() const { return stats_; }
 
     // bus_register(): -kEEXIST for a second bus of the same name.
@@ -139,8 +139,8 @@ private:
     std::string err_name(int err) const;
 
     DriverCoreSemantics semantics_;
-    KernelLog& log_;
-    VirtualClock& clock_;
+    kernel::KernelLog& log_;
+    kernel::VirtualClock& clock_;
     DeferredProbe deferred_;
     DeviceLinks links_;
     std::vector<std::unique_ptr<Bus>> buses_;
@@ -152,4 +152,4 @@ private:
     bool initcalls_done_ = false;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <list>
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 template <class T>
 class KList {
@@ -93,4 +93,4 @@ private:
     std::size_t live_ = 0;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

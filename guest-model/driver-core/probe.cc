@@ -5,7 +5,7 @@
 #include "guest-model/driver-core/driver_core.h"
 #include "guest-model/kernel/errno.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 void DriverCore::defer(Device& dev)
 {
@@ -20,7 +20,7 @@ int DriverCore::driver_match_device(const Driver& drv, Device& dev)
     ++stats_.match_calls;
     const auto& match = dev.bus()->type().match;
     const int ret = match ? match(dev, drv) : 1;
-    if (ret == -kEPROBE_DEFER) {
+    if (ret == -kernel::kEPROBE_DEFER) {
         dev_dbg(log_, dev, "Device match requests probe deferral");
         defer(dev);
     } else if (ret < 0) {
@@ -53,7 +53,7 @@ int DriverCore::device_attach_driver(Driver& drv, Device& dev)
     int ret = driver_match_device(drv, dev);
     if (ret == 0)
         return 0;
-    if (ret == -kEPROBE_DEFER) {
+    if (ret == -kernel::kEPROBE_DEFER) {
         // 25e9fbf0fd38 (dd.c:__device_attach_driver@v6.0): the device cannot match any driver now, so
         // neither this driver nor the ones after it are tried. Before it the code fell through and
         // probed the device with this driver as if match() had said yes.
@@ -81,7 +81,7 @@ int DriverCore::driver_attach_device(Driver& drv, Device& dev)
     const int ret = driver_match_device(drv, dev);
     if (ret == 0)
         return 0;
-    if (ret == -kEPROBE_DEFER) {
+    if (ret == -kernel::kEPROBE_DEFER) {
         // 25e9fbf0fd38 (dd.c:__driver_attach@v6.0): skip this device, keep going with the others.
         if (semantics_.match_defer_stops_attach)
             return 0;
@@ -103,8 +103,8 @@ int DriverCore::driver_probe_device(Driver& drv, Device& dev)
     if (!semantics_.probe_error_flow) {
         // dd.c:driver_probe_device@v5.10: 1 bound, 0 any probe failure, < 0 early errors.
         if (!dev.registered())
-            return -kENODEV;
-        log_.print(LogLevel::debug, "bus: '{}': {}: matched device {} with driver {}", bus.name(),
+            return -kernel::kENODEV;
+        log_.print(kernel::LogLevel::debug, "bus: '{}': {}: matched device {} with driver {}", bus.name(),
                    "driver_probe_device", dev.name(), drv.name());
         return really_probe_before_5_14(dev, drv);
     }
@@ -114,20 +114,20 @@ int DriverCore::driver_probe_device(Driver& drv, Device& dev)
     const unsigned trigger_count = deferred_.trigger_count();
     int ret;
     if (dev.dead() || !dev.registered()) {
-        ret = -kENODEV;
+        ret = -kernel::kENODEV;
     } else if (dev.driver()) {
-        ret = -kEBUSY;
+        ret = -kernel::kEBUSY;
     } else {
         // 448af2d28899 (v6.9) turned the pr_debug()s of the probe path into dev_dbg()s.
         if (semantics_.dev_printk_probe_messages)
             dev_dbg(log_, dev, "bus: '{}': {}: matched device with driver {}", bus.name(), "__driver_probe_device",
                     drv.name());
         else
-            log_.print(LogLevel::debug, "bus: '{}': {}: matched device {} with driver {}", bus.name(),
+            log_.print(kernel::LogLevel::debug, "bus: '{}': {}: matched device {} with driver {}", bus.name(),
                        "__driver_probe_device", dev.name(), drv.name());
         ret = really_probe(dev, drv);
     }
-    if (ret == -kEPROBE_DEFER || ret == kEPROBE_DEFER) {
+    if (ret == -kernel::kEPROBE_DEFER || ret == kernel::kEPROBE_DEFER) {
         defer(dev);
         // A bind happened while this device was probing: its trigger came too early for us.
         if (trigger_count != deferred_.trigger_count())
@@ -145,10 +145,10 @@ int DriverCore::device_links_check_suppliers(Device& dev)
     // core.c:device_links_check_suppliers: silent in 4.19/5.10; dev_dbg from 1f0dfa0545e7 (v5.12);
     // dev_err_probe(), which records the reason, from 68223eeec708 (v5.15).
     if (semantics_.links_defer_reason)
-        dev_err_probe(dev, -kEPROBE_DEFER, fmt::format("supplier {} not ready", supplier));
+        dev_err_probe(dev, -kernel::kEPROBE_DEFER, fmt::format("supplier {} not ready", supplier));
     else if (semantics_.links_defer_debug)
         dev_dbg(log_, dev, "probe deferral - supplier {} not ready", supplier);
-    return -kEPROBE_DEFER;
+    return -kernel::kEPROBE_DEFER;
 }
 
 // dd.c:really_probe@v5.15..v6.12.
@@ -156,14 +156,14 @@ int DriverCore::really_probe(Device& dev, Driver& drv)
 {
     ++stats_.probe_attempts;
     const int link_ret = device_links_check_suppliers(dev);
-    if (link_ret == -kEPROBE_DEFER)
+    if (link_ret == -kernel::kEPROBE_DEFER)
         return link_ret;
 
     const Bus& bus = *dev.bus();
     if (semantics_.dev_printk_probe_messages)
         dev_dbg(log_, dev, "bus: '{}': {}: probing driver {} with device", bus.name(), "really_probe", drv.name());
     else
-        log_.print(LogLevel::debug, "bus: '{}': {}: probing driver {} with device {}", bus.name(), "really_probe",
+        log_.print(kernel::LogLevel::debug, "bus: '{}': {}: probing driver {} with device {}", bus.name(), "really_probe",
                    drv.name(), dev.name());
 
     dev.driver_ = &drv;
@@ -186,7 +186,7 @@ int DriverCore::really_probe(Device& dev, Driver& drv)
     if (semantics_.dev_printk_probe_messages)
         dev_dbg(log_, dev, "bus: '{}': {}: bound device to driver {}", bus.name(), "really_probe", drv.name());
     else
-        log_.print(LogLevel::debug, "bus: '{}': {}: bound device {} to driver {}", bus.name(), "really_probe",
+        log_.print(kernel::LogLevel::debug, "bus: '{}': {}: bound device {} to driver {}", bus.name(), "really_probe",
                    dev.name(), drv.name());
     return 0;
 }
@@ -203,13 +203,13 @@ int DriverCore::really_probe_before_5_14(Device& dev, Driver& drv)
             deferred_.trigger();
     };
     int ret = device_links_check_suppliers(dev);
-    if (ret == -kEPROBE_DEFER)
+    if (ret == -kernel::kEPROBE_DEFER)
         defer_and_retrigger();
     if (ret)
         return ret;
 
     const Bus& bus = *dev.bus();
-    log_.print(LogLevel::debug, "bus: '{}': {}: probing driver {} with device {}", bus.name(), "really_probe",
+    log_.print(kernel::LogLevel::debug, "bus: '{}': {}: probing driver {} with device {}", bus.name(), "really_probe",
                drv.name(), dev.name());
     dev.driver_ = &drv;
     ret = bus.type().dma_configure ? bus.type().dma_configure(dev) : 0;
@@ -219,13 +219,13 @@ int DriverCore::really_probe_before_5_14(Device& dev, Driver& drv)
     }
     if (ret == 0) {
         driver_bound(dev);
-        log_.print(LogLevel::debug, "bus: '{}': {}: bound device {} to driver {}", bus.name(), "really_probe",
+        log_.print(kernel::LogLevel::debug, "bus: '{}': {}: bound device {} to driver {}", bus.name(), "really_probe",
                    dev.name(), drv.name());
         return 1;
     }
     probe_failed_cleanup(dev);
     log_probe_result(dev, drv, ret);
-    if (ret == -kEPROBE_DEFER)
+    if (ret == -kernel::kEPROBE_DEFER)
         defer_and_retrigger();
     return 0;
 }
@@ -245,18 +245,18 @@ void DriverCore::log_probe_result(Device& dev, const Driver& drv, int ret)
 {
     if (ret == 0)
         return;
-    if (ret == -kEPROBE_DEFER) {
+    if (ret == -kernel::kEPROBE_DEFER) {
         dev_dbg(log_, dev, "Driver {} requests probe deferral", drv.name());
-    } else if (ret == -kENODEV || ret == -kENXIO) {
+    } else if (ret == -kernel::kENODEV || ret == -kernel::kENXIO) {
         if (semantics_.dev_printk_probe_messages)
             dev_dbg(log_, dev, "probe with driver {} rejects match {}", drv.name(), ret);
         else
-            log_.print(LogLevel::debug, "{}: probe of {} rejects match {}", drv.name(), dev.name(), ret);
+            log_.print(kernel::LogLevel::debug, "{}: probe of {} rejects match {}", drv.name(), dev.name(), ret);
     } else if (semantics_.dev_printk_probe_messages) {
         // 32de4b4f9dfa (v6.9): an unexpected probe error is an error, with the device's prefix.
         dev_err(log_, dev, "probe with driver {} failed with error {}", drv.name(), ret);
     } else {
-        log_.print(LogLevel::warning, "{}: probe of {} failed with error {}", drv.name(), dev.name(), ret);
+        log_.print(kernel::LogLevel::warning, "{}: probe of {} failed with error {}", drv.name(), dev.name(), ret);
     }
 }
 
@@ -276,7 +276,7 @@ void DriverCore::driver_bound(Device& dev)
     if (semantics_.dev_printk_probe_messages)
         dev_dbg(log_, dev, "driver: '{}': {}: bound to device", drv.name(), "driver_bound");
     else
-        log_.print(LogLevel::debug, "driver: '{}': {}: bound to device '{}'", drv.name(), "driver_bound", dev.name());
+        log_.print(kernel::LogLevel::debug, "driver: '{}': {}: bound to device '{}'", drv.name(), "driver_bound", dev.name());
     drv.devices_.add_tail(dev, dev.driver_node_);
     DeviceLinks::driver_bound(dev);
     deferred_.del(dev);
@@ -307,4 +307,4 @@ void DriverCore::device_release_driver(Device& dev)
     release_driver(dev);
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

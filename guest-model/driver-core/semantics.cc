@@ -2,13 +2,13 @@
 
 #include "guest-model/profiles/fact_keys.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
-DriverCoreSemantics DriverCoreSemantics::from(const Profile& profile)
+DriverCoreSemantics DriverCoreSemantics::from(const profiles::Profile& profile)
 {
     DriverCoreSemantics s;
-    const auto read = [&](FactKey key, bool& out) { out = s.decisions.read(profile, key); };
-    using b = fact::driver_core;
+    const auto read = [&](profiles::FactKey key, bool& out) { out = s.decisions.read(profile, key); };
+    using b = profiles::fact::driver_core;
     read(b::kMatchDeferStopsAttach, s.match_defer_stops_attach);
     read(b::kMatchErrorContinuesDriverAttach, s.match_error_continues_driver_attach);
     read(b::kProbeErrorFlow, s.probe_error_flow);
@@ -37,4 +37,4 @@ DriverCoreSemantics DriverCoreSemantics::from(const Profile& profile)
     return s;
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

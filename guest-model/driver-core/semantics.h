@@ -6,7 +6,7 @@
 #include "guest-model/profiles/fact_decisions.h"
 #include "guest-model/profiles/profile.h"
 
-namespace viommu::guest {
+namespace viommu::guest::driver_core {
 
 struct DriverCoreSemantics {
     bool match_defer_stops_attach = false;
@@ -27,9 +27,9 @@ struct DriverCoreSemantics {
     int default_deferred_probe_timeout = 0;
 
     // Every behaviour read above, with the decision and the commit behind it, in key order.
-    FactDecisions decisions;
+    profiles::FactDecisions decisions;
 
-    static DriverCoreSemantics from(const Profile& profile);
+    static DriverCoreSemantics from(const profiles::Profile& profile);
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::driver_core

@@ -75,7 +75,7 @@ const char* cap_name(Cap c)
     return "?";
 }
 
-IommuCore::IommuCore(DriverCore& core, CoreConfig config, CoreBehaviour behaviour)
+IommuCore::IommuCore(driver_core::DriverCore& core, CoreConfig config, CoreBehaviour behaviour)
     : core_(core), config_(std::move(config)), behaviour_(behaviour)
 {
 }
@@ -98,11 +98,11 @@ void IommuCore::subsys_init()
         return behaviour_.log_trailing_space ? " " : "";
     };
     if (behaviour_.print_default_domain)
-        core_.log().print(LogLevel::info, "iommu: Default domain type: {}{}",
+        core_.log().print(kernel::LogLevel::info, "iommu: Default domain type: {}{}",
                           config_.passthrough ? "Passthrough" : "Translated",
                           note(config_.passthrough_cmdline || config_.strict_cmdline));
     if (behaviour_.print_invalidation_policy && !config_.passthrough)
-        core_.log().print(LogLevel::info, "iommu: DMA domain TLB invalidation policy: {} mode{}",
+        core_.log().print(kernel::LogLevel::info, "iommu: DMA domain TLB invalidation policy: {} mode{}",
                           config_.strict ? "strict" : "lazy", note(config_.strict_cmdline));
 }
 
@@ -116,38 +116,38 @@ void IommuCore::unregister_iommu(const std::string& fwnode)
     iommus_.erase(fwnode);
 }
 
-IommuDriver* IommuCore::iommu_of(const Device& dev) const
+IommuDriver* IommuCore::iommu_of(const driver_core::Device& dev) const
 {
     const auto it = devices_.find(&dev);
     return it == devices_.end() ? nullptr : it->second.iommu;
 }
 
-const DeviceIommu* IommuCore::device(const Device& dev) const
+const DeviceIommu* IommuCore::device(const driver_core::Device& dev) const
 {
     const auto it = devices_.find(&dev);
     return it == devices_.end() ? nullptr : &it->second;
 }
 
-Group* IommuCore::group_of(const Device& dev) const
+Group* IommuCore::group_of(const driver_core::Device& dev) const
 {
     const DeviceIommu* d = device(dev);
     return d ? d->group : nullptr;
 }
 
-bool IommuCore::device_iommu_capable(const Device& dev, Cap cap) const
+bool IommuCore::device_iommu_capable(const driver_core::Device& dev, Cap cap) const
 {
     // device_iommu_capable(): false for a device without an IOMMU.
     const DeviceIommu* d = device(dev);
-    return d && d->iommu && d->iommu->capable(const_cast<Device&>(dev), cap);
+    return d && d->iommu && d->iommu->capable(const_cast<driver_core::Device&>(dev), cap);
 }
 
-uint64_t IommuCore::pgsize_bitmap(const Device& dev) const
+uint64_t IommuCore::pgsize_bitmap(const driver_core::Device& dev) const
 {
     const IommuDriver* drv = iommu_of(dev);
     return drv ? drv->pgsize_bitmap() : 0;
 }
 
-int IommuCore::dma_configure(Device& dev)
+int IommuCore::dma_configure(driver_core::Device& dev)
 {
     // The IOMMU itself is not translated ("We're not translating ourself", viot_dev_iommu_init()).
     if (iommu_nodes_.count(&dev))
@@ -162,12 +162,12 @@ int IommuCore::dma_configure(Device& dev)
         if (config_.firmware == Firmware::kAcpiViot) {
             // viot_dev_iommu_init(): "return IS_ENABLED(CONFIG_VIRTIO_IOMMU) ? -EPROBE_DEFER : -ENODEV;"
             // and ACPI never gives up waiting (no driver_deferred_probe_check_state() on this path).
-            return config_.iommu_driver_built ? -kEPROBE_DEFER : 0;
+            return config_.iommu_driver_built ? -kernel::kEPROBE_DEFER : 0;
         }
         // of_iommu_xlate(): the IOMMU is an optional supplier; after the deferred-probe timeout the
         // device goes on without it.
         const int ret = core_.deferred_probe_check_state(dev);
-        return ret == -kEPROBE_DEFER ? ret : 0;
+        return ret == -kernel::kEPROBE_DEFER ? ret : 0;
     }
     if (int err = probe_device(dev, *drv->second, link->second); err) {
         // acpi_iommu_configure_id()/of_dma_configure_id(): "Historically this routine doesn't fail
@@ -177,7 +177,7 @@ int IommuCore::dma_configure(Device& dev)
     return 0;
 }
 
-int IommuCore::probe_device(Device& dev, IommuDriver& drv, const FirmwareLink& link)
+int IommuCore::probe_device(driver_core::Device& dev, IommuDriver& drv, const FirmwareLink& link)
 {
     if (int err = drv.probe_device(dev, link.ids); err)
         return err;
@@ -195,7 +195,7 @@ int IommuCore::probe_device(Device& dev, IommuDriver& drv, const FirmwareLink& l
     return 0;
 }
 
-Group& IommuCore::add_software_group(Device& dev)
+Group& IommuCore::add_software_group(driver_core::Device& dev)
 {
     Group* group = new_group();
     group->devices_.push_back(&dev);
@@ -210,22 +210,22 @@ Group* IommuCore::new_group()
     int id = 0;
     while (groups_.count(id))
         ++id;
-    core_.log().print(LogLevel::debug, "iommu: Allocated group {}", id);
+    core_.log().print(kernel::LogLevel::debug, "iommu: Allocated group {}", id);
     auto g = std::make_unique<Group>(id);
     Group* raw = g.get();
     groups_.emplace(id, std::move(g));
     return raw;
 }
 
-Device* IommuCore::device_of(const pci::Function* f) const
+driver_core::Device* IommuCore::device_of(const pci::Function* f) const
 {
     for (const auto& [dev, fn] : pci_)
         if (fn == f)
-            return const_cast<Device*>(dev);
+            return const_cast<driver_core::Device*>(dev);
     return nullptr;
 }
 
-Group* IommuCore::pci_device_group(Device& dev)
+Group* IommuCore::pci_device_group(driver_core::Device& dev)
 {
     const pci::Function* fn = pci_.at(&dev);
     // 1. A DMA alias that already has a group shares it (get_pci_alias_or_group() over
@@ -235,14 +235,14 @@ Group* IommuCore::pci_device_group(Device& dev)
         if (b->kind != pci::Kind::kPcieToPciBridge && b->kind != pci::Kind::kPciBridge)
             continue;
         alias_dev = b;
-        if (Device* d = device_of(b); d && group_of(*d))
+        if (driver_core::Device* d = device_of(b); d && group_of(*d))
             return group_of(*d);
     }
     // 2. Up from there, devices below a bridge without ACS isolation share the bridge's group.
     for (const pci::Function* up = alias_dev->parent; up; up = up->parent) {
         if (acs_path_enabled(up))
             break;
-        if (Device* d = device_of(up); d && group_of(*d))
+        if (driver_core::Device* d = device_of(up); d && group_of(*d))
             return group_of(*d);
     }
     // 3. Functions of one slot that do not isolate from each other share a group
@@ -260,7 +260,7 @@ Group* IommuCore::pci_device_group(Device& dev)
 
 int IommuCore::setup_default_domain(Group& group)
 {
-    Device& first = *group.devices_.front();
+    driver_core::Device& first = *group.devices_.front();
     IommuDriver& drv = *devices_.at(&first).iommu;
     DomainType type = default_domain_type();
     std::unique_ptr<Domain> dom;
@@ -278,13 +278,13 @@ int IommuCore::setup_default_domain(Group& group)
     if (!dom && type != DomainType::kDma) {
         dom = drv.domain_alloc(DomainType::kDma);
         if (dom)
-            core_.log().print(LogLevel::warning,
+            core_.log().print(kernel::LogLevel::warning,
                               "iommu: Failed to allocate default IOMMU domain of type {} for group (null) - Falling "
                               "back to IOMMU_DOMAIN_DMA",
                               domain_type_number(type));
     }
     if (!dom)
-        return -kENOMEM;
+        return -kernel::kENOMEM;
     group.default_domain_ = std::move(dom);
     group.domain_ = group.default_domain_.get();
     return attach_all(group, *group.default_domain_);
@@ -292,14 +292,14 @@ int IommuCore::setup_default_domain(Group& group)
 
 int IommuCore::attach_all(Group& group, Domain& domain)
 {
-    for (Device* dev : group.devices_)
+    for (driver_core::Device* dev : group.devices_)
         if (int err = devices_.at(dev).iommu->attach_dev(domain, *dev); err)
             return err;
     group.domain_ = &domain;
     return 0;
 }
 
-void IommuCore::remove_device(Device& dev)
+void IommuCore::remove_device(driver_core::Device& dev)
 {
     const auto it = devices_.find(&dev);
     if (it == devices_.end())
@@ -314,18 +314,18 @@ void IommuCore::remove_device(Device& dev)
     devices_.erase(it);
 }
 
-int IommuCore::device_use_default_domain(Device& dev)
+int IommuCore::device_use_default_domain(driver_core::Device& dev)
 {
     Group* group = group_of(dev);
     if (!group)
         return 0;
     if (group->owned_)
-        return -kEBUSY;
+        return -kernel::kEBUSY;
     ++group->users_;
     return 0;
 }
 
-void IommuCore::device_unuse_default_domain(Device& dev)
+void IommuCore::device_unuse_default_domain(driver_core::Device& dev)
 {
     if (Group* group = group_of(dev); group && group->users_)
         --group->users_;
@@ -337,16 +337,16 @@ int IommuCore::claim_dma_owner(Group& group)
     // moves to a blocking domain, an empty UNMANAGED one when the driver has no blocked domain
     // (__iommu_group_alloc_blocking_domain()).
     if (group.owned_)
-        return -kEBUSY;
+        return -kernel::kEBUSY;
     if (group.users_)
-        return -kEPERM;
+        return -kernel::kEPERM;
     IommuDriver& drv = *devices_.at(group.devices_.front()).iommu;
     if (!group.blocking_domain_) {
         group.blocking_domain_ = drv.domain_alloc(DomainType::kBlocked);
         if (!group.blocking_domain_)
             group.blocking_domain_ = drv.domain_alloc(DomainType::kUnmanaged);
         if (!group.blocking_domain_)
-            return -kENOMEM;
+            return -kernel::kENOMEM;
     }
     if (int err = attach_all(group, *group.blocking_domain_); err)
         return err;

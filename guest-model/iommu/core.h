@@ -46,7 +46,7 @@ class Group {
 public:
     explicit Group(int id) : id_(id) {}
     int id() const { return id_; }
-    const std::vector<Device*>& devices() const { return devices_; }
+    const std::vector<driver_core::Device*>& devices() const { return devices_; }
     Domain* default_domain() const { return default_domain_.get(); }
     Domain* domain() const { return domain_; }
     // The claim VFIO makes (iommu_group_claim_dma_owner()): the default domain is not used while held.
@@ -58,7 +58,7 @@ public:
 private:
     friend class IommuCore;
     int id_;
-    std::vector<Device*> devices_;
+    std::vector<driver_core::Device*> devices_;
     std::unique_ptr<Domain> default_domain_;
     std::unique_ptr<Domain> blocking_domain_;
     Domain* domain_ = nullptr;
@@ -75,7 +75,7 @@ struct DeviceIommu {
 
 class IommuCore {
 public:
-    IommuCore(DriverCore& core, CoreConfig config, CoreBehaviour behaviour);
+    IommuCore(driver_core::DriverCore& core, CoreConfig config, CoreBehaviour behaviour);
     IommuCore(const IommuCore&) = delete;
     IommuCore& operator=(const IommuCore&) = delete;
 
@@ -83,10 +83,10 @@ public:
     void subsys_init();
 
     // What the firmware says about a device, and its PCI function (for grouping). Set by the platform.
-    void set_firmware_link(Device& dev, FirmwareLink link) { links_[&dev] = std::move(link); }
-    void set_pci_function(Device& dev, const pci::Function& f) { pci_[&dev] = &f; }
+    void set_firmware_link(driver_core::Device& dev, FirmwareLink link) { links_[&dev] = std::move(link); }
+    void set_pci_function(driver_core::Device& dev, const pci::Function& f) { pci_[&dev] = &f; }
     // A firmware node that names an IOMMU: the device that is that IOMMU is not translated by itself.
-    void set_iommu_node(Device& dev, const std::string& fwnode) { iommu_nodes_[&dev] = fwnode; }
+    void set_iommu_node(driver_core::Device& dev, const std::string& fwnode) { iommu_nodes_[&dev] = fwnode; }
 
     // iommu_device_register(): the instance can now probe devices.
     void register_iommu(const std::string& fwnode, IommuDriver& driver);
@@ -94,26 +94,26 @@ public:
 
     // The bus's dma_configure step (pci_dma_configure() through acpi/of_iommu_configure): 0, or
     // -EPROBE_DEFER while the device's IOMMU instance is not registered.
-    int dma_configure(Device& dev);
+    int dma_configure(driver_core::Device& dev);
     // A device leaves (device_del()): the driver's release_device, then out of its group.
-    void remove_device(Device& dev);
+    void remove_device(driver_core::Device& dev);
 
-    const DeviceIommu* device(const Device& dev) const;
-    Group* group_of(const Device& dev) const;
+    const DeviceIommu* device(const driver_core::Device& dev) const;
+    Group* group_of(const driver_core::Device& dev) const;
     const std::map<int, std::unique_ptr<Group>>& groups() const { return groups_; }
-    bool device_iommu_capable(const Device& dev, Cap cap) const;
+    bool device_iommu_capable(const driver_core::Device& dev, Cap cap) const;
     DomainType default_domain_type() const;
-    uint64_t pgsize_bitmap(const Device& dev) const;
+    uint64_t pgsize_bitmap(const driver_core::Device& dev) const;
 
     // A group for a device no IOMMU translates (vfio_noiommu_group_alloc(): iommu_group_alloc() and
     // iommu_group_add_device(), "Adding to iommu group N").
-    Group& add_software_group(Device& dev);
+    Group& add_software_group(driver_core::Device& dev);
 
     // DMA ownership (v5.19 1ea2a07a532b): a kernel driver binding a device uses the group's default
     // domain (iommu_device_use_default_domain(), from pci_dma_configure() unless the driver sets
     // driver_managed_dma): -EBUSY while a user owns the group. A device without a group: 0.
-    int device_use_default_domain(Device& dev);
-    void device_unuse_default_domain(Device& dev);
+    int device_use_default_domain(driver_core::Device& dev);
+    void device_unuse_default_domain(driver_core::Device& dev);
 
     // Domain changes for VFIO (iommu_group_claim_dma_owner(), iommu_attach_group(), ...). Each attach
     // moves every device of the group, one attach_dev() each. claim_dma_owner() is -EPERM while a
@@ -125,26 +125,26 @@ public:
     void detach_group(Group& group); // back to the blocking domain (owned) or the default domain
 
     // The IOMMU of a device, for the DMA API.
-    IommuDriver* iommu_of(const Device& dev) const;
+    IommuDriver* iommu_of(const driver_core::Device& dev) const;
     const CoreConfig& config() const { return config_; }
-    KernelLog& log() { return core_.log(); }
+    kernel::KernelLog& log() { return core_.log(); }
 
 private:
-    int probe_device(Device& dev, IommuDriver& drv, const FirmwareLink& link);
-    Group* pci_device_group(Device& dev);
+    int probe_device(driver_core::Device& dev, IommuDriver& drv, const FirmwareLink& link);
+    Group* pci_device_group(driver_core::Device& dev);
     Group* new_group();
     int setup_default_domain(Group& group);
-    Device* device_of(const pci::Function* f) const;
+    driver_core::Device* device_of(const pci::Function* f) const;
     int attach_all(Group& group, Domain& domain);
 
-    DriverCore& core_;
+    driver_core::DriverCore& core_;
     CoreConfig config_;
     CoreBehaviour behaviour_;
     std::map<std::string, IommuDriver*> iommus_;
-    std::map<const Device*, FirmwareLink> links_;
-    std::map<const Device*, const pci::Function*> pci_;
-    std::map<const Device*, std::string> iommu_nodes_;
-    std::map<const Device*, DeviceIommu> devices_;
+    std::map<const driver_core::Device*, FirmwareLink> links_;
+    std::map<const driver_core::Device*, const pci::Function*> pci_;
+    std::map<const driver_core::Device*, std::string> iommu_nodes_;
+    std::map<const driver_core::Device*, DeviceIommu> devices_;
     std::map<int, std::unique_ptr<Group>> groups_;
 };
 

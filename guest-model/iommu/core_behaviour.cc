@@ -4,10 +4,10 @@
 
 namespace viommu::guest::iommu {
 
-CoreBehaviour CoreBehaviour::from(const Profile& profile)
+CoreBehaviour CoreBehaviour::from(const profiles::Profile& profile)
 {
-    using key = fact::iommu;
-    const auto has = [&](FactKey k) { return profile.has(k).present; };
+    using key = profiles::fact::iommu;
+    const auto has = [&](profiles::FactKey k) { return profile.has(k).present; };
     CoreBehaviour b;
     b.dma_fq_type = has(key::kDmaFqType);
     b.lazy_needs_deferred_flush_cap = has(key::kFqNeedsDeferredFlushCap);

@@ -13,7 +13,7 @@ struct CoreBehaviour {
     bool print_invalidation_policy = true;     // "DMA domain TLB invalidation policy: ..." (v5.15 d8577d2e331d)
     bool log_trailing_space = false;           // "%s %s" before v6.5 (32261d10943b): "Translated "
 
-    static CoreBehaviour from(const Profile& profile);
+    static CoreBehaviour from(const profiles::Profile& profile);
 };
 
 } // namespace viommu::guest::iommu

@@ -50,22 +50,22 @@ uint64_t iommu_pgsize(uint64_t pgsize_bitmap, uint64_t iova, uint64_t paddr, uin
     return pgsize;
 }
 
-DmaApi::DmaApi(IommuCore& core, const VirtualClock& clock, PhysAllocator& ram) : core_(core), clock_(clock), ram_(ram) {}
+DmaApi::DmaApi(IommuCore& core, const kernel::VirtualClock& clock, mm::PhysAllocator& ram) : core_(core), clock_(clock), ram_(ram) {}
 
-uint64_t DmaApi::mask(const Device& dev) const
+uint64_t DmaApi::mask(const driver_core::Device& dev) const
 {
     const auto it = masks_.find(&dev);
     return it == masks_.end() ? kDma32 : it->second;
 }
 
-bool DmaApi::translated(const Device& dev) const
+bool DmaApi::translated(const driver_core::Device& dev) const
 {
     const Group* g = core_.group_of(dev);
     return g && g->domain() &&
            (g->domain()->type() == DomainType::kDma || g->domain()->type() == DomainType::kDmaFq);
 }
 
-DmaApi::Cookie* DmaApi::cookie(Device& dev, Domain& domain)
+DmaApi::Cookie* DmaApi::cookie(driver_core::Device& dev, Domain& domain)
 {
     auto [it, fresh] = cookies_.try_emplace(&domain);
     Cookie& c = it->second;
@@ -119,7 +119,7 @@ uint64_t iommu_unmap(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t s
     return unmapped;
 }
 
-Expected<uint64_t, int> DmaApi::map_single(Device& dev, uint64_t phys, uint64_t size, DmaDirection dir)
+Expected<uint64_t, int> DmaApi::map_single(driver_core::Device& dev, uint64_t phys, uint64_t size, DmaDirection dir)
 {
     if (!translated(dev))
         return phys; // dma-direct (identity domain, no IOMMU)
@@ -136,7 +136,7 @@ Expected<uint64_t, int> DmaApi::map_single(Device& dev, uint64_t phys, uint64_t 
     if (!iova)
         iova = c.iovad->alloc(len, limit);
     if (!iova)
-        return unexpected(-kENOMEM);
+        return unexpected(-kernel::kENOMEM);
     if (int err = iommu_map(*c.drv, domain, *iova, phys - offset, len, dir_to_prot(dir)); err) {
         c.iovad->free(*iova, len);
         return unexpected(err);
@@ -144,7 +144,7 @@ Expected<uint64_t, int> DmaApi::map_single(Device& dev, uint64_t phys, uint64_t 
     return *iova + offset;
 }
 
-void DmaApi::unmap_single(Device& dev, uint64_t dma, uint64_t size, DmaDirection)
+void DmaApi::unmap_single(driver_core::Device& dev, uint64_t dma, uint64_t size, DmaDirection)
 {
     if (!translated(dev))
         return;
@@ -190,12 +190,12 @@ void DmaApi::flush_queues()
             fq_flush(*const_cast<Domain*>(domain), c);
 }
 
-Expected<CoherentBuffer, int> DmaApi::alloc_coherent(Device& dev, uint64_t size)
+Expected<CoherentBuffer, int> DmaApi::alloc_coherent(driver_core::Device& dev, uint64_t size)
 {
     const uint64_t len = (size + 0xfff) & ~uint64_t{0xfff};
     const auto cpu = ram_.alloc(len, 0x1000);
     if (!cpu)
-        return unexpected(-kENOMEM);
+        return unexpected(-kernel::kENOMEM);
     auto dma = map_single(dev, cpu->value(), len, DmaDirection::kBidirectional);
     if (!dma) {
         ram_.free(*cpu, len);
@@ -204,7 +204,7 @@ Expected<CoherentBuffer, int> DmaApi::alloc_coherent(Device& dev, uint64_t size)
     return CoherentBuffer{*cpu, *dma, len};
 }
 
-void DmaApi::free_coherent(Device& dev, const CoherentBuffer& buf)
+void DmaApi::free_coherent(driver_core::Device& dev, const CoherentBuffer& buf)
 {
     unmap_single(dev, buf.dma, buf.size, DmaDirection::kBidirectional);
     ram_.free(buf.cpu, buf.size);

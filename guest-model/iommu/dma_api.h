@@ -32,15 +32,15 @@ struct CoherentBuffer {
 
 class DmaApi {
 public:
-    DmaApi(IommuCore& core, const VirtualClock& clock, PhysAllocator& ram);
+    DmaApi(IommuCore& core, const kernel::VirtualClock& clock, mm::PhysAllocator& ram);
 
     // dma_set_mask(): what the device can address (32 bits until its driver says otherwise).
-    void set_dma_mask(const Device& dev, uint64_t mask) { masks_[&dev] = mask; }
+    void set_dma_mask(const driver_core::Device& dev, uint64_t mask) { masks_[&dev] = mask; }
 
-    [[nodiscard]] Expected<uint64_t, int> map_single(Device& dev, uint64_t phys, uint64_t size, DmaDirection dir);
-    void unmap_single(Device& dev, uint64_t dma, uint64_t size, DmaDirection dir);
-    [[nodiscard]] Expected<CoherentBuffer, int> alloc_coherent(Device& dev, uint64_t size);
-    void free_coherent(Device& dev, const CoherentBuffer& buf);
+    [[nodiscard]] Expected<uint64_t, int> map_single(driver_core::Device& dev, uint64_t phys, uint64_t size, DmaDirection dir);
+    void unmap_single(driver_core::Device& dev, uint64_t dma, uint64_t size, DmaDirection dir);
+    [[nodiscard]] Expected<CoherentBuffer, int> alloc_coherent(driver_core::Device& dev, uint64_t size);
+    void free_coherent(driver_core::Device& dev, const CoherentBuffer& buf);
 
     // The flush-queue timers whose deadline passed on the virtual clock fire.
     void run_timers();
@@ -48,7 +48,7 @@ public:
     void flush_queues();
 
     // Whether the device's DMA goes through an IOMMU translation (a DMA or DMA-FQ domain).
-    bool translated(const Device& dev) const;
+    bool translated(const driver_core::Device& dev) const;
 
 private:
     struct Cookie {
@@ -61,14 +61,14 @@ private:
         uint64_t fq_deadline = 0;
         IommuDriver* drv = nullptr;
     };
-    Cookie* cookie(Device& dev, Domain& domain);
+    Cookie* cookie(driver_core::Device& dev, Domain& domain);
     void fq_flush(Domain& domain, Cookie& c);
-    uint64_t mask(const Device& dev) const;
+    uint64_t mask(const driver_core::Device& dev) const;
 
     IommuCore& core_;
-    const VirtualClock& clock_;
-    PhysAllocator& ram_;
-    std::map<const Device*, uint64_t> masks_;
+    const kernel::VirtualClock& clock_;
+    mm::PhysAllocator& ram_;
+    std::map<const driver_core::Device*, uint64_t> masks_;
     std::map<const Domain*, Cookie> cookies_;
 };
 

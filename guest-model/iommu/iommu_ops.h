@@ -64,15 +64,15 @@ public:
     virtual const std::string& instance_name() const = 0; // the IOMMU device, for messages
 
     // probe_device(): 0, or an errno that leaves the device without an IOMMU.
-    virtual int probe_device(Device& dev, const std::vector<uint32_t>& ids) = 0;
-    virtual void release_device(Device& dev) = 0;
-    virtual std::vector<ResvRegion> resv_regions(Device& dev) = 0;
-    virtual bool capable(Device& dev, Cap cap) const = 0;
+    virtual int probe_device(driver_core::Device& dev, const std::vector<uint32_t>& ids) = 0;
+    virtual void release_device(driver_core::Device& dev) = 0;
+    virtual std::vector<ResvRegion> resv_regions(driver_core::Device& dev) = 0;
+    virtual bool capable(driver_core::Device& dev, Cap cap) const = 0;
     virtual uint64_t pgsize_bitmap() const = 0;
     virtual Geometry geometry() const = 0;
 
     virtual std::unique_ptr<Domain> domain_alloc(DomainType type) = 0;
-    virtual int attach_dev(Domain& domain, Device& dev) = 0;
+    virtual int attach_dev(Domain& domain, driver_core::Device& dev) = 0;
     // map_pages(): pgcount pages of pgsize; *mapped receives the bytes mapped.
     virtual int map_pages(Domain& domain, uint64_t iova, uint64_t paddr, uint64_t pgsize, uint64_t pgcount, int prot,
                           uint64_t& mapped) = 0;

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace viommu::guest {
+namespace viommu::guest::kernel {
 
 inline constexpr uint64_t kNsecPerUsec = 1'000;
 inline constexpr uint64_t kNsecPerSec = 1'000'000'000;
@@ -24,4 +24,4 @@ private:
     uint64_t now_ns_ = 0;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::kernel

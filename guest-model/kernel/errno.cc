@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-namespace viommu::guest {
+namespace viommu::guest::kernel {
 
 const char* errno_name(int err)
 {
@@ -38,4 +38,4 @@ std::string errno_symbol(int err)
     return fmt::format("{}{}", err < 0 ? "-" : "", name);
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::kernel

@@ -8,7 +8,7 @@
 
 #include <string>
 
-namespace viommu::guest {
+namespace viommu::guest::kernel {
 
 inline constexpr int kEPERM = 1;
 inline constexpr int kENOENT = 2;
@@ -37,4 +37,4 @@ const char* errno_name(int err);
 // value ("-1234") when the name is unknown (lib/vsprintf.c:err_ptr()).
 std::string errno_symbol(int err);
 
-} // namespace viommu::guest
+} // namespace viommu::guest::kernel

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace viommu::guest {
+namespace viommu::guest::kernel {
 namespace {
 
 spdlog::level::level_enum spdlog_level(LogLevel level)
@@ -52,4 +52,4 @@ std::string KernelLog::dmesg(LogLevel max_level) const
     return out;
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::kernel

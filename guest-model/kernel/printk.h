@@ -24,7 +24,7 @@ namespace spdlog {
 class logger;
 }
 
-namespace viommu::guest {
+namespace viommu::guest::kernel {
 
 // KERN_EMERG .. KERN_DEBUG (include/linux/kern_levels.h), numerically equal to the kernel's levels.
 enum class LogLevel : uint8_t { emerg = 0, alert, crit, err, warning, notice, info, debug };
@@ -94,4 +94,4 @@ void dev_printk(KernelLog& log, LogLevel level, std::string_view driver_string, 
     log.emit(level, std::move(line));
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::kernel

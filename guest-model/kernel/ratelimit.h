@@ -8,7 +8,7 @@
 
 #include "guest-model/kernel/printk.h"
 
-namespace viommu::guest {
+namespace viommu::guest::kernel {
 
 class Ratelimit {
 public:
@@ -49,4 +49,4 @@ private:
     int missed_ = 0;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::kernel

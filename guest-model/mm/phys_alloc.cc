@@ -2,7 +2,7 @@
 
 #include <cassert>
 
-namespace viommu::guest {
+namespace viommu::guest::mm {
 
 PhysAllocator::PhysAllocator(GuestAddr base, uint64_t size)
 {
@@ -63,4 +63,4 @@ void PhysAllocator::free(GuestAddr addr, uint64_t size)
     free_.emplace(start, len);
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::mm

@@ -8,7 +8,7 @@
 
 #include "base/addr.h"
 
-namespace viommu::guest {
+namespace viommu::guest::mm {
 
 class PhysAllocator {
 public:
@@ -27,4 +27,4 @@ private:
     uint64_t free_bytes_ = 0;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::mm

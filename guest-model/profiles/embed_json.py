@@ -4,7 +4,7 @@
 usage: embed_json.py [--header HEADER --namespace NS] OUTPUT.cc NAME FILE [NAME FILE...]
 
 HEADER (default guest-model/profiles/embedded_data.h) declares the functions in namespace NS (default
-viommu::guest::embedded); any text file will do, not only JSON. Each file becomes a raw string literal; a file containing the raw-string delimiter is
+viommu::guest::profiles::embedded); any text file will do, not only JSON. Each file becomes a raw string literal; a file containing the raw-string delimiter is
 refused rather than silently cut short."""
 import sys
 
@@ -14,7 +14,7 @@ DELIM = "viommu_embedded"
 def main(argv):
     argv = argv[1:]
     header = "guest-model/profiles/embedded_data.h"
-    namespace = "viommu::guest::embedded"
+    namespace = "viommu::guest::profiles::embedded"
     while argv[:1] in (["--header"], ["--namespace"]):
         if argv[0] == "--header":
             header = argv[1]

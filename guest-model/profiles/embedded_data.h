@@ -4,9 +4,9 @@
 
 #include <string_view>
 
-namespace viommu::guest::embedded {
+namespace viommu::guest::profiles::embedded {
 
 std::string_view facts_json();
 std::string_view profiles_json();
 
-} // namespace viommu::guest::embedded
+} // namespace viommu::guest::profiles::embedded

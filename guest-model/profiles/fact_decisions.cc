@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-namespace viommu::guest {
+namespace viommu::guest::profiles {
 
 bool FactDecisions::read(const Profile& profile, FactKey key)
 {
@@ -22,4 +22,4 @@ const Decision& FactDecisions::of(FactKey key) const
     throw std::logic_error(fmt::format("behaviour \"{}\" was not resolved from the profile", key.str()));
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::profiles

@@ -9,7 +9,7 @@
 #include "guest-model/profiles/fact_key.h"
 #include "guest-model/profiles/profile.h"
 
-namespace viommu::guest {
+namespace viommu::guest::profiles {
 
 class FactDecisions {
 public:
@@ -23,4 +23,4 @@ private:
     std::vector<std::pair<FactKey, Decision>> all_;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::profiles

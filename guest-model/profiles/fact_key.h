@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-namespace viommu::guest {
+namespace viommu::guest::profiles {
 
 struct FactKeys;
 
@@ -23,4 +23,4 @@ private:
     std::string_view key_;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::profiles

@@ -8,7 +8,7 @@
 #include "guest-model/profiles/embedded_data.h"
 #include "guest-model/profiles/json_read.h"
 
-namespace viommu::guest {
+namespace viommu::guest::profiles {
 namespace {
 
 using json_read::Object;
@@ -209,4 +209,4 @@ Decision FactsTable::decide(const Behaviour& b, const KernelVersion& version)
                         b.release.str(), mainline, version.major, version.minor)};
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::profiles

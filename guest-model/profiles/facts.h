@@ -13,7 +13,7 @@
 #include "base/expected.h"
 #include "guest-model/profiles/kernel_version.h"
 
-namespace viommu::guest {
+namespace viommu::guest::profiles {
 
 struct StableBackport {
     KernelVersion release; // the first point release of its stable tree with the backport
@@ -60,4 +60,4 @@ private:
     std::vector<Behaviour> behaviours_; // sorted by key
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::profiles

@@ -44,7 +44,7 @@ def header(groups):
            "#pragma once", "",
            "#include <array>", "",
            '#include "guest-model/profiles/fact_key.h"', "",
-           "namespace viommu::guest {", "",
+           "namespace viommu::guest::profiles {", "",
            "struct FactKeys {"]
     for prefix, constants in groups.items():
         out.append(f"    struct {prefix} {{")
@@ -62,7 +62,7 @@ def header(groups):
             "namespace fact {"]
     for prefix in groups:
         out.append(f"using {prefix} = FactKeys::{prefix};")
-    out += ["} // namespace fact", "", "} // namespace viommu::guest", ""]
+    out += ["} // namespace fact", "", "} // namespace viommu::guest::profiles", ""]
     return "\n".join(out)
 
 

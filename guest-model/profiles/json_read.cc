@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-namespace viommu::guest::json_read {
+namespace viommu::guest::profiles::json_read {
 
 Expected<Json, std::string> parse(std::string_view text, std::string_view source)
 {
@@ -83,4 +83,4 @@ Expected<Object, std::string> Object::object(std::string_view key) const
     return o;
 }
 
-} // namespace viommu::guest::json_read
+} // namespace viommu::guest::profiles::json_read

@@ -10,7 +10,7 @@
 
 #include "base/expected.h"
 
-namespace viommu::guest::json_read {
+namespace viommu::guest::profiles::json_read {
 
 using Json = nlohmann::json;
 
@@ -47,4 +47,4 @@ private:
     std::string path_;
 };
 
-} // namespace viommu::guest::json_read
+} // namespace viommu::guest::profiles::json_read

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-namespace viommu::guest {
+namespace viommu::guest::profiles {
 
 Expected<KernelVersion, std::string> KernelVersion::parse(std::string_view text)
 {
@@ -43,4 +43,4 @@ std::string KernelVersion::str() const
     return fmt::format("{}.{}.{}", major, minor, patch);
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::profiles

@@ -8,7 +8,7 @@
 
 #include "base/expected.h"
 
-namespace viommu::guest {
+namespace viommu::guest::profiles {
 
 struct KernelVersion {
     unsigned major = 0;
@@ -26,4 +26,4 @@ struct KernelVersion {
     auto operator<=>(const KernelVersion&) const = default;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::profiles

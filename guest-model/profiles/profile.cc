@@ -13,7 +13,7 @@
 #include "guest-model/profiles/embedded_data.h"
 #include "guest-model/profiles/json_read.h"
 
-namespace viommu::guest {
+namespace viommu::guest::profiles {
 namespace {
 
 using json_read::Json;
@@ -298,4 +298,4 @@ bool Profile::config_enabled(std::string_view key) const
     return value && (*value == "y" || *value == "m");
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::profiles

@@ -21,7 +21,7 @@
 #include "guest-model/profiles/facts.h"
 #include "guest-model/profiles/kernel_version.h"
 
-namespace viommu::guest {
+namespace viommu::guest::profiles {
 
 namespace json_read {
 class Object;
@@ -77,4 +77,4 @@ private:
     std::map<std::string, Override, std::less<>> overrides_;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::profiles

@@ -11,7 +11,7 @@ namespace viommu::guest::vfio {
 
 namespace {
 
-using key = fact::vfio;
+using key = profiles::fact::vfio;
 
 // The user's test buffer: what a VFIO user maps with VFIO_IOMMU_MAP_DMA before its device runs.
 constexpr uint64_t kUserIova = 0x100000;
@@ -20,7 +20,7 @@ constexpr uint64_t kPage = 0x1000;
 
 // Drivers that leave a group viable (vfio_dev_driver_allowed() before v5.19; driver_managed_dma
 // drivers since, 1ea2a07a532b).
-bool viable_driver(const Device& dev)
+bool viable_driver(const driver_core::Device& dev)
 {
     if (!dev.bound())
         return true;
@@ -44,19 +44,19 @@ const char* stage_name(Stage stage)
     return "?";
 }
 
-Gate::Gate(const Profile& profile, DriverCore& core, iommu::IommuCore& iommu, PhysAllocator& ram, GateConfig config)
+Gate::Gate(const profiles::Profile& profile, driver_core::DriverCore& core, iommu::IommuCore& iommu, mm::PhysAllocator& ram, GateConfig config)
     : behaviour_(GateBehaviour::from(profile)), core_(core), iommu_(iommu), ram_(ram), config_(config)
 {
 }
 
-std::string fix_remedy(FactKey behaviour)
+std::string fix_remedy(profiles::FactKey behaviour)
 {
     // "a kernel with 91c98fe79414 (iommu/virtio: Fix interaction with VFIO): v6.0, 5.19.9"
-    const Behaviour* b = FactsTable::builtin().find(behaviour.str());
+    const profiles::Behaviour* b = profiles::FactsTable::builtin().find(behaviour.str());
     if (!b)
         return {};
     std::string releases = "v" + b->release.str();
-    for (const StableBackport& s : b->stable)
+    for (const profiles::StableBackport& s : b->stable)
         releases += ", " + s.release.str();
     return fmt::format("a kernel with {} ({}): {}", b->commit.substr(0, 12), b->subject, releases);
 }
@@ -77,19 +77,19 @@ void Gate::load_module()
         return;
     loaded_ = true;
     // vfio_init(): pr_info(DRIVER_DESC " version: " DRIVER_VERSION).
-    core_.log().print(LogLevel::info, "VFIO - User Level meta-driver version: 0.3");
+    core_.log().print(kernel::LogLevel::info, "VFIO - User Level meta-driver version: 0.3");
 }
 
-DriverSpec Gate::vfio_pci_driver(Bus& pci, std::function<const pci::Function*(const Device&)> function_of)
+driver_core::DriverSpec Gate::vfio_pci_driver(driver_core::Bus& pci, std::function<const pci::Function*(const driver_core::Device&)> function_of)
 {
-    DriverSpec spec;
+    driver_core::DriverSpec spec;
     spec.name = "vfio-pci";
     spec.bus = &pci;
-    spec.probe = [this, function_of = std::move(function_of)](Device& dev) {
+    spec.probe = [this, function_of = std::move(function_of)](driver_core::Device& dev) {
         const pci::Function* fn = function_of(dev);
-        return fn ? probe(dev, *fn) : -kENODEV;
+        return fn ? probe(dev, *fn) : -kernel::kENODEV;
     };
-    spec.remove = [this](Device& dev) {
+    spec.remove = [this](driver_core::Device& dev) {
         bound_.erase(&dev);
         if (noiommu_.erase(&dev))
             iommu_.remove_device(dev);
@@ -97,22 +97,22 @@ DriverSpec Gate::vfio_pci_driver(Bus& pci, std::function<const pci::Function*(co
     return spec;
 }
 
-const Verdict* Gate::bind_verdict(const Device& dev) const
+const Verdict* Gate::bind_verdict(const driver_core::Device& dev) const
 {
     const auto it = bound_.find(&dev);
     return it == bound_.end() ? nullptr : &it->second;
 }
 
-int Gate::probe(Device& dev, const pci::Function& fn)
+int Gate::probe(driver_core::Device& dev, const pci::Function& fn)
 {
     Verdict& v = bound_[&dev];
     v = {};
     // vfio_pci_probe(): "if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL) return -EINVAL;"
     if (pci::is_bridge(fn.kind)) {
-        v = refuse(Stage::kBind, Rule::kNormalHeader, kEINVAL,
+        v = refuse(Stage::kBind, Rule::kNormalHeader, kernel::kEINVAL,
                    "vfio-pci drives only functions with a normal (type 0) header; a bridge has a type 1 header");
         v.remedies = {"assign the devices below the bridge, not the bridge"};
-        return -kEINVAL;
+        return -kernel::kEINVAL;
     }
     iommu::Group* group = iommu_.group_of(dev);
     if (!group) {
@@ -133,12 +133,12 @@ int Gate::probe(Device& dev, const pci::Function& fn)
                                    g.id());
             return 0;
         }
-        v = refuse(Stage::kBind, Rule::kNeedsIommuGroup, kEINVAL, "the device has no IOMMU group");
+        v = refuse(Stage::kBind, Rule::kNeedsIommuGroup, kernel::kEINVAL, "the device has no IOMMU group");
         if (mode && bus_blocks) {
             v.reason += "; no-IOMMU mode does not apply while an IOMMU driver serves the PCI bus (before v5.19)";
             v.commit = behaviour_.commit(key::kNoiommuIgnoresBusIommu);
         }
-        return -kEINVAL;
+        return -kernel::kEINVAL;
     }
     // e8ae0e140c05 (v5.19): "if (!iommu_capable(dev->bus, IOMMU_CAP_CACHE_COHERENCY)) return -EINVAL"
     // in vfio_group_find_or_alloc(); per device from 3b498b665621 (v6.0); moved into
@@ -146,13 +146,13 @@ int Gate::probe(Device& dev, const pci::Function& fn)
     if (behaviour_.requires_cache_coherency && !iommu_.device_iommu_capable(dev, iommu::Cap::kCacheCoherency)) {
         const char* where = behaviour_.coherency_check_in_register_dev ? "__vfio_register_dev()"
                                                                          : "vfio_group_find_or_alloc()";
-        v = refuse(Stage::kBind, Rule::kRequiresCacheCoherency, kEINVAL,
+        v = refuse(Stage::kBind, Rule::kRequiresCacheCoherency, kernel::kEINVAL,
                    fmt::format("the IOMMU does not report IOMMU_CAP_CACHE_COHERENCY for the device ({} refuses it)",
                                where));
         v.commit = behaviour_.commit(key::kRequiresCacheCoherency);
-        v.remedies = {fix_remedy(fact::viommu::kCapCacheCoherency),
+        v.remedies = {fix_remedy(profiles::fact::viommu::kCapCacheCoherency),
                       "a kernel before v5.19, which does not ask (e8ae0e140c05)"};
-        return -kEINVAL;
+        return -kernel::kEINVAL;
     }
     v.admitted = true;
     v.rule = Rule::kBind;
@@ -160,18 +160,18 @@ int Gate::probe(Device& dev, const pci::Function& fn)
     return 0;
 }
 
-Verdict Gate::use(Device& dev, const DmaCheck& dma)
+Verdict Gate::use(driver_core::Device& dev, const DmaCheck& dma)
 {
     const Verdict* bound = bind_verdict(dev);
     if (!bound || !bound->admitted || !dev.bound())
-        return bound ? *bound : refuse(Stage::kBind, Rule::kBind, kENODEV, "vfio-pci is not bound to the device");
+        return bound ? *bound : refuse(Stage::kBind, Rule::kBind, kernel::kENODEV, "vfio-pci is not bound to the device");
     if (noiommu_.count(&dev)) {
         // VFIO_SET_IOMMU(VFIO_NOIOMMU_IOMMU): no translation, the user programs physical addresses.
         Verdict v = *bound;
         v.stage = Stage::kUse;
         const auto phys = ram_.alloc(kUserSize, kPage);
         if (!phys)
-            return refuse(Stage::kUse, Rule::kNoiommu, kENOMEM, "no guest memory for the user's buffer");
+            return refuse(Stage::kUse, Rule::kNoiommu, kernel::kENOMEM, "no guest memory for the user's buffer");
         if (std::string err = dma(phys->value(), phys->value(), kUserSize); !err.empty()) {
             v.admitted = false;
             v.reason = err;
@@ -186,16 +186,16 @@ Verdict Gate::use(Device& dev, const DmaCheck& dma)
     return v;
 }
 
-std::string Gate::non_viable_reason(const iommu::Group& group, const Device& dev) const
+std::string Gate::non_viable_reason(const iommu::Group& group, const driver_core::Device& dev) const
 {
-    for (const Device* other : group.devices())
+    for (const driver_core::Device* other : group.devices())
         if (other != &dev && !viable_driver(*other))
             return fmt::format("IOMMU group {} is not viable: {} is bound to {}", group.id(), other->name(),
                                other->driver()->name());
     return {};
 }
 
-Verdict Gate::use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma)
+Verdict Gate::use_type1(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma)
 {
     const bool ownership = behaviour_.dma_ownership;
     // VFIO_GROUP_SET_CONTAINER: from 70693f470848 (v5.19) it claims the group's DMA ownership, -EPERM
@@ -203,7 +203,7 @@ Verdict Gate::use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma)
     if (ownership) {
         if (int err = iommu_.claim_dma_owner(group); err) {
             Verdict v = refuse(Stage::kSetContainer, Rule::kDmaOwnership, -err,
-                               err == -kEPERM ? non_viable_reason(group, dev)
+                               err == -kernel::kEPERM ? non_viable_reason(group, dev)
                                               : fmt::format("IOMMU group {} is already owned", group.id()));
             v.commit = behaviour_.commit(key::kDmaOwnership);
             v.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
@@ -216,7 +216,7 @@ Verdict Gate::use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma)
     std::unique_ptr<iommu::Domain> domain = iommu_.domain_alloc(group, iommu::DomainType::kUnmanaged);
     Verdict v;
     if (!domain) {
-        v = refuse(Stage::kSetIommu, Rule::kType1Domain, kEIO, "the IOMMU driver refused an UNMANAGED domain");
+        v = refuse(Stage::kSetIommu, Rule::kType1Domain, kernel::kEIO, "the IOMMU driver refused an UNMANAGED domain");
     } else if (int err = iommu_.attach_group(group, *domain); err) {
         v = refuse(Stage::kSetIommu, Rule::kType1Attach, -err, "the IOMMU refused to attach the group");
     } else {
@@ -224,7 +224,7 @@ Verdict Gate::use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma)
         // VFIO_GROUP_GET_DEVICE_FD before v5.19: vfio_group_viable().
         if (v.admitted && !ownership) {
             if (std::string why = non_viable_reason(group, dev); !why.empty()) {
-                v = refuse(Stage::kGetDeviceFd, Rule::kGroupViable, kEINVAL, why);
+                v = refuse(Stage::kGetDeviceFd, Rule::kGroupViable, kernel::kEINVAL, why);
                 v.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
             }
         }
@@ -242,7 +242,7 @@ Verdict Gate::use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma)
     return v;
 }
 
-Verdict Gate::check_msi(Stage stage, const Device& dev, bool iommufd)
+Verdict Gate::check_msi(Stage stage, const driver_core::Device& dev, bool iommufd)
 {
     // type1: iommu_group_has_isolated_msi() since 6b1a7a00427c (v6.3), before it
     // irq_domain_check_msi_remap() || IOMMU_CAP_INTR_REMAP, which virtio-iommu never reports; the
@@ -254,7 +254,7 @@ Verdict Gate::check_msi(Stage stage, const Device& dev, bool iommufd)
         v.rule = behaviour_.iommufd_isolated_msi_at_bind ? Rule::kIommufdIsolatedMsiAtBind : Rule::kIommufd;
     else
         v.rule = behaviour_.type1_isolated_msi ? Rule::kType1IsolatedMsi : Rule::kType1MsiRemap;
-    if (const std::optional<FactKey> fact = rule_fact(v.rule))
+    if (const std::optional<profiles::FactKey> fact = rule_fact(v.rule))
         v.commit = behaviour_.commit(*fact);
     const char* param = iommufd ? "iommufd.allow_unsafe_interrupts" : "vfio_iommu_type1.allow_unsafe_interrupts";
     if (config_.msi_isolated) {
@@ -274,12 +274,12 @@ Verdict Gate::check_msi(Stage stage, const Device& dev, bool iommufd)
         return v;
     }
     v.admitted = false;
-    v.error = kEPERM;
+    v.error = kernel::kEPERM;
     v.reason = fmt::format("MSIs are not isolated (no interrupt remapping) and {} is off", param);
     if (!iommufd) {
         v.log = "vfio_iommu_type1_attach_group: No interrupt remapping support.  Use the module param "
                 "\"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform";
-        core_.log().print(LogLevel::warning, "{}", v.log);
+        core_.log().print(kernel::LogLevel::warning, "{}", v.log);
     }
     v.remedies = {fmt::format("{}=1 (the device can then forge MSIs)", param),
                   "a platform that isolates MSIs (arm64 with a GICv3 ITS)"};
@@ -309,14 +309,14 @@ std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& dom
     iommu::IommuDriver* drv = iommu_.iommu_of(*group.devices().front());
     const auto phys = ram_.alloc(kUserSize, kPage);
     if (!phys)
-        return refuse(Stage::kUse, Rule::kMapDma, kENOMEM, "no guest memory for the user's buffer");
+        return refuse(Stage::kUse, Rule::kMapDma, kernel::kENOMEM, "no guest memory for the user's buffer");
     std::optional<Verdict> failed;
     const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
     if (int err = iommu::iommu_map(*drv, domain, kUserIova, phys->value(), kUserSize, prot); err) {
         failed = refuse(Stage::kUse, Rule::kMapDma, -err, "VFIO_IOMMU_MAP_DMA failed");
     } else {
         if (std::string err = dma(kUserIova, phys->value(), kUserSize); !err.empty())
-            failed = refuse(Stage::kUse, Rule::kDma, kEIO, err);
+            failed = refuse(Stage::kUse, Rule::kDma, kernel::kEIO, err);
         (void)iommu::iommu_unmap(*drv, domain, kUserIova, kUserSize);
         drv->iotlb_sync(domain);
     }
@@ -324,10 +324,10 @@ std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& dom
     return failed;
 }
 
-Verdict Gate::use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma)
+Verdict Gate::use_iommufd(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma)
 {
     if (!behaviour_.iommufd) {
-        Verdict v = refuse(Stage::kIommufdBind, Rule::kIommufd, kENODEV, "the kernel has no iommufd");
+        Verdict v = refuse(Stage::kIommufdBind, Rule::kIommufd, kernel::kENODEV, "the kernel has no iommufd");
         v.commit = behaviour_.commit(key::kIommufd);
         v.remedies = {"a kernel with iommufd (v6.2), or the type1 container"};
         return v;
@@ -335,7 +335,7 @@ Verdict Gate::use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma)
     // iommufd_device_bind(): "iommufd always sets IOMMU_CACHE", so coherency first (-EINVAL); then,
     // from v6.6, MSI isolation; then the DMA ownership of the device's group.
     if (!iommu_.device_iommu_capable(dev, iommu::Cap::kCacheCoherency)) {
-        Verdict v = refuse(Stage::kIommufdBind, Rule::kIommufd, kEINVAL,
+        Verdict v = refuse(Stage::kIommufdBind, Rule::kIommufd, kernel::kEINVAL,
                            "the IOMMU does not report IOMMU_CAP_CACHE_COHERENCY for the device");
         v.commit = behaviour_.commit(key::kIommufd);
         return v;
@@ -349,7 +349,7 @@ Verdict Gate::use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma)
     }
     if (int err = iommu_.claim_dma_owner(group); err) {
         Verdict r = refuse(Stage::kIommufdBind, Rule::kIommuDmaOwnership, -err, non_viable_reason(group, dev));
-        r.commit = behaviour_.commit(fact::iommu::kDmaOwnership);
+        r.commit = behaviour_.commit(profiles::fact::iommu::kDmaOwnership);
         r.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
         return r;
     }
@@ -359,7 +359,7 @@ Verdict Gate::use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma)
     if (v.admitted) {
         std::unique_ptr<iommu::Domain> domain = iommu_.domain_alloc(group, iommu::DomainType::kUnmanaged);
         if (!domain) {
-            v = refuse(Stage::kIommufdAttach, Rule::kIommufd, kEIO, "the IOMMU driver refused an UNMANAGED domain");
+            v = refuse(Stage::kIommufdAttach, Rule::kIommufd, kernel::kEIO, "the IOMMU driver refused an UNMANAGED domain");
         } else if (int err = iommu_.attach_group(group, *domain); err) {
             v = refuse(Stage::kIommufdAttach, Rule::kIommufd, -err, "the IOMMU refused to attach the group");
         } else {

@@ -44,48 +44,48 @@ struct GateConfig {
 using DmaCheck = std::function<std::string(uint64_t iova, uint64_t phys, uint64_t size)>;
 
 // "a kernel with <commit> (<subject>): v6.0, 5.19.9": where a behaviour of the facts table is found.
-std::string fix_remedy(FactKey behaviour);
+std::string fix_remedy(profiles::FactKey behaviour);
 
 class Gate {
 public:
     // ram provides the buffers the user maps (the VFIO user's memory).
-    Gate(const Profile& profile, DriverCore& core, iommu::IommuCore& iommu, PhysAllocator& ram, GateConfig config);
+    Gate(const profiles::Profile& profile, driver_core::DriverCore& core, iommu::IommuCore& iommu, mm::PhysAllocator& ram, GateConfig config);
 
     // The vfio-pci driver for the PCI bus: driver_override-only matching is the bus's business;
     // the probe applies stage 1. function_of tells it which PCI function a device is.
-    DriverSpec vfio_pci_driver(Bus& pci, std::function<const pci::Function*(const Device&)> function_of);
+    driver_core::DriverSpec vfio_pci_driver(driver_core::Bus& pci, std::function<const pci::Function*(const driver_core::Device&)> function_of);
     // Loading vfio.ko (once): "VFIO - User Level meta-driver version: 0.3".
     void load_module();
 
     // Stage 1's outcome for a device vfio-pci was bound to or refused, if it was tried.
-    const Verdict* bind_verdict(const Device& dev) const;
+    const Verdict* bind_verdict(const driver_core::Device& dev) const;
     // Stage 2, for a device vfio-pci is bound to: open its group, set up the backend, get the device
     // and let dma check the mappings. The group goes back to its default domain afterwards (close).
-    Verdict use(Device& dev, const DmaCheck& dma);
+    Verdict use(driver_core::Device& dev, const DmaCheck& dma);
 
     // Whether the IOMMU core has an IOMMU on the PCI bus (iommu_present(&pci_bus_type)).
     void set_iommu_on_bus(bool on) { iommu_on_bus_ = on; }
 
 private:
-    int probe(Device& dev, const pci::Function& fn);
-    Verdict use_type1(Device& dev, iommu::Group& group, const DmaCheck& dma);
-    Verdict use_iommufd(Device& dev, iommu::Group& group, const DmaCheck& dma);
-    Verdict check_msi(Stage stage, const Device& dev, bool iommufd);
+    int probe(driver_core::Device& dev, const pci::Function& fn);
+    Verdict use_type1(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma);
+    Verdict use_iommufd(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma);
+    Verdict check_msi(Stage stage, const driver_core::Device& dev, bool iommufd);
     void fgsp_probe(iommu::Group& group, iommu::Domain& domain);
     // VFIO_IOMMU_MAP_DMA of a user buffer, the device's DMA, the unmap: a refusal, or nothing.
     std::optional<Verdict> dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma);
-    std::string non_viable_reason(const iommu::Group& group, const Device& dev) const;
+    std::string non_viable_reason(const iommu::Group& group, const driver_core::Device& dev) const;
     static Verdict refuse(Stage stage, Rule rule, int err, std::string reason);
 
     GateBehaviour behaviour_;
-    DriverCore& core_;
+    driver_core::DriverCore& core_;
     iommu::IommuCore& iommu_;
-    PhysAllocator& ram_;
+    mm::PhysAllocator& ram_;
     GateConfig config_;
     bool iommu_on_bus_ = false;
     bool loaded_ = false;
-    std::map<const Device*, Verdict> bound_;
-    std::set<const Device*> noiommu_; // devices that got a no-IOMMU group
+    std::map<const driver_core::Device*, Verdict> bound_;
+    std::set<const driver_core::Device*> noiommu_; // devices that got a no-IOMMU group
 };
 
 } // namespace viommu::guest::vfio

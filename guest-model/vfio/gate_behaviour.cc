@@ -4,11 +4,11 @@
 
 namespace viommu::guest::vfio {
 
-GateBehaviour GateBehaviour::from(const Profile& profile)
+GateBehaviour GateBehaviour::from(const profiles::Profile& profile)
 {
-    using key = fact::vfio;
+    using key = profiles::fact::vfio;
     GateBehaviour b;
-    FactDecisions& d = b.decisions;
+    profiles::FactDecisions& d = b.decisions;
     b.noiommu = d.read(profile, key::kNoiommu);
     b.noiommu_ignores_bus_iommu = d.read(profile, key::kNoiommuIgnoresBusIommu);
     b.requires_cache_coherency = d.read(profile, key::kRequiresCacheCoherency);
@@ -18,7 +18,7 @@ GateBehaviour GateBehaviour::from(const Profile& profile)
     b.iommufd_isolated_msi_at_bind = d.read(profile, key::kIommufdIsolatedMsiAtBind);
     b.type1_isolated_msi = d.read(profile, key::kType1IsolatedMsi);
     // iommufd_device_bind() claims the group's DMA ownership (1ea2a07a532b): its refusal cites it.
-    (void)d.read(profile, fact::iommu::kDmaOwnership);
+    (void)d.read(profile, profiles::fact::iommu::kDmaOwnership);
     return b;
 }
 

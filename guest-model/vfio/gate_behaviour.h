@@ -19,11 +19,11 @@ struct GateBehaviour {
     bool iommufd = false;                      // the iommufd backend (e8d57210035b, v6.2)
     bool iommufd_isolated_msi_at_bind = false; // iommufd checks MSI isolation at bind (d525a5b8cf39, v6.6)
     bool type1_isolated_msi = false;           // type1 asks iommu_group_has_isolated_msi() (6b1a7a00427c, v6.3)
-    FactDecisions decisions;                   // every behaviour above, and iommu.dma_ownership
+    profiles::FactDecisions decisions;                   // every behaviour above, and iommu.dma_ownership
 
-    static GateBehaviour from(const Profile& profile);
+    static GateBehaviour from(const profiles::Profile& profile);
     // The commit behind a behaviour read above ("" when the model has no id for it).
-    const std::string& commit(FactKey key) const { return decisions.of(key).commit; }
+    const std::string& commit(profiles::FactKey key) const { return decisions.of(key).commit; }
 };
 
 } // namespace viommu::guest::vfio

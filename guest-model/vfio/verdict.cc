@@ -10,17 +10,17 @@ namespace {
 
 struct RuleName {
     std::string_view key;
-    std::optional<FactKey> fact;
+    std::optional<profiles::FactKey> fact;
 };
 
-RuleName fact_rule(FactKey fact)
+RuleName fact_rule(profiles::FactKey fact)
 {
     return {fact.str(), fact};
 }
 
 RuleName name_of(Rule rule)
 {
-    using key = fact::vfio;
+    using key = profiles::fact::vfio;
     switch (rule) {
     case Rule::kBuilt: return {"vfio.built", {}};
     case Rule::kProbeDeferred: return {"vfio.probe_deferred", {}};
@@ -39,7 +39,7 @@ RuleName name_of(Rule rule)
     case Rule::kIommufdIsolatedMsiAtBind: return fact_rule(key::kIommufdIsolatedMsiAtBind);
     case Rule::kMapDma: return {"vfio.map_dma", {}};
     case Rule::kDma: return {"vfio.dma", {}};
-    case Rule::kIommuDmaOwnership: return fact_rule(fact::iommu::kDmaOwnership);
+    case Rule::kIommuDmaOwnership: return fact_rule(profiles::fact::iommu::kDmaOwnership);
     }
     return {"?", {}};
 }
@@ -51,7 +51,7 @@ std::string_view rule_key(Rule rule)
     return name_of(rule).key;
 }
 
-std::optional<FactKey> rule_fact(Rule rule)
+std::optional<profiles::FactKey> rule_fact(Rule rule)
 {
     return name_of(rule).fact;
 }

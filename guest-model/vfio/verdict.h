@@ -50,7 +50,7 @@ enum class Rule {
 // What reports print for the rule: its facts key, or its own name.
 std::string_view rule_key(Rule rule);
 // The behaviour of the facts table the rule came with, if any.
-std::optional<FactKey> rule_fact(Rule rule);
+std::optional<profiles::FactKey> rule_fact(Rule rule);
 std::ostream& operator<<(std::ostream& out, Rule rule);
 
 struct Verdict {

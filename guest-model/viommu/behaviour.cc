@@ -4,10 +4,10 @@
 
 namespace viommu::guest {
 
-ViommuBehaviour ViommuBehaviour::from(const Profile& profile)
+ViommuBehaviour ViommuBehaviour::from(const profiles::Profile& profile)
 {
-    using key = fact::viommu;
-    const auto has = [&](FactKey k) { return profile.has(k).present; };
+    using key = profiles::fact::viommu;
+    const auto has = [&](profiles::FactKey k) { return profile.has(k).present; };
     ViommuBehaviour b;
     b.bypass_config = has(key::kBypassConfig);
     b.map_batched = has(key::kMapBatched);
@@ -16,7 +16,7 @@ ViommuBehaviour ViommuBehaviour::from(const Profile& profile)
     b.cap_deferred_flush = has(key::kCapDeferredFlush);
     // From bcb81ac6ae3c (6.15) endpoints are probed while the IOMMU registers, and the driver's instance
     // lookup failed then until 72b6f7cd89ce (6.17, 6.16.4).
-    b.instance_lookup_works = !has(fact::iommu::kFwAtRegister) || has(key::kInstanceLookupRobust);
+    b.instance_lookup_works = !has(profiles::fact::iommu::kFwAtRegister) || has(key::kInstanceLookupRobust);
     return b;
 }
 

@@ -14,7 +14,7 @@ struct ViommuBehaviour {
     bool cap_deferred_flush = true;  // capable(IOMMU_CAP_DEFERRED_FLUSH)
     bool instance_lookup_works = true; // false from 6.15 to 6.16.3: probe_device() never finds its instance
 
-    static ViommuBehaviour from(const Profile& profile);
+    static ViommuBehaviour from(const profiles::Profile& profile);
 };
 
 } // namespace viommu::guest

@@ -35,15 +35,15 @@ int req_errno(std::span<const uint8_t> writable)
 {
     switch (req::tail_status(writable).value_or(VIRTIO_IOMMU_S_IOERR)) {
     case VIRTIO_IOMMU_S_OK: return 0;
-    case VIRTIO_IOMMU_S_UNSUPP: return -kENOSYS;
-    case VIRTIO_IOMMU_S_INVAL: return -kEINVAL;
-    case VIRTIO_IOMMU_S_RANGE: return -kERANGE;
-    case VIRTIO_IOMMU_S_NOENT: return -kENOENT;
-    case VIRTIO_IOMMU_S_FAULT: return -kEFAULT;
-    case VIRTIO_IOMMU_S_NOMEM: return -kENOMEM;
+    case VIRTIO_IOMMU_S_UNSUPP: return -kernel::kENOSYS;
+    case VIRTIO_IOMMU_S_INVAL: return -kernel::kEINVAL;
+    case VIRTIO_IOMMU_S_RANGE: return -kernel::kERANGE;
+    case VIRTIO_IOMMU_S_NOENT: return -kernel::kENOENT;
+    case VIRTIO_IOMMU_S_FAULT: return -kernel::kEFAULT;
+    case VIRTIO_IOMMU_S_NOMEM: return -kernel::kENOMEM;
     case VIRTIO_IOMMU_S_IOERR:
     case VIRTIO_IOMMU_S_DEVERR:
-    default: return -kEIO;
+    default: return -kernel::kEIO;
     }
 }
 
@@ -80,7 +80,7 @@ private:
     ViommuDriver& owner_;
 };
 
-ViommuDriver::ViommuDriver(Device& vdev, VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour)
+ViommuDriver::ViommuDriver(driver_core::Device& vdev, VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour)
     : vdev_(vdev), name_(vdev.name()), transport_(transport), ctx_(std::move(context)), behaviour_(behaviour)
 {
 }
@@ -92,8 +92,8 @@ int ViommuDriver::probe()
     // virtio_dev_probe(): reset, ACKNOWLEDGE, DRIVER, then the features the driver's table and the
     // ring transport accept among those offered (drivers/virtio/virtio.c, virtio_ring.c).
     if (auto ok = transport_.probe(); !ok) {
-        ctx_.log.print(LogLevel::err, "virtio-mmio: {}", ok.error());
-        return -kENODEV;
+        ctx_.log.print(kernel::LogLevel::err, "virtio-mmio: {}", ok.error());
+        return -kernel::kENODEV;
     }
     transport_.reset();
     transport_.add_status(virtio::status::kAcknowledge);
@@ -110,7 +110,7 @@ int ViommuDriver::probe()
     if (auto ok = transport_.finalize_features(offered & (table | transport_bits)); !ok) {
         dev_err(ctx_.log, vdev_, "{}", ok.error());
         transport_.add_status(virtio::status::kFailed);
-        return -kENODEV;
+        return -kernel::kENODEV;
     }
     // viommu_probe(): "if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1) || !virtio_has_feature(vdev,
     // VIRTIO_IOMMU_F_MAP_UNMAP)) return -ENODEV;" without a message.
@@ -118,12 +118,12 @@ int ViommuDriver::probe()
     auto has = [&](unsigned bit) { return (got & virtio::feature(bit)) != 0; };
     if (!has(VIRTIO_IOMMU_F_MAP_UNMAP)) {
         transport_.add_status(virtio::status::kFailed);
-        return -kENODEV;
+        return -kernel::kENODEV;
     }
     if (auto q = transport_.setup_vq(kRequestQueue, 0, nullptr); !q)
-        return -kENOMEM;
+        return -kernel::kENOMEM;
     if (auto q = transport_.setup_vq(kEventQueue, 0, [this] { event_handler(); }); !q)
-        return -kENOMEM;
+        return -kernel::kENOMEM;
 
     // The configuration, each optional field only with its feature (virtio_cread_le_feature()).
     page_size_mask_ = transport_.config_read(offsetof(virtio_iommu_config, page_size_mask), 8);
@@ -140,7 +140,7 @@ int ViommuDriver::probe()
         probe_size_ = static_cast<uint32_t>(transport_.config_read(offsetof(virtio_iommu_config, probe_size), 4));
     if (page_size_mask_ == 0) {
         transport_.add_status(virtio::status::kFailed);
-        return -kEINVAL;
+        return -kernel::kEINVAL;
     }
     map_flags_ = VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE;
     if (has(VIRTIO_IOMMU_F_MMIO))
@@ -162,12 +162,12 @@ int ViommuDriver::fill_event_queue()
     nr_events_ = vq->num_free();
     const auto events = ctx_.allocator.alloc(uint64_t{nr_events_} * kEventSize);
     if (!events)
-        return -kENOMEM;
+        return -kernel::kENOMEM;
     events_ = *events;
     for (uint32_t i = 0; i < nr_events_; ++i) {
         const Buf in{GuestAddr(events_.value() + uint64_t{i} * kEventSize), kEventSize};
         if (!vq->add({}, std::span(&in, 1), in.addr.value()))
-            return -kENOSPC;
+            return -kernel::kENOSPC;
     }
     return 0;
 }
@@ -215,11 +215,11 @@ int ViommuDriver::add_req(std::vector<uint8_t>& buf, uint32_t write_offset, std:
     // __viommu_add_req(): a copy of the request in kernel memory, posted as one readable and one
     // writable part; no kick. A full ring is drained first, once.
     if (write_offset == 0 || write_offset >= buf.size())
-        return -kEINVAL;
+        return -kernel::kEINVAL;
     const uint32_t len = static_cast<uint32_t>(buf.size());
     const auto mem = ctx_.allocator.alloc(len);
     if (!mem)
-        return -kENOMEM;
+        return -kernel::kENOMEM;
     (void)ctx_.memory.write(*mem, buf);
     const Buf out{*mem, write_offset};
     const Buf in{GuestAddr(mem->value() + write_offset), len - write_offset};
@@ -232,7 +232,7 @@ int ViommuDriver::add_req(std::vector<uint8_t>& buf, uint32_t write_offset, std:
     }
     if (!added) {
         ctx_.allocator.free(*mem, len);
-        return added.error() == AddError::kNoMemory ? -kENOMEM : -kENOSPC;
+        return added.error() == AddError::kNoMemory ? -kernel::kENOMEM : -kernel::kENOSPC;
     }
     requests_.emplace(token, Request{*mem, len, write_offset, writeback});
     return 0;
@@ -266,7 +266,7 @@ int ViommuDriver::sync_req()
         if (!progress) {
             // The real driver spins here for ever (the device stopped answering, e.g. NEEDS_RESET).
             hung_ = true;
-            return -kEIO;
+            return -kernel::kEIO;
         }
     }
     return 0;
@@ -285,12 +285,12 @@ int ViommuDriver::send_req_sync(std::vector<uint8_t>& buf, uint32_t write_offset
     return req_errno(std::span(buf).subspan(write_offset));
 }
 
-int ViommuDriver::probe_device(Device& dev, const std::vector<uint32_t>& ids)
+int ViommuDriver::probe_device(driver_core::Device& dev, const std::vector<uint32_t>& ids)
 {
     // viommu_probe_device(): the instance is looked up by the endpoint's firmware node. From bcb81ac6ae3c
     // (6.15) until 72b6f7cd89ce (6.17, 6.16.4) that lookup failed for every endpoint: -ENODEV.
     if (!ready_ || !behaviour_.instance_lookup_works)
-        return -kENODEV;
+        return -kernel::kENODEV;
     Endpoint ep;
     ep.ids = ids;
     if (probe_size_) {
@@ -301,12 +301,12 @@ int ViommuDriver::probe_device(Device& dev, const std::vector<uint32_t>& ids)
     return 0;
 }
 
-int ViommuDriver::probe_endpoint(Device& dev, Endpoint& ep)
+int ViommuDriver::probe_endpoint(driver_core::Device& dev, Endpoint& ep)
 {
     // viommu_probe_endpoint(): only the first ID is probed ("assume that properties of an endpoint that
     // outputs multiple IDs are consistent").
     if (ep.ids.empty())
-        return -kEINVAL;
+        return -kernel::kEINVAL;
     const auto request = req::encode(req::Probe{.endpoint = ep.ids[0], .probe_size = probe_size_});
     std::vector<uint8_t> buf = request_buffer(request);
     if (int err = send_req_sync(buf, request.readable_len); err)
@@ -334,9 +334,9 @@ int ViommuDriver::add_resv_mem(Endpoint& ep, const probe::RawProperty& prop)
     const uint64_t end = mem.end;
     const uint64_t size = end - start + 1;
     if (start > end || size == 0)
-        return -kEOVERFLOW;
+        return -kernel::kEOVERFLOW;
     if (!probe::resv_mem_length_ok(prop.length))
-        return -kEINVAL;
+        return -kernel::kEINVAL;
     iommu::ResvRegion r{start, size, 0, iommu::ResvType::kReserved};
     switch (mem.subtype) {
     default:
@@ -355,7 +355,7 @@ int ViommuDriver::add_resv_mem(Endpoint& ep, const probe::RawProperty& prop)
     return 0;
 }
 
-void ViommuDriver::release_device(Device& dev)
+void ViommuDriver::release_device(driver_core::Device& dev)
 {
     const auto it = endpoints_.find(&dev);
     if (it == endpoints_.end())
@@ -372,7 +372,7 @@ void ViommuDriver::release_device(Device& dev)
     endpoints_.erase(it);
 }
 
-std::vector<iommu::ResvRegion> ViommuDriver::resv_regions(Device& dev)
+std::vector<iommu::ResvRegion> ViommuDriver::resv_regions(driver_core::Device& dev)
 {
     std::vector<iommu::ResvRegion> out;
     const auto it = endpoints_.find(&dev);
@@ -388,7 +388,7 @@ std::vector<iommu::ResvRegion> ViommuDriver::resv_regions(Device& dev)
     return out;
 }
 
-bool ViommuDriver::capable(Device&, iommu::Cap cap) const
+bool ViommuDriver::capable(driver_core::Device&, iommu::Cap cap) const
 {
     switch (cap) {
     case iommu::Cap::kCacheCoherency: return behaviour_.cap_cache_coherency;
@@ -425,7 +425,7 @@ int ViommuDriver::domain_finalise(ViommuDomain& vdomain, const Endpoint& ep)
     const uint64_t granule = page_size_mask_ & (~page_size_mask_ + 1);
     if (granule > kPageSize) {
         dev_err(ctx_.log, vdev_, "granule {:#x} larger than system page size {:#x}", granule, kPageSize);
-        return -kENODEV;
+        return -kernel::kENODEV;
     }
     // ida_alloc_range(&viommu->domain_ids, first_domain, last_domain): the lowest free ID (the IDA caps
     // its range at INT_MAX).
@@ -439,7 +439,7 @@ int ViommuDriver::domain_finalise(ViommuDomain& vdomain, const Endpoint& ep)
         ++id;
     }
     if (id > last || id < first_domain_)
-        return -kENOSPC;
+        return -kernel::kENOSPC;
     domain_ids_.insert(id);
     vdomain.id = id;
     vdomain.finalised = true;
@@ -492,12 +492,12 @@ int ViommuDriver::replay_mappings(ViommuDomain& vdomain)
     return 0;
 }
 
-int ViommuDriver::attach_dev(iommu::Domain& domain, Device& dev)
+int ViommuDriver::attach_dev(iommu::Domain& domain, driver_core::Device& dev)
 {
     auto& vdomain = static_cast<ViommuDomain&>(domain);
     const auto it = endpoints_.find(&dev);
     if (it == endpoints_.end())
-        return -kENODEV;
+        return -kernel::kENODEV;
     Endpoint& ep = it->second;
     if (!vdomain.finalised)
         if (int err = domain_finalise(vdomain, ep); err)
@@ -530,7 +530,7 @@ int ViommuDriver::map_pages(iommu::Domain& domain, uint64_t iova, uint64_t paddr
                            (prot & iommu::prot::kWrite ? VIRTIO_IOMMU_MAP_F_WRITE : 0) |
                            (prot & iommu::prot::kMmio ? VIRTIO_IOMMU_MAP_F_MMIO : 0);
     if (flags & ~map_flags_)
-        return -kEINVAL;
+        return -kernel::kEINVAL;
     const uint64_t end = iova + size - 1;
     vdomain.mappings[iova] = {end, paddr, flags};
     if (vdomain.nr_endpoints) {

@@ -34,13 +34,13 @@ class ViommuDomain;
 class ViommuDriver final : public iommu::IommuDriver {
 public:
     struct Context {
-        KernelLog& log;
-        const VirtualClock& clock;
+        kernel::KernelLog& log;
+        const kernel::VirtualClock& clock;
         virtio::GuestMemory& memory;
-        PhysAllocator& allocator;
+        mm::PhysAllocator& allocator;
     };
 
-    ViommuDriver(Device& vdev, VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour);
+    ViommuDriver(driver_core::Device& vdev, VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour);
     ~ViommuDriver() override;
 
     // virtio_dev_probe() and viommu_probe(): 0, or a negative errno (the device is then not used).
@@ -49,14 +49,14 @@ public:
 
     // iommu::IommuDriver
     const std::string& instance_name() const override { return name_; }
-    int probe_device(Device& dev, const std::vector<uint32_t>& ids) override;
-    void release_device(Device& dev) override;
-    std::vector<iommu::ResvRegion> resv_regions(Device& dev) override;
-    bool capable(Device& dev, iommu::Cap cap) const override;
+    int probe_device(driver_core::Device& dev, const std::vector<uint32_t>& ids) override;
+    void release_device(driver_core::Device& dev) override;
+    std::vector<iommu::ResvRegion> resv_regions(driver_core::Device& dev) override;
+    bool capable(driver_core::Device& dev, iommu::Cap cap) const override;
     uint64_t pgsize_bitmap() const override { return page_size_mask_; }
     iommu::Geometry geometry() const override { return geometry_; }
     std::unique_ptr<iommu::Domain> domain_alloc(iommu::DomainType type) override;
-    int attach_dev(iommu::Domain& domain, Device& dev) override;
+    int attach_dev(iommu::Domain& domain, driver_core::Device& dev) override;
     int map_pages(iommu::Domain& domain, uint64_t iova, uint64_t paddr, uint64_t pgsize, uint64_t pgcount, int prot,
                   uint64_t& mapped) override;
     uint64_t unmap_pages(iommu::Domain& domain, uint64_t iova, uint64_t pgsize, uint64_t pgcount) override;
@@ -90,13 +90,13 @@ private:
     int fill_event_queue();
     void event_handler();
     void fault_handler(const FaultEvent& fault);
-    int probe_endpoint(Device& dev, Endpoint& ep);
+    int probe_endpoint(driver_core::Device& dev, Endpoint& ep);
     int add_resv_mem(Endpoint& ep, const probe::RawProperty& prop);
     int domain_finalise(ViommuDomain& vdomain, const Endpoint& ep);
     int replay_mappings(ViommuDomain& vdomain);
     int send_map(ViommuDomain& vdomain, uint64_t iova, uint64_t end, uint64_t paddr, uint32_t flags, bool sync);
 
-    Device& vdev_;
+    driver_core::Device& vdev_;
     std::string name_;
     VirtioMmioDriver& transport_;
     Context ctx_;
@@ -113,9 +113,9 @@ private:
     uint64_t next_token_ = 1;
     GuestAddr events_;
     uint32_t nr_events_ = 0;
-    std::map<Device*, Endpoint> endpoints_;
+    std::map<driver_core::Device*, Endpoint> endpoints_;
     std::set<uint32_t> domain_ids_; // the IDA
-    Ratelimit fault_ratelimit_{"viommu_fault_handler"};
+    kernel::Ratelimit fault_ratelimit_{"viommu_fault_handler"};
     uint64_t faults_ = 0;
 };
 

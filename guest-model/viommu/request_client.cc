@@ -105,7 +105,7 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
         uint64_t token;
     };
     std::vector<InFlight> flights;
-    PhysAllocator& alloc = driver_.allocator();
+    mm::PhysAllocator& alloc = driver_.allocator();
     auto release = [&] {
         for (const InFlight& f : flights) {
             if (f.out_len)

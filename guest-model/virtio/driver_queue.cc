@@ -15,7 +15,7 @@ namespace {
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 } // namespace
 
-Expected<DriverQueue, std::string> DriverQueue::create(virtio::GuestMemory& mem, PhysAllocator& alloc,
+Expected<DriverQueue, std::string> DriverQueue::create(virtio::GuestMemory& mem, mm::PhysAllocator& alloc,
                                                        const Options& options)
 {
     if (!is_power_of_two(options.size) || options.size > wire::kMaxQueueSize)
@@ -33,7 +33,7 @@ Expected<DriverQueue, std::string> DriverQueue::create(virtio::GuestMemory& mem,
     return DriverQueue(mem, alloc, options, *ring, bytes);
 }
 
-DriverQueue::DriverQueue(virtio::GuestMemory& mem, PhysAllocator& alloc, const Options& options, GuestAddr ring,
+DriverQueue::DriverQueue(virtio::GuestMemory& mem, mm::PhysAllocator& alloc, const Options& options, GuestAddr ring,
                          uint64_t ring_bytes)
     : mem_(&mem), alloc_(&alloc), size_(options.size), event_idx_(options.event_idx), indirect_(options.indirect),
       ring_(ring), ring_bytes_(ring_bytes), desc_(ring), avail_(ring.value() + wire::desc_table_bytes(options.size)),

@@ -41,7 +41,7 @@ public:
         uint64_t ring_align = 4096; // VIRTIO_MMIO_VRING_ALIGN
     };
 
-    [[nodiscard]] static Expected<DriverQueue, std::string> create(virtio::GuestMemory& mem, PhysAllocator& alloc,
+    [[nodiscard]] static Expected<DriverQueue, std::string> create(virtio::GuestMemory& mem, mm::PhysAllocator& alloc,
                                                                    const Options& options);
     DriverQueue(DriverQueue&& other) noexcept;
     DriverQueue& operator=(DriverQueue&&) = delete;
@@ -82,7 +82,7 @@ private:
         uint32_t indirect_bytes = 0;
         uint16_t ndescs = 0;      // descriptors taken from the free list
     };
-    DriverQueue(virtio::GuestMemory& mem, PhysAllocator& alloc, const Options& options, GuestAddr ring,
+    DriverQueue(virtio::GuestMemory& mem, mm::PhysAllocator& alloc, const Options& options, GuestAddr ring,
                 uint64_t ring_bytes);
     Expected<void, AddError> add_chain(std::span<const Buf> out, std::span<const Buf> in, uint64_t token,
                                        bool allow_indirect);
@@ -92,7 +92,7 @@ private:
     void write16(GuestAddr a, uint16_t v);
 
     virtio::GuestMemory* mem_;
-    PhysAllocator* alloc_;
+    mm::PhysAllocator* alloc_;
     uint32_t size_;
     bool event_idx_;
     bool indirect_;

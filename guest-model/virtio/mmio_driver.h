@@ -31,7 +31,7 @@ struct MmioDeviceHandle {
     MmioRegion& regs;
     IrqWire& irq;
     virtio::GuestMemory& memory;
-    PhysAllocator& allocator;
+    mm::PhysAllocator& allocator;
     boost::asio::io_context::executor_type executor;
     WaitForEvent& cpu;
 };
@@ -70,7 +70,7 @@ public:
     // The CPU waits until neither the device nor an interrupt handler has anything more to do.
     void wait_idle();
     virtio::GuestMemory& memory() const { return mem_; }
-    PhysAllocator& allocator() const { return alloc_; }
+    mm::PhysAllocator& allocator() const { return alloc_; }
     // Adds nothing; kicks if the ring asks for it (virtqueue_kick()).
     void kick(unsigned index);
 
@@ -100,7 +100,7 @@ private:
     MmioRegion& regs_;
     IrqWire& irq_;
     virtio::GuestMemory& mem_;
-    PhysAllocator& alloc_;
+    mm::PhysAllocator& alloc_;
     boost::asio::io_context::executor_type executor_;
     WaitForEvent& cpu_;
     virtio::FeatureBits negotiated_ = 0;

@@ -26,11 +26,11 @@ struct Function {
     std::unique_ptr<IrqWire> irq;
     std::unique_ptr<hw::endpoints::DmaEngine> engine; // nullptr: the model does no DMA for it
 
-    guest::Device* dev = nullptr;       // the guest's struct pci_dev
+    guest::driver_core::Device* dev = nullptr;       // the guest's struct pci_dev
     std::set<std::string> id_table;     // drivers whose ID table matches it
     std::string driver_override;        // /sys/bus/pci/devices/*/driver_override
     unsigned deferrals = 0;
-    guest::Device* virtio = nullptr;    // the virtio device virtio-pci registered for it
+    guest::driver_core::Device* virtio = nullptr;    // the virtio device virtio-pci registered for it
     DmaOutcome dma;
 };
 

@@ -40,32 +40,32 @@ struct VirtioDev {
 
 class Boot {
 public:
-    Boot(const GuestSpec& spec, const guest::Profile& profile, const BootOptions& options);
+    Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options);
     GuestReport run();
 
 private:
     // initcalls.cc
     void boot_kernel();
-    void register_driver(guest::DriverSpec spec);
-    void load_module(guest::DriverSpec spec);
+    void register_driver(guest::driver_core::DriverSpec spec);
+    void load_module(guest::driver_core::DriverSpec spec);
     void device_initcalls();
     void load_modules();
     void traffic(Function& f);
     // pci_bus.cc
     void register_pci_bus();
-    bool uses_default_domain(const guest::Device& dev) const;
+    bool uses_default_domain(const guest::driver_core::Device& dev) const;
     void enumeration_order(guest::pci::Function* bus_owner, std::vector<Function*>& out);
     void enumerate();
-    guest::DriverSpec pci_driver(std::string name, std::function<int(Function&)> probe);
-    Function* function_of(const guest::Device& dev) const;
+    guest::driver_core::DriverSpec pci_driver(std::string name, std::function<int(Function&)> probe);
+    Function* function_of(const guest::driver_core::Device& dev) const;
     // firmware.cc
     void describe_firmware();
     // virtio_bus.cc
     void register_virtio_bus();
-    guest::DriverSpec virtio_driver(std::string name, std::function<int(guest::Device&)> probe);
-    guest::DriverSpec virtio_iommu_driver();
+    guest::driver_core::DriverSpec virtio_driver(std::string name, std::function<int(guest::driver_core::Device&)> probe);
+    guest::driver_core::DriverSpec virtio_iommu_driver();
     int virtio_pci_probe(Function& f);
-    int viommu_probe(guest::Device& vdev);
+    int viommu_probe(guest::driver_core::Device& vdev);
     void iommu_registered();
     // vfio_user.cc
     void vfio_user(std::vector<DeviceReport>& devices);
@@ -79,22 +79,22 @@ private:
     GuestReport build_report(std::vector<DeviceReport> devices);
 
     const GuestSpec& spec_;
-    const guest::Profile& profile_;
+    const guest::profiles::Profile& profile_;
     KernelConfig kconfig_;
     BootBehaviour behaviour_;
-    guest::VirtualClock clock_;
-    guest::KernelLog log_;
+    guest::kernel::VirtualClock clock_;
+    guest::kernel::KernelLog log_;
     machine::Machine machine_;
     Board board_;
-    guest::DriverCore core_;
+    guest::driver_core::DriverCore core_;
     // The IOMMU driver outlives the IOMMU core, whose groups hold its domains.
     std::unique_ptr<guest::VirtioMmioDriver> viommu_transport_;
     std::unique_ptr<guest::ViommuDriver> viommu_;
     guest::iommu::IommuCore iommu_;
     guest::iommu::DmaApi dma_;
     guest::vfio::Gate gate_;
-    guest::Bus* pci_bus_ = nullptr;
-    guest::Bus* virtio_bus_ = nullptr;
+    guest::driver_core::Bus* pci_bus_ = nullptr;
+    guest::driver_core::Bus* virtio_bus_ = nullptr;
     std::vector<Function*> enumeration_; // the order the PCI functions were added (the bus's list)
     std::vector<std::unique_ptr<VirtioDev>> virtio_devs_;
     unsigned virtio_index_ = 0;

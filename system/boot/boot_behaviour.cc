@@ -4,9 +4,9 @@
 
 namespace viommu::system::boot {
 
-BootBehaviour BootBehaviour::from(const guest::Profile& profile)
+BootBehaviour BootBehaviour::from(const guest::profiles::Profile& profile)
 {
-    namespace fact = guest::fact;
+    namespace fact = guest::profiles::fact;
     BootBehaviour b;
     b.dma_ownership = profile.has(fact::iommu::kDmaOwnership).present;
     b.probe_at_register = profile.has(fact::iommu::kFwAtRegister).present;

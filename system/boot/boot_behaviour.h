@@ -17,7 +17,7 @@ struct BootBehaviour {
     // The virtio-iommu driver finds its instance while it registers (72b6f7cd89ce, v6.17, 6.16.4).
     bool instance_lookup_robust = false;
 
-    static BootBehaviour from(const guest::Profile& profile);
+    static BootBehaviour from(const guest::profiles::Profile& profile);
 };
 
 } // namespace viommu::system::boot

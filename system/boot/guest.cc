@@ -37,9 +37,9 @@ vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k)
     return g;
 }
 
-guest::DriverCoreOptions core_options(const GuestSpec& spec)
+guest::driver_core::DriverCoreOptions core_options(const GuestSpec& spec)
 {
-    guest::DriverCoreOptions o;
+    guest::driver_core::DriverCoreOptions o;
     o.deferred_probe_timeout = spec.cmdline.deferred_probe_timeout;
     return o;
 }
@@ -53,7 +53,7 @@ machine::MachineConfig machine_config(const GuestSpec& spec)
 
 } // namespace
 
-Boot::Boot(const GuestSpec& spec, const guest::Profile& profile, const BootOptions& options)
+Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options)
     : spec_(spec), profile_(profile), kconfig_(resolve_kernel_config(profile, spec.arch, spec.cmdline)),
       behaviour_(BootBehaviour::from(profile)), log_(clock_), machine_(machine_config(spec)), board_(spec, machine_),
       core_(profile, log_, clock_, core_options(spec)),
@@ -100,7 +100,7 @@ int GuestReport::exit_code() const
     return 0;
 }
 
-GuestReport boot_guest(const GuestSpec& spec, const guest::Profile& profile, const BootOptions& options)
+GuestReport boot_guest(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options)
 {
     Boot boot(spec, profile, options);
     return boot.run();

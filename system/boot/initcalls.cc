@@ -13,8 +13,8 @@ namespace viommu::system::boot {
 
 namespace {
 
-using guest::DriverSpec;
-using guest::kNsecPerSec;
+using guest::driver_core::DriverSpec;
+using guest::kernel::kNsecPerSec;
 using guest::iommu::DmaDirection;
 namespace pci = guest::pci;
 
@@ -50,8 +50,8 @@ void Boot::register_driver(DriverSpec spec)
 {
     const std::string name = spec.name;
     if (auto drv = core_.driver_register(std::move(spec)); !drv)
-        log_.print(guest::LogLevel::err, "Error: Driver '{}' could not be registered ({})", name,
-                   guest::errno_symbol(drv.error()));
+        log_.print(guest::kernel::LogLevel::err, "Error: Driver '{}' could not be registered ({})", name,
+                   guest::kernel::errno_symbol(drv.error()));
 }
 
 void Boot::load_module(DriverSpec spec)
@@ -72,14 +72,14 @@ void Boot::device_initcalls()
         const pci::Kind k = f.pci->kind;
         return k == pci::Kind::kRootPort || k == pci::Kind::kSwitchUpstream || k == pci::Kind::kSwitchDownstream
                    ? 0
-                   : -guest::kENODEV;
+                   : -guest::kernel::kENODEV;
     });
     register_driver(std::move(pcieport));
     if (kconfig_.virtio_pci == Tristate::kBuiltin)
         register_driver(pci_driver("virtio-pci", [this](Function& f) { return virtio_pci_probe(f); }));
     if (spec_.arch == Arch::kX86_64) {
         // agp_intel_probe(): QEMU's q35 host bridge has no graphics aperture.
-        register_driver(pci_driver("agpgart-intel", [](Function&) { return -guest::kENODEV; }));
+        register_driver(pci_driver("agpgart-intel", [](Function&) { return -guest::kernel::kENODEV; }));
     }
     if (kconfig_.virtio_iommu == Tristate::kBuiltin)
         register_driver(virtio_iommu_driver());
@@ -94,7 +94,7 @@ void Boot::load_modules()
         load_module(virtio_iommu_driver());
     for (const VirtioRole& r : virtio_roles())
         if (!r.driver.empty() && r.role != Role::kVirtioIommu)
-            load_module(virtio_driver(std::string(r.driver), [](guest::Device&) { return 0; }));
+            load_module(virtio_driver(std::string(r.driver), [](guest::driver_core::Device&) { return 0; }));
     std::set<std::string> loaded;
     for (Function& f : board_.functions()) {
         const std::string& name = f.desc->guest_driver;
@@ -124,7 +124,7 @@ void Boot::traffic(Function& f)
     if (dma_api) {
         auto mapped = dma_.map_single(*f.dev, buf->value(), kBuffer, DmaDirection::kFromDevice);
         if (!mapped) {
-            f.dma = {DmaResult::kNotRun, fmt::format("dma_map_single failed ({})", guest::errno_symbol(mapped.error()))};
+            f.dma = {DmaResult::kNotRun, fmt::format("dma_map_single failed ({})", guest::kernel::errno_symbol(mapped.error()))};
             return;
         }
         addr = *mapped;

@@ -8,7 +8,7 @@ namespace viommu::system::boot {
 
 namespace {
 
-Tristate tristate(const guest::Profile& profile, std::string_view key, Tristate fallback)
+Tristate tristate(const guest::profiles::Profile& profile, std::string_view key, Tristate fallback)
 {
     const auto v = profile.config(key);
     if (!v)
@@ -22,12 +22,12 @@ Tristate tristate(const guest::Profile& profile, std::string_view key, Tristate 
 
 } // namespace
 
-KernelConfig resolve_kernel_config(const guest::Profile& profile, Arch arch, const KernelCmdline& cmdline)
+KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch arch, const KernelCmdline& cmdline)
 {
     KernelConfig c;
     const std::string version = profile.version().str();
     // The driver: arm64 only from edcd69ab9a32 (v5.3), x86 too from 8ce4904bfd22 (v5.14).
-    const guest::Decision exists = profile.has(arch == Arch::kX86_64 ? guest::fact::viommu::kX86 : guest::fact::viommu::kDriver);
+    const guest::profiles::Decision exists = profile.has(arch == Arch::kX86_64 ? guest::profiles::fact::viommu::kX86 : guest::profiles::fact::viommu::kDriver);
     c.virtio_iommu = tristate(profile, "CONFIG_VIRTIO_IOMMU", exists.present ? Tristate::kModule : Tristate::kNo);
     if (c.virtio_iommu != Tristate::kNo && !exists.present) {
         c.warnings.push_back(fmt::format("{} sets CONFIG_VIRTIO_IOMMU, but {} has no virtio-iommu driver for {} ({}); "
@@ -43,7 +43,7 @@ KernelConfig resolve_kernel_config(const guest::Profile& profile, Arch arch, con
                                      profile.name());
 
     if (arch == Arch::kX86_64) {
-        const guest::Decision viot = profile.has(guest::fact::acpi::kViot);
+        const guest::profiles::Decision viot = profile.has(guest::profiles::fact::acpi::kViot);
         const Tristate acpi_viot = tristate(profile, "CONFIG_ACPI_VIOT", viot.present ? Tristate::kBuiltin : Tristate::kNo);
         c.firmware_describes = viot.present && acpi_viot != Tristate::kNo;
         if (c.why_no_iommu.empty() && !c.firmware_describes)

@@ -31,6 +31,6 @@ struct KernelConfig {
     std::vector<std::string> warnings;
 };
 
-KernelConfig resolve_kernel_config(const guest::Profile& profile, Arch arch, const KernelCmdline& cmdline);
+KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch arch, const KernelCmdline& cmdline);
 
 } // namespace viommu::system::boot

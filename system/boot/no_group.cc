@@ -20,7 +20,7 @@ std::string Boot::no_group_reason(const Function& f) const
     if (!viommu_)
         return "the virtio-iommu driver has not bound";
     if (viommu_error_)
-        return fmt::format("the virtio-iommu driver failed to probe ({})", guest::errno_symbol(viommu_error_));
+        return fmt::format("the virtio-iommu driver failed to probe ({})", guest::kernel::errno_symbol(viommu_error_));
     if (behaviour_.probe_at_register && !behaviour_.instance_lookup_robust)
         return "this kernel does not find the virtio-iommu instance of its endpoints (fixed by 72b6f7cd89ce in 6.17 "
                "and 6.16.4)";

@@ -10,9 +10,9 @@
 
 namespace viommu::system::boot {
 
-using guest::Device;
-using guest::Driver;
-using guest::DriverSpec;
+using guest::driver_core::Device;
+using guest::driver_core::Driver;
+using guest::driver_core::DriverSpec;
 namespace pci = guest::pci;
 
 Function* Boot::function_of(const Device& dev) const
@@ -29,7 +29,7 @@ bool Boot::uses_default_domain(const Device& dev) const
 
 void Boot::register_pci_bus()
 {
-    guest::BusType bus;
+    guest::driver_core::BusType bus;
     bus.name = "pci";
     // pci_bus_match(): driver_override alone decides when set; else the driver's ID table.
     bus.match = [this](Device& dev, const Driver& drv) {
@@ -42,7 +42,7 @@ void Boot::register_pci_bus()
     bus.dma_configure = [this](Device& dev) {
         Function& f = *function_of(dev);
         if (int err = iommu_.dma_configure(dev); err) {
-            if (err == -guest::kEPROBE_DEFER)
+            if (err == -guest::kernel::kEPROBE_DEFER)
                 ++f.deferrals;
             return err;
         }
@@ -107,7 +107,7 @@ void Boot::enumerate()
         // vfio-pci has no IDs of its own: it binds only through driver_override.
         if (!f->desc->guest_driver.empty() && f->desc->guest_driver != "vfio-pci")
             f->id_table.insert(f->desc->guest_driver);
-        guest::DeviceSpec ds;
+        guest::driver_core::DeviceSpec ds;
         ds.name = f->pci->bdf();
         ds.bus = pci_bus_;
         ds.parent = f->pci->parent ? by_pci.at(f->pci->parent)->dev : nullptr;

@@ -92,7 +92,7 @@ GuestReport Boot::build_report(std::vector<DeviceReport> devices)
         if (viommu_)
             ir.features = viommu_->negotiated();
         if (viommu_error_)
-            ir.why_not = fmt::format("the virtio-iommu driver failed to probe ({})", guest::errno_symbol(viommu_error_));
+            ir.why_not = fmt::format("the virtio-iommu driver failed to probe ({})", guest::kernel::errno_symbol(viommu_error_));
         ir.requests = board_.iommu()->stats().requests;
         ir.faults = board_.iommu()->stats().faults_reported;
     }

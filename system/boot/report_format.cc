@@ -48,7 +48,7 @@ nlohmann::json verdict_json(const guest::vfio::Verdict& v)
 
 std::string errno_text(int err)
 {
-    const char* name = guest::errno_name(err);
+    const char* name = guest::kernel::errno_name(err);
     return name ? name : fmt::format("errno {}", err);
 }
 

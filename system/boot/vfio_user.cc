@@ -25,14 +25,14 @@ void Boot::assign_to_vfio(Function& f, DeviceReport& report)
     if (!kconfig_.vfio) {
         Verdict v;
         v.rule = Rule::kBuilt;
-        v.error = guest::kENODEV;
+        v.error = guest::kernel::kENODEV;
         v.reason = fmt::format("{} does not build VFIO (CONFIG_VFIO)", profile_.name());
         report.vfio = v;
         return;
     }
     if (!vfio_pci_registered_) {
         gate_.load_module();
-        register_driver(gate_.vfio_pci_driver(*pci_bus_, [this](const guest::Device& d) { return function_of(d)->pci; }));
+        register_driver(gate_.vfio_pci_driver(*pci_bus_, [this](const guest::driver_core::Device& d) { return function_of(d)->pci; }));
         vfio_pci_registered_ = true;
     }
     // What `driverctl set-override` does: unbind, driver_override=vfio-pci, bind.
@@ -44,7 +44,7 @@ void Boot::assign_to_vfio(Function& f, DeviceReport& report)
         // vfio-pci's probe never ran: dma_configure() deferred it (an IOMMU that never came up).
         Verdict v;
         v.rule = Rule::kProbeDeferred;
-        v.error = guest::kEPROBE_DEFER;
+        v.error = guest::kernel::kEPROBE_DEFER;
         v.reason = fmt::format("vfio-pci's probe is deferred: {}", f.dev->deferred_probe_reason().value_or(
                                                                         "waiting for the device's IOMMU"));
         report.vfio = v;

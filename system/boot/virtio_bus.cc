@@ -10,15 +10,15 @@
 
 namespace viommu::system::boot {
 
-using guest::Device;
-using guest::DriverSpec;
+using guest::driver_core::Device;
+using guest::driver_core::DriverSpec;
 
 void Boot::register_virtio_bus()
 {
-    guest::BusType bus;
+    guest::driver_core::BusType bus;
     bus.name = "virtio";
     // virtio_dev_match(): the driver's ID table against the device ID.
-    bus.match = [](Device& dev, const guest::Driver& drv) {
+    bus.match = [](Device& dev, const guest::driver_core::Driver& drv) {
         const auto* v = static_cast<const VirtioDev*>(dev.platform_data());
         for (const VirtioRole& r : virtio_roles())
             if (!r.driver.empty() && drv.name() == r.driver && v->id == r.device_id)
@@ -50,7 +50,7 @@ int Boot::virtio_pci_probe(Function& f)
     vd->parent = &f;
     const VirtioRole* role = virtio_role(f.desc->role);
     vd->id = role ? role->device_id : 0;
-    guest::DeviceSpec ds;
+    guest::driver_core::DeviceSpec ds;
     ds.name = fmt::format("virtio{}", virtio_index_++);
     ds.bus = virtio_bus_;
     ds.parent = f.dev;
@@ -66,7 +66,7 @@ int Boot::virtio_pci_probe(Function& f)
 int Boot::viommu_probe(Device& vdev)
 {
     if (!board_.iommu() || viommu_)
-        return -guest::kENODEV;
+        return -guest::kernel::kENODEV;
     viommu_transport_ = std::make_unique<guest::VirtioMmioDriver>(machine_.handle(0));
     guest::ViommuDriver::Context ctx{log_, clock_, machine_.memory(), machine_.allocator()};
     viommu_ = std::make_unique<guest::ViommuDriver>(vdev, *viommu_transport_, std::move(ctx),

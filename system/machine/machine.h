@@ -57,7 +57,7 @@ public:
     std::size_t slots() const { return slots_.size(); }
 
     virtio::GuestMemory& memory() { return memory_; }
-    guest::PhysAllocator& allocator() { return allocator_; }
+    guest::mm::PhysAllocator& allocator() { return allocator_; }
     boost::asio::io_context& io() { return io_; }
 
     // Runs everything that is ready (device work, interrupts) until nothing is; returns handlers run.
@@ -69,7 +69,7 @@ private:
     void plug(std::unique_ptr<virtio::DeviceBase> device);
 
     virtio::GuestMemory memory_;
-    guest::PhysAllocator allocator_;
+    guest::mm::PhysAllocator allocator_;
     std::vector<std::unique_ptr<Slot>> slots_;
     // Declared last, destroyed first: work still posted when the machine goes away (a notification
     // nobody ran) is destroyed while the transports whose handler memory it lives in still exist.

@@ -14,6 +14,8 @@
 
 using namespace viommu;
 using namespace viommu::guest;
+using namespace viommu::guest::profiles;
+using namespace viommu::guest::kernel;
 using namespace viommu::system::boot;
 using namespace viommu::guest;
 using viommu::test::SpecBuilder;

@@ -76,7 +76,7 @@ struct Guest {
     boost::asio::io_context io;
     PollingCpu cpu{io};
     virtio::GuestMemory mem;
-    guest::PhysAllocator alloc;
+    guest::mm::PhysAllocator alloc;
     Device device;
     IrqWire irq;
     virtio::MmioTransport transport;

@@ -18,6 +18,10 @@
 namespace {
 
 using namespace viommu::guest;
+
+using namespace viommu::guest::profiles;
+
+
 using namespace viommu::system::boot;
 using namespace viommu::guest;
 

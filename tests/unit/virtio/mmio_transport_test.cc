@@ -143,7 +143,7 @@ TEST_CASE("the driver model refuses a window without the virtio magic", "[unit][
     } empty;
     boost::asio::io_context io;
     auto mem = make_ram();
-    guest::PhysAllocator alloc(GuestAddr(kRamBase), kRamSize);
+    guest::mm::PhysAllocator alloc(GuestAddr(kRamBase), kRamSize);
     IrqWire irq;
     PollingCpu cpu(io);
     guest::VirtioMmioDriver driver({empty, irq, mem, alloc, io.get_executor(), cpu});

@@ -6,6 +6,12 @@
 
 using namespace viommu::guest;
 
+using namespace viommu::guest::profiles;
+
+using namespace viommu::guest::driver_core;
+
+using namespace viommu::guest::kernel;
+
 constexpr auto resolve = viommu::test::resolve_behaviour<iommu::CoreBehaviour>;
 
 TEST_CASE("5.10's IOMMU core: lazy is no domain type, no policy line, \"%s %s\" logging", "[unit][iommu][profiles]")

@@ -11,6 +11,10 @@
 
 using namespace viommu::guest;
 
+
+
+using namespace viommu::guest::kernel;
+
 TEST_CASE("a log line carries its virtual timestamp in dmesg's [%5lu.%06lu] format", "[unit][printk]")
 {
     VirtualClock clock;

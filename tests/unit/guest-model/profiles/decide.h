@@ -8,14 +8,14 @@
 
 namespace viommu::test {
 
-inline guest::Decision decide(const char* behaviour, const char* version)
+inline guest::profiles::Decision decide(const char* behaviour, const char* version)
 {
-    const guest::Behaviour* b = guest::FactsTable::builtin().find(behaviour);
+    const guest::profiles::Behaviour* b = guest::profiles::FactsTable::builtin().find(behaviour);
     INFO(behaviour);
     REQUIRE(b != nullptr);
-    auto v = guest::KernelVersion::parse(version);
+    auto v = guest::profiles::KernelVersion::parse(version);
     REQUIRE(v);
-    return guest::FactsTable::decide(*b, *v);
+    return guest::profiles::FactsTable::decide(*b, *v);
 }
 
 // Present from `first` on, absent in `before`.

@@ -15,7 +15,7 @@ failures = []
 
 
 def compiles(body):
-    code = '#include "guest-model/profiles/fact_keys.h"\nusing namespace viommu::guest;\n' + body + "\n"
+    code = '#include "guest-model/profiles/fact_keys.h"\nusing namespace viommu::guest::profiles;\n' + body + "\n"
     r = subprocess.run([*cxx, "-std=c++20", "-fsyntax-only", "-x", "c++", "-", f"-I{source_root}", f"-I{build_root}"],
                        input=code, capture_output=True, text=True)
     return r.returncode == 0

@@ -10,6 +10,10 @@
 
 using namespace viommu::guest;
 
+using namespace viommu::guest::profiles;
+
+
+
 TEST_CASE("the generated key constants are exactly the keys of the facts table", "[unit][profiles]")
 {
     std::vector<std::string> table;

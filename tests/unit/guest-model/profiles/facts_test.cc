@@ -6,6 +6,10 @@
 #include "tests/unit/guest-model/profiles/decide.h"
 
 using namespace viommu::guest;
+
+using namespace viommu::guest::profiles;
+
+
 using viommu::test::decide;
 
 namespace {

@@ -3,7 +3,7 @@
 
 #include "guest-model/profiles/kernel_version.h"
 
-using viommu::guest::KernelVersion;
+using viommu::guest::profiles::KernelVersion;
 
 TEST_CASE("a kernel version is MAJOR.MINOR with an optional point release", "[unit][profiles]")
 {

@@ -9,6 +9,10 @@
 
 using namespace viommu::guest;
 
+using namespace viommu::guest::profiles;
+
+
+
 namespace {
 constexpr FactKey kMatchDefer = fact::driver_core::kMatchDeferStopsAttach;
 }

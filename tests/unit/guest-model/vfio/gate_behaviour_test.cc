@@ -7,6 +7,12 @@
 
 using namespace viommu::guest;
 
+using namespace viommu::guest::profiles;
+
+using namespace viommu::guest::driver_core;
+
+using namespace viommu::guest::kernel;
+
 constexpr auto resolve = viommu::test::resolve_behaviour<vfio::GateBehaviour>;
 
 TEST_CASE("5.18's VFIO: no coherency requirement, no group ownership, no iommufd", "[unit][vfio][profiles]")

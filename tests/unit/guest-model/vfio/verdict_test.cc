@@ -10,6 +10,10 @@
 #include "guest-model/vfio/verdict.h"
 
 using namespace viommu::guest;
+
+using namespace viommu::guest::profiles;
+
+
 using vfio::Rule;
 
 namespace {

@@ -6,6 +6,12 @@
 
 using namespace viommu::guest;
 
+using namespace viommu::guest::profiles;
+
+using namespace viommu::guest::driver_core;
+
+using namespace viommu::guest::kernel;
+
 constexpr auto resolve = viommu::test::resolve_behaviour<ViommuBehaviour>;
 
 TEST_CASE("5.15's virtio-iommu driver: no bypass config, synchronous MAPs, no capabilities", "[unit][viommu][profiles]")

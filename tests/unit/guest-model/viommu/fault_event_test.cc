@@ -9,6 +9,9 @@
 
 using namespace viommu::guest;
 
+
+
+
 namespace {
 
 void put(std::vector<uint8_t>& out, uint64_t value, std::size_t width)

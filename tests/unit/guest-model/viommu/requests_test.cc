@@ -9,6 +9,9 @@
 
 using namespace viommu::guest;
 
+
+
+
 namespace {
 
 // `value` as `width` little-endian bytes: what the spec's le32/le64 fields hold (§1.4).

@@ -5,6 +5,10 @@
 #include "system/boot/kernel_config.h"
 
 using namespace viommu::guest;
+
+using namespace viommu::guest::profiles;
+
+
 using namespace viommu::system::boot;
 using namespace viommu::guest;
 

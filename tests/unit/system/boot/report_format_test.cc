@@ -6,6 +6,10 @@
 #include "system/boot/report_format.h"
 
 using namespace viommu::guest;
+
+using namespace viommu::guest::profiles;
+
+
 using namespace viommu::system::boot;
 using namespace viommu::guest;
 
