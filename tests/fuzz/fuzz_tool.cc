@@ -1,6 +1,7 @@
 // fuzz-tool: the corpus side of the fuzz targets, run by scripts/fuzz.
-//   fuzz-tool seeds OUT_DIR SCRIPT.txt...  writes seed inputs for every target from request scripts
-//                                          (each with its SCRIPT.args): OUT_DIR/<target>/<script name>
+//   fuzz-tool seeds OUT_DIR SCRIPT.txt...  writes seed inputs for the device targets and
+//                                          fuzz-replay-script from request scripts (each with its
+//                                          SCRIPT.args): OUT_DIR/<target>/<script name>
 //   fuzz-tool script INPUT [OUT_BASE]      prints a fuzz-requests / fuzz-differential input as
 //                                          viommu-replay options and a request script; with OUT_BASE,
 //                                          also writes OUT_BASE.args and OUT_BASE.txt
@@ -189,6 +190,13 @@ int seeds(const fs::path& out, const std::vector<fs::path>& scripts)
         write_file(out / "fuzz-requests" / name, *bytes);
         write_file(out / "fuzz-differential" / name, *bytes);
         write_file(out / "fuzz-virtqueue" / name, encode_ring_scenario(ring_seed(*scenario)));
+        // fuzz-replay-script: the options as a device prefix, then the script's own text, comments included.
+        ByteWriter replay_seed;
+        if (auto ok = encode_device(replay_seed, scenario->device); !ok)
+            throw std::runtime_error(script.string() + ": " + ok.error());
+        const std::string text = read_text(script);
+        replay_seed.bytes(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+        write_file(out / "fuzz-replay-script" / name, replay_seed.data());
     }
     write_file(out / "fuzz-mmio" / "bring-up-attach", encode_mmio_ops(mmio_seed()));
     return 0;

@@ -69,6 +69,8 @@ uint64_t feature_mask(ByteReader& r)
     return bits;
 }
 
+} // namespace
+
 DeviceChoice decode_device(ByteReader& r)
 {
     DeviceChoice d;
@@ -137,6 +139,8 @@ DeviceChoice decode_device(ByteReader& r)
         d.event_buffers = b - 0xf0u;
     return d;
 }
+
+namespace {
 
 // Truncates, extends or pokes a request's bytes, or changes its writable size; up to four times.
 void damage(ByteReader& r, std::vector<uint8_t>& bytes, uint32_t& writable)
@@ -395,7 +399,9 @@ Expected<void, std::string> put_feature_mask(ByteWriter& w, uint64_t bits)
     return {};
 }
 
-Expected<void, std::string> put_device(ByteWriter& w, const DeviceChoice& d)
+} // namespace
+
+Expected<void, std::string> encode_device(ByteWriter& w, const DeviceChoice& d)
 {
     if (d.endpoints.empty() || d.endpoints.size() > 4)
         return unexpected(std::string("1 to 4 endpoint ranges"));
@@ -444,6 +450,8 @@ Expected<void, std::string> put_device(ByteWriter& w, const DeviceChoice& d)
     w.u8(d.event_buffers == 64 ? 0 : static_cast<uint8_t>(0xf0 + d.event_buffers));
     return {};
 }
+
+namespace {
 
 Expected<void, std::string> put_request(ByteWriter& w, const std::vector<uint8_t>& bytes, uint32_t writable,
                                         uint32_t probe_size)
@@ -497,7 +505,7 @@ Expected<void, std::string> put_request(ByteWriter& w, const std::vector<uint8_t
 Expected<std::vector<uint8_t>, std::string> encode_scenario(const Scenario& s)
 {
     ByteWriter w;
-    if (auto ok = put_device(w, s.device); !ok)
+    if (auto ok = encode_device(w, s.device); !ok)
         return unexpected("device: " + ok.error());
     uint8_t segment = 0; // the framing byte the decoder holds
     for (const Action& action : s.actions) {

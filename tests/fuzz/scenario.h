@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "tests/fuzz/fuzz_bytes.h"
 
 namespace viommu::fuzz {
 
@@ -109,6 +110,11 @@ inline constexpr uint32_t kMaxWritable = 8192;
 // Fails for a scenario the decoder cannot produce (a batch of more than four requests, a raw request of
 // more than 255 bytes, a property out of the decoder's range).
 [[nodiscard]] Expected<std::vector<uint8_t>, std::string> encode_scenario(const Scenario& scenario);
+
+// The device part alone, as decode_scenario() reads it first and encode_scenario() writes it: how
+// fuzz-replay-script chooses viommu-replay's options before its script text.
+[[nodiscard]] DeviceChoice decode_device(ByteReader& r);
+[[nodiscard]] Expected<void, std::string> encode_device(ByteWriter& w, const DeviceChoice& device);
 
 // A well-formed request of a known type: its fields, with every reserved byte zero.
 struct TypedRequest {

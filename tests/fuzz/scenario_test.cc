@@ -157,3 +157,17 @@ TEST_CASE("ring and mmio inputs survive the trip to bytes and back", "[unit][fuz
                                      RamWrite{0x100, {9, 8, 7}}, RunDevice{}};
     CHECK(decode_mmio_ops(encode_mmio_ops(ops)) == ops);
 }
+
+TEST_CASE("a device prefix decodes to the device it encodes and leaves the rest unread", "[unit][fuzz]")
+{
+    // fuzz-replay-script's seeds: a script's options as the prefix, then its text.
+    const auto scenario = scenario_from_script("", kArgs);
+    REQUIRE(scenario);
+    ByteWriter w;
+    REQUIRE(encode_device(w, scenario->device));
+    const std::string text = "attach 1 8\n";
+    w.bytes(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+    ByteReader r(w.data());
+    CHECK(decode_device(r) == scenario->device);
+    CHECK(r.remaining() == text.size());
+}
