@@ -16,14 +16,14 @@ namespace boot = system::boot;
 
 namespace {
 
-[[noreturn]] void boot_finding(std::string_view target, const guest::Profile& profile, const std::string& problem)
+[[noreturn]] void boot_finding(std::string_view target, const guest::profiles::Profile& profile, const std::string& problem)
 {
     finding(fmt::format("{}: booting with profile {}: {}", target, profile.name(), problem));
 }
 
 } // namespace
 
-bool check_boot(const boot::GuestSpec& spec, const guest::Profile& profile, std::string_view target)
+bool check_boot(const boot::GuestSpec& spec, const guest::profiles::Profile& profile, std::string_view target)
 {
     boot::GuestReport first, second;
     try {
@@ -56,12 +56,12 @@ bool check_boot(const boot::GuestSpec& spec, const guest::Profile& profile, std:
     return true;
 }
 
-const std::vector<guest::Profile>& builtin_profiles()
+const std::vector<guest::profiles::Profile>& builtin_profiles()
 {
-    static const std::vector<guest::Profile> profiles = [] {
-        std::vector<guest::Profile> all;
-        for (const std::string& name : guest::Profile::builtin_names()) {
-            auto p = guest::Profile::named(name);
+    static const std::vector<guest::profiles::Profile> profiles = [] {
+        std::vector<guest::profiles::Profile> all;
+        for (const std::string& name : guest::profiles::Profile::builtin_names()) {
+            auto p = guest::profiles::Profile::named(name);
             if (!p)
                 finding("built-in profile " + name + ": " + p.error());
             all.push_back(std::move(*p));

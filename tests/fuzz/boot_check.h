@@ -22,9 +22,9 @@ inline constexpr std::size_t kMaxDocument = 16 << 10;
 // false when the machine could not be built: guest RAM that cannot be mapped is refused with
 // std::runtime_error (system/machine/machine.cc), a defined outcome for a domain asking for exabytes.
 // std::invalid_argument, which boot_guest() keeps for a spec no front end should build, is a finding.
-bool check_boot(const system::boot::GuestSpec& spec, const guest::Profile& profile, std::string_view target);
+bool check_boot(const system::boot::GuestSpec& spec, const guest::profiles::Profile& profile, std::string_view target);
 
 // Every built-in kernel profile (Profile::builtin_names()), loaded once.
-const std::vector<guest::Profile>& builtin_profiles();
+const std::vector<guest::profiles::Profile>& builtin_profiles();
 
 } // namespace viommu::fuzz

@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     if (size == 0 || size - 1 > kMaxDocument)
         return -1; // not kept in the corpus
     const auto& profiles = builtin_profiles();
-    const guest::Profile& profile = profiles[data[0] % profiles.size()];
+    const guest::profiles::Profile& profile = profiles[data[0] % profiles.size()];
     const std::string_view xml(reinterpret_cast<const char*>(data + 1), size - 1);
 
     (void)boot::guest_spec_from_normalised_xml(xml, kSource);

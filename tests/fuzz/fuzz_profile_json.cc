@@ -10,8 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "guest-model/profiles/fact_keys.h"
+#include "guest-model/profiles/profile.h"
 #include "system/boot/libvirt_domain.h"
-#include "guest-model/profiles/facts.h"
 #include "tests/fuzz/boot_check.h"
 #include "tests/fuzz/finding.h"
 
@@ -48,16 +49,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     if (size > kMaxDocument)
         return -1; // not kept in the corpus
     const std::string_view text(reinterpret_cast<const char*>(data), size);
-    const auto profile = guest::Profile::from_json(text, kSource);
+    const auto profile = guest::profiles::Profile::from_json(text, kSource);
     if (!profile) {
         if (!profile.error().starts_with(fmt::format("{}: ", kSource)))
             finding("fuzz-profile-json: a refusal that does not name its source: " + profile.error());
         return 0;
     }
-    for (const guest::Behaviour& b : guest::FactsTable::builtin().behaviours()) {
-        const guest::Decision d = profile->has(b.key);
+    for (const guest::profiles::FactKey key : guest::profiles::FactKeys::kAll) {
+        const guest::profiles::Decision d = profile->has(key);
         if (d.why.empty())
-            finding(fmt::format("fuzz-profile-json: profile {}: no reason for {} ({})", profile->name(), b.key,
+            finding(fmt::format("fuzz-profile-json: profile {}: no reason for {} ({})", profile->name(), key.str(),
                                 d.present ? "present" : "absent"));
     }
     check_boot(default_guest(), *profile, "fuzz-profile-json");
