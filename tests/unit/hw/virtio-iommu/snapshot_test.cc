@@ -287,3 +287,21 @@ TEST_CASE("a snapshot with FEATURES_OK but not VERSION_1 is refused", "[unit][sn
     CHECK_THAT(restore_damaged([](virtio::DeviceState& s) { s.driver_features &= ~virtio::feature(virtio::kFVersion1); }),
                Catch::Contains("VERSION_1"));
 }
+
+TEST_CASE("a snapshot with mappings is refused when VIRTIO_IOMMU_F_MAP_UNMAP was not negotiated", "[unit][snapshot]")
+{
+    // §5.13.6.5: MAP is a request of VIRTIO_IOMMU_F_MAP_UNMAP; without it no mapping can exist. The
+    // source leaves RING_RESET out so that its negotiated features differ from the offered ones in the
+    // stream's configuration, and are found by their value.
+    Populated source(2, ~virtio::feature(virtio::kFRingReset));
+    auto stream = Snapshot::save(source.device);
+    const uint64_t negotiated = source.device.driver_features();
+    const uint64_t without_map_unmap = negotiated & ~virtio::feature(VIRTIO_IOMMU_F_MAP_UNMAP);
+    uint8_t le[8];
+    for (int i = 0; i < 8; ++i)
+        le[i] = static_cast<uint8_t>(negotiated >> (8 * i));
+    const auto at = std::search(stream.begin(), stream.end(), std::begin(le), std::end(le));
+    REQUIRE(at != stream.end());
+    put_le(at, without_map_unmap, 8);
+    CHECK_THAT(refusal_of(stream), Catch::Contains("VIRTIO_IOMMU_F_MAP_UNMAP was not negotiated"));
+}
