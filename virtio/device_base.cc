@@ -285,6 +285,29 @@ DeviceState DeviceBase::save_state() const
     return s;
 }
 
+namespace {
+
+// A status no driver could have brought the device to; nullopt if it breaks no rule.
+std::optional<std::string> status_rule_broken(const DeviceState& s)
+{
+    // §3.1.1: the driver sets FEATURES_OK before DRIVER_OK.
+    if ((s.status & status::kDriverOk) && !(s.status & status::kFeaturesOk))
+        return "status has DRIVER_OK without FEATURES_OK (virtio v1.2 §3.1.1)";
+    // §2.1.1: a driver that sets FAILED has given up on the device; it resets it before anything else.
+    if (s.status & status::kFailed)
+        return "status has FAILED set (virtio v1.2 §2.1.1: the driver gave up on the device)";
+    // §2.1.2: the device sets NEEDS_RESET when, and only when, it has given up (is broken).
+    if (((s.status & status::kNeedsReset) != 0) != s.broken)
+        return s.broken ? "the device is broken but status lacks NEEDS_RESET (virtio v1.2 §2.1.2)"
+                        : "status has NEEDS_RESET but the device is not broken (virtio v1.2 §2.1.2)";
+    // §6.1: a device that is not legacy refuses FEATURES_OK without VERSION_1.
+    if ((s.status & status::kFeaturesOk) && !(s.driver_features & feature(kFVersion1)))
+        return "status has FEATURES_OK but VERSION_1 was not negotiated (virtio v1.2 §6.1)";
+    return std::nullopt;
+}
+
+} // namespace
+
 Expected<void, std::string> DeviceBase::restore_state(const DeviceState& s)
 {
     if (s.queues.size() != queues_.size())
@@ -292,6 +315,8 @@ Expected<void, std::string> DeviceBase::restore_state(const DeviceState& s)
     if (s.driver_features & ~device_features_)
         return unexpected(fmt::format("negotiated features {:#x} include some the device does not offer ({:#x})",
                                       s.driver_features, device_features_));
+    if (auto problem = status_rule_broken(s))
+        return unexpected(*problem);
     // Build every ring before touching anything.
     std::vector<std::optional<SplitQueue>> rings(queues_.size());
     for (std::size_t i = 0; i < queues_.size(); ++i) {

@@ -1,5 +1,6 @@
 #include "hw/virtio-iommu/device.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -217,15 +218,20 @@ uint32_t VirtioIommu::encode(const virtio::DescriptorChain& chain, uint8_t type,
 {
     virtio::ChainWriter out(chain);
     if (type == wire::kTProbe) {
-        // The writable part holds probe_size bytes of properties and then the tail, which the device puts
-        // in its last four bytes: where Linux's viommu_get_req_errno() reads it, even from a buffer too
-        // small, and even for a request too short for its type (found by fuzz-requests: with the tail at
-        // the start, Linux would have read its own zeroed tail as OK).
-        const uint64_t room = chain.writable_bytes();
+        // §5.13.6.7: the writable part is "u8 properties[probe_size]" and then the tail, and no more is
+        // written: QEMU's virtio_iommu_handle_command() (hw/virtio/virtio-iommu.c) builds a reply of
+        // probe_size + sizeof(tail) bytes, puts the tail at offset probe_size and pushes that length as
+        // used_len. A larger buffer is not zero-filled to its end: 31 descriptors of 128 MiB would have
+        // made one PROBE write almost 4 GiB. A buffer too small for that holds the tail in its last four
+        // bytes, where Linux's viommu_get_req_errno() reads it, even for a request too short for its type
+        // (found by fuzz-requests: with the tail at the start, Linux would have read its own zeroed tail
+        // as OK).
+        const uint64_t tail_offset =
+            std::min<uint64_t>(config_.probe_size, chain.writable_bytes() - sizeof(wire::ReqTail));
         if (answered_probe)
             write_probe_properties(config_, answered_probe->endpoint, out);
         // Whatever was not written above is zeroed, so the driver never parses stale bytes as properties.
-        (void)out.fill(0, room - sizeof(wire::ReqTail) - out.written());
+        (void)out.fill(0, tail_offset - out.written());
     }
     // Any other request's tail is the first thing in the writable part (the request's layout), where
     // QEMU writes it.

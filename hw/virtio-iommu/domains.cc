@@ -6,6 +6,12 @@
 
 namespace viommu::hw::virtio_iommu {
 
+Domains::Domains(const IommuConfig& config) : config_(&config)
+{
+    for (uint32_t i = 0; i < config.reserved.size(); ++i)
+        (config.reserved[i].endpoints.empty() ? global_reserved_ : per_endpoint_reserved_).push_back(i);
+}
+
 VirtioIommuDomain* Domains::find_mut(DomainId domain)
 {
     const auto it = domains_.find(domain);
@@ -45,6 +51,7 @@ void Domains::remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint)
     if (const auto it = listeners_.find(endpoint); it != listeners_.end())
         d.mappings.for_each([&](const Mapping& m) { it->second->on_unmap(endpoint, m); });
     d.endpoints.erase(std::find(d.endpoints.begin(), d.endpoints.end(), endpoint));
+    count_endpoint_reserved(d, endpoint, false);
     if (spare_nodes_.size() < config_->limits.max_attached_endpoints)
         spare_nodes_.push_back(attached_.extract(endpoint));
     else
@@ -96,6 +103,7 @@ Expected<void, Error> Domains::apply(const AttachRequest& r)
         domains_.emplace(domain, std::move(d));
     }
     target->endpoints.push_back(endpoint);
+    count_endpoint_reserved(*target, endpoint, true);
     if (!spare_nodes_.empty()) {
         auto node = std::move(spare_nodes_.back());
         spare_nodes_.pop_back();
@@ -126,12 +134,40 @@ Expected<void, Error> Domains::apply(const DetachRequest& r)
     return {};
 }
 
+void Domains::count_endpoint_reserved(VirtioIommuDomain& d, EndpointId endpoint, bool attached)
+{
+    auto& counts = d.endpoint_reserved;
+    for (uint32_t index : per_endpoint_reserved_) {
+        if (!config_->reserved[index].applies_to(endpoint))
+            continue;
+        const auto it = std::lower_bound(counts.begin(), counts.end(), std::pair{index, uint32_t{0}});
+        const bool counted = it != counts.end() && it->first == index;
+        if (attached && counted)
+            ++it->second;
+        else if (attached)
+            counts.insert(it, {index, 1});
+        else if (--it->second == 0) // counted when the endpoint was attached
+            counts.erase(it);
+    }
+}
+
+bool Domains::overlaps_region(uint32_t index, uint64_t start, uint64_t end) const
+{
+    ++reserved_region_checks_;
+    const ReservedRegion& r = config_->reserved[index];
+    return r.start <= end && start <= r.end;
+}
+
 bool Domains::overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint64_t end) const
 {
-    for (EndpointId ep : d.endpoints)
-        for (const ReservedRegion& r : config_->reserved)
-            if (r.applies_to(ep) && r.start <= end && start <= r.end)
-                return true;
+    // A domain always has an endpoint (it ceases to exist with its last one), so every global region
+    // applies to it.
+    for (uint32_t index : global_reserved_)
+        if (overlaps_region(index, start, end))
+            return true;
+    for (const auto& [index, endpoints] : d.endpoint_reserved)
+        if (overlaps_region(index, start, end))
+            return true;
     return false;
 }
 

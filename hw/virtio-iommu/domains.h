@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/expected.h"
@@ -26,11 +27,15 @@ struct VirtioIommuDomain {
     bool bypass = false;
     MappingStore mappings;
     std::vector<EndpointId> endpoints; // attached, in attach order
+    // The per-endpoint reserved regions (indices into IommuConfig::reserved) that apply to an attached
+    // endpoint, sorted, each with how many attached endpoints it applies to: MAP checks each once,
+    // whatever the number of endpoints.
+    std::vector<std::pair<uint32_t, uint32_t>> endpoint_reserved;
 };
 
 class Domains {
 public:
-    explicit Domains(const IommuConfig& config) : config_(&config) {}
+    explicit Domains(const IommuConfig& config);
 
     // The state's side of each request: the guest's, decoded, and a snapshot's, replayed.
     [[nodiscard]] Expected<void, Error> apply(const AttachRequest& r);
@@ -52,6 +57,9 @@ public:
     std::size_t attached_count() const { return attached_.size(); }
     // Every domain, in ID order (for snapshots and reports).
     std::vector<const VirtioIommuDomain*> all() const;
+    // Reserved regions MAP has compared a mapping with so far: what a test counts to see that MAP's
+    // cost does not grow with the endpoints of a domain.
+    uint64_t reserved_region_checks() const { return reserved_region_checks_; }
 
     // Takes every domain of `restored` in place of this state's (a snapshot restore, replayed into a
     // scratch state of the same configuration); listeners see the old mappings go and the new ones come.
@@ -68,14 +76,22 @@ private:
     void remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint);
     void notify_each(const VirtioIommuDomain& d, const Mapping& m, bool mapped) const;
     bool overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint64_t end) const;
+    bool overlaps_region(uint32_t index, uint64_t start, uint64_t end) const;
+    // Counts the endpoint's per-endpoint reserved regions into its domain's endpoint_reserved as it is
+    // attached, or out of it as it is detached.
+    void count_endpoint_reserved(VirtioIommuDomain& d, EndpointId endpoint, bool attached);
 
     const IommuConfig* config_;
+    // Indices into config_->reserved: regions for every endpoint, and regions for some.
+    std::vector<uint32_t> global_reserved_;
+    std::vector<uint32_t> per_endpoint_reserved_;
     std::unordered_map<DomainId, std::unique_ptr<VirtioIommuDomain>> domains_;
     std::unordered_map<EndpointId, VirtioIommuDomain*> attached_;
     // Nodes of attached_ given back by DETACH, reused by the next ATTACH: attaching and detaching an
     // endpoint does not allocate once warm.
     std::vector<std::unordered_map<EndpointId, VirtioIommuDomain*>::node_type> spare_nodes_;
     std::unordered_map<EndpointId, MappingListener*> listeners_;
+    mutable uint64_t reserved_region_checks_ = 0;
 };
 
 } // namespace viommu::hw::virtio_iommu

@@ -183,6 +183,10 @@ private:
         const auto n = r_.u64();
         if (!n || *n > r_.remaining() / kMappingBytes)
             return fail(fmt::format("mapping count of domain {}", domain));
+        // §5.13.6.5: only MAP makes a mapping, and MAP exists only with VIRTIO_IOMMU_F_MAP_UNMAP.
+        if (*n > 0 && !features.map_unmap)
+            return unexpected(fmt::format("domain {} holds mappings but VIRTIO_IOMMU_F_MAP_UNMAP was not negotiated",
+                                          domain));
         for (uint64_t i = 0; i < *n; ++i) {
             const MapRequest map{domain, Mapping{*r_.u64(), *r_.u64(), *r_.u64(), *r_.u32()}}; // counted above
             if (auto ok = replay(map, features); !ok)

@@ -98,6 +98,42 @@ TEST_CASE("PROBE too short for its type answers INVAL in the last four writable 
         REQUIRE(reply->written[i] == 0);
 }
 
+TEST_CASE("PROBE writes probe_size bytes of properties and the tail at offset probe_size, however large its buffer",
+          "[conformance][virtio-iommu][5.13.6.8]")
+{
+    // §5.13.6.7: the writable part of a PROBE is "u8 properties[probe_size]" then the tail. A larger
+    // buffer gets no more than that: QEMU's virtio_iommu_handle_command() builds a reply of probe_size +
+    // sizeof(tail) bytes and reports that as the used length. Zeroing the whole writable part instead
+    // let one PROBE with 31 descriptors of 128 MiB make the device write almost 4 GiB.
+    IommuGuest g;
+    g.client.set_segment_size(4096);
+    auto reply = g.client.send(probe_request(8), 256 * 1024);
+    REQUIRE(reply);
+    REQUIRE(reply->used_len == 512 + 4);
+    CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_OK);
+    guest::probe::Walker properties{std::span(reply->written).first(512)};
+    const auto msi = properties.next();
+    REQUIRE(msi);
+    CHECK(guest::probe::read_resv_mem(msi->value).start == 0xfee00000);
+}
+
+TEST_CASE("PROBE refused with a buffer larger than probe_size answers at offset probe_size",
+          "[conformance][virtio-iommu][5.13.6.8]")
+{
+    // A refusal goes where an answer's tail would (the same probe_size + 4 bytes), not at the far end of
+    // an oversized buffer: a request too short for its type, and an endpoint that does not exist.
+    IommuGuest g;
+    const auto bytes = probe_request(8);
+    auto too_short = g.client.send(std::span(bytes).first(8), 64 * 1024);
+    REQUIRE(too_short);
+    REQUIRE(too_short->used_len == 512 + 4);
+    CHECK(too_short->status_at(512) == VIRTIO_IOMMU_S_INVAL);
+    auto missing = g.client.send(probe_request(9), 64 * 1024);
+    REQUIRE(missing);
+    REQUIRE(missing->used_len == 512 + 4);
+    CHECK(missing->status_at(512) == VIRTIO_IOMMU_S_NOENT);
+}
+
 TEST_CASE("PROBE whose properties do not fit in probe_size answers INVAL", "[conformance][virtio-iommu][5.13.6.7]")
 {
     auto c = test_config();
