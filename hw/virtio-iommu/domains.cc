@@ -116,7 +116,7 @@ Expected<void, Error> Domains::apply(const AttachRequest& r)
     // The endpoint now reaches every mapping of its new domain: tell its listener (QEMU replays the
     // domain's mappings to the endpoint's notifiers on attach).
     if (const auto it = listeners_.find(endpoint); it != listeners_.end())
-        target->mappings.for_each([&](const Mapping& m) { it->second->on_map(endpoint, m); });
+        target->mappings.for_each([&, ep = endpoint](const Mapping& m) { it->second->on_map(ep, m); });
     return {};
 }
 
