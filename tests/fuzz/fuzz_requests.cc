@@ -8,6 +8,7 @@
 //     an endpoint, every attached endpoint found in its domain;
 //   - restore its own snapshot into itself unchanged.
 // Whether each answer is the right one is fuzz-differential's job.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -24,7 +25,7 @@ using namespace viommu::fuzz;
 
 namespace {
 
-std::string check_replies(const SendAction& send, const Observation& o)
+std::string check_replies(const SendAction& send, const Observation& o, uint32_t probe_size)
 {
     for (std::size_t i = 0; i < o.replies.size(); ++i) {
         const Reply& r = o.replies[i];
@@ -35,9 +36,12 @@ std::string check_replies(const SendAction& send, const Observation& o)
         }
         if (r.used_len == 0)
             continue;
-        // A PROBE's tail is in the last four writable bytes, every other tail at the start.
+        // A PROBE writes probe_size bytes of properties and its tail (§5.13.6.7), or, in a smaller buffer,
+        // puts the tail in its last four bytes; every other tail is at the start.
         const bool probe = !send.requests[i].empty() && send.requests[i][0] == VIRTIO_IOMMU_T_PROBE;
-        const uint32_t expected = probe ? send.writable : sizeof(virtio_iommu_req_tail);
+        const uint32_t probe_len =
+            static_cast<uint32_t>(std::min<uint64_t>(send.writable, uint64_t{probe_size} + sizeof(virtio_iommu_req_tail)));
+        const uint32_t expected = probe ? probe_len : sizeof(virtio_iommu_req_tail);
         if (r.used_len != expected || r.written.size() != r.used_len)
             return fmt::format("request {}: used length {}, expected 0 or {}", i, r.used_len, expected);
         const uint8_t* tail = r.written.data() + r.used_len - sizeof(virtio_iommu_req_tail);
@@ -120,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         const Observation o = run.apply(s.actions[i]);
         std::string problem;
         if (const auto* send = std::get_if<SendAction>(&s.actions[i]))
-            problem = check_replies(*send, o);
+            problem = check_replies(*send, o, s.device.probe_size);
         else if (const auto* dma = std::get_if<DmaAction>(&s.actions[i]))
             problem = check_translations(*dma, o);
         if (problem.empty())

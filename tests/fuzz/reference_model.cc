@@ -306,9 +306,10 @@ uint8_t ReferenceModel::unmap(std::span<const uint8_t> req)
 
 Reply ReferenceModel::probe(std::span<const uint8_t> req, uint32_t writable)
 {
-    // The tail goes in the last four writable bytes, after probe_size bytes of properties (or the
-    // zeroes that stand for none), for every answer.
-    Reply reply{true, writable, std::vector<uint8_t>(writable, 0)};
+    // probe_size bytes of properties (or the zeroes that stand for none) and the tail, for every answer
+    // (§5.13.6.7); a smaller buffer gets the tail in its last four bytes.
+    const auto len = static_cast<uint32_t>(std::min<uint64_t>(writable, uint64_t{config_.probe_size} + kTail));
+    Reply reply{true, len, std::vector<uint8_t>(len, 0)};
     uint8_t status = kOk;
     const auto endpoint = req.size() >= kProbeLen ? read_le<uint32_t>(req, offsetof(virtio_iommu_req_probe, endpoint)) : 0;
     std::vector<std::size_t> regions;
@@ -337,7 +338,7 @@ Reply ReferenceModel::probe(std::span<const uint8_t> req, uint32_t writable)
             at += sizeof p;
         }
     }
-    reply.written[writable - kTail] = status;
+    reply.written[len - kTail] = status;
     return reply;
 }
 
