@@ -15,11 +15,8 @@
 namespace viommu::test {
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
-
 using namespace viommu::guest::driver_core;
-
 using namespace viommu::guest::kernel;
 
 inline Profile load_profile(const std::string& spec)

@@ -18,7 +18,6 @@
 namespace {
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
 
 

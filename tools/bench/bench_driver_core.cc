@@ -20,11 +20,8 @@
 namespace {
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
-
 using namespace viommu::guest::driver_core;
-
 using namespace viommu::guest::kernel;
 
 constexpr int kDevices = 10'000;

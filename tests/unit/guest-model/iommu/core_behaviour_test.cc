@@ -5,11 +5,8 @@
 #include "tests/support/behaviour.h"
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
-
 using namespace viommu::guest::driver_core;
-
 using namespace viommu::guest::kernel;
 
 constexpr auto resolve = viommu::test::resolve_behaviour<iommu::CoreBehaviour>;

@@ -9,7 +9,6 @@
 #include "guest-model/profiles/facts.h"
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
 
 

@@ -6,7 +6,6 @@
 #include "tests/unit/guest-model/profiles/decide.h"
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
 
 

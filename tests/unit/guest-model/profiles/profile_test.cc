@@ -8,7 +8,6 @@
 #include "guest-model/profiles/profile.h"
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
 
 

@@ -10,7 +10,6 @@
 #include "guest-model/vfio/verdict.h"
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
 
 

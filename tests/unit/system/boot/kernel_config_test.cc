@@ -5,7 +5,6 @@
 #include "system/boot/kernel_config.h"
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
 
 

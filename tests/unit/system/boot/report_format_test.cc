@@ -6,7 +6,6 @@
 #include "system/boot/report_format.h"
 
 using namespace viommu::guest;
-
 using namespace viommu::guest::profiles;
 
 
