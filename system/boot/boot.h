@@ -22,8 +22,8 @@
 #include "guest-model/iommu/dma_api.h"
 #include "guest-model/kernel/printk.h"
 #include "guest-model/vfio/gate.h"
-#include "guest-model/viommu/driver.h"
-#include "guest-model/virtio/mmio_driver.h"
+#include "guest-model/virtio-iommu/driver.h"
+#include "guest-model/virtio-drivers/mmio_driver.h"
 #include "system/boot/board.h"
 #include "system/boot/boot_behaviour.h"
 #include "system/boot/guest.h"
@@ -88,8 +88,8 @@ private:
     Board board_;
     guest::driver_core::DriverCore core_;
     // The IOMMU driver outlives the IOMMU core, whose groups hold its domains.
-    std::unique_ptr<guest::VirtioMmioDriver> viommu_transport_;
-    std::unique_ptr<guest::ViommuDriver> viommu_;
+    std::unique_ptr<guest::virtio_drivers::VirtioMmioDriver> viommu_transport_;
+    std::unique_ptr<guest::virtio_iommu::ViommuDriver> viommu_;
     guest::iommu::IommuCore iommu_;
     guest::iommu::DmaApi dma_;
     guest::vfio::Gate gate_;

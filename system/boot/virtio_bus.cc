@@ -67,10 +67,10 @@ int Boot::viommu_probe(Device& vdev)
 {
     if (!board_.iommu() || viommu_)
         return -guest::kernel::kENODEV;
-    viommu_transport_ = std::make_unique<guest::VirtioMmioDriver>(machine_.handle(0));
-    guest::ViommuDriver::Context ctx{log_, clock_, machine_.memory(), machine_.allocator()};
-    viommu_ = std::make_unique<guest::ViommuDriver>(vdev, *viommu_transport_, std::move(ctx),
-                                                    guest::ViommuBehaviour::from(profile_));
+    viommu_transport_ = std::make_unique<guest::virtio_drivers::VirtioMmioDriver>(machine_.handle(0));
+    guest::virtio_iommu::ViommuDriver::Context ctx{log_, clock_, machine_.memory(), machine_.allocator()};
+    viommu_ = std::make_unique<guest::virtio_iommu::ViommuDriver>(vdev, *viommu_transport_, std::move(ctx),
+                                                    guest::virtio_iommu::ViommuBehaviour::from(profile_));
     if (int err = viommu_->probe(); err) {
         viommu_error_ = err;
         return err;

@@ -31,7 +31,7 @@ void Machine::plug(std::unique_ptr<virtio::DeviceBase> device)
     slots_.push_back(std::move(slot));
 }
 
-guest::MmioDeviceHandle Machine::handle(std::size_t i)
+guest::virtio_drivers::MmioDeviceHandle Machine::handle(std::size_t i)
 {
     Slot& s = slot(i);
     return {*s.transport, s.irq, memory_, allocator_, io_.get_executor(), *this};

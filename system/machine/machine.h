@@ -15,7 +15,7 @@
 
 #include "base/bus.h"
 #include "guest-model/mm/phys_alloc.h"
-#include "guest-model/virtio/mmio_driver.h"
+#include "guest-model/virtio-drivers/mmio_driver.h"
 #include "virtio/device_base.h"
 #include "virtio/guest_memory.h"
 #include "virtio/mmio_transport.h"
@@ -53,7 +53,7 @@ public:
 
     Slot& slot(std::size_t i) { return *slots_.at(i); }
     // What a guest driver gets of the device in slot i.
-    guest::MmioDeviceHandle handle(std::size_t i);
+    guest::virtio_drivers::MmioDeviceHandle handle(std::size_t i);
     std::size_t slots() const { return slots_.size(); }
 
     virtio::GuestMemory& memory() { return memory_; }

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "guest-model/viommu/probe_properties.h"
+#include "guest-model/virtio-iommu/probe_properties.h"
 #include "hw/virtio-iommu/status.h"
 
 namespace viommu::system::replay {
@@ -13,7 +13,7 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-void put_status(Json& j, const Expected<guest::IommuReply, std::string>& reply, std::size_t tail_offset)
+void put_status(Json& j, const Expected<guest::virtio_iommu::IommuReply, std::string>& reply, std::size_t tail_offset)
 {
     if (!reply) {
         j["error"] = reply.error();
@@ -32,14 +32,14 @@ Json properties(const std::vector<uint8_t>& written, std::size_t probe_size)
 {
     // The list as the codec types it: up to a NONE type, the end of probe_size or an overrunning property.
     Json list = Json::array();
-    for (const guest::probe::Property& property : guest::probe::parse(std::span(written).first(probe_size)).list) {
+    for (const guest::virtio_iommu::probe::Property& property : guest::virtio_iommu::probe::parse(std::span(written).first(probe_size)).list) {
         Json p;
         // Every kind of property the codec types has its own output: a new one does not compile
         // until it is given one here.
         std::visit(
             [&](const auto& v) {
                 using T = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<T, guest::probe::ResvMem>) {
+                if constexpr (std::is_same_v<T, guest::virtio_iommu::probe::ResvMem>) {
                     p["type"] = "resv_mem";
                     p["subtype"] = v.subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI        ? "msi"
                                    : v.subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED ? "reserved"
@@ -47,7 +47,7 @@ Json properties(const std::vector<uint8_t>& written, std::size_t probe_size)
                     p["start"] = v.start;
                     p["end"] = v.end;
                 } else {
-                    static_assert(std::is_same_v<T, guest::probe::Unparsed>);
+                    static_assert(std::is_same_v<T, guest::virtio_iommu::probe::Unparsed>);
                     p["type"] = v.type;
                     p["length"] = v.length;
                 }
@@ -58,12 +58,12 @@ Json properties(const std::vector<uint8_t>& written, std::size_t probe_size)
     return list;
 }
 
-Json fault_event(const guest::FaultEvent& f)
+Json fault_event(const guest::virtio_iommu::FaultEvent& f)
 {
     Json e;
     e["event"] = "fault";
-    e["reason"] = f.reason == guest::FaultReason::kDomain    ? "domain"
-                  : f.reason == guest::FaultReason::kMapping ? "mapping"
+    e["reason"] = f.reason == guest::virtio_iommu::FaultReason::kDomain    ? "domain"
+                  : f.reason == guest::virtio_iommu::FaultReason::kMapping ? "mapping"
                                                              : "unknown";
     Json flags = Json::array();
     if (f.read())
@@ -88,7 +88,7 @@ Runner::Runner(ReplayOptions options)
 
 Expected<void, std::string> Runner::start()
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.accept = ~options_.decline;
     o.event_buffers = options_.event_buffers;
     return client_.bring_up(o);

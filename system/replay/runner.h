@@ -12,7 +12,7 @@
 #include "base/expected.h"
 #include "system/machine/machine.h"
 #include "system/replay/script.h"
-#include "guest-model/viommu/request_client.h"
+#include "guest-model/virtio-iommu/request_client.h"
 #include "hw/virtio-iommu/device.h"
 
 namespace viommu::system::replay {
@@ -42,7 +42,7 @@ private:
     ReplayOptions options_;
     system::machine::Machine machine_;
     hw::virtio_iommu::VirtioIommu& device_;
-    guest::IommuRequestClient client_;
+    guest::virtio_iommu::IommuRequestClient client_;
 };
 
 } // namespace viommu::system::replay

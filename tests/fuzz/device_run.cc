@@ -53,7 +53,7 @@ DeviceRun::DeviceRun(const DeviceChoice& choice)
 
 void DeviceRun::bring_up()
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.accept = ~choice_.declined;
     o.event_buffers = choice_.event_buffers;
     if (auto ok = client_.bring_up(o); !ok)
@@ -78,7 +78,7 @@ Observation DeviceRun::apply(const Action& action)
         while (done < dma->len) {
             const auto t = device_.translate(hw::virtio_iommu::EndpointId(dma->endpoint), dma->iova + done, access);
             Translated seen{t.ok, t.ok ? t.gpa : 0, t.ok ? t.contiguous : 0, {}};
-            for (const guest::FaultEvent& f : client_.take_faults())
+            for (const guest::virtio_iommu::FaultEvent& f : client_.take_faults())
                 seen.faults.push_back(
                     {static_cast<uint8_t>(f.reason), f.flags, f.endpoint, f.address, f.reserved_zero()});
             o.translated.push_back(seen);

@@ -1,5 +1,5 @@
 // A scenario's actions against the real device: a guest machine with the virtio-iommu behind
-// virtio-mmio and the bare request client (guest-model/viommu/request_client.h) driving it through real
+// virtio-mmio and the bare request client (guest-model/virtio-iommu/request_client.h) driving it through real
 // rings in guest memory, as viommu-replay does; endpoint DMA goes through VirtioIommu::translate() and
 // its fault reports come back through the event queue.
 #pragma once
@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "system/machine/machine.h"
-#include "guest-model/viommu/request_client.h"
+#include "guest-model/virtio-iommu/request_client.h"
 #include "hw/virtio-iommu/device.h"
 #include "tests/fuzz/observation.h"
 #include "tests/fuzz/scenario.h"
@@ -32,7 +32,7 @@ private:
     DeviceChoice choice_;
     system::machine::Machine machine_;
     hw::virtio_iommu::VirtioIommu& device_;
-    guest::IommuRequestClient client_;
+    guest::virtio_iommu::IommuRequestClient client_;
 };
 
 } // namespace viommu::fuzz

@@ -17,7 +17,7 @@
 #include <linux/virtio_iommu.h>
 
 #include "system/machine/machine.h"
-#include "guest-model/virtio/mmio_driver.h"
+#include "guest-model/virtio-drivers/mmio_driver.h"
 #include "hw/virtio-iommu/device.h"
 #include "tests/fuzz/mmio_scenario.h"
 #include "tests/fuzz/ring_scenario.h"
@@ -127,8 +127,8 @@ std::vector<MmioOp> mmio_seed()
     machine.add_device<hw::virtio_iommu::VirtioIommu>(hw::virtio_iommu::IommuConfig{});
     std::vector<MmioOp> ops;
     Recorder recorder(*machine.slot(0).transport, ops);
-    guest::MmioDeviceHandle handle = machine.handle(0);
-    guest::VirtioMmioDriver driver({recorder, handle.irq, handle.memory, handle.allocator, handle.executor, handle.cpu});
+    guest::virtio_drivers::MmioDeviceHandle handle = machine.handle(0);
+    guest::virtio_drivers::VirtioMmioDriver driver({recorder, handle.irq, handle.memory, handle.allocator, handle.executor, handle.cpu});
     if (auto ok = driver.probe(); !ok)
         throw std::runtime_error(ok.error());
     driver.reset();
@@ -145,8 +145,8 @@ std::vector<MmioOp> mmio_seed()
     const auto in = machine.allocator().alloc(request.size());
     const auto out = machine.allocator().alloc(4);
     (void)machine.memory().write(*in, request);
-    const guest::Buf outs[] = {{*in, static_cast<uint32_t>(request.size())}};
-    const guest::Buf ins[] = {{*out, 4}};
+    const guest::virtio_drivers::Buf outs[] = {{*in, static_cast<uint32_t>(request.size())}};
+    const guest::virtio_drivers::Buf ins[] = {{*out, 4}};
     if (!driver.vq(0)->add(outs, ins, 1))
         throw std::runtime_error("cannot add the request");
     // Every byte the driver wrote so far, in pieces a RamWrite can carry.

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <linux/virtio_iommu.h>
 
-#include "guest-model/viommu/requests.h"
+#include "guest-model/virtio-iommu/requests.h"
 #include "hw/virtio-iommu/config.h"
 #include "tests/fuzz/fuzz_bytes.h"
 
@@ -213,7 +213,7 @@ bool decode_request(ByteReader& r, uint8_t op, const DeviceChoice& d, std::vecto
         damage(r, bytes, writable);
     // A chain has at least one descriptor: with nothing in either part there is no request to send.
     if (bytes.empty() && writable == 0)
-        writable = guest::req::kTailSize;
+        writable = guest::virtio_iommu::req::kTailSize;
     return true;
 }
 
@@ -237,7 +237,7 @@ unsigned feature_bit(std::size_t i)
 
 std::vector<uint8_t> request_bytes(const TypedRequest& t)
 {
-    namespace req = guest::req;
+    namespace req = guest::virtio_iommu::req;
     switch (t.type) {
     case VIRTIO_IOMMU_T_ATTACH:
         return req::encode(req::Attach{.domain = t.domain, .endpoint = t.endpoint, .flags = t.flags}).readable_vector();
@@ -259,8 +259,8 @@ std::vector<uint8_t> request_bytes(const TypedRequest& t)
 
 uint32_t standard_writable(uint8_t type, uint32_t probe_size)
 {
-    return type == VIRTIO_IOMMU_T_PROBE ? guest::req::encode(guest::req::Probe{.probe_size = probe_size}).writable_len
-                                        : guest::req::kTailSize;
+    return type == VIRTIO_IOMMU_T_PROBE ? guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Probe{.probe_size = probe_size}).writable_len
+                                        : guest::virtio_iommu::req::kTailSize;
 }
 
 std::optional<TypedRequest> as_typed(std::span<const uint8_t> readable, uint32_t writable, uint32_t probe_size)
@@ -273,7 +273,7 @@ std::optional<TypedRequest> as_typed(std::span<const uint8_t> readable, uint32_t
     TypedRequest t{readable[0]};
     auto field = [&](std::size_t offset, auto& out) {
         if (offset + sizeof out <= readable.size())
-            out = guest::wire_fields::load_le<std::remove_reference_t<decltype(out)>>(readable.data() + offset);
+            out = guest::virtio_iommu::wire_fields::load_le<std::remove_reference_t<decltype(out)>>(readable.data() + offset);
     };
     switch (t.type) {
     case VIRTIO_IOMMU_T_ATTACH:
@@ -356,7 +356,7 @@ Scenario decode_scenario(std::span<const uint8_t> input)
                 // readable byte either (found by fuzz-differential: the driver could not queue it).
                 if (send.writable == 0 && std::any_of(send.requests.begin(), send.requests.end(),
                                                       [](const std::vector<uint8_t>& req) { return req.empty(); }))
-                    send.writable = guest::req::kTailSize;
+                    send.writable = guest::virtio_iommu::req::kTailSize;
                 send.segment = segment_for(segment, send);
                 s.actions.push_back(std::move(send));
             }

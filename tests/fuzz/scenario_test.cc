@@ -6,7 +6,7 @@
 
 #include <linux/virtio_iommu.h>
 
-#include "guest-model/viommu/requests.h"
+#include "guest-model/virtio-iommu/requests.h"
 #include "system/replay/script.h"
 #include "tests/fuzz/device_run.h"
 #include "tests/fuzz/mmio_scenario.h"
@@ -132,7 +132,7 @@ TEST_CASE("every request a scenario sends has at least one descriptor", "[unit][
     const auto* send = std::get_if<SendAction>(&s.actions[0]);
     REQUIRE(send);
     CHECK(send->requests.size() == 4);
-    CHECK(send->writable == guest::req::kTailSize);
+    CHECK(send->writable == guest::virtio_iommu::req::kTailSize);
     CHECK(every_chain_has_a_descriptor(s));
 
     std::mt19937 rng(3);

@@ -14,8 +14,8 @@ using namespace viommu::test;
 namespace {
 
 struct Pending {
-    std::vector<guest::Buf> out;
-    std::vector<guest::Buf> in;
+    std::vector<guest::virtio_drivers::Buf> out;
+    std::vector<guest::virtio_drivers::Buf> in;
     std::vector<uint8_t> expected; // what the writable part must hold afterwards
     uint32_t in_bytes = 0;
 };
@@ -88,7 +88,7 @@ void round_trip(virtio::FeatureBits features, uint32_t chains, uint32_t seed)
                         return t;
                     }()));
             in_bytes.clear();
-            for (const guest::Buf& b : p.in) {
+            for (const guest::virtio_drivers::Buf& b : p.in) {
                 const std::size_t at = in_bytes.size();
                 in_bytes.resize(at + b.len);
                 REQUIRE(g.mem.read(b.addr, std::span(in_bytes.data() + at, b.len)));

@@ -8,7 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "guest-model/mm/phys_alloc.h"
-#include "guest-model/virtio/mmio_driver.h"
+#include "guest-model/virtio-drivers/mmio_driver.h"
 #include "virtio/guest_memory.h"
 #include "virtio/mmio_transport.h"
 
@@ -69,7 +69,7 @@ struct Guest {
         driver.driver_ok();
     }
 
-    guest::DriverQueue& vq() { return *driver.vq(0); }
+    guest::virtio_drivers::DriverQueue& vq() { return *driver.vq(0); }
     uint8_t status() { return static_cast<uint8_t>(transport.read(0x70, 4)); }
     bool needs_reset() { return status() & virtio::status::kNeedsReset; }
 
@@ -80,7 +80,7 @@ struct Guest {
     Device device;
     IrqWire irq;
     virtio::MmioTransport transport;
-    guest::VirtioMmioDriver driver;
+    guest::virtio_drivers::VirtioMmioDriver driver;
     int callbacks = 0;
 };
 

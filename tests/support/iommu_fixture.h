@@ -8,7 +8,7 @@
 #include <linux/virtio_iommu.h>
 
 #include "system/machine/machine.h"
-#include "guest-model/viommu/request_client.h"
+#include "guest-model/virtio-iommu/request_client.h"
 #include "hw/virtio-iommu/device.h"
 
 namespace viommu::test {
@@ -24,7 +24,7 @@ inline hw::virtio_iommu::IommuConfig test_config()
 
 struct IommuGuest {
     explicit IommuGuest(hw::virtio_iommu::IommuConfig config = test_config(),
-                        guest::IommuRequestClient::Options options = {}, bool bring_up = true)
+                        guest::virtio_iommu::IommuRequestClient::Options options = {}, bool bring_up = true)
         : device(machine.add_device<hw::virtio_iommu::VirtioIommu>(std::move(config))), client(machine.handle(0))
     {
         if (bring_up) {
@@ -37,12 +37,12 @@ struct IommuGuest {
 
     system::machine::Machine machine;
     hw::virtio_iommu::VirtioIommu& device;
-    guest::IommuRequestClient client;
+    guest::virtio_iommu::IommuRequestClient client;
 };
 
 // A well-formed request's readable bytes with the byte at `offset` set to `value`: how a test builds
 // a request a driver would not send.
-inline std::vector<uint8_t> with_byte(const guest::req::Encoded& request, std::size_t offset, uint8_t value)
+inline std::vector<uint8_t> with_byte(const guest::virtio_iommu::req::Encoded& request, std::size_t offset, uint8_t value)
 {
     std::vector<uint8_t> out = request.readable_vector();
     out.at(offset) = value;

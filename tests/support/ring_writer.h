@@ -1,5 +1,5 @@
 // Writes a split ring by hand, descriptor by descriptor: how tests build the malformed rings a correct
-// driver (guest::DriverQueue) would never produce.
+// driver (guest::virtio_drivers::DriverQueue) would never produce.
 #pragma once
 
 #include <cstdint>

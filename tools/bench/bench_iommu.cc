@@ -5,7 +5,7 @@
 #include <random>
 
 #include "system/machine/machine.h"
-#include "guest-model/viommu/prepared_client.h"
+#include "guest-model/virtio-iommu/prepared_client.h"
 #include "hw/virtio-iommu/device.h"
 
 namespace {
@@ -15,27 +15,27 @@ using namespace viommu;
 struct Bench {
     system::machine::Machine machine{system::machine::MachineConfig{0x4000'0000, 64ull << 20}};
     hw::virtio_iommu::VirtioIommu& device = machine.add_device<hw::virtio_iommu::VirtioIommu>(hw::virtio_iommu::IommuConfig{});
-    guest::PreparedClient client{machine.handle(0), 64};
+    guest::virtio_iommu::PreparedClient client{machine.handle(0), 64};
 
     Bench()
     {
         if (!client.bring_up())
             throw std::runtime_error("bring-up failed");
-        client.stage(0, guest::req::encode(guest::req::Attach{.domain = 1, .endpoint = 8}));
+        client.stage(0, guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Attach{.domain = 1, .endpoint = 8}));
         if (!client.submit(1) || client.status(0) != VIRTIO_IOMMU_S_OK)
             throw std::runtime_error("attach failed");
     }
-    static guest::req::Encoded map(uint64_t iova)
+    static guest::virtio_iommu::req::Encoded map(uint64_t iova)
     {
-        return guest::req::encode(guest::req::Map{.domain = 1,
+        return guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Map{.domain = 1,
                                                   .virt_start = iova,
                                                   .virt_end = iova + 0xfff,
                                                   .phys_start = 0x40000000,
                                                   .flags = VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE});
     }
-    static guest::req::Encoded unmap(uint64_t iova)
+    static guest::virtio_iommu::req::Encoded unmap(uint64_t iova)
     {
-        return guest::req::encode(guest::req::Unmap{.domain = 1, .virt_start = iova, .virt_end = iova + 0xfff});
+        return guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Unmap{.domain = 1, .virt_start = iova, .virt_end = iova + 0xfff});
     }
 };
 

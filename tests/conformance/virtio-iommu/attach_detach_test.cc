@@ -17,7 +17,7 @@ TEST_CASE("ATTACH creates the domain and attaches the endpoint", "[conformance][
 TEST_CASE("ATTACH with a non-zero reserved field answers INVAL and changes nothing", "[conformance][virtio-iommu][5.13.6.3.2]")
 {
     IommuGuest g;
-    const auto req = guest::req::encode(guest::req::Attach{.domain = 1, .endpoint = 8});
+    const auto req = guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Attach{.domain = 1, .endpoint = 8});
     auto reply = g.client.send(with_byte(req, offsetof(virtio_iommu_req_attach, reserved) + 3, 1), 4);
     REQUIRE(reply);
     CHECK(reply->status_at(0) == VIRTIO_IOMMU_S_INVAL);
@@ -33,7 +33,7 @@ TEST_CASE("ATTACH with an unknown flag answers INVAL", "[conformance][virtio-iom
 
 TEST_CASE("ATTACH_F_BYPASS without BYPASS_CONFIG negotiated is an unknown flag", "[conformance][virtio-iommu][5.13.6.3]")
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.accept = ~virtio::feature(VIRTIO_IOMMU_F_BYPASS_CONFIG);
     IommuGuest g(test_config(), o);
     CHECK(g.client.attach(1, 8, VIRTIO_IOMMU_ATTACH_F_BYPASS) == VIRTIO_IOMMU_S_INVAL);
@@ -132,7 +132,7 @@ TEST_CASE("DETACH ignores its reserved field", "[conformance][virtio-iommu][5.13
 {
     IommuGuest g;
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    const auto req = guest::req::encode(guest::req::Detach{.domain = 1, .endpoint = 8});
+    const auto req = guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Detach{.domain = 1, .endpoint = 8});
     auto reply = g.client.send(with_byte(req, offsetof(virtio_iommu_req_detach, reserved), 0xff), 4);
     REQUIRE(reply);
     CHECK(reply->status_at(0) == VIRTIO_IOMMU_S_OK);

@@ -11,7 +11,7 @@ constexpr uint32_t R = VIRTIO_IOMMU_MAP_F_READ;
 constexpr uint32_t W = VIRTIO_IOMMU_MAP_F_WRITE;
 
 struct Attached : IommuGuest {
-    explicit Attached(hw::virtio_iommu::IommuConfig c = test_config(), guest::IommuRequestClient::Options o = {})
+    explicit Attached(hw::virtio_iommu::IommuConfig c = test_config(), guest::virtio_iommu::IommuRequestClient::Options o = {})
         : IommuGuest(std::move(c), o)
     {
         if (client.attach(1, 8) != VIRTIO_IOMMU_S_OK)
@@ -38,7 +38,7 @@ TEST_CASE("MAP with an unknown flag answers INVAL", "[conformance][virtio-iommu]
 
 TEST_CASE("MAP_F_MMIO without MMIO negotiated is an unknown flag", "[conformance][virtio-iommu][5.13.6.5.2]")
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.accept = ~virtio::feature(VIRTIO_IOMMU_F_MMIO);
     Attached g(test_config(), o);
     CHECK(g.client.map(1, 0x1000, 0x1fff, 0, R | VIRTIO_IOMMU_MAP_F_MMIO) == VIRTIO_IOMMU_S_INVAL);

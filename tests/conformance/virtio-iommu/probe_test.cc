@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "guest-model/viommu/probe_properties.h"
+#include "guest-model/virtio-iommu/probe_properties.h"
 #include "tests/support/iommu_fixture.h"
 
 using namespace viommu;
@@ -14,7 +14,7 @@ namespace {
 // PROBE's readable part; the tests choose the writable part's size themselves.
 std::vector<uint8_t> probe_request(uint32_t endpoint)
 {
-    return guest::req::encode(guest::req::Probe{.endpoint = endpoint}).readable_vector();
+    return guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Probe{.endpoint = endpoint}).readable_vector();
 }
 
 } // namespace
@@ -27,19 +27,19 @@ TEST_CASE("PROBE fills RESV_MEM properties, zeroes to probe_size, then the tail"
     const auto reply = g.client.probe(8);
     REQUIRE(reply);
     REQUIRE(reply->used_len == 512 + 4);
-    guest::probe::Walker properties{std::span(reply->written).first(512)};
+    guest::virtio_iommu::probe::Walker properties{std::span(reply->written).first(512)};
     const auto msi = properties.next();
     REQUIRE(msi);
     CHECK(msi->type == VIRTIO_IOMMU_PROBE_T_RESV_MEM);
     CHECK(reply->written[1] == 0); // the type's reserved bits 12-15 are zero
-    CHECK(msi->length == guest::probe::kResvMemValueSize);
-    const auto msi_mem = guest::probe::read_resv_mem(msi->value);
+    CHECK(msi->length == guest::virtio_iommu::probe::kResvMemValueSize);
+    const auto msi_mem = guest::virtio_iommu::probe::read_resv_mem(msi->value);
     CHECK(msi_mem.subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI);
     CHECK(msi_mem.start == 0xfee00000);
     CHECK(msi_mem.end == 0xfeefffff);
     const auto rsv = properties.next();
     REQUIRE(rsv);
-    const auto rsv_mem = guest::probe::read_resv_mem(rsv->value);
+    const auto rsv_mem = guest::virtio_iommu::probe::read_resv_mem(rsv->value);
     CHECK(rsv_mem.subtype == VIRTIO_IOMMU_RESV_MEM_T_RESERVED);
     CHECK(rsv_mem.start == 0x8000000);
     CHECK_FALSE(properties.next());
@@ -111,10 +111,10 @@ TEST_CASE("PROBE writes probe_size bytes of properties and the tail at offset pr
     REQUIRE(reply);
     REQUIRE(reply->used_len == 512 + 4);
     CHECK(reply->status_at(512) == VIRTIO_IOMMU_S_OK);
-    guest::probe::Walker properties{std::span(reply->written).first(512)};
+    guest::virtio_iommu::probe::Walker properties{std::span(reply->written).first(512)};
     const auto msi = properties.next();
     REQUIRE(msi);
-    CHECK(guest::probe::read_resv_mem(msi->value).start == 0xfee00000);
+    CHECK(guest::virtio_iommu::probe::read_resv_mem(msi->value).start == 0xfee00000);
 }
 
 TEST_CASE("PROBE refused with a buffer larger than probe_size answers at offset probe_size",
@@ -158,7 +158,7 @@ TEST_CASE("PROBE ignores its reserved field", "[conformance][virtio-iommu][5.13.
 
 TEST_CASE("PROBE without PROBE negotiated is returned unwritten", "[conformance][virtio-iommu][5.13.6.7.2]")
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.accept = ~virtio::feature(VIRTIO_IOMMU_F_PROBE);
     IommuGuest g(test_config(), o);
     auto reply = g.client.send(probe_request(8), 512 + 4);

@@ -20,7 +20,7 @@ TEST_CASE("a request whose type is not recognised is returned unwritten with use
 TEST_CASE("a request with no device-writable part is returned unwritten", "[conformance][virtio-iommu][5.13.6]")
 {
     IommuGuest g;
-    const auto req = guest::req::encode(guest::req::Attach{.endpoint = 8});
+    const auto req = guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Attach{.endpoint = 8});
     auto reply = g.client.send(req.readable(), 0);
     REQUIRE(reply);
     CHECK(reply->used_len == 0);
@@ -30,7 +30,7 @@ TEST_CASE("a request with no device-writable part is returned unwritten", "[conf
 TEST_CASE("a request with a writable part smaller than the tail is returned unwritten", "[conformance][virtio-iommu][5.13.6]")
 {
     IommuGuest g;
-    const auto req = guest::req::encode(guest::req::Attach{.endpoint = 8});
+    const auto req = guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Attach{.endpoint = 8});
     auto reply = g.client.send(req.readable(), 3);
     REQUIRE(reply);
     CHECK(reply->used_len == 0);
@@ -47,7 +47,7 @@ TEST_CASE("a request shorter than its head is returned unwritten", "[conformance
 TEST_CASE("a request too short for its type answers INVAL", "[conformance][virtio-iommu][5.13.6]")
 {
     IommuGuest g;
-    auto bytes = guest::req::encode(guest::req::Map{}).readable_vector();
+    auto bytes = guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Map{}).readable_vector();
     bytes.resize(bytes.size() - 1);
     auto reply = g.client.send(bytes, 4);
     REQUIRE(reply);
@@ -57,7 +57,7 @@ TEST_CASE("a request too short for its type answers INVAL", "[conformance][virti
 TEST_CASE("the reserved bytes of the head are ignored", "[conformance][virtio-iommu][5.13.6.2]")
 {
     IommuGuest g;
-    const auto req = guest::req::encode(guest::req::Attach{.domain = 1, .endpoint = 8});
+    const auto req = guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Attach{.domain = 1, .endpoint = 8});
     auto bytes = with_byte(req, offsetof(virtio_iommu_req_head, reserved), 0xaa);
     bytes[offsetof(virtio_iommu_req_head, reserved) + 2] = 0x55;
     auto reply = g.client.send(bytes, 4);
@@ -68,7 +68,7 @@ TEST_CASE("the reserved bytes of the head are ignored", "[conformance][virtio-io
 TEST_CASE("the tail's reserved bytes are written as zero", "[conformance][virtio-iommu][5.13.6.2]")
 {
     IommuGuest g;
-    auto reply = g.client.send(guest::req::encode(guest::req::Detach{.endpoint = 8}));
+    auto reply = g.client.send(guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Detach{.endpoint = 8}));
     REQUIRE(reply);
     REQUIRE(reply->used_len == 4);
     CHECK(reply->written == std::vector<uint8_t>{VIRTIO_IOMMU_S_INVAL, 0, 0, 0});
@@ -76,7 +76,7 @@ TEST_CASE("the tail's reserved bytes are written as zero", "[conformance][virtio
 
 TEST_CASE("MAP and UNMAP without MAP_UNMAP negotiated are returned unwritten", "[conformance][virtio-iommu][5.13.6.5]")
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.accept = ~virtio::feature(VIRTIO_IOMMU_F_MAP_UNMAP);
     IommuGuest g(test_config(), o);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
@@ -89,7 +89,7 @@ TEST_CASE("requests in one batch are answered in order, each with its own status
     IommuGuest g;
     std::vector<std::vector<uint8_t>> batch;
     for (uint32_t ep : {8u, 9u, 0x10u}) {
-        batch.push_back(guest::req::encode(guest::req::Attach{.domain = 1, .endpoint = ep}).readable_vector());
+        batch.push_back(guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Attach{.domain = 1, .endpoint = ep}).readable_vector());
     }
     auto replies = g.client.send_batch(batch, 4);
     REQUIRE(replies);

@@ -12,7 +12,7 @@ namespace {
 constexpr uint32_t R = VIRTIO_IOMMU_MAP_F_READ;
 constexpr uint32_t W = VIRTIO_IOMMU_MAP_F_WRITE;
 
-void check_fault(const guest::FaultEvent& f, guest::FaultReason reason, uint32_t flags, uint32_t endpoint,
+void check_fault(const guest::virtio_iommu::FaultEvent& f, guest::virtio_iommu::FaultReason reason, uint32_t flags, uint32_t endpoint,
                  uint64_t address)
 {
     CHECK(f.reason == reason);
@@ -31,7 +31,7 @@ TEST_CASE("a read through a write-only mapping faults with READ and ADDRESS", "[
     CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1010, Access::kRead).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], guest::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_READ | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
+    check_fault(faults[0], guest::virtio_iommu::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_READ | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
 }
 
 TEST_CASE("a write through a read-only mapping faults with WRITE and ADDRESS", "[conformance][virtio-iommu][5.13.6.5.2]")
@@ -43,7 +43,7 @@ TEST_CASE("a write through a read-only mapping faults with WRITE and ADDRESS", "
     CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1010, Access::kWrite).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], guest::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_WRITE | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
+    check_fault(faults[0], guest::virtio_iommu::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_WRITE | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
 }
 
 TEST_CASE("an access with no mapping faults with reason MAPPING and ADDRESS only", "[conformance][virtio-iommu][5.13.6.9]")
@@ -53,7 +53,7 @@ TEST_CASE("an access with no mapping faults with reason MAPPING and ADDRESS only
     CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x5000, Access::kWrite).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], guest::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x5000);
+    check_fault(faults[0], guest::virtio_iommu::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x5000);
 }
 
 TEST_CASE("an unattached endpoint without bypass faults with reason DOMAIN", "[conformance][virtio-iommu][5.13.6.9]")
@@ -63,7 +63,7 @@ TEST_CASE("an unattached endpoint without bypass faults with reason DOMAIN", "[c
     CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(0x11), 0x7000, Access::kRead).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], guest::FaultReason::kDomain, VIRTIO_IOMMU_FAULT_F_ADDRESS, 0x11, 0x7000);
+    check_fault(faults[0], guest::virtio_iommu::FaultReason::kDomain, VIRTIO_IOMMU_FAULT_F_ADDRESS, 0x11, 0x7000);
 }
 
 TEST_CASE("an unattached endpoint in bypass reaches guest memory untranslated", "[conformance][virtio-iommu][5.13.6]")
@@ -97,7 +97,7 @@ TEST_CASE("a config.bypass value other than 0 or 1 makes the device give up, as 
 TEST_CASE("writing config.bypass without BYPASS_CONFIG negotiated makes the device give up, as in QEMU",
           "[conformance][virtio-iommu][5.13.4.1]")
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.accept = ~virtio::feature(VIRTIO_IOMMU_F_BYPASS_CONFIG);
     IommuGuest g(test_config(), o);
     g.client.write_bypass(1); // the value it has: nothing changes, nothing to refuse
@@ -156,7 +156,7 @@ TEST_CASE("an attached endpoint faults on a RESERVED region", "[conformance][vir
     CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x9abc, Access::kRead).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
-    check_fault(faults[0], guest::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x9abc);
+    check_fault(faults[0], guest::virtio_iommu::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x9abc);
 }
 
 TEST_CASE("after DETACH the endpoint cannot reach the domain's mappings", "[conformance][virtio-iommu][5.13.6.4.2]")
@@ -196,7 +196,7 @@ TEST_CASE("the legacy F_BYPASS, when negotiated, puts unattached endpoints in by
     CHECK(g.device.negotiated(VIRTIO_IOMMU_F_BYPASS));
     CHECK_FALSE(g.device.negotiated(VIRTIO_IOMMU_F_BYPASS_CONFIG));
     CHECK(g.device.unattached_bypass());
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.accept = ~virtio::feature(VIRTIO_IOMMU_F_BYPASS);
     IommuGuest declined(c, o);
     CHECK_FALSE(declined.device.unattached_bypass());
@@ -204,7 +204,7 @@ TEST_CASE("the legacy F_BYPASS, when negotiated, puts unattached endpoints in by
 
 TEST_CASE("a fault with no event buffer is counted as dropped", "[conformance][virtio-iommu][5.13.6.9]")
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.event_buffers = 0;
     IommuGuest g(test_config(), o);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
@@ -216,7 +216,7 @@ TEST_CASE("a fault with no event buffer is counted as dropped", "[conformance][v
 TEST_CASE("an event buffer too small for a fault report makes the device give up, as in QEMU",
           "[conformance][virtio-iommu][5.13.6.9.2]")
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.event_buffer_size = 16;
     IommuGuest g(test_config(), o);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
@@ -228,7 +228,7 @@ TEST_CASE("an event buffer too small for a fault report makes the device give up
 
 TEST_CASE("every fault is reported while the driver keeps the event queue stocked", "[conformance][virtio-iommu][5.13.6.9]")
 {
-    guest::IommuRequestClient::Options o;
+    guest::virtio_iommu::IommuRequestClient::Options o;
     o.event_buffers = 4;
     IommuGuest g(test_config(), o);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);

@@ -121,7 +121,7 @@ TEST_CASE("UNMAP ignores its reserved field, as QEMU does", "[conformance][virti
 {
     Blank g;
     REQUIRE(g.map(0, 9) == VIRTIO_IOMMU_S_OK);
-    const auto req = guest::req::encode(guest::req::Unmap{.domain = 1, .virt_start = 0, .virt_end = 9});
+    const auto req = guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Unmap{.domain = 1, .virt_start = 0, .virt_end = 9});
     auto reply = g.client.send(with_byte(req, offsetof(virtio_iommu_req_unmap, reserved) + 1, 7), 4);
     REQUIRE(reply);
     CHECK(reply->status_at(0) == VIRTIO_IOMMU_S_OK);

@@ -22,8 +22,8 @@ constexpr virtio::FeatureBits kIndirect = virtio::feature(virtio::kFIndirectDesc
 // Adds one echo request of n bytes and returns the token.
 void add_echo(Guest<EchoDevice>& g, GuestAddr out, GuestAddr in, uint32_t n, uint64_t token)
 {
-    const guest::Buf o{out, n};
-    const guest::Buf i{in, n};
+    const guest::virtio_drivers::Buf o{out, n};
+    const guest::virtio_drivers::Buf i{in, n};
     REQUIRE(g.vq().add(std::span(&o, 1), std::span(&i, 1), token));
 }
 } // namespace
@@ -57,8 +57,8 @@ TEST_CASE("a chain through an indirect table reaches the device in order", "[con
     const GuestAddr out1 = *g.alloc.alloc(8), out2 = *g.alloc.alloc(8), in = *g.alloc.alloc(16);
     REQUIRE(g.mem.write_obj(out1, uint64_t{0x1111111111111111}));
     REQUIRE(g.mem.write_obj(out2, uint64_t{0x2222222222222222}));
-    const guest::Buf outs[] = {{out1, 8}, {out2, 8}};
-    const guest::Buf ins[] = {{in, 16}};
+    const guest::virtio_drivers::Buf outs[] = {{out1, 8}, {out2, 8}};
+    const guest::virtio_drivers::Buf ins[] = {{in, 16}};
     REQUIRE(g.vq().add(outs, ins, 1));
     CHECK(g.vq().num_free() == g.vq().size() - 1); // one ring slot for three buffers: it went indirect
     g.driver.kick(0);

@@ -292,8 +292,8 @@ TEST_CASE("a device that gave up uses no queue until it is reset", "[conformance
     // ...until the driver resets the device and starts over.
     m.g.bring_up(0, kQueue);
     CHECK_FALSE(m.g.needs_reset());
-    const guest::Buf out{m.buf, 16};
-    const guest::Buf in{GuestAddr(m.b(64)), 16};
+    const guest::virtio_drivers::Buf out{m.buf, 16};
+    const guest::virtio_drivers::Buf in{GuestAddr(m.b(64)), 16};
     REQUIRE(m.g.vq().add(std::span(&out, 1), std::span(&in, 1), 7));
     m.g.driver.kick(0);
     m.g.run();

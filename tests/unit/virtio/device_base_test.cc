@@ -138,7 +138,7 @@ TEST_CASE("the device consumes no buffer before DRIVER_OK and picks them up at D
     auto q = g.driver.setup_vq(0, 0, [] {});
     REQUIRE(q);
     const GuestAddr out = *g.alloc.alloc(8), in = *g.alloc.alloc(8);
-    const guest::Buf o{out, 8}, i{in, 8};
+    const guest::virtio_drivers::Buf o{out, 8}, i{in, 8};
     REQUIRE((*q)->add(std::span(&o, 1), std::span(&i, 1), 1));
     g.driver.notify(0);
     g.run();

@@ -83,7 +83,7 @@ TEST_CASE("QueueNotify is handled on the device's executor, not inside the regis
     Guest<EchoDevice> g;
     g.bring_up();
     const GuestAddr out = *g.alloc.alloc(8), in = *g.alloc.alloc(8);
-    const guest::Buf o{out, 8}, i{in, 8};
+    const guest::virtio_drivers::Buf o{out, 8}, i{in, 8};
     REQUIRE(g.vq().add(std::span(&o, 1), std::span(&i, 1), 1));
     g.driver.notify(0);
     CHECK(g.device.chains == 0);
@@ -146,7 +146,7 @@ TEST_CASE("the driver model refuses a window without the virtio magic", "[unit][
     guest::mm::PhysAllocator alloc(GuestAddr(kRamBase), kRamSize);
     IrqWire irq;
     PollingCpu cpu(io);
-    guest::VirtioMmioDriver driver({empty, irq, mem, alloc, io.get_executor(), cpu});
+    guest::virtio_drivers::VirtioMmioDriver driver({empty, irq, mem, alloc, io.get_executor(), cpu});
     auto probed = driver.probe();
     REQUIRE_FALSE(probed);
     CHECK(probed.error() == "Wrong magic value 0x00000000!");

@@ -10,7 +10,7 @@
 #include <linux/virtio_iommu.h>
 
 #include "system/machine/machine.h"
-#include "guest-model/viommu/prepared_client.h"
+#include "guest-model/virtio-iommu/prepared_client.h"
 #include "hw/virtio-iommu/device.h"
 
 namespace {
@@ -52,29 +52,29 @@ namespace {
 struct Quiet {
     system::machine::Machine machine;
     hw::virtio_iommu::VirtioIommu& device;
-    guest::PreparedClient client;
+    guest::virtio_iommu::PreparedClient client;
 
     explicit Quiet(hw::virtio_iommu::IommuConfig config)
         : device(machine.add_device<hw::virtio_iommu::VirtioIommu>(std::move(config))), client(machine.handle(0), 1)
     {
         REQUIRE(client.bring_up());
     }
-    uint8_t send(const guest::req::Encoded& r)
+    uint8_t send(const guest::virtio_iommu::req::Encoded& r)
     {
         client.stage(0, r);
         return client.submit(1) ? client.status(0) : 0xfe;
     }
     uint8_t attach(uint32_t domain, uint32_t endpoint)
     {
-        return send(guest::req::encode(guest::req::Attach{.domain = domain, .endpoint = endpoint}));
+        return send(guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Attach{.domain = domain, .endpoint = endpoint}));
     }
     uint8_t detach(uint32_t domain, uint32_t endpoint)
     {
-        return send(guest::req::encode(guest::req::Detach{.domain = domain, .endpoint = endpoint}));
+        return send(guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Detach{.domain = domain, .endpoint = endpoint}));
     }
     uint8_t map(uint64_t iova)
     {
-        return send(guest::req::encode(guest::req::Map{.domain = 1,
+        return send(guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Map{.domain = 1,
                                                        .virt_start = iova,
                                                        .virt_end = iova + 0xfff,
                                                        .phys_start = 0x40000000,
@@ -82,11 +82,11 @@ struct Quiet {
     }
     uint8_t unmap(uint64_t iova)
     {
-        return send(guest::req::encode(guest::req::Unmap{.domain = 1, .virt_start = iova, .virt_end = iova + 0xfff}));
+        return send(guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Unmap{.domain = 1, .virt_start = iova, .virt_end = iova + 0xfff}));
     }
     uint8_t probe(uint32_t endpoint)
     {
-        return send(guest::req::encode(guest::req::Probe{.endpoint = endpoint, .probe_size = 512}));
+        return send(guest::virtio_iommu::req::encode(guest::virtio_iommu::req::Probe{.endpoint = endpoint, .probe_size = 512}));
     }
 };
 

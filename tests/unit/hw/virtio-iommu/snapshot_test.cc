@@ -24,8 +24,8 @@ struct Populated : IommuGuest {
             throw std::runtime_error("attach failed");
         std::vector<std::vector<uint8_t>> batch;
         for (uint64_t i = 0; i < mappings; ++i) {
-            const auto req = guest::req::encode(
-                guest::req::Map{.domain = 1,
+            const auto req = guest::virtio_iommu::req::encode(
+                guest::virtio_iommu::req::Map{.domain = 1,
                                 .virt_start = i * 0x2000,
                                 .virt_end = i * 0x2000 + 0xfff,
                                 .phys_start = 0x40000000 + i * 0x1000,

@@ -18,7 +18,7 @@
 #include "guest-model/mm/phys_alloc.h"
 #include "virtio/guest_memory.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_drivers {
 
 struct Buf {
     GuestAddr addr;
@@ -111,4 +111,4 @@ private:
     std::string broken_reason_;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_drivers

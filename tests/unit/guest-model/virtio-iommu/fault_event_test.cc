@@ -5,9 +5,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "guest-model/viommu/fault_event.h"
+#include "guest-model/virtio-iommu/fault_event.h"
 
 using namespace viommu::guest;
+using namespace viommu::guest::virtio_iommu;
 
 
 

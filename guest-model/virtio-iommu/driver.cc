@@ -1,4 +1,4 @@
-#include "guest-model/viommu/driver.h"
+#include "guest-model/virtio-iommu/driver.h"
 
 #include <algorithm>
 #include <array>
@@ -8,9 +8,9 @@
 
 #include "guest-model/driver-core/dev_printk.h"
 #include "guest-model/kernel/errno.h"
-#include "guest-model/viommu/requests.h"
+#include "guest-model/virtio-iommu/requests.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 namespace {
 
@@ -80,7 +80,7 @@ private:
     ViommuDriver& owner_;
 };
 
-ViommuDriver::ViommuDriver(driver_core::Device& vdev, VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour)
+ViommuDriver::ViommuDriver(driver_core::Device& vdev, virtio_drivers::VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour)
     : vdev_(vdev), name_(vdev.name()), transport_(transport), ctx_(std::move(context)), behaviour_(behaviour)
 {
 }
@@ -158,14 +158,14 @@ int ViommuDriver::probe()
 int ViommuDriver::fill_event_queue()
 {
     // viommu_fill_evtq(): one 24-byte buffer for every free descriptor, added without a kick.
-    DriverQueue* vq = transport_.vq(kEventQueue);
+    virtio_drivers::DriverQueue* vq = transport_.vq(kEventQueue);
     nr_events_ = vq->num_free();
     const auto events = ctx_.allocator.alloc(uint64_t{nr_events_} * kEventSize);
     if (!events)
         return -kernel::kENOMEM;
     events_ = *events;
     for (uint32_t i = 0; i < nr_events_; ++i) {
-        const Buf in{GuestAddr(events_.value() + uint64_t{i} * kEventSize), kEventSize};
+        const virtio_drivers::Buf in{GuestAddr(events_.value() + uint64_t{i} * kEventSize), kEventSize};
         if (!vq->add({}, std::span(&in, 1), in.addr.value()))
             return -kernel::kENOSPC;
     }
@@ -174,7 +174,7 @@ int ViommuDriver::fill_event_queue()
 
 void ViommuDriver::event_handler()
 {
-    DriverQueue* vq = transport_.vq(kEventQueue);
+    virtio_drivers::DriverQueue* vq = transport_.vq(kEventQueue);
     while (auto used = vq->get_buf()) {
         const GuestAddr buf(used->token);
         if (used->len > kEventSize) {
@@ -187,7 +187,7 @@ void ViommuDriver::event_handler()
             if (fault.head_reserved_zero())
                 fault_handler(fault);
         }
-        const Buf in{buf, kEventSize};
+        const virtio_drivers::Buf in{buf, kEventSize};
         if (!vq->add({}, std::span(&in, 1), buf.value()))
             dev_err(ctx_.log, vdev_, "could not add event buffer");
     }
@@ -221,18 +221,18 @@ int ViommuDriver::add_req(std::vector<uint8_t>& buf, uint32_t write_offset, std:
     if (!mem)
         return -kernel::kENOMEM;
     (void)ctx_.memory.write(*mem, buf);
-    const Buf out{*mem, write_offset};
-    const Buf in{GuestAddr(mem->value() + write_offset), len - write_offset};
+    const virtio_drivers::Buf out{*mem, write_offset};
+    const virtio_drivers::Buf in{GuestAddr(mem->value() + write_offset), len - write_offset};
     const uint64_t token = next_token_++;
-    DriverQueue* vq = transport_.vq(kRequestQueue);
+    virtio_drivers::DriverQueue* vq = transport_.vq(kRequestQueue);
     auto added = vq->add(std::span(&out, 1), std::span(&in, 1), token);
-    if (!added && added.error() == AddError::kNoSpace) {
+    if (!added && added.error() == virtio_drivers::AddError::kNoSpace) {
         sync_req();
         added = vq->add(std::span(&out, 1), std::span(&in, 1), token);
     }
     if (!added) {
         ctx_.allocator.free(*mem, len);
-        return added.error() == AddError::kNoMemory ? -kernel::kENOMEM : -kernel::kENOSPC;
+        return added.error() == virtio_drivers::AddError::kNoMemory ? -kernel::kENOMEM : -kernel::kENOSPC;
     }
     requests_.emplace(token, Request{*mem, len, write_offset, writeback});
     return 0;
@@ -245,7 +245,7 @@ int ViommuDriver::sync_req()
     // exactly all of it, so an unwritten reply leaves the caller's zeroed tail: S_OK.
     if (requests_.empty())
         return 0;
-    DriverQueue* vq = transport_.vq(kRequestQueue);
+    virtio_drivers::DriverQueue* vq = transport_.vq(kRequestQueue);
     transport_.kick(kRequestQueue);
     while (!requests_.empty()) {
         transport_.wait_used(kRequestQueue);
@@ -589,4 +589,4 @@ void ViommuDriver::flush_iotlb_all(iommu::Domain& domain)
         (void)sync_req();
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

@@ -1,9 +1,9 @@
 // A bare virtio-iommu driver: it brings the device up, sends the request bytes it is given through the
 // request queue, waits for each to come back, and keeps the event queue stocked with buffers, reading
 // every fault report the device writes. It adds no policy of its own, so the device sees exactly what
-// a test, a fuzzer or a request script wrote (the Linux-like driver is guest-model/viommu/driver.h).
+// a test, a fuzzer or a request script wrote (the Linux-like driver is guest-model/virtio-iommu/driver.h).
 //
-// Requests are built and reports read by the guest's request codec (guest-model/viommu/requests.h,
+// Requests are built and reports read by the guest's request codec (guest-model/virtio-iommu/requests.h,
 // fault_event.h), on the kernel's own <linux/virtio_iommu.h> layouts, as a guest driver would.
 #pragma once
 
@@ -17,11 +17,11 @@
 #include <linux/virtio_iommu.h>
 
 #include "base/expected.h"
-#include "guest-model/viommu/fault_event.h"
-#include "guest-model/viommu/requests.h"
-#include "guest-model/virtio/mmio_driver.h"
+#include "guest-model/virtio-iommu/fault_event.h"
+#include "guest-model/virtio-iommu/requests.h"
+#include "guest-model/virtio-drivers/mmio_driver.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 struct IommuReply {
     uint32_t used_len = 0;        // 0: the device returned the buffer unwritten
@@ -43,7 +43,7 @@ public:
         uint32_t event_buffer_size = FaultEvent::kSize;
     };
 
-    explicit IommuRequestClient(const MmioDeviceHandle& device);
+    explicit IommuRequestClient(const virtio_drivers::MmioDeviceHandle& device);
     IommuRequestClient(const IommuRequestClient&) = delete;
     IommuRequestClient& operator=(const IommuRequestClient&) = delete;
 
@@ -91,15 +91,15 @@ public:
 
     virtio_iommu_config read_config();
     void write_bypass(uint8_t value);
-    VirtioMmioDriver& driver() { return driver_; }
+    virtio_drivers::VirtioMmioDriver& driver() { return driver_; }
 
 private:
     void on_events();
     // One part of a request as descriptors of at most segment_size_ bytes.
-    void split(GuestAddr at, uint32_t len, std::vector<Buf>& out) const;
+    void split(GuestAddr at, uint32_t len, std::vector<virtio_drivers::Buf>& out) const;
     Expected<void, std::string> add_event_buffer(GuestAddr buffer);
 
-    VirtioMmioDriver driver_;
+    virtio_drivers::VirtioMmioDriver driver_;
     uint32_t event_buffer_size_ = FaultEvent::kSize;
     std::vector<GuestAddr> event_buffers_;
     std::vector<FaultEvent> faults_;
@@ -108,4 +108,4 @@ private:
     uint32_t segment_size_ = 0;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

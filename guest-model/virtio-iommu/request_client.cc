@@ -1,4 +1,4 @@
-#include "guest-model/viommu/request_client.h"
+#include "guest-model/virtio-iommu/request_client.h"
 
 #include <algorithm>
 #include <array>
@@ -9,14 +9,14 @@
 
 #include <fmt/format.h>
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 namespace {
 constexpr unsigned kRequestQueue = 0;
 constexpr unsigned kEventQueue = 1;
 } // namespace
 
-IommuRequestClient::IommuRequestClient(const MmioDeviceHandle& device) : driver_(device)
+IommuRequestClient::IommuRequestClient(const virtio_drivers::MmioDeviceHandle& device) : driver_(device)
 {
 }
 
@@ -56,7 +56,7 @@ Expected<void, std::string> IommuRequestClient::bring_up(const Options& options)
 
 Expected<void, std::string> IommuRequestClient::add_event_buffer(GuestAddr buffer)
 {
-    const Buf in{buffer, event_buffer_size_};
+    const virtio_drivers::Buf in{buffer, event_buffer_size_};
     if (!driver_.vq(kEventQueue)->add({}, std::span(&in, 1), buffer.value()))
         return unexpected(std::string("event queue full"));
     return {};
@@ -65,7 +65,7 @@ Expected<void, std::string> IommuRequestClient::add_event_buffer(GuestAddr buffe
 void IommuRequestClient::on_events()
 {
     // viommu_event_handler(): read each report, then give the buffer back to the device.
-    DriverQueue* vq = driver_.vq(kEventQueue);
+    virtio_drivers::DriverQueue* vq = driver_.vq(kEventQueue);
     while (auto used = vq->get_buf()) {
         const GuestAddr buffer(used->token);
         if (used->len == FaultEvent::kSize) {
@@ -86,7 +86,7 @@ std::vector<FaultEvent> IommuRequestClient::take_faults()
     return std::exchange(faults_, {});
 }
 
-void IommuRequestClient::split(GuestAddr at, uint32_t len, std::vector<Buf>& out) const
+void IommuRequestClient::split(GuestAddr at, uint32_t len, std::vector<virtio_drivers::Buf>& out) const
 {
     const uint32_t step = segment_size_ ? segment_size_ : len;
     for (uint32_t done = 0; done < len; done += std::min(step, len - done))
@@ -96,7 +96,7 @@ void IommuRequestClient::split(GuestAddr at, uint32_t len, std::vector<Buf>& out
 Expected<std::vector<IommuReply>, std::string>
 IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, uint32_t writable_len)
 {
-    DriverQueue* vq = driver_.vq(kRequestQueue);
+    virtio_drivers::DriverQueue* vq = driver_.vq(kRequestQueue);
     if (!vq)
         return unexpected(std::string("the request queue is not set up"));
     struct InFlight {
@@ -129,7 +129,7 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
         flights.push_back(f);
         (void)driver_.memory().write(f.out, readable);
         (void)driver_.memory().fill(f.in, 0xff, writable_len);
-        std::vector<Buf> outs, ins;
+        std::vector<virtio_drivers::Buf> outs, ins;
         split(f.out, f.out_len, outs);
         split(f.in, writable_len, ins);
         if (!vq->add(outs, ins, f.token)) {
@@ -244,4 +244,4 @@ void IommuRequestClient::write_bypass(uint8_t value)
     driver_.config_write(offsetof(virtio_iommu_config, bypass), 1, value);
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

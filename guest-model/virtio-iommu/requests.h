@@ -16,9 +16,9 @@
 
 #include <linux/virtio_iommu.h>
 
-#include "guest-model/viommu/wire_fields.h"
+#include "guest-model/virtio-iommu/wire_fields.h"
 
-namespace viommu::guest::req {
+namespace viommu::guest::virtio_iommu::req {
 
 inline constexpr uint32_t kTailSize = sizeof(virtio_iommu_req_tail);
 
@@ -149,4 +149,4 @@ inline std::optional<uint8_t> tail_status(std::span<const uint8_t> writable)
     return writable[writable.size() - kTailSize + offsetof(virtio_iommu_req_tail, status)];
 }
 
-} // namespace viommu::guest::req
+} // namespace viommu::guest::virtio_iommu::req

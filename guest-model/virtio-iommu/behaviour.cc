@@ -1,8 +1,8 @@
-#include "guest-model/viommu/behaviour.h"
+#include "guest-model/virtio-iommu/behaviour.h"
 
 #include "guest-model/profiles/fact_keys.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 ViommuBehaviour ViommuBehaviour::from(const profiles::Profile& profile)
 {
@@ -20,4 +20,4 @@ ViommuBehaviour ViommuBehaviour::from(const profiles::Profile& profile)
     return b;
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

@@ -1,7 +1,7 @@
 // A virtio-iommu driver for throughput and allocation measurements: request buffers are laid out in
 // guest memory once (one slot per request in flight), chains are direct, and the event queue recycles
 // its buffers, so sending requests and taking fault reports allocate nothing on either side.
-// (guest-model/viommu/request_client.h is the general, allocating one.)
+// (guest-model/virtio-iommu/request_client.h is the general, allocating one.)
 #pragma once
 
 #include <cstdint>
@@ -11,17 +11,17 @@
 #include <linux/virtio_iommu.h>
 
 #include "base/expected.h"
-#include "guest-model/viommu/requests.h"
-#include "guest-model/virtio/mmio_driver.h"
+#include "guest-model/virtio-iommu/requests.h"
+#include "guest-model/virtio-drivers/mmio_driver.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 class PreparedClient {
 public:
     static constexpr uint32_t kSlotBytes = req::Encoded::kMaxReadable; // the largest readable part
     static constexpr uint32_t kTailRoom = 512 + req::kTailSize;         // a PROBE's writable part
 
-    PreparedClient(const MmioDeviceHandle& device, uint32_t slots);
+    PreparedClient(const virtio_drivers::MmioDeviceHandle& device, uint32_t slots);
     PreparedClient(const PreparedClient&) = delete;
     PreparedClient& operator=(const PreparedClient&) = delete;
 
@@ -42,7 +42,7 @@ public:
     uint8_t status(uint32_t slot) const;
 
     uint64_t faults_seen() const { return faults_seen_; }
-    VirtioMmioDriver& driver() { return driver_; }
+    virtio_drivers::VirtioMmioDriver& driver() { return driver_; }
 
 private:
     struct Staged {
@@ -52,11 +52,11 @@ private:
     void stage_bytes(uint32_t slot, const void* bytes, uint32_t readable, uint32_t writable);
     void on_events();
 
-    VirtioMmioDriver driver_;
+    virtio_drivers::VirtioMmioDriver driver_;
     uint32_t slots_;
     GuestAddr requests_, tails_, events_;
     Staged staged_[256] = {};
     uint64_t faults_seen_ = 0;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

@@ -19,10 +19,10 @@
 #include "base/bus.h"
 #include "base/handler_memory.h"
 #include "base/expected.h"
-#include "guest-model/virtio/driver_queue.h"
+#include "guest-model/virtio-drivers/driver_queue.h"
 #include "virtio/feature_bits.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_drivers {
 
 // What the board hands the driver of one virtio-mmio device, as firmware describes it to Linux: the
 // register window and its interrupt line, guest RAM with the kernel's page allocator, the executor
@@ -112,4 +112,4 @@ private:
     std::shared_ptr<bool> alive_;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_drivers

@@ -1,4 +1,4 @@
-#include "guest-model/virtio/driver_queue.h"
+#include "guest-model/virtio-drivers/driver_queue.h"
 
 #include <atomic>
 
@@ -7,7 +7,7 @@
 #include "base/checked.h"
 #include "virtio/wire/ring.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_drivers {
 
 namespace wire = virtio::wire;
 
@@ -241,4 +241,4 @@ bool DriverQueue::enable_cb()
     return !has_used();
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_drivers

@@ -4,7 +4,7 @@
 
 #include "guest-model/profiles/profile.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 struct ViommuBehaviour {
     bool bypass_config = true;       // VIRTIO_IOMMU_F_BYPASS_CONFIG and identity domains (v5.17)
@@ -17,4 +17,4 @@ struct ViommuBehaviour {
     static ViommuBehaviour from(const profiles::Profile& profile);
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

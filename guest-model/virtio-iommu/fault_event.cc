@@ -1,11 +1,11 @@
-#include "guest-model/viommu/fault_event.h"
+#include "guest-model/virtio-iommu/fault_event.h"
 
 #include <algorithm>
 #include <cstddef>
 
-#include "guest-model/viommu/wire_fields.h"
+#include "guest-model/virtio-iommu/wire_fields.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 std::optional<FaultEvent> parse_fault_event(std::span<const uint8_t> bytes)
 {
@@ -23,4 +23,4 @@ std::optional<FaultEvent> parse_fault_event(std::span<const uint8_t> bytes)
     return f;
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

@@ -1,11 +1,11 @@
-#include "guest-model/viommu/prepared_client.h"
+#include "guest-model/virtio-iommu/prepared_client.h"
 
 #include <array>
 #include <stdexcept>
 
-#include "guest-model/viommu/fault_event.h"
+#include "guest-model/virtio-iommu/fault_event.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 namespace {
 constexpr unsigned kRequestQueue = 0;
@@ -13,7 +13,7 @@ constexpr unsigned kEventQueue = 1;
 constexpr uint32_t kEventBuffers = 64;
 } // namespace
 
-PreparedClient::PreparedClient(const MmioDeviceHandle& device, uint32_t slots) : driver_(device), slots_(slots)
+PreparedClient::PreparedClient(const virtio_drivers::MmioDeviceHandle& device, uint32_t slots) : driver_(device), slots_(slots)
 {
     if (slots == 0 || slots > 256)
         throw std::invalid_argument("PreparedClient: 1 to 256 slots");
@@ -42,7 +42,7 @@ Expected<void, std::string> PreparedClient::bring_up(virtio::FeatureBits decline
     if (auto q = driver_.setup_vq(kEventQueue, 0, [this] { on_events(); }); !q)
         return unexpected(q.error());
     for (uint32_t i = 0; i < kEventBuffers; ++i) {
-        const Buf in{GuestAddr(events_.value() + i * FaultEvent::kSize), FaultEvent::kSize};
+        const virtio_drivers::Buf in{GuestAddr(events_.value() + i * FaultEvent::kSize), FaultEvent::kSize};
         if (!driver_.vq(kEventQueue)->add({}, std::span(&in, 1), in.addr.value()))
             return unexpected(std::string("event queue full"));
     }
@@ -54,10 +54,10 @@ Expected<void, std::string> PreparedClient::bring_up(virtio::FeatureBits decline
 
 void PreparedClient::on_events()
 {
-    DriverQueue* vq = driver_.vq(kEventQueue);
+    virtio_drivers::DriverQueue* vq = driver_.vq(kEventQueue);
     while (auto used = vq->get_buf()) {
         ++faults_seen_;
-        const Buf in{GuestAddr(used->token), FaultEvent::kSize};
+        const virtio_drivers::Buf in{GuestAddr(used->token), FaultEvent::kSize};
         (void)vq->add({}, std::span(&in, 1), used->token);
     }
     driver_.kick(kEventQueue);
@@ -74,10 +74,10 @@ void PreparedClient::stage_bytes(uint32_t slot, const void* bytes, uint32_t read
 
 bool PreparedClient::submit(uint32_t count)
 {
-    DriverQueue* vq = driver_.vq(kRequestQueue);
+    virtio_drivers::DriverQueue* vq = driver_.vq(kRequestQueue);
     for (uint32_t i = 0; i < count; ++i) {
-        const Buf out{GuestAddr(requests_.value() + uint64_t{i} * kSlotBytes), staged_[i].readable};
-        const Buf in{GuestAddr(tails_.value() + uint64_t{i} * kTailRoom), staged_[i].writable};
+        const virtio_drivers::Buf out{GuestAddr(requests_.value() + uint64_t{i} * kSlotBytes), staged_[i].readable};
+        const virtio_drivers::Buf in{GuestAddr(tails_.value() + uint64_t{i} * kTailRoom), staged_[i].writable};
         if (!vq->add(std::span(&out, 1), std::span(&in, 1), i + 1))
             return false;
     }
@@ -98,4 +98,4 @@ uint8_t PreparedClient::status(uint32_t slot) const
     return *req::tail_status(tail);
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

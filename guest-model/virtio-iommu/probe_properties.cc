@@ -1,11 +1,11 @@
-#include "guest-model/viommu/probe_properties.h"
+#include "guest-model/virtio-iommu/probe_properties.h"
 
 #include <algorithm>
 #include <array>
 
-#include "guest-model/viommu/wire_fields.h"
+#include "guest-model/virtio-iommu/wire_fields.h"
 
-namespace viommu::guest::probe {
+namespace viommu::guest::virtio_iommu::probe {
 
 std::optional<RawProperty> Walker::next()
 {
@@ -58,4 +58,4 @@ Properties parse(std::span<const uint8_t> properties)
     return out;
 }
 
-} // namespace viommu::guest::probe
+} // namespace viommu::guest::virtio_iommu::probe

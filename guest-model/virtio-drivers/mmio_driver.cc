@@ -1,11 +1,11 @@
-#include "guest-model/virtio/mmio_driver.h"
+#include "guest-model/virtio-drivers/mmio_driver.h"
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include "virtio/wire/mmio_regs.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_drivers {
 
 using namespace virtio::mmio;
 namespace status = virtio::status;
@@ -203,4 +203,4 @@ void VirtioMmioDriver::interrupt()
     }
 }
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_drivers

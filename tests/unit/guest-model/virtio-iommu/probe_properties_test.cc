@@ -5,9 +5,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "guest-model/viommu/probe_properties.h"
+#include "guest-model/virtio-iommu/probe_properties.h"
 
 using namespace viommu::guest;
+using namespace viommu::guest::virtio_iommu;
 
 
 

@@ -5,9 +5,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "guest-model/viommu/requests.h"
+#include "guest-model/virtio-iommu/requests.h"
 
 using namespace viommu::guest;
+using namespace viommu::guest::virtio_iommu;
 
 
 

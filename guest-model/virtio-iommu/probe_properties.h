@@ -9,7 +9,7 @@
 // reads as NONE.
 //
 // A new property type gets its value's struct here, an alternative in Property, a case in parse()
-// and a TEST_CASE per rule in tests/unit/guest-model/viommu/probe_properties_test.cc; the driver
+// and a TEST_CASE per rule in tests/unit/guest-model/virtio-iommu/probe_properties_test.cc; the driver
 // (driver.cc, probe_endpoint()) decides what it means to Linux, and the replay runner will not
 // compile until it prints it.
 #pragma once
@@ -22,7 +22,7 @@
 
 #include <linux/virtio_iommu.h>
 
-namespace viommu::guest::probe {
+namespace viommu::guest::virtio_iommu::probe {
 
 inline constexpr std::size_t kHeaderSize = sizeof(virtio_iommu_probe_property);
 // RESV_MEM's value: subtype, three reserved bytes, start and end (§5.13.6.8.1).
@@ -97,4 +97,4 @@ struct Properties {
 // The whole list, typed: what every property the device wrote inside probe_size means.
 Properties parse(std::span<const uint8_t> properties);
 
-} // namespace viommu::guest::probe
+} // namespace viommu::guest::virtio_iommu::probe

@@ -9,7 +9,7 @@
 
 #include <linux/virtio_iommu.h>
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 enum class FaultReason : uint8_t {
     kUnknown = VIRTIO_IOMMU_FAULT_R_UNKNOWN, // "an internal error"
@@ -41,4 +41,4 @@ struct FaultEvent {
 // The report in an event buffer's first kSize bytes; nullopt if the buffer is shorter.
 std::optional<FaultEvent> parse_fault_event(std::span<const uint8_t> bytes);
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

@@ -9,7 +9,7 @@
 
 #include "virtio/wire/le.h"
 
-namespace viommu::guest::wire_fields {
+namespace viommu::guest::virtio_iommu::wire_fields {
 
 template <class T>
 void store_le(uint8_t* at, T value)
@@ -26,4 +26,4 @@ T load_le(const uint8_t* at)
     return le.get();
 }
 
-} // namespace viommu::guest::wire_fields
+} // namespace viommu::guest::virtio_iommu::wire_fields

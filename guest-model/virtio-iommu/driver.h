@@ -22,12 +22,12 @@
 #include "guest-model/kernel/printk.h"
 #include "guest-model/kernel/ratelimit.h"
 #include "guest-model/mm/phys_alloc.h"
-#include "guest-model/viommu/behaviour.h"
-#include "guest-model/viommu/fault_event.h"
-#include "guest-model/viommu/probe_properties.h"
-#include "guest-model/virtio/mmio_driver.h"
+#include "guest-model/virtio-iommu/behaviour.h"
+#include "guest-model/virtio-iommu/fault_event.h"
+#include "guest-model/virtio-iommu/probe_properties.h"
+#include "guest-model/virtio-drivers/mmio_driver.h"
 
-namespace viommu::guest {
+namespace viommu::guest::virtio_iommu {
 
 class ViommuDomain;
 
@@ -40,7 +40,7 @@ public:
         mm::PhysAllocator& allocator;
     };
 
-    ViommuDriver(driver_core::Device& vdev, VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour);
+    ViommuDriver(driver_core::Device& vdev, virtio_drivers::VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour);
     ~ViommuDriver() override;
 
     // virtio_dev_probe() and viommu_probe(): 0, or a negative errno (the device is then not used).
@@ -98,7 +98,7 @@ private:
 
     driver_core::Device& vdev_;
     std::string name_;
-    VirtioMmioDriver& transport_;
+    virtio_drivers::VirtioMmioDriver& transport_;
     Context ctx_;
     ViommuBehaviour behaviour_;
     bool ready_ = false;
@@ -119,4 +119,4 @@ private:
     uint64_t faults_ = 0;
 };
 
-} // namespace viommu::guest
+} // namespace viommu::guest::virtio_iommu

@@ -1,10 +1,11 @@
 // The virtio-iommu driver's behaviours, resolved once from a kernel profile.
 #include <catch2/catch.hpp>
 
-#include "guest-model/viommu/behaviour.h"
+#include "guest-model/virtio-iommu/behaviour.h"
 #include "tests/support/behaviour.h"
 
 using namespace viommu::guest;
+using namespace viommu::guest::virtio_iommu;
 using namespace viommu::guest::profiles;
 using namespace viommu::guest::driver_core;
 using namespace viommu::guest::kernel;
