@@ -13,7 +13,7 @@ Expected<void, DmaFault> DmaPort::access(uint64_t iova, uint64_t len, virtio_iom
         uint64_t gpa = at;
         uint64_t chunk = len - done;
         if (iommu_) {
-            const auto t = iommu_->translate(virtio_iommu::EndpointId(endpoint_), at, access);
+            const auto t = iommu_->translate(virtio_iommu::EndpointId(endpoint_), Iova(at), access);
             if (!t.ok) {
                 ++faults_;
                 return unexpected(DmaFault{at, false});

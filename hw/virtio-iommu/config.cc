@@ -77,12 +77,12 @@ std::vector<std::string> IommuConfig::problems() const
         if (r.first > r.last)
             out.push_back(fmt::format("endpoint range {:#x}-{:#x} is empty", r.first, r.last));
     for (const ReservedRegion& r : reserved) {
-        if (r.start > r.end)
-            out.push_back(fmt::format("reserved region {:#x}-{:#x} is empty", r.start, r.end));
+        if (r.range.first > r.range.last)
+            out.push_back(fmt::format("reserved region {:#x}-{:#x} is empty", r.range.first, r.range.last));
         for (const EndpointRange& e : r.endpoints)
             if (!covers(endpoints, e))
                 out.push_back(fmt::format("reserved region {:#x}-{:#x} names endpoints {:#x}-{:#x}, not all of which exist",
-                                          r.start, r.end, e.first, e.last));
+                                          r.range.first, r.range.last, e.first, e.last));
     }
     if (limits.max_domains == 0 || limits.max_mappings_per_domain == 0 || limits.max_attached_endpoints == 0)
         out.push_back("limits must be at least 1");
@@ -164,8 +164,7 @@ Expected<ReservedRegion, std::string> parse_reserved_region(std::string_view tex
         return unexpected(end.error());
     if (*end < *start)
         return unexpected(fmt::format("'{}': the region ends before it starts", text));
-    r.start = *start;
-    r.end = *end;
+    r.range = IovaRange{Iova(*start), Iova(*end)};
     if (parts[i] == "msi")
         r.type = ResvMemSubtype::kMsi;
     else if (parts[i] == "reserved")

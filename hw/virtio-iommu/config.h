@@ -20,8 +20,7 @@ enum class ResvMemSubtype : uint8_t { kReserved = 0, kMsi = 1 };
 
 struct ReservedRegion {
     std::vector<EndpointRange> endpoints; // empty: every endpoint (QEMU's reserved-regions are global)
-    uint64_t start = 0;
-    uint64_t end = 0; // inclusive
+    IovaRange range;
     ResvMemSubtype type = ResvMemSubtype::kReserved;
     bool applies_to(EndpointId endpoint) const;
 };

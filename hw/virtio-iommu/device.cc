@@ -52,7 +52,7 @@ IommuConfig effective(IommuConfig c)
 
 ReservedRegion x86_msi_region()
 {
-    return ReservedRegion{{}, 0xfee00000, 0xfeefffff, ResvMemSubtype::kMsi};
+    return ReservedRegion{{}, IovaRange{Iova(0xfee00000), Iova(0xfeefffff)}, ResvMemSubtype::kMsi};
 }
 
 VirtioIommu::VirtioIommu(virtio::GuestMemory& mem, IommuConfig config)
@@ -186,11 +186,11 @@ Expected<void, Error> VirtioIommu::execute(const Request& request, uint64_t writ
                 trace_virtio_iommu_detach(r.domain.value(), r.endpoint.value());
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, MapRequest>) {
-                trace_virtio_iommu_map(r.domain.value(), r.mapping.virt_start, r.mapping.virt_end, r.mapping.phys_start,
+                trace_virtio_iommu_map(r.domain.value(), r.mapping.iova.first.value(), r.mapping.iova.last.value(), r.mapping.phys_start,
                                        r.mapping.flags);
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, UnmapRequest>) {
-                trace_virtio_iommu_unmap(r.domain.value(), r.range.first, r.range.last);
+                trace_virtio_iommu_unmap(r.domain.value(), r.range.first.value(), r.range.last.value());
                 return domains_.apply(r);
             } else {
                 static_assert(std::is_same_v<T, ProbeRequest>);

@@ -49,7 +49,7 @@ public:
     // An endpoint's DMA access to one address. On failure the device reports a fault on the event queue
     // (§5.13.6.9), as QEMU's translate callback does; an endpoint the device does not manage fails
     // without a report.
-    Translation translate(EndpointId endpoint, uint64_t iova, Access access);
+    Translation translate(EndpointId endpoint, Iova iova, Access access);
 
     // Whether an endpoint that is not attached to a domain is in bypass mode right now (§5.13.6).
     bool unattached_bypass() const;
@@ -87,8 +87,8 @@ private:
     uint32_t encode(const virtio::DescriptorChain& chain, uint8_t type, Status status,
                     const ProbeRequest* answered_probe);
     void report_fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t address);
-    Translation fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t iova);
-    const ReservedRegion* reserved_region_at(EndpointId endpoint, uint64_t iova) const;
+    Translation fault(uint8_t reason, uint32_t flags, EndpointId endpoint, Iova iova);
+    const ReservedRegion* reserved_region_at(EndpointId endpoint, Iova iova) const;
     RequestFeatures request_features() const;
 
     IommuConfig config_;

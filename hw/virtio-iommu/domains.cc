@@ -151,22 +151,22 @@ void Domains::count_endpoint_reserved(VirtioIommuDomain& d, EndpointId endpoint,
     }
 }
 
-bool Domains::overlaps_region(uint32_t index, uint64_t start, uint64_t end) const
+bool Domains::overlaps_region(uint32_t index, IovaRange range) const
 {
     ++reserved_region_checks_;
     const ReservedRegion& r = config_->reserved[index];
-    return r.start <= end && start <= r.end;
+    return r.range.intersects(range);
 }
 
-bool Domains::overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint64_t end) const
+bool Domains::overlaps_reserved(const VirtioIommuDomain& d, IovaRange range) const
 {
     // A domain always has an endpoint (it ceases to exist with its last one), so every global region
     // applies to it.
     for (uint32_t index : global_reserved_)
-        if (overlaps_region(index, start, end))
+        if (overlaps_region(index, range))
             return true;
     for (const auto& [index, endpoints] : d.endpoint_reserved)
-        if (overlaps_region(index, start, end))
+        if (overlaps_region(index, range))
             return true;
     return false;
 }
@@ -182,25 +182,25 @@ Expected<void, Error> Domains::apply(const MapRequest& r)
     if (d->bypass)
         return unexpected(Error::kBypassDomain);
     // §5.13.6: with INPUT_RANGE, "Any mapping request to virtual addresses outside of this range fails."
-    if (m.virt_start < config_->input_start || m.virt_end > config_->input_end)
+    if (m.iova.first.value() < config_->input_start || m.iova.last.value() > config_->input_end)
         return unexpected(Error::kOutsideInputRange);
     // "If virt_start, phys_start or (virt_end + 1) is not aligned on the page granularity, the device
     // SHOULD reject the request and set status to VIRTIO_IOMMU_S_RANGE." virt_end + 1 wraps to 0 for a
     // mapping that ends at 2^64 - 1, which is aligned.
     const uint64_t granule = config_->granule();
-    if (!is_aligned(m.virt_start, granule) || !is_aligned(m.phys_start, granule) ||
-        !is_aligned(m.virt_end + 1, granule))
+    if (!is_aligned(m.iova.first.value(), granule) || !is_aligned(m.phys_start, granule) ||
+        !is_aligned(m.iova.last.value() + 1, granule))
         return unexpected(Error::kMisaligned);
     // phys_end = phys_start + virt_end - virt_start must exist.
-    if (!checked_add(m.phys_start, m.virt_end - m.virt_start))
+    if (!checked_add(m.phys_start, m.iova.last.value() - m.iova.first.value()))
         return unexpected(Error::kPhysWraps);
     // "If a mapping already exists in the requested range, the device SHOULD reject the request and set
     // status to VIRTIO_IOMMU_S_INVAL."
-    if (d->mappings.overlaps(m.virt_start, m.virt_end))
+    if (d->mappings.overlaps(m.iova))
         return unexpected(Error::kOverlap);
     // §5.13.6.8.1.2: "The device SHOULD reject a MAP request that overlaps a RESV_MEM region" (no status
     // given: INVAL, like an overlap with a mapping).
-    if (overlaps_reserved(*d, m.virt_start, m.virt_end))
+    if (overlaps_reserved(*d, m.iova))
         return unexpected(Error::kOverlapsReserved);
     if (d->mappings.size() >= config_->limits.max_mappings_per_domain)
         return unexpected(Error::kTooManyMappings);
@@ -220,7 +220,7 @@ Expected<void, Error> Domains::apply(const UnmapRequest& r)
     if (d->bypass)
         return unexpected(Error::kBypassDomain);
     const auto result =
-        d->mappings.remove_range(range.first, range.last, [&](const Mapping& m) { notify_each(*d, m, false); });
+        d->mappings.remove_range(range, [&](const Mapping& m) { notify_each(*d, m, false); });
     if (result == MappingStore::RemoveResult::kWouldSplit)
         return unexpected(Error::kWouldSplit);
     return {};

@@ -75,8 +75,8 @@ private:
     // with no endpoint (the domain's lifetime: §5.13.6.4).
     void remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint);
     void notify_each(const VirtioIommuDomain& d, const Mapping& m, bool mapped) const;
-    bool overlaps_reserved(const VirtioIommuDomain& d, uint64_t start, uint64_t end) const;
-    bool overlaps_region(uint32_t index, uint64_t start, uint64_t end) const;
+    bool overlaps_reserved(const VirtioIommuDomain& d, IovaRange range) const;
+    bool overlaps_region(uint32_t index, IovaRange range) const;
     // Counts the endpoint's per-endpoint reserved regions into its domain's endpoint_reserved as it is
     // attached, or out of it as it is detached.
     void count_endpoint_reserved(VirtioIommuDomain& d, EndpointId endpoint, bool attached);

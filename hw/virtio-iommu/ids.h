@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "base/addr.h"
 #include "base/strong_id.h"
 
 namespace viommu::hw::virtio_iommu {
@@ -23,15 +24,19 @@ struct IdRange {
 };
 using EndpointRange = IdRange<EndpointId>;
 
-// An inclusive range of I/O virtual addresses as a request names it: [first, last]. A request's own
+// An inclusive range of I/O virtual addresses (base/addr.h's Iova) as a request names it: [first, last]. A request's own
 // rules (request_types.cc) refuse last < first before anything else sees the range.
 struct IovaRange {
-    uint64_t first = 0;
-    uint64_t last = 0;
+    Iova first{};
+    Iova last{};
+    constexpr bool contains(Iova iova) const { return first <= iova && iova <= last; }
+    constexpr bool intersects(IovaRange other) const { return first <= other.last && other.first <= last; }
+    bool operator==(const IovaRange&) const = default;
 };
 
 // The translation hot path passes these by value: they must be the plain integer.
 static_assert(sizeof(EndpointId) == sizeof(uint32_t) && std::is_trivially_copyable_v<EndpointId>);
 static_assert(sizeof(DomainId) == sizeof(uint32_t) && std::is_trivially_copyable_v<DomainId>);
+static_assert(sizeof(Iova) == sizeof(uint64_t) && std::is_trivially_copyable_v<Iova>);
 
 } // namespace viommu::hw::virtio_iommu

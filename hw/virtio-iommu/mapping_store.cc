@@ -74,13 +74,13 @@ inline int upper_bound(const uint64_t* keys, int count, uint64_t key)
 
 Mapping leaf_entry(const Leaf* l, int i)
 {
-    return {l->start[i], l->end[i], l->phys[i], l->flags[i]};
+    return {IovaRange{Iova(l->start[i]), Iova(l->end[i])}, l->phys[i], l->flags[i]};
 }
 
 void leaf_set(Leaf* l, int i, const Mapping& m)
 {
-    l->start[i] = m.virt_start;
-    l->end[i] = m.virt_end;
+    l->start[i] = m.iova.first.value();
+    l->end[i] = m.iova.last.value();
     l->phys[i] = m.phys_start;
     l->flags[i] = m.flags;
 }
@@ -114,7 +114,7 @@ void leaf_insert_at(Leaf* l, int pos, const Mapping& m)
 // Inserts m at its place in a leaf with room, and returns that place.
 int leaf_insert(Leaf* l, const Mapping& m)
 {
-    const int pos = upper_bound(l->start, l->count, m.virt_start);
+    const int pos = upper_bound(l->start, l->count, m.iova.first.value());
     leaf_insert_at(l, pos, m);
     return pos;
 }
@@ -258,8 +258,9 @@ std::optional<Mapping> MappingStore::ceiling(uint64_t key) const
     return leaf_entry(l, i);
 }
 
-std::optional<Mapping> MappingStore::find(uint64_t iova) const
+std::optional<Mapping> MappingStore::find(Iova address) const
 {
+    const uint64_t iova = address.value();
     // Consecutive DMA accesses usually stay in one leaf: check the last one before descending (a
     // one-entry IOTLB). Its range is read live, so a leaf that shrank or grew is still judged right.
     const Leaf* l = last_leaf_;
@@ -290,12 +291,12 @@ std::optional<Mapping> MappingStore::find(uint64_t iova) const
     return std::nullopt;
 }
 
-bool MappingStore::overlaps(uint64_t start, uint64_t end) const
+bool MappingStore::overlaps(IovaRange range) const
 {
-    // The mapping with the greatest start <= end is the only candidate: any other one that starts at or
-    // below end ends before it starts.
-    const auto f = floor(end);
-    return f && f->virt_end >= start;
+    // The mapping with the greatest start <= range.last is the only candidate: any other one that starts
+    // at or below it ends before it starts.
+    const auto f = floor(range.last.value());
+    return f && f->iova.intersects(range);
 }
 
 namespace {
@@ -315,7 +316,7 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, std::si
             landed = {l, leaf_insert(l, m)};
             return std::nullopt;
         }
-        const int pos = upper_bound(l->start, l->count, m.virt_start);
+        const int pos = upper_bound(l->start, l->count, m.iova.first.value());
         // Split. Appending past the last leaf (ascending IOVAs, the DMA allocator's common pattern) keeps
         // the full leaf full instead of leaving two half-empty ones.
         Leaf* r = new_leaf();
@@ -336,7 +337,7 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, std::si
         return Split{r->start[0], r};
     }
     Inner* in = static_cast<Inner*>(n);
-    const int ci = upper_bound(in->key, in->count, m.virt_start);
+    const int ci = upper_bound(in->key, in->count, m.iova.first.value());
     const auto split = insert_rec(in->child[ci], m, landed, leaves, inners);
     if (!split)
         return std::nullopt;
@@ -377,8 +378,8 @@ void MappingStore::insert(const Mapping& m)
     // Between the cached leaf's first and last keys, m belongs to that leaf (see leaf_for); with room
     // there, no descent and no separator changes. The cache then points at m, so an UNMAP of what was
     // just mapped (a strict-mode DMA unmap) finds it without a search.
-    if (Leaf* l = last_leaf_; l && l->count < kLeafCap && l->start[0] < m.virt_start &&
-                              m.virt_start < l->start[l->count - 1]) {
+    if (Leaf* l = last_leaf_; l && l->count < kLeafCap && l->start[0] < m.iova.first.value() &&
+                              m.iova.first.value() < l->start[l->count - 1]) {
         last_index_ = leaf_insert(l, m);
         return;
     }
@@ -537,9 +538,10 @@ void MappingStore::erase(uint64_t key)
     }
 }
 
-MappingStore::RemoveResult MappingStore::remove_range(uint64_t start, uint64_t end,
-                                                      FunctionRef<void(const Mapping&)> on_removed)
+MappingStore::RemoveResult MappingStore::remove_range(IovaRange range, FunctionRef<void(const Mapping&)> on_removed)
 {
+    const uint64_t start = range.first.value();
+    const uint64_t end = range.last.value();
     Leaf* l = leaf_for(start);
     if (!l)
         return RemoveResult::kRemoved;
@@ -591,9 +593,9 @@ MappingStore::RemoveResult MappingStore::remove_range(uint64_t start, uint64_t e
         return RemoveResult::kRemoved;
     }
     // Otherwise one key at a time, with the tree's rebalancing.
-    for (auto m = ceiling(start); m && m->virt_start <= end; m = ceiling(start)) {
+    for (auto m = ceiling(start); m && m->iova.first <= range.last; m = ceiling(start)) {
         on_removed(*m);
-        erase(m->virt_start);
+        erase(m->iova.first.value());
     }
     return RemoveResult::kRemoved;
 }
@@ -655,9 +657,9 @@ bool MappingStore::check_invariants() const
     uint64_t last = 0;
     bool first = true;
     for_each([&](const Mapping& m) {
-        ok &= first || m.virt_start > last;
+        ok &= first || m.iova.first.value() > last;
         first = false;
-        last = m.virt_start;
+        last = m.iova.first.value();
         ++chained;
     });
     return ok && entries == size_ && chained == size_;

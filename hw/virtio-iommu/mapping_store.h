@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "base/function_ref.h"
+#include "hw/virtio-iommu/ids.h"
 
 namespace viommu::hw::virtio_iommu {
 
@@ -24,9 +25,8 @@ struct Inner;
 } // namespace btree
 
 struct Mapping {
-    uint64_t virt_start = 0;
-    uint64_t virt_end = 0; // inclusive
-    uint64_t phys_start = 0;
+    IovaRange iova;          // [virt_start, virt_end]
+    uint64_t phys_start = 0; // the guest-physical address of iova.first
     uint32_t flags = 0;
     bool operator==(const Mapping&) const = default;
 };
@@ -41,16 +41,16 @@ public:
     ~MappingStore();
 
     // The mapping that contains iova.
-    [[nodiscard]] std::optional<Mapping> find(uint64_t iova) const;
-    // Whether any mapping intersects [start, end] (start <= end).
-    [[nodiscard]] bool overlaps(uint64_t start, uint64_t end) const;
+    [[nodiscard]] std::optional<Mapping> find(Iova iova) const;
+    // Whether any mapping intersects the range.
+    [[nodiscard]] bool overlaps(IovaRange range) const;
     // Adds a mapping that overlaps none (the caller checks with overlaps()).
     void insert(const Mapping& m);
 
     enum class RemoveResult { kRemoved, kWouldSplit };
-    // Removes every mapping inside [start, end], calling on_removed(mapping) for each in order, unless a
-    // mapping crosses start or end: then nothing is removed (kWouldSplit) and on_removed is not called.
-    RemoveResult remove_range(uint64_t start, uint64_t end, FunctionRef<void(const Mapping&)> on_removed);
+    // Removes every mapping inside the range, calling on_removed(mapping) for each in order, unless a
+    // mapping crosses either end: then nothing is removed (kWouldSplit) and on_removed is not called.
+    RemoveResult remove_range(IovaRange range, FunctionRef<void(const Mapping&)> on_removed);
 
     // Visits every mapping in IOVA order.
     void for_each(FunctionRef<void(const Mapping&)> fn) const;

@@ -32,8 +32,8 @@ void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virt
         // virtio_iommu_probe_property header, in bytes, into length."
         prop.head.length = static_cast<uint16_t>(sizeof(prop) - sizeof(prop.head));
         prop.subtype = static_cast<uint8_t>(r.type);
-        prop.start = r.start;
-        prop.end = r.end;
+        prop.start = r.range.first.value();
+        prop.end = r.range.last.value();
         (void)out.write_obj(prop); // room checked by the caller: probe_size bytes, and these fit in it
         written += sizeof(prop);
     }

@@ -57,7 +57,8 @@ Expected<Request, Refusal> decode_map(virtio::ChainReader& in)
     if (!req)
         return unexpected(Error::kTooShort);
     return MapRequest{DomainId(req->domain.get()),
-                      Mapping{req->virt_start.get(), req->virt_end.get(), req->phys_start.get(), req->flags.get()}};
+                      Mapping{IovaRange{Iova(req->virt_start.get()), Iova(req->virt_end.get())}, req->phys_start.get(),
+                              req->flags.get()}};
 }
 
 Expected<Request, Refusal> decode_unmap(virtio::ChainReader& in)
@@ -67,7 +68,7 @@ Expected<Request, Refusal> decode_unmap(virtio::ChainReader& in)
         return unexpected(Error::kTooShort);
     // §5.13.6.6.2 lets the device either ignore a non-zero reserved field or answer INVAL; QEMU ignores
     // it, and so do we.
-    return UnmapRequest{DomainId(req->domain.get()), IovaRange{req->virt_start.get(), req->virt_end.get()}};
+    return UnmapRequest{DomainId(req->domain.get()), IovaRange{Iova(req->virt_start.get()), Iova(req->virt_end.get())}};
 }
 
 Expected<Request, Refusal> decode_probe(virtio::ChainReader& in)

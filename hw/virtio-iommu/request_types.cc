@@ -48,7 +48,7 @@ Expected<void, Refusal> check(const MapRequest& r, const RequestFeatures& f)
     // §5.13.6.5.1: "virt_end MUST be strictly greater than virt_start" (a driver rule; the device's
     // answer is not given, INVAL is the status for invalid parameters). A one-byte mapping, legal with a
     // one-byte granule, has virt_end == virt_start and is accepted.
-    if (r.mapping.virt_end < r.mapping.virt_start)
+    if (r.mapping.iova.last < r.mapping.iova.first)
         return unexpected(Refusal(Error::kEndBeforeStart));
     return {};
 }

@@ -41,8 +41,8 @@ void put_config(ByteWriter& w, const IommuConfig& c, virtio::FeatureBits offered
             w.u32(e.first.value());
             w.u32(e.last.value());
         }
-        w.u64(r.start);
-        w.u64(r.end);
+        w.u64(r.range.first.value());
+        w.u64(r.range.last.value());
         w.u8(static_cast<uint8_t>(r.type));
     }
     w.u32(c.limits.max_domains);
@@ -188,13 +188,23 @@ private:
             return unexpected(fmt::format("domain {} holds mappings but VIRTIO_IOMMU_F_MAP_UNMAP was not negotiated",
                                           domain));
         for (uint64_t i = 0; i < *n; ++i) {
-            const MapRequest map{domain, Mapping{*r_.u64(), *r_.u64(), *r_.u64(), *r_.u32()}}; // counted above
+            const MapRequest map{domain, read_mapping()}; // counted above
             if (auto ok = replay(map, features); !ok)
                 return unexpected(fmt::format("domain {}: mapping {:#x}-{:#x} is not one MAP could have made: {}",
-                                              domain, map.mapping.virt_start, map.mapping.virt_end,
+                                              domain, map.mapping.iova.first, map.mapping.iova.last,
                                               describe(ok.error())));
         }
         return {};
+    }
+
+    // One mapping record: virt_start, virt_end, phys_start, flags. The caller has checked the bytes are
+    // there.
+    Mapping read_mapping()
+    {
+        const Iova first(*r_.u64());
+        const Iova last(*r_.u64());
+        const uint64_t phys_start = *r_.u64();
+        return Mapping{IovaRange{first, last}, phys_start, *r_.u32()};
     }
 
     Expected<void, std::string> replay_attach(const AttachRequest& attach, const RequestFeatures& features)
@@ -258,8 +268,8 @@ std::vector<uint8_t> Snapshot::save(const VirtioIommu& device)
             w.u32(ep.value());
         w.u64(d->mappings.size());
         d->mappings.for_each([&](const Mapping& m) {
-            w.u64(m.virt_start);
-            w.u64(m.virt_end);
+            w.u64(m.iova.first.value());
+            w.u64(m.iova.last.value());
             w.u64(m.phys_start);
             w.u32(m.flags);
         });

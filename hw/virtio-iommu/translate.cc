@@ -11,31 +11,38 @@ namespace {
 
 constexpr char access_char(Access a) { return a == Access::kRead ? 'r' : 'w'; }
 
-Translation identity(uint64_t iova)
+// The bytes from iova to the inclusive end of a range, where 0 (the whole 2^64) is told as UINT64_MAX.
+uint64_t bytes_to(Iova iova, Iova last)
 {
-    // Identity reaches to the top of the address space; 0 stands for 2^64 bytes only at iova 0.
-    return {true, iova, iova == 0 ? UINT64_MAX : 0 - iova};
+    const uint64_t left = last.value() - iova.value() + 1;
+    return left == 0 ? UINT64_MAX : left;
+}
+
+Translation identity(Iova iova)
+{
+    // Identity reaches to the top of the address space.
+    return {true, iova.value(), bytes_to(iova, Iova(UINT64_MAX))};
 }
 
 } // namespace
 
-const ReservedRegion* VirtioIommu::reserved_region_at(EndpointId endpoint, uint64_t iova) const
+const ReservedRegion* VirtioIommu::reserved_region_at(EndpointId endpoint, Iova iova) const
 {
     for (const ReservedRegion& r : config_.reserved)
-        if (r.applies_to(endpoint) && iova >= r.start && iova <= r.end)
+        if (r.applies_to(endpoint) && r.range.contains(iova))
             return &r;
     return nullptr;
 }
 
-Translation VirtioIommu::fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t iova)
+Translation VirtioIommu::fault(uint8_t reason, uint32_t flags, EndpointId endpoint, Iova iova)
 {
-    report_fault(reason, flags | wire::kFaultFAddress, endpoint, iova);
+    report_fault(reason, flags | wire::kFaultFAddress, endpoint, iova.value());
     return {};
 }
 
-Translation VirtioIommu::translate(EndpointId endpoint, uint64_t iova, Access access)
+Translation VirtioIommu::translate(EndpointId endpoint, Iova iova, Access access)
 {
-    trace_virtio_iommu_translate(endpoint.value(), iova, access_char(access));
+    trace_virtio_iommu_translate(endpoint.value(), iova.value(), access_char(access));
     const VirtioIommuDomain* domain = domains_.domain_of(endpoint);
     if (!domain) {
         // An endpoint this IOMMU does not manage is not translated here, and has no valid ID to put in
@@ -52,7 +59,7 @@ Translation VirtioIommu::translate(EndpointId endpoint, uint64_t iova, Access ac
     // untranslated (interrupts keep working whatever the domain), a RESERVED region faults.
     const ReservedRegion* reserved = reserved_region_at(endpoint, iova);
     if (reserved && reserved->type == ResvMemSubtype::kMsi)
-        return {true, iova, reserved->end - iova + 1 == 0 ? UINT64_MAX : reserved->end - iova + 1};
+        return {true, iova.value(), bytes_to(iova, reserved->range.last)};
     // §5.13.6.2: "The device SHOULD NOT let unattached endpoints that are not in bypass mode access the
     // guest-physical address space." Reason DOMAIN: "The endpoint attempted to access address without
     // being attached to a domain" (QEMU says UNKNOWN for an endpoint it has never seen).
@@ -69,11 +76,10 @@ Translation VirtioIommu::translate(EndpointId endpoint, uint64_t iova, Access ac
         return fault(wire::kFaultRMapping, wire::kFaultFRead, endpoint, iova);
     if (access == Access::kWrite && !(m->flags & wire::kMapFWrite))
         return fault(wire::kFaultRMapping, wire::kFaultFWrite, endpoint, iova);
-    const uint64_t offset = iova - m->virt_start;
+    const uint64_t offset = iova.value() - m->iova.first.value();
     const uint64_t gpa = m->phys_start + offset; // cannot wrap: MAP checked phys_start + size
-    trace_virtio_iommu_translate_out(endpoint.value(), iova, gpa);
-    const uint64_t left = m->virt_end - iova + 1;
-    return {true, gpa, left == 0 ? UINT64_MAX : left};
+    trace_virtio_iommu_translate_out(endpoint.value(), iova.value(), gpa);
+    return {true, gpa, bytes_to(iova, m->iova.last)};
 }
 
 void VirtioIommu::report_fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t address)

@@ -133,7 +133,7 @@ std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
                 std::optional<uint64_t> first_gpa;
                 bool ok = true;
                 while (done < op.len) {
-                    const auto t = device_.translate(hw::virtio_iommu::EndpointId(op.endpoint), op.addr + done, access);
+                    const auto t = device_.translate(hw::virtio_iommu::EndpointId(op.endpoint), Iova(op.addr + done), access);
                     if (!t.ok) {
                         ok = false;
                         break;

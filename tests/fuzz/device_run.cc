@@ -33,7 +33,7 @@ hw::virtio_iommu::IommuConfig iommu_config(const DeviceChoice& d)
     c.legacy_bypass = d.legacy_bypass;
     c.probe_size = d.probe_size;
     for (const ReservedChoice& r : d.reserved) {
-        hw::virtio_iommu::ReservedRegion region{{}, r.start, r.end, r.msi ? hw::virtio_iommu::ResvMemSubtype::kMsi : hw::virtio_iommu::ResvMemSubtype::kReserved};
+        hw::virtio_iommu::ReservedRegion region{{}, {Iova(r.start), Iova(r.end)}, r.msi ? hw::virtio_iommu::ResvMemSubtype::kMsi : hw::virtio_iommu::ResvMemSubtype::kReserved};
         for (std::size_t i = 0; i < c.endpoints.size(); ++i)
             if ((r.endpoint_mask >> i) & 1)
                 region.endpoints.push_back(c.endpoints[i]);
@@ -76,7 +76,7 @@ Observation DeviceRun::apply(const Action& action)
         const hw::virtio_iommu::Access access = dma->write ? hw::virtio_iommu::Access::kWrite : hw::virtio_iommu::Access::kRead;
         uint64_t done = 0;
         while (done < dma->len) {
-            const auto t = device_.translate(hw::virtio_iommu::EndpointId(dma->endpoint), dma->iova + done, access);
+            const auto t = device_.translate(hw::virtio_iommu::EndpointId(dma->endpoint), Iova(dma->iova + done), access);
             Translated seen{t.ok, t.ok ? t.gpa : 0, t.ok ? t.contiguous : 0, {}};
             for (const guest::virtio_iommu::FaultEvent& f : client_.take_faults())
                 seen.faults.push_back(

@@ -87,11 +87,11 @@ std::string check_state(hw::virtio_iommu::VirtioIommu& device, const DeviceChoic
         bool first = true;
         uint64_t last_end = 0;
         d->mappings.for_each([&](const hw::virtio_iommu::Mapping& m) {
-            if (m.virt_end < m.virt_start || (!first && m.virt_start <= last_end) ||
-                m.phys_start + (m.virt_end - m.virt_start) < m.phys_start)
-                problem = fmt::format("domain {}: mapping {:#x}-{:#x} overlaps or wraps", d->id, m.virt_start, m.virt_end);
+            if (m.iova.last.value() < m.iova.first.value() || (!first && m.iova.first.value() <= last_end) ||
+                m.phys_start + (m.iova.last.value() - m.iova.first.value()) < m.phys_start)
+                problem = fmt::format("domain {}: mapping {:#x}-{:#x} overlaps or wraps", d->id, m.iova.first.value(), m.iova.last.value());
             first = false;
-            last_end = m.virt_end;
+            last_end = m.iova.last.value();
         });
         if (!problem.empty())
             return problem;

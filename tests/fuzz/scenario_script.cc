@@ -77,7 +77,7 @@ DeviceChoice device_from(const hw::virtio_iommu::IommuConfig& c, uint64_t declin
     d.legacy_bypass = c.legacy_bypass;
     d.probe_size = c.probe_size;
     for (const hw::virtio_iommu::ReservedRegion& r : c.reserved) {
-        ReservedChoice choice{0, r.start, r.end, r.type == hw::virtio_iommu::ResvMemSubtype::kMsi};
+        ReservedChoice choice{0, r.range.first.value(), r.range.last.value(), r.type == hw::virtio_iommu::ResvMemSubtype::kMsi};
         // A region's endpoints must be whole endpoint ranges of the device: that is what a scenario holds.
         for (const hw::virtio_iommu::EndpointRange& e : r.endpoints)
             for (std::size_t i = 0; i < c.endpoints.size(); ++i)

@@ -99,7 +99,7 @@ void device_translate(benchmark::State& state)
         a = (rng() % n) * 0x2000 + (rng() & 0xff8);
     std::size_t i = 0;
     for (auto _ : state)
-        benchmark::DoNotOptimize(b->device.translate(hw::virtio_iommu::EndpointId(8), addrs[i++ & 0xffff], hw::virtio_iommu::Access::kRead));
+        benchmark::DoNotOptimize(b->device.translate(hw::virtio_iommu::EndpointId(8), Iova(addrs[i++ & 0xffff]), hw::virtio_iommu::Access::kRead));
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(device_translate)->Name("iommu/ours/translate_hit_random")->Arg(1000)->Arg(1000000)->ArgName("mappings");

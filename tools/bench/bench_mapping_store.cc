@@ -31,6 +31,8 @@
 
 namespace {
 
+using viommu::Iova;
+using viommu::hw::virtio_iommu::IovaRange;
 using viommu::hw::virtio_iommu::Mapping;
 using viommu::hw::virtio_iommu::MappingStore;
 
@@ -79,15 +81,16 @@ class Ours {
 public:
     uint64_t translate(uint64_t iova) const
     {
-        const std::optional<Mapping> m = store_.find(iova);
-        return m ? m->phys_start + (iova - m->virt_start) : 0;
+        const std::optional<Mapping> m = store_.find(Iova(iova));
+        return m ? m->phys_start + (iova - m->iova.first.value()) : 0;
     }
-    void map(uint64_t start, uint64_t end, uint64_t phys) { store_.insert({start, end, phys, kReadWrite}); }
+    void map(uint64_t start, uint64_t end, uint64_t phys) { store_.insert({range(start, end), phys, kReadWrite}); }
     // The device's UNMAP: it also refuses to split a mapping, which the baselines do not check.
-    void unmap(uint64_t start, uint64_t end) { (void)store_.remove_range(start, end, [](const Mapping&) {}); }
+    void unmap(uint64_t start, uint64_t end) { (void)store_.remove_range(range(start, end), [](const Mapping&) {}); }
     std::size_t bytes() const { return store_.memory_bytes(); }
 
 private:
+    static IovaRange range(uint64_t start, uint64_t end) { return {Iova(start), Iova(end)}; }
     MappingStore store_;
 };
 

@@ -16,11 +16,11 @@ struct Recorder final : hw::virtio_iommu::MappingListener {
     std::vector<std::string> events;
     void on_map(hw::virtio_iommu::EndpointId ep, const hw::virtio_iommu::Mapping& m) override
     {
-        events.push_back(fmt::format("map ep={:#x} {:#x}-{:#x}->{:#x}", ep, m.virt_start, m.virt_end, m.phys_start));
+        events.push_back(fmt::format("map ep={:#x} {:#x}-{:#x}->{:#x}", ep, m.iova.first.value(), m.iova.last.value(), m.phys_start));
     }
     void on_unmap(hw::virtio_iommu::EndpointId ep, const hw::virtio_iommu::Mapping& m) override
     {
-        events.push_back(fmt::format("unmap ep={:#x} {:#x}-{:#x}", ep, m.virt_start, m.virt_end));
+        events.push_back(fmt::format("unmap ep={:#x} {:#x}-{:#x}", ep, m.iova.first.value(), m.iova.last.value()));
     }
 };
 constexpr uint32_t R = VIRTIO_IOMMU_MAP_F_READ;

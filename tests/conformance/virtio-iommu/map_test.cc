@@ -24,7 +24,7 @@ TEST_CASE("MAP adds a mapping the domain's endpoints can use", "[conformance][vi
 {
     Attached g;
     CHECK(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R | W) == VIRTIO_IOMMU_S_OK);
-    const auto t = g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1234, hw::virtio_iommu::Access::kWrite);
+    const auto t = g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1234), hw::virtio_iommu::Access::kWrite);
     CHECK(t.ok);
     CHECK(t.gpa == 0x40000234);
 }
@@ -93,7 +93,7 @@ TEST_CASE("MAP ending at 2^64-1 is aligned and accepted", "[conformance][virtio-
 {
     Attached g;
     CHECK(g.client.map(1, 0xfffffffffffff000, 0xffffffffffffffff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), 0xffffffffffffffff, hw::virtio_iommu::Access::kRead).gpa == 0x40000fff);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0xffffffffffffffff), hw::virtio_iommu::Access::kRead).gpa == 0x40000fff);
 }
 
 TEST_CASE("MAP whose physical end wraps past 2^64 answers RANGE", "[conformance][virtio-iommu][5.13.6.5]")
@@ -122,7 +122,7 @@ TEST_CASE("MAP over a reserved region of an attached endpoint answers INVAL", "[
 TEST_CASE("MAP over a region reserved only for endpoints outside the domain is accepted", "[conformance][virtio-iommu][5.13.6.8.1.2]")
 {
     auto c = test_config();
-    c.reserved = {{{{hw::virtio_iommu::EndpointId(0x10), hw::virtio_iommu::EndpointId(0x10)}}, 0x100000, 0x1fffff, hw::virtio_iommu::ResvMemSubtype::kReserved}};
+    c.reserved = {{{{hw::virtio_iommu::EndpointId(0x10), hw::virtio_iommu::EndpointId(0x10)}}, {Iova(0x100000), Iova(0x1fffff)}, hw::virtio_iommu::ResvMemSubtype::kReserved}};
     Attached g(c);
     CHECK(g.client.map(1, 0x100000, 0x100fff, 0, R) == VIRTIO_IOMMU_S_OK);
     // ATTACH does not check a domain's mappings against the new endpoint's reserved regions (the spec
@@ -137,5 +137,5 @@ TEST_CASE("a one-byte granule allows one-byte mappings", "[conformance][virtio-i
     c.page_size_mask = 1;
     Attached g(c);
     CHECK(g.client.map(1, 0x3, 0x3, 0x40000007, R) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x3, hw::virtio_iommu::Access::kRead).gpa == 0x40000007);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x3), hw::virtio_iommu::Access::kRead).gpa == 0x40000007);
 }

@@ -22,7 +22,7 @@ std::vector<uint8_t> probe_request(uint32_t endpoint)
 TEST_CASE("PROBE fills RESV_MEM properties, zeroes to probe_size, then the tail", "[conformance][virtio-iommu][5.13.6.7.2]")
 {
     auto c = test_config();
-    c.reserved.push_back({{{hw::virtio_iommu::EndpointId(8), hw::virtio_iommu::EndpointId(8)}}, 0x8000000, 0x80fffff, hw::virtio_iommu::ResvMemSubtype::kReserved});
+    c.reserved.push_back({{{hw::virtio_iommu::EndpointId(8), hw::virtio_iommu::EndpointId(8)}}, {Iova(0x8000000), Iova(0x80fffff)}, hw::virtio_iommu::ResvMemSubtype::kReserved});
     IommuGuest g(c);
     const auto reply = g.client.probe(8);
     REQUIRE(reply);
@@ -138,7 +138,7 @@ TEST_CASE("PROBE whose properties do not fit in probe_size answers INVAL", "[con
 {
     auto c = test_config();
     c.probe_size = 32; // room for one 24-byte property
-    c.reserved.push_back({{}, 0x1000, 0x1fff, hw::virtio_iommu::ResvMemSubtype::kReserved});
+    c.reserved.push_back({{}, {Iova(0x1000), Iova(0x1fff)}, hw::virtio_iommu::ResvMemSubtype::kReserved});
     IommuGuest g(c);
     const auto reply = g.client.probe(8);
     REQUIRE(reply);

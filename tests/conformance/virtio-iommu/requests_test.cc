@@ -109,5 +109,5 @@ TEST_CASE("a request split into one-byte descriptors is answered as if it were w
     REQUIRE(probe);
     CHECK(probe->used_len == 512 + 4);
     CHECK(probe->status_at(512) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1234, hw::virtio_iommu::Access::kRead).gpa == 0x40000234);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1234), hw::virtio_iommu::Access::kRead).gpa == 0x40000234);
 }

@@ -28,7 +28,7 @@ TEST_CASE("a read through a write-only mapping faults with READ and ADDRESS", "[
     IommuGuest g;
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, W) == VIRTIO_IOMMU_S_OK);
-    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1010, Access::kRead).ok);
+    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1010), Access::kRead).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
     check_fault(faults[0], guest::virtio_iommu::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_READ | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
@@ -39,8 +39,8 @@ TEST_CASE("a write through a read-only mapping faults with WRITE and ADDRESS", "
     IommuGuest g;
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1010, Access::kRead).ok);
-    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1010, Access::kWrite).ok);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1010), Access::kRead).ok);
+    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1010), Access::kWrite).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
     check_fault(faults[0], guest::virtio_iommu::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_WRITE | VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x1010);
@@ -50,7 +50,7 @@ TEST_CASE("an access with no mapping faults with reason MAPPING and ADDRESS only
 {
     IommuGuest g;
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x5000, Access::kWrite).ok);
+    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x5000), Access::kWrite).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
     check_fault(faults[0], guest::virtio_iommu::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x5000);
@@ -60,7 +60,7 @@ TEST_CASE("an unattached endpoint without bypass faults with reason DOMAIN", "[c
 {
     IommuGuest g;
     g.client.write_bypass(0);
-    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(0x11), 0x7000, Access::kRead).ok);
+    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(0x11), Iova(0x7000), Access::kRead).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
     check_fault(faults[0], guest::virtio_iommu::FaultReason::kDomain, VIRTIO_IOMMU_FAULT_F_ADDRESS, 0x11, 0x7000);
@@ -70,7 +70,7 @@ TEST_CASE("an unattached endpoint in bypass reaches guest memory untranslated", 
 {
     IommuGuest g; // boot-bypass: config.bypass starts at 1
     REQUIRE(g.client.read_config().bypass == 1);
-    const auto t = g.device.translate(hw::virtio_iommu::EndpointId(0x11), 0x7000, Access::kWrite);
+    const auto t = g.device.translate(hw::virtio_iommu::EndpointId(0x11), Iova(0x7000), Access::kWrite);
     CHECK(t.ok);
     CHECK(t.gpa == 0x7000);
     CHECK(g.client.take_faults().empty());
@@ -122,11 +122,11 @@ TEST_CASE("config.bypass survives a device reset and returns to boot-bypass on a
 TEST_CASE("an endpoint in a bypass domain reaches everything, reserved regions included", "[conformance][virtio-iommu][5.13.6.3]")
 {
     auto c = test_config();
-    c.reserved.push_back({{}, 0x9000, 0x9fff, hw::virtio_iommu::ResvMemSubtype::kReserved});
+    c.reserved.push_back({{}, {Iova(0x9000), Iova(0x9fff)}, hw::virtio_iommu::ResvMemSubtype::kReserved});
     IommuGuest g(c);
     g.client.write_bypass(0);
     REQUIRE(g.client.attach(1, 8, VIRTIO_IOMMU_ATTACH_F_BYPASS) == VIRTIO_IOMMU_S_OK);
-    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x9000, Access::kWrite).gpa == 0x9000);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x9000), Access::kWrite).gpa == 0x9000);
     CHECK(g.client.take_faults().empty());
 }
 
@@ -134,7 +134,7 @@ TEST_CASE("an attached endpoint reaches its MSI region untranslated", "[conforma
 {
     IommuGuest g;
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    const auto t = g.device.translate(hw::virtio_iommu::EndpointId(8), 0xfee01004, Access::kWrite);
+    const auto t = g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0xfee01004), Access::kWrite);
     CHECK(t.ok);
     CHECK(t.gpa == 0xfee01004);
 }
@@ -143,17 +143,17 @@ TEST_CASE("an unattached endpoint outside bypass still reaches its MSI region, a
 {
     IommuGuest g;
     g.client.write_bypass(0);
-    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(0x12), 0xfee00000, Access::kWrite).ok);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(0x12), Iova(0xfee00000), Access::kWrite).ok);
     CHECK(g.client.take_faults().empty());
 }
 
 TEST_CASE("an attached endpoint faults on a RESERVED region", "[conformance][virtio-iommu][5.13.6.8.1]")
 {
     auto c = test_config();
-    c.reserved.push_back({{{hw::virtio_iommu::EndpointId(8), hw::virtio_iommu::EndpointId(8)}}, 0x9000, 0x9fff, hw::virtio_iommu::ResvMemSubtype::kReserved});
+    c.reserved.push_back({{{hw::virtio_iommu::EndpointId(8), hw::virtio_iommu::EndpointId(8)}}, {Iova(0x9000), Iova(0x9fff)}, hw::virtio_iommu::ResvMemSubtype::kReserved});
     IommuGuest g(c);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x9abc, Access::kRead).ok);
+    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x9abc), Access::kRead).ok);
     const auto faults = g.client.take_faults();
     REQUIRE(faults.size() == 1);
     check_fault(faults[0], guest::virtio_iommu::FaultReason::kMapping, VIRTIO_IOMMU_FAULT_F_ADDRESS, 8, 0x9abc);
@@ -166,7 +166,7 @@ TEST_CASE("after DETACH the endpoint cannot reach the domain's mappings", "[conf
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
     REQUIRE(g.client.detach(1, 8) == VIRTIO_IOMMU_S_OK);
-    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1000, Access::kRead).ok);
+    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1000), Access::kRead).ok);
 }
 
 TEST_CASE("boot-bypass applies until FEATURES_OK when the device offers no bypass feature", "[conformance][virtio-iommu][5.13.6]")
@@ -208,7 +208,7 @@ TEST_CASE("a fault with no event buffer is counted as dropped", "[conformance][v
     o.event_buffers = 0;
     IommuGuest g(test_config(), o);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1000, Access::kRead).ok);
+    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1000), Access::kRead).ok);
     CHECK(g.device.stats().faults_dropped == 1);
     CHECK(g.device.stats().faults_reported == 0);
 }
@@ -220,7 +220,7 @@ TEST_CASE("an event buffer too small for a fault report makes the device give up
     o.event_buffer_size = 16;
     IommuGuest g(test_config(), o);
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
-    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1000, Access::kRead).ok);
+    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1000), Access::kRead).ok);
     CHECK(g.client.take_faults().empty());
     CHECK(g.needs_reset());
     CHECK(g.device.stats().faults_dropped == 1);
@@ -234,7 +234,7 @@ TEST_CASE("every fault is reported while the driver keeps the event queue stocke
     REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
     std::size_t seen = 0;
     for (uint64_t i = 0; i < 100; ++i) {
-        CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), 0x1000 * i, Access::kRead).ok);
+        CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1000 * i), Access::kRead).ok);
         seen += g.client.take_faults().size();
     }
     CHECK(seen == 100);
@@ -245,7 +245,7 @@ TEST_CASE("DMA from an endpoint the device does not manage fails without a fault
 {
     IommuGuest g;
     g.client.write_bypass(0);
-    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(0x9), 0x1000, Access::kRead).ok);
+    CHECK_FALSE(g.device.translate(hw::virtio_iommu::EndpointId(0x9), Iova(0x1000), Access::kRead).ok);
     CHECK(g.client.take_faults().empty());
     CHECK(g.device.stats().faults_dropped == 0);
 }

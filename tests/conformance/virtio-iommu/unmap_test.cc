@@ -67,7 +67,7 @@ TEST_CASE("UNMAP example 5: the range of the first of two mappings unmaps only i
     REQUIRE(g.map(5, 9) == VIRTIO_IOMMU_S_OK);
     CHECK(g.unmap(0, 4) == VIRTIO_IOMMU_S_OK);
     CHECK(g.mappings() == 1);
-    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), 5, hw::virtio_iommu::Access::kRead).ok);
+    CHECK(g.device.translate(hw::virtio_iommu::EndpointId(8), Iova(5), hw::virtio_iommu::Access::kRead).ok);
 }
 
 TEST_CASE("UNMAP example 6: a range spilling past a mapping unmaps it", "[conformance][virtio-iommu][5.13.6.6]")

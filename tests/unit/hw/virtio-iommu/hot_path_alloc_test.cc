@@ -106,9 +106,9 @@ TEST_CASE("warm request round trips and translations allocate nothing", "[unit][
     auto round = [&] {
         REQUIRE(d.attach(1, 0x10) == VIRTIO_IOMMU_S_OK);
         REQUIRE(d.map(0x2000) == VIRTIO_IOMMU_S_OK);
-        REQUIRE(d.device.translate(hw::virtio_iommu::EndpointId(0x10), 0x2010, hw::virtio_iommu::Access::kRead).ok);
-        REQUIRE_FALSE(d.device.translate(hw::virtio_iommu::EndpointId(0x10), 0x2010, hw::virtio_iommu::Access::kWrite).ok); // a fault report
-        REQUIRE_FALSE(d.device.translate(hw::virtio_iommu::EndpointId(0x11), 0x9000, hw::virtio_iommu::Access::kRead).ok);  // DOMAIN fault
+        REQUIRE(d.device.translate(hw::virtio_iommu::EndpointId(0x10), Iova(0x2010), hw::virtio_iommu::Access::kRead).ok);
+        REQUIRE_FALSE(d.device.translate(hw::virtio_iommu::EndpointId(0x10), Iova(0x2010), hw::virtio_iommu::Access::kWrite).ok); // a fault report
+        REQUIRE_FALSE(d.device.translate(hw::virtio_iommu::EndpointId(0x11), Iova(0x9000), hw::virtio_iommu::Access::kRead).ok);  // DOMAIN fault
         REQUIRE(d.unmap(0x2000) == VIRTIO_IOMMU_S_OK);
         REQUIRE(d.unmap(0x7000000) == VIRTIO_IOMMU_S_OK); // nothing there
         REQUIRE(d.probe(8) == VIRTIO_IOMMU_S_OK);

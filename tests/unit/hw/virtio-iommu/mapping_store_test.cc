@@ -7,10 +7,15 @@
 
 #include "hw/virtio-iommu/mapping_store.h"
 
+using viommu::Iova;
+using viommu::hw::virtio_iommu::IovaRange;
 using viommu::hw::virtio_iommu::Mapping;
 using viommu::hw::virtio_iommu::MappingStore;
 
 namespace {
+
+IovaRange range(uint64_t first, uint64_t last) { return {Iova(first), Iova(last)}; }
+Mapping mapping(uint64_t first, uint64_t last, uint64_t phys, uint32_t flags) { return {range(first, last), phys, flags}; }
 
 // The reference: the obvious structure, written to be obviously right.
 struct Model {
@@ -19,7 +24,7 @@ struct Model {
     std::optional<Mapping> find(uint64_t iova) const
     {
         auto it = m.upper_bound(iova);
-        if (it == m.begin() || std::prev(it)->second.virt_end < iova)
+        if (it == m.begin() || std::prev(it)->second.iova.last.value() < iova)
             return std::nullopt;
         return std::prev(it)->second;
     }
@@ -51,10 +56,10 @@ std::vector<Mapping> all(const Model& model)
 TEST_CASE("an empty store finds nothing and removes nothing", "[unit][mapping-store]")
 {
     MappingStore s;
-    CHECK_FALSE(s.find(0));
-    CHECK_FALSE(s.overlaps(0, UINT64_MAX));
+    CHECK_FALSE(s.find(Iova(0)));
+    CHECK_FALSE(s.overlaps(range(0, UINT64_MAX)));
     int calls = 0;
-    CHECK(s.remove_range(0, UINT64_MAX, [&](const Mapping&) { ++calls; }) == MappingStore::RemoveResult::kRemoved);
+    CHECK(s.remove_range(range(0, UINT64_MAX), [&](const Mapping&) { ++calls; }) == MappingStore::RemoveResult::kRemoved);
     CHECK(calls == 0);
     CHECK(s.check_invariants());
 }
@@ -62,37 +67,37 @@ TEST_CASE("an empty store finds nothing and removes nothing", "[unit][mapping-st
 TEST_CASE("find returns the mapping holding an address, at both ends", "[unit][mapping-store]")
 {
     MappingStore s;
-    s.insert({0x1000, 0x1fff, 0xa000, 3});
-    s.insert({0x3000, 0x3fff, 0xb000, 1});
-    CHECK(s.find(0x1000)->phys_start == 0xa000);
-    CHECK(s.find(0x1fff)->phys_start == 0xa000);
-    CHECK_FALSE(s.find(0x2000));
-    CHECK_FALSE(s.find(0xfff));
-    CHECK(s.find(0x3abc)->flags == 1);
-    CHECK_FALSE(s.find(0x4000));
+    s.insert(mapping(0x1000, 0x1fff, 0xa000, 3));
+    s.insert(mapping(0x3000, 0x3fff, 0xb000, 1));
+    CHECK(s.find(Iova(0x1000))->phys_start == 0xa000);
+    CHECK(s.find(Iova(0x1fff))->phys_start == 0xa000);
+    CHECK_FALSE(s.find(Iova(0x2000)));
+    CHECK_FALSE(s.find(Iova(0xfff)));
+    CHECK(s.find(Iova(0x3abc))->flags == 1);
+    CHECK_FALSE(s.find(Iova(0x4000)));
 }
 
 TEST_CASE("a mapping reaching 2^64-1 is found at the top address", "[unit][mapping-store]")
 {
     MappingStore s;
-    s.insert({UINT64_MAX - 0xfff, UINT64_MAX, 0, 1});
-    CHECK(s.find(UINT64_MAX));
-    CHECK(s.overlaps(UINT64_MAX, UINT64_MAX));
+    s.insert(mapping(UINT64_MAX - 0xfff, UINT64_MAX, 0, 1));
+    CHECK(s.find(Iova(UINT64_MAX)));
+    CHECK(s.overlaps(range(UINT64_MAX, UINT64_MAX)));
 }
 
 TEST_CASE("remove_range refuses to split a mapping and removes nothing", "[unit][mapping-store]")
 {
     MappingStore s;
-    s.insert({0x0, 0xfff, 0, 1});
-    s.insert({0x1000, 0x2fff, 0, 1});
-    s.insert({0x3000, 0x3fff, 0, 1});
+    s.insert(mapping(0x0, 0xfff, 0, 1));
+    s.insert(mapping(0x1000, 0x2fff, 0, 1));
+    s.insert(mapping(0x3000, 0x3fff, 0, 1));
     int calls = 0;
     auto count = [&](const Mapping&) { ++calls; };
-    CHECK(s.remove_range(0x0, 0x1fff, count) == MappingStore::RemoveResult::kWouldSplit);  // cuts the second
-    CHECK(s.remove_range(0x2000, 0x3fff, count) == MappingStore::RemoveResult::kWouldSplit); // cuts it too
+    CHECK(s.remove_range(range(0x0, 0x1fff), count) == MappingStore::RemoveResult::kWouldSplit);  // cuts the second
+    CHECK(s.remove_range(range(0x2000, 0x3fff), count) == MappingStore::RemoveResult::kWouldSplit); // cuts it too
     CHECK(calls == 0);
     CHECK(s.size() == 3);
-    CHECK(s.remove_range(0x0, 0x2fff, count) == MappingStore::RemoveResult::kRemoved);
+    CHECK(s.remove_range(range(0x0, 0x2fff), count) == MappingStore::RemoveResult::kRemoved);
     CHECK(calls == 2);
     CHECK(s.size() == 1);
     CHECK(s.check_invariants());
@@ -121,9 +126,9 @@ TEST_CASE("the store agrees with a reference model over random and local operati
             // caches that lookups elsewhere left.
             const bool o = model.overlaps(start, end);
             if (rng() % 2)
-                REQUIRE(s.overlaps(start, end) == o);
+                REQUIRE(s.overlaps(range(start, end)) == o);
             if (!o) {
-                const Mapping m{start, end, rng(), static_cast<uint32_t>(rng() % 8)};
+                const Mapping m = mapping(start, end, rng(), static_cast<uint32_t>(rng() % 8));
                 s.insert(m);
                 model.m[start] = m;
             }
@@ -131,7 +136,7 @@ TEST_CASE("the store agrees with a reference model over random and local operati
             const uint64_t ulen = 1 + rng() % 64;
             const uint64_t uend = (a + ulen) * 0x1000 - 1;
             std::vector<Mapping> removed;
-            const auto r = s.remove_range(start, uend, [&](const Mapping& m) { removed.push_back(m); });
+            const auto r = s.remove_range(range(start, uend), [&](const Mapping& m) { removed.push_back(m); });
             // The model's answer: a split if a mapping crosses either bound.
             bool split = false;
             std::vector<Mapping> inside;
@@ -140,9 +145,9 @@ TEST_CASE("the store agrees with a reference model over random and local operati
                 --from;
             for (auto it = from; it != model.m.end() && it->first <= uend; ++it) {
                 const Mapping& v = it->second;
-                if (v.virt_end < start)
+                if (v.iova.last.value() < start)
                     continue;
-                if (v.virt_start < start || v.virt_end > uend)
+                if (v.iova.first.value() < start || v.iova.last.value() > uend)
                     split = true;
                 inside.push_back(v);
             }
@@ -150,13 +155,13 @@ TEST_CASE("the store agrees with a reference model over random and local operati
             if (!split) {
                 REQUIRE(removed == inside);
                 for (const Mapping& m : inside)
-                    model.m.erase(m.virt_start);
+                    model.m.erase(m.iova.first.value());
             } else {
                 REQUIRE(removed.empty());
             }
         } else {
             const uint64_t iova = local ? a * 0x1000 + rng() % 0x8000 : rng() % (pages * 0x1000);
-            REQUIRE(s.find(iova) == model.find(iova));
+            REQUIRE(s.find(Iova(iova)) == model.find(iova));
         }
         if (step % 5000 == 0)
             REQUIRE(s.check_invariants());
@@ -165,7 +170,7 @@ TEST_CASE("the store agrees with a reference model over random and local operati
     REQUIRE(all(s) == all(model));
     REQUIRE(s.check_invariants());
     // Empty it completely: every node is given back.
-    REQUIRE(s.remove_range(0, UINT64_MAX, [](const Mapping&) {}) == MappingStore::RemoveResult::kRemoved);
+    REQUIRE(s.remove_range(range(0, UINT64_MAX), [](const Mapping&) {}) == MappingStore::RemoveResult::kRemoved);
     REQUIRE(s.empty());
     REQUIRE(s.memory_bytes() == 0);
     REQUIRE(s.check_invariants());
@@ -175,17 +180,17 @@ TEST_CASE("ascending inserts fill leaves and cost under 64 bytes a mapping", "[u
 {
     MappingStore s;
     for (uint64_t i = 0; i < 100000; ++i)
-        s.insert({i * 0x1000, i * 0x1000 + 0xfff, i, 3});
+        s.insert(mapping(i * 0x1000, i * 0x1000 + 0xfff, i, 3));
     CHECK(s.check_invariants());
     CHECK(s.memory_bytes() / s.size() < 40);
     // Removing every other mapping then the rest leaves an empty, consistent tree.
     for (uint64_t i = 0; i < 100000; i += 2)
-        REQUIRE(s.remove_range(i * 0x1000, i * 0x1000 + 0xfff, [](const Mapping&) {}) ==
+        REQUIRE(s.remove_range(range(i * 0x1000, i * 0x1000 + 0xfff), [](const Mapping&) {}) ==
                 MappingStore::RemoveResult::kRemoved);
     CHECK(s.size() == 50000);
     CHECK(s.check_invariants());
     for (uint64_t i = 1; i < 100000; i += 2)
-        REQUIRE(s.find(i * 0x1000 + 5)->phys_start == i);
+        REQUIRE(s.find(Iova(i * 0x1000 + 5))->phys_start == i);
     s.clear();
     CHECK(s.empty());
 }
@@ -194,10 +199,10 @@ TEST_CASE("descending inserts keep the tree consistent", "[unit][mapping-store]"
 {
     MappingStore s;
     for (uint64_t i = 50000; i-- > 0;)
-        s.insert({i * 0x2000, i * 0x2000 + 0xfff, i, 1});
+        s.insert(mapping(i * 0x2000, i * 0x2000 + 0xfff, i, 1));
     CHECK(s.check_invariants());
-    CHECK_FALSE(s.find(0x1000));
-    CHECK(s.find(0x2000)->phys_start == 1);
-    CHECK(s.overlaps(0x1000, 0x2000));
-    CHECK_FALSE(s.overlaps(0x1000, 0x1fff));
+    CHECK_FALSE(s.find(Iova(0x1000)));
+    CHECK(s.find(Iova(0x2000))->phys_start == 1);
+    CHECK(s.overlaps(range(0x1000, 0x2000)));
+    CHECK_FALSE(s.overlaps(range(0x1000, 0x1fff)));
 }

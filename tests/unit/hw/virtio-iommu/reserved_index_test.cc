@@ -6,6 +6,7 @@
 #include "hw/virtio-iommu/domains.h"
 #include "hw/virtio-iommu/wire.h"
 
+using viommu::Iova;
 using namespace viommu::hw::virtio_iommu;
 
 namespace {
@@ -19,7 +20,7 @@ IommuConfig config_with(std::vector<ReservedRegion> reserved)
 
 MapRequest map_at(uint32_t domain, uint64_t iova)
 {
-    return MapRequest{DomainId(domain), Mapping{iova, iova + 0xfff, iova, wire::kMapFRead}};
+    return MapRequest{DomainId(domain), Mapping{{Iova(iova), Iova(iova + 0xfff)}, iova, wire::kMapFRead}};
 }
 
 } // namespace
@@ -27,8 +28,8 @@ MapRequest map_at(uint32_t domain, uint64_t iova)
 TEST_CASE("MAP checks each global reserved region once, however many endpoints the domain has",
           "[unit][virtio-iommu][5.13.6.8.1.2]")
 {
-    const IommuConfig c = config_with({{{}, 0xfee00000, 0xfeefffff, ResvMemSubtype::kMsi},
-                                       {{}, 0x8000000, 0x80fffff, ResvMemSubtype::kReserved}});
+    const IommuConfig c = config_with({{{}, {Iova(0xfee00000), Iova(0xfeefffff)}, ResvMemSubtype::kMsi},
+                                       {{}, {Iova(0x8000000), Iova(0x80fffff)}, ResvMemSubtype::kReserved}});
     Domains domains(c);
     for (uint32_t ep = 0; ep < 1024; ++ep)
         REQUIRE(domains.apply(AttachRequest{DomainId(1), EndpointId(ep), false}));
@@ -42,8 +43,8 @@ TEST_CASE("MAP checks each per-endpoint reserved region of a domain once, and on
           "[unit][virtio-iommu][5.13.6.8.1.2]")
 {
     // Region 0 applies to endpoints 0-511, region 1 to endpoint 600 alone.
-    const IommuConfig c = config_with({{{{EndpointId(0), EndpointId(511)}}, 0x10000000, 0x1000ffff, ResvMemSubtype::kReserved},
-                                       {{{EndpointId(600), EndpointId(600)}}, 0x20000000, 0x2000ffff, ResvMemSubtype::kReserved}});
+    const IommuConfig c = config_with({{{{EndpointId(0), EndpointId(511)}}, {Iova(0x10000000), Iova(0x1000ffff)}, ResvMemSubtype::kReserved},
+                                       {{{EndpointId(600), EndpointId(600)}}, {Iova(0x20000000), Iova(0x2000ffff)}, ResvMemSubtype::kReserved}});
     Domains domains(c);
     for (uint32_t ep = 0; ep < 512; ++ep)
         REQUIRE(domains.apply(AttachRequest{DomainId(1), EndpointId(ep), false}));

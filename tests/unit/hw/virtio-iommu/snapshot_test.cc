@@ -100,8 +100,8 @@ TEST_CASE("a snapshot with 100,000 mappings restores into a fresh device, identi
     CHECK(target.device.bypass_field() == 0);
     CHECK(target.device.domains().find(hw::virtio_iommu::DomainId(2))->bypass);
     for (uint64_t i = 0; i < 100'000; i += 997) {
-        const auto a = source.device.translate(hw::virtio_iommu::EndpointId(8), i * 0x2000 + 0x10, hw::virtio_iommu::Access::kRead);
-        const auto b = target.device.translate(hw::virtio_iommu::EndpointId(0x10), i * 0x2000 + 0x10, hw::virtio_iommu::Access::kRead);
+        const auto a = source.device.translate(hw::virtio_iommu::EndpointId(8), Iova(i * 0x2000 + 0x10), hw::virtio_iommu::Access::kRead);
+        const auto b = target.device.translate(hw::virtio_iommu::EndpointId(0x10), Iova(i * 0x2000 + 0x10), hw::virtio_iommu::Access::kRead);
         REQUIRE((a.ok && b.ok && a.gpa == b.gpa));
     }
 }
