@@ -1,6 +1,7 @@
 #include "virtio/device_base.h"
 
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -263,10 +264,16 @@ void DeviceBase::fail(std::string_view why)
     if (broken_)
         return;
     broken_ = true;
-    failure_ = std::string(why);
-    trace_virtio_device_fail(name_, failure_.c_str());
-    log_guest_error(failure_);
     status_ |= status::kNeedsReset;
+    // The device may be giving up because the host is out of memory: keeping the reason and logging it
+    // must not throw out of here (its callers hold descriptor chains they still have to give back).
+    try {
+        failure_ = std::string(why);
+        trace_virtio_device_fail(name_, failure_.c_str());
+        log_guest_error(failure_);
+    } catch (const std::bad_alloc&) {
+        failure_.clear();
+    }
     // §2.1.2: "the device MUST send a device configuration change notification to the driver" (not
     // before DRIVER_OK, as in QEMU's virtio_notify_config()).
     if (driver_ok())

@@ -84,7 +84,8 @@ std::vector<std::string> IommuConfig::problems() const
                 out.push_back(fmt::format("reserved region {:#x}-{:#x} names endpoints {:#x}-{:#x}, not all of which exist",
                                           r.range.first, r.range.last, e.first, e.last));
     }
-    if (limits.max_domains == 0 || limits.max_mappings_per_domain == 0 || limits.max_attached_endpoints == 0)
+    if (limits.max_domains == 0 || limits.max_mappings_per_domain == 0 || limits.max_attached_endpoints == 0 ||
+        limits.max_total_mappings == 0)
         out.push_back("limits must be at least 1");
     return out;
 }

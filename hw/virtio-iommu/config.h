@@ -31,6 +31,10 @@ struct IommuLimits {
     uint32_t max_domains = 1u << 16;             // live domains
     uint32_t max_mappings_per_domain = 1u << 20; // ~45 MiB of mapping store at ~45 bytes a mapping
     uint32_t max_attached_endpoints = 1u << 16;  // endpoints attached at once
+    // Mappings of all domains together: without it, 2^16 domains of 2^20 mappings each would let a guest
+    // ask for ~3 TB. 2^22 mappings is ~190 MiB of mapping store, four times what a guest with every
+    // domain full of 4 KiB pages of a 4 GiB machine would hold.
+    uint32_t max_total_mappings = 1u << 22;
 };
 
 struct IommuConfig {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -150,6 +151,22 @@ void VirtioIommu::on_queue_notify(unsigned q)
     notify_used(q);
 }
 
+Expected<void, Error> VirtioIommu::execute_or_give_up(const Request& request, uint64_t writable_bytes)
+{
+    // The guest's own growth is bounded by the limits (NOMEM); what is left is the host running out of
+    // memory. The state keeps its invariants (the mapping store allocates before it changes anything),
+    // but a request that needed several allocations may be half done, so the device gives up on the
+    // driver, as QEMU's virtio_error() does, instead of serving from a state it cannot vouch for: the
+    // driver sees NEEDS_RESET, and the request's buffer is not used (a device that gave up uses
+    // nothing). A reset frees everything.
+    try {
+        return execute(request, writable_bytes);
+    } catch (const std::bad_alloc&) {
+        fail("out of host memory while serving a request");
+        return unexpected(Error::kHostOutOfMemory);
+    }
+}
+
 uint32_t VirtioIommu::handle(const virtio::DescriptorChain& chain)
 {
     ++stats_.requests;
@@ -166,7 +183,7 @@ uint32_t VirtioIommu::handle(const virtio::DescriptorChain& chain)
         trace_virtio_iommu_request_unwritten(head->type, describe(request.error()).data());
         return 0;
     }
-    const auto result = request ? execute(*request, chain.writable_bytes())
+    const auto result = request ? execute_or_give_up(*request, chain.writable_bytes())
                                 : Expected<void, Error>(unexpected(request.error().error()));
     const Status status = result ? Status::kOk : to_status(result.error());
     trace_virtio_iommu_request_done(head->type, status_name(status).data());

@@ -81,6 +81,8 @@ private:
     uint32_t handle(const virtio::DescriptorChain& chain);
     // Serves a decoded request; `writable_bytes` is the room the driver gave for the answer.
     Expected<void, Error> execute(const Request& request, uint64_t writable_bytes);
+    // execute(), turning a host allocation failure into NEEDS_RESET and NOMEM instead of an abort.
+    Expected<void, Error> execute_or_give_up(const Request& request, uint64_t writable_bytes);
     Expected<void, Error> check_probe(const ProbeRequest& probe, uint64_t writable_bytes) const;
     // Writes the answer of a request of type `type` with `status`; `answered_probe` is the PROBE whose
     // properties go before the tail (an accepted PROBE), else nullptr.

@@ -58,8 +58,10 @@ void Domains::remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint)
         attached_.erase(endpoint);
     // §5.13.6.4: "After all endpoints have been successfully detached from a domain, it ceases to exist
     // and its ID can be reused by the driver for another domain."
-    if (d.endpoints.empty())
+    if (d.endpoints.empty()) {
+        mappings_ -= d.mappings.size();
         domains_.erase(d.id);
+    }
 }
 
 Expected<void, Error> Domains::apply(const AttachRequest& r)
@@ -204,7 +206,10 @@ Expected<void, Error> Domains::apply(const MapRequest& r)
         return unexpected(Error::kOverlapsReserved);
     if (d->mappings.size() >= config_->limits.max_mappings_per_domain)
         return unexpected(Error::kTooManyMappings);
+    if (mappings_ >= config_->limits.max_total_mappings)
+        return unexpected(Error::kMappingBudgetSpent);
     d->mappings.insert(m);
+    ++mappings_;
     notify_each(*d, m, true);
     return {};
 }
@@ -220,7 +225,10 @@ Expected<void, Error> Domains::apply(const UnmapRequest& r)
     if (d->bypass)
         return unexpected(Error::kBypassDomain);
     const auto result =
-        d->mappings.remove_range(range, [&](const Mapping& m) { notify_each(*d, m, false); });
+        d->mappings.remove_range(range, [&](const Mapping& m) {
+        --mappings_;
+        notify_each(*d, m, false);
+    });
     if (result == MappingStore::RemoveResult::kWouldSplit)
         return unexpected(Error::kWouldSplit);
     return {};
@@ -241,6 +249,7 @@ void Domains::replace_all(Domains&& restored)
     clear();
     domains_ = std::move(restored.domains_);
     attached_ = std::move(restored.attached_);
+    mappings_ = std::exchange(restored.mappings_, 0);
     restored.domains_.clear();
     restored.attached_.clear();
     for (const VirtioIommuDomain* d : all())

@@ -55,6 +55,8 @@ public:
     const VirtioIommuDomain* find(DomainId domain) const;
     std::size_t domain_count() const { return domains_.size(); }
     std::size_t attached_count() const { return attached_.size(); }
+    // Mappings of every domain together (what limits.max_total_mappings bounds).
+    uint64_t mapping_count() const { return mappings_; }
     // Every domain, in ID order (for snapshots and reports).
     std::vector<const VirtioIommuDomain*> all() const;
     // Reserved regions MAP has compared a mapping with so far: what a test counts to see that MAP's
@@ -92,6 +94,7 @@ private:
     std::vector<std::unordered_map<EndpointId, VirtioIommuDomain*>::node_type> spare_nodes_;
     std::unordered_map<EndpointId, MappingListener*> listeners_;
     mutable uint64_t reserved_region_checks_ = 0;
+    uint64_t mappings_ = 0;
 };
 
 } // namespace viommu::hw::virtio_iommu

@@ -31,6 +31,8 @@ enum class Error {
     kOverlapsReserved,     // MAP over a reserved region of an attached endpoint
     kWouldSplit,           // UNMAP cutting a mapping in two
     kTooManyMappings,      // limit reached
+    kMappingBudgetSpent,   // the device-wide mapping budget is reached
+    kHostOutOfMemory,      // the host could not allocate: the device gives up (NEEDS_RESET)
     // PROBE (probe.cc)
     kProbeBufferTooSmall,  // the device-writable part is smaller than probe_size plus the tail
     kPropertiesDoNotFit,   // the endpoint's properties need more than probe_size bytes
@@ -60,6 +62,8 @@ constexpr Status to_status(Error e)
     case Error::kTooManyDomains:
     case Error::kTooManyEndpoints:
     case Error::kTooManyMappings: return Status::kNoMem;
+    case Error::kMappingBudgetSpent: return Status::kNoMem;
+    case Error::kHostOutOfMemory: return Status::kNoMem;
     }
     return Status::kDevErr;
 }
@@ -86,6 +90,8 @@ constexpr std::string_view describe(Error e)
     case Error::kOverlapsReserved: return "range overlaps a reserved region of an attached endpoint";
     case Error::kWouldSplit: return "unmap would split a mapping";
     case Error::kTooManyMappings: return "mapping limit reached";
+    case Error::kMappingBudgetSpent: return "the device's mapping budget is spent";
+    case Error::kHostOutOfMemory: return "the host is out of memory";
     case Error::kProbeBufferTooSmall: return "probe buffer smaller than probe_size";
     case Error::kPropertiesDoNotFit: return "properties do not fit in probe_size";
     }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <memory>
+#include <array>
 #include <utility>
 
 namespace viommu::hw::virtio_iommu {
@@ -164,6 +166,37 @@ struct Split {
     Node* right;
 };
 
+// Levels a tree can have: a leaf holds at least 16 entries and an inner node at least 33 children, so 16
+// levels would hold more than 2^64 mappings.
+constexpr int kMaxDepth = 16;
+
+// The nodes one insert may need, allocated before the insert changes anything: an allocation failure
+// then throws std::bad_alloc from the constructor with the store untouched, instead of half-way through
+// a split with a node already moved out of the tree.
+class NodeReserve {
+public:
+    NodeReserve(bool leaf, std::size_t inners)
+    {
+        assert(inners <= inners_.size());
+        if (leaf)
+            leaf_.reset(new_leaf());
+        for (; count_ < inners; ++count_)
+            inners_[count_].reset(new_inner());
+    }
+    Leaf* take_leaf() { return leaf_.release(); }
+    Inner* take_inner()
+    {
+        assert(taken_ < count_);
+        return inners_[taken_++].release();
+    }
+
+private:
+    std::unique_ptr<Leaf> leaf_;
+    std::array<std::unique_ptr<Inner>, kMaxDepth> inners_;
+    std::size_t count_ = 0;
+    std::size_t taken_ = 0;
+};
+
 } // namespace
 
 MappingStore::MappingStore() = default;
@@ -308,7 +341,8 @@ struct Spot {
 };
 
 // Inserts m below n; `landed` is where m ends up.
-std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, std::size_t& leaves, std::size_t& inners)
+std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, NodeReserve& reserve, std::size_t& leaves,
+                                std::size_t& inners)
 {
     if (n->leaf) {
         Leaf* l = static_cast<Leaf*>(n);
@@ -319,7 +353,7 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, std::si
         const int pos = upper_bound(l->start, l->count, m.iova.first.value());
         // Split. Appending past the last leaf (ascending IOVAs, the DMA allocator's common pattern) keeps
         // the full leaf full instead of leaving two half-empty ones.
-        Leaf* r = new_leaf();
+        Leaf* r = reserve.take_leaf();
         ++leaves;
         const int keep = (pos == kLeafCap && !l->next) ? kLeafCap : kLeafCap / 2;
         leaf_copy(r, 0, l, keep, kLeafCap - keep);
@@ -338,7 +372,7 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, std::si
     }
     Inner* in = static_cast<Inner*>(n);
     const int ci = upper_bound(in->key, in->count, m.iova.first.value());
-    const auto split = insert_rec(in->child[ci], m, landed, leaves, inners);
+    const auto split = insert_rec(in->child[ci], m, landed, reserve, leaves, inners);
     if (!split)
         return std::nullopt;
     if (in->count < kInnerCap) {
@@ -359,7 +393,7 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, std::si
     kids[ci + 1] = split->right;
     std::copy(in->child + ci + 1, in->child + kInnerCap + 1, kids + ci + 2);
     const int mid = (kInnerCap + 1) / 2;
-    Inner* r = new_inner();
+    Inner* r = reserve.take_inner();
     ++inners;
     in->count = static_cast<uint16_t>(mid);
     std::copy_n(keys, mid, in->key);
@@ -370,29 +404,57 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, std::si
     return Split{keys[mid], r};
 }
 
+// The nodes inserting key will need.
+NodeReserve reserve_for(const Node* root, uint64_t key)
+{
+    if (!root)
+        return NodeReserve(true, 0);
+    // The path down to key's leaf; a split climbs it while the nodes are full, and a full root grows a
+    // new one.
+    const Node* path[kMaxDepth];
+    int depth = 0;
+    for (const Node* n = root;;) {
+        path[depth++] = n;
+        if (n->leaf)
+            break;
+        const Inner* in = static_cast<const Inner*>(n);
+        n = in->child[upper_bound(in->key, in->count, key)];
+    }
+    if (path[depth - 1]->count < kLeafCap)
+        return NodeReserve(false, 0);
+    std::size_t inners = 0;
+    for (int i = depth - 2; i >= 0 && path[i]->count == kInnerCap; --i)
+        ++inners;
+    if (inners == static_cast<std::size_t>(depth - 1))
+        ++inners; // every node on the path splits, the root too: a new root above it
+    return NodeReserve(true, inners);
+}
+
 } // namespace
 
 void MappingStore::insert(const Mapping& m)
 {
-    ++size_;
     // Between the cached leaf's first and last keys, m belongs to that leaf (see leaf_for); with room
     // there, no descent and no separator changes. The cache then points at m, so an UNMAP of what was
     // just mapped (a strict-mode DMA unmap) finds it without a search.
     if (Leaf* l = last_leaf_; l && l->count < kLeafCap && l->start[0] < m.iova.first.value() &&
                               m.iova.first.value() < l->start[l->count - 1]) {
         last_index_ = leaf_insert(l, m);
+        ++size_;
         return;
     }
+    NodeReserve reserve = reserve_for(root_, m.iova.first.value()); // the only step that may throw
+    ++size_;
     if (!root_) {
-        root_ = new_leaf();
+        root_ = reserve.take_leaf();
         ++leaves_;
     }
     Spot landed;
-    const auto split = insert_rec(root_, m, landed, leaves_, inners_);
+    const auto split = insert_rec(root_, m, landed, reserve, leaves_, inners_);
     last_leaf_ = landed.leaf;
     last_index_ = landed.index;
     if (split) {
-        Inner* root = new_inner();
+        Inner* root = reserve.take_inner();
         ++inners_;
         root->count = 1;
         root->key[0] = split->separator;

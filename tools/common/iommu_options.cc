@@ -41,6 +41,8 @@ void add_iommu_options(CLI::App& app, IommuOptions& o)
     g->add_option("--max-domains", o.max_domains, "Domains a guest may create")->capture_default_str();
     g->add_option("--max-mappings", o.max_mappings, "Mappings per domain")->capture_default_str();
     g->add_option("--max-endpoints", o.max_endpoints, "Endpoints attached at once")->capture_default_str();
+    g->add_option("--max-total-mappings", o.max_total_mappings, "Mappings of all domains together")
+        ->capture_default_str();
 }
 
 Expected<hw::virtio_iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions& o)
@@ -82,7 +84,7 @@ Expected<hw::virtio_iommu::IommuConfig, std::string> build_iommu_config(const Io
             return unexpected("--no-feature: " + bit.error());
         c.withheld |= virtio::feature(*bit);
     }
-    c.limits = {o.max_domains, o.max_mappings, o.max_endpoints};
+    c.limits = {o.max_domains, o.max_mappings, o.max_endpoints, o.max_total_mappings};
     if (const auto problems = c.problems(); !problems.empty())
         return unexpected(problems.front());
     return c;

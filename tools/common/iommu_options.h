@@ -27,6 +27,7 @@ struct IommuOptions {
     uint32_t max_domains = 1u << 16;
     uint32_t max_mappings = 1u << 20;
     uint32_t max_endpoints = 1u << 16;
+    uint32_t max_total_mappings = 1u << 22;
 };
 
 void add_iommu_options(CLI::App& app, IommuOptions& options);

@@ -43,3 +43,39 @@ TEST_CASE("ATTACH beyond max_attached_endpoints answers NOMEM", "[conformance][v
     CHECK(g.client.attach(1, 0x12) == VIRTIO_IOMMU_S_NOMEM);
     CHECK(g.client.attach(2, 0x11) == VIRTIO_IOMMU_S_OK); // moving an attached endpoint is not growth
 }
+
+TEST_CASE("MAP beyond max_total_mappings answers NOMEM, whichever domain asks", "[conformance][virtio-iommu][limits]")
+{
+    auto c = test_config();
+    c.limits.max_total_mappings = 3;
+    IommuGuest g(c);
+    REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.client.attach(2, 0x10) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.client.map(1, 0x0, 0xfff, 0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.client.map(2, 0x0, 0xfff, 0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
+    CHECK(g.client.map(2, 0x1000, 0x1fff, 0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_NOMEM);
+    CHECK(g.client.map(1, 0x2000, 0x2fff, 0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_NOMEM);
+    CHECK(g.device.domains().mapping_count() == 3);
+}
+
+TEST_CASE("the mapping budget is given back by UNMAP, by a domain that ceases to exist and by reset",
+          "[conformance][virtio-iommu][limits]")
+{
+    auto c = test_config();
+    c.limits.max_total_mappings = 2;
+    IommuGuest g(c);
+    REQUIRE(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.client.map(1, 0x0, 0xfff, 0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.client.map(1, 0x1000, 0x1fff, 0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.client.unmap(1, 0x0, 0xfff) == VIRTIO_IOMMU_S_OK);
+    CHECK(g.device.domains().mapping_count() == 1);
+    // §5.13.6.4: detaching the last endpoint ends the domain, and its mappings with it.
+    REQUIRE(g.client.detach(1, 8) == VIRTIO_IOMMU_S_OK);
+    CHECK(g.device.domains().mapping_count() == 0);
+    REQUIRE(g.client.attach(2, 8) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.client.map(2, 0x0, 0xfff, 0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.client.map(2, 0x1000, 0x1fff, 0, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
+    g.device.reset();
+    CHECK(g.device.domains().mapping_count() == 0);
+}
