@@ -160,20 +160,31 @@ bool Domains::overlaps_region(uint32_t index, IovaRange range) const
     return r.range.intersects(range);
 }
 
-bool Domains::overlaps_reserved(const VirtioIommuDomain& d, IovaRange range) const
+bool Domains::overlaps_reserved(const VirtioIommuDomain& d, IovaRange range, bool attached_regions) const
 {
     // A domain always has an endpoint (it ceases to exist with its last one), so every global region
     // applies to it.
     for (uint32_t index : global_reserved_)
         if (overlaps_region(index, range))
             return true;
-    for (const auto& [index, endpoints] : d.endpoint_reserved)
-        if (overlaps_region(index, range))
-            return true;
+    if (attached_regions)
+        for (const auto& [index, endpoints] : d.endpoint_reserved)
+            if (overlaps_region(index, range))
+                return true;
     return false;
 }
 
 Expected<void, Error> Domains::apply(const MapRequest& r)
+{
+    return map(r, true);
+}
+
+Expected<void, Error> Domains::apply_restored(const MapRequest& r)
+{
+    return map(r, false);
+}
+
+Expected<void, Error> Domains::map(const MapRequest& r, bool attached_regions)
 {
     const auto& [domain, m] = r;
     // §5.13.6.5.2: "If domain does not exist, the device SHOULD reject the request and set status to
@@ -202,7 +213,7 @@ Expected<void, Error> Domains::apply(const MapRequest& r)
         return unexpected(Error::kOverlap);
     // §5.13.6.8.1.2: "The device SHOULD reject a MAP request that overlaps a RESV_MEM region" (no status
     // given: INVAL, like an overlap with a mapping).
-    if (overlaps_reserved(*d, m.iova))
+    if (overlaps_reserved(*d, m.iova, attached_regions))
         return unexpected(Error::kOverlapsReserved);
     if (d->mappings.size() >= config_->limits.max_mappings_per_domain)
         return unexpected(Error::kTooManyMappings);

@@ -42,6 +42,12 @@ public:
     [[nodiscard]] Expected<void, Error> apply(const DetachRequest& r);
     [[nodiscard]] Expected<void, Error> apply(const MapRequest& r);
     [[nodiscard]] Expected<void, Error> apply(const UnmapRequest& r);
+    // A snapshot's MAP (snapshot.cc): MAP's rules, but of the reserved regions only those of every
+    // endpoint. A MAP is checked against the regions of the endpoints attached when it is made, not of
+    // those that join later (§5.13.6.3 has no such rule), and the endpoint that made it may have left
+    // since: a domain can hold a mapping over a region of each endpoint it has now. The snapshot checks
+    // instead that some endpoint of the device could have made it.
+    [[nodiscard]] Expected<void, Error> apply_restored(const MapRequest& r);
 
     // Detaches every endpoint (their listeners see the UNMAPs) and forgets every domain: a device reset.
     void clear();
@@ -77,7 +83,10 @@ private:
     // with no endpoint (the domain's lifetime: §5.13.6.4).
     void remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint);
     void notify_each(const VirtioIommuDomain& d, const Mapping& m, bool mapped) const;
-    bool overlaps_reserved(const VirtioIommuDomain& d, IovaRange range) const;
+    // MAP's rules; `attached_regions`: checked against the per-endpoint regions of the domain's endpoints
+    // too, not only the global ones.
+    Expected<void, Error> map(const MapRequest& r, bool attached_regions);
+    bool overlaps_reserved(const VirtioIommuDomain& d, IovaRange range, bool attached_regions) const;
     bool overlaps_region(uint32_t index, IovaRange range) const;
     // Counts the endpoint's per-endpoint reserved regions into its domain's endpoint_reserved as it is
     // attached, or out of it as it is detached.

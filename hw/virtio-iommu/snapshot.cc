@@ -50,6 +50,30 @@ void put_config(ByteWriter& w, const IommuConfig& c, virtio::FeatureBits offered
     w.u32(c.limits.max_attached_endpoints);
 }
 
+// Whether some endpoint of the device is outside every per-endpoint reserved region over [start, end]:
+// one that could have been attached, alone, when MAP made that mapping.
+bool some_endpoint_could_map(const IommuConfig& c, IovaRange iova)
+{
+    std::vector<EndpointRange> covered;
+    for (const ReservedRegion& r : c.reserved)
+        if (r.range.intersects(iova))
+            covered.insert(covered.end(), r.endpoints.begin(), r.endpoints.end());
+    std::sort(covered.begin(), covered.end(),
+              [](const EndpointRange& a, const EndpointRange& b) { return a.first < b.first; });
+    for (const EndpointRange& range : c.endpoints) {
+        // The lowest endpoint of the range that no covered range holds.
+        uint64_t free = range.first.value();
+        for (const EndpointRange& cover : covered) {
+            if (cover.first.value() > free)
+                break;
+            free = std::max<uint64_t>(free, uint64_t{cover.last.value()} + 1);
+        }
+        if (free <= range.last.value())
+            return true;
+    }
+    return false;
+}
+
 std::vector<uint8_t> config_bytes(const VirtioIommu& d)
 {
     ByteWriter w;
@@ -163,10 +187,9 @@ private:
                     return unexpected(fmt::format("endpoint {} is attached twice", *ep));
                 endpoints.push_back(EndpointId(*ep));
             }
-            // The first endpoint makes the domain; the mappings are made while it is the only one, and
-            // the others join after: ATTACH does not check a domain's mappings against the reserved
-            // regions of an endpoint that joins it (§5.13.6.3 has no such rule), so a device can hold
-            // mappings over a later endpoint's region, and the replay must accept that.
+            // The first endpoint makes the domain, the mappings are made, and the others join after.
+            // The mappings are not checked against the regions of the endpoints attached now (see
+            // replay_map()).
             if (auto ok = replay_attach(AttachRequest{id, endpoints.front(), *bypass}, features); !ok)
                 return ok;
             if (auto ok = replay_mappings(id, features); !ok)
@@ -189,10 +212,9 @@ private:
                                           domain));
         for (uint64_t i = 0; i < *n; ++i) {
             const MapRequest map{domain, read_mapping()}; // counted above
-            if (auto ok = replay(map, features); !ok)
+            if (auto ok = replay_map(map, features); !ok)
                 return unexpected(fmt::format("domain {}: mapping {:#x}-{:#x} is not one MAP could have made: {}",
-                                              domain, map.mapping.iova.first, map.mapping.iova.last,
-                                              describe(ok.error())));
+                                              domain, map.mapping.iova.first, map.mapping.iova.last, ok.error()));
         }
         return {};
     }
@@ -205,6 +227,22 @@ private:
         const Iova last(*r_.u64());
         const uint64_t phys_start = *r_.u64();
         return Mapping{IovaRange{first, last}, phys_start, *r_.u32()};
+    }
+
+    // MAP checks a mapping against the reserved regions of the endpoints attached when it is made, but
+    // ATTACH does not check a domain's mappings against the regions of an endpoint that joins it
+    // (§5.13.6.3 has no such rule), and the endpoint that made a mapping may have been detached since:
+    // a device can hold a mapping over a region of every endpoint its domain has now. What no guest can
+    // make is a mapping over a region of every endpoint of the device.
+    Expected<void, std::string> replay_map(const MapRequest& map, const RequestFeatures& features)
+    {
+        if (auto ok = check_request(map, features); !ok)
+            return unexpected(describe(ok.error()));
+        if (!some_endpoint_could_map(target_.config(), map.mapping.iova))
+            return unexpected(std::string("it overlaps a reserved region of every endpoint"));
+        if (auto ok = domains.apply_restored(map); !ok)
+            return unexpected(describe(Refusal(ok.error())));
+        return {};
     }
 
     Expected<void, std::string> replay_attach(const AttachRequest& attach, const RequestFeatures& features)

@@ -44,6 +44,11 @@ hw::virtio_iommu::IommuConfig iommu_config(const DeviceChoice& d)
     return c;
 }
 
+FreshDevice::FreshDevice(const DeviceChoice& choice)
+    : machine(machine_config()), device(machine.add_device<hw::virtio_iommu::VirtioIommu>(iommu_config(choice)))
+{
+}
+
 DeviceRun::DeviceRun(const DeviceChoice& choice)
     : choice_(choice), machine_(machine_config()),
       device_(machine_.add_device<hw::virtio_iommu::VirtioIommu>(iommu_config(choice))), client_(machine_.handle(0))

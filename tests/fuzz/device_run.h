@@ -17,6 +17,15 @@ namespace viommu::fuzz {
 // The device properties a scenario chose, as the device takes them.
 hw::virtio_iommu::IommuConfig iommu_config(const DeviceChoice& choice);
 
+// A device of a scenario's properties in a machine like DeviceRun's (its RAM, so that rings a driven
+// device set up fit), never driven: what a snapshot is restored into.
+struct FreshDevice {
+    explicit FreshDevice(const DeviceChoice& choice);
+
+    system::machine::Machine machine;
+    hw::virtio_iommu::VirtioIommu& device;
+};
+
 class DeviceRun {
 public:
     // Brings the device up as the request client does; a device that cannot be brought up is a finding,

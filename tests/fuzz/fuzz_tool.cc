@@ -2,6 +2,11 @@
 //   fuzz-tool seeds OUT_DIR SCRIPT.txt...  writes seed inputs for the device targets and
 //                                          fuzz-replay-script from request scripts (each with its
 //                                          SCRIPT.args): OUT_DIR/<target>/<script name>
+//   fuzz-tool snapshot-seeds OUT_DIR SCRIPT.txt...
+//                                          writes fuzz-snapshot seeds: the device each script drives
+//                                          saved at its end (OUT_DIR/fuzz-snapshot/<script name>) and
+//                                          where it holds the most (<script name>-peak), each after
+//                                          its device properties
 //   fuzz-tool script INPUT [OUT_BASE]      prints a fuzz-requests / fuzz-differential input as
 //                                          viommu-replay options and a request script; with OUT_BASE,
 //                                          also writes OUT_BASE.args and OUT_BASE.txt
@@ -19,6 +24,8 @@
 #include "system/machine/machine.h"
 #include "guest-model/virtio-drivers/mmio_driver.h"
 #include "hw/virtio-iommu/device.h"
+#include "hw/virtio-iommu/snapshot.h"
+#include "tests/fuzz/device_run.h"
 #include "tests/fuzz/mmio_scenario.h"
 #include "tests/fuzz/ring_scenario.h"
 #include "tests/fuzz/scenario.h"
@@ -168,37 +175,96 @@ std::vector<MmioOp> mmio_seed()
     return ops;
 }
 
+// A request script with its SCRIPT.args (viommu-replay's options, one word a line), as a scenario.
+Scenario scenario_of(const fs::path& script)
+{
+    fs::path args_path = script;
+    args_path.replace_extension(".args");
+    std::vector<std::string> args;
+    if (fs::exists(args_path)) {
+        std::istringstream lines(read_text(args_path));
+        for (std::string line; std::getline(lines, line);)
+            if (!line.empty())
+                args.push_back(line);
+    }
+    auto scenario = scenario_from_script(read_text(script), args);
+    if (!scenario)
+        throw std::runtime_error(script.string() + ": " + scenario.error());
+    return std::move(*scenario);
+}
+
 int seeds(const fs::path& out, const std::vector<fs::path>& scripts)
 {
     for (const fs::path& script : scripts) {
-        fs::path args_path = script;
-        args_path.replace_extension(".args");
-        std::vector<std::string> args;
-        if (fs::exists(args_path)) {
-            std::istringstream lines(read_text(args_path));
-            for (std::string line; std::getline(lines, line);)
-                if (!line.empty())
-                    args.push_back(line);
-        }
-        const auto scenario = scenario_from_script(read_text(script), args);
-        if (!scenario)
-            throw std::runtime_error(script.string() + ": " + scenario.error());
-        const auto bytes = encode_scenario(*scenario);
+        const Scenario scenario = scenario_of(script);
+        const auto bytes = encode_scenario(scenario);
         if (!bytes)
             throw std::runtime_error(script.string() + ": " + bytes.error());
         const std::string name = script.stem().string();
         write_file(out / "fuzz-requests" / name, *bytes);
         write_file(out / "fuzz-differential" / name, *bytes);
-        write_file(out / "fuzz-virtqueue" / name, encode_ring_scenario(ring_seed(*scenario)));
+        write_file(out / "fuzz-virtqueue" / name, encode_ring_scenario(ring_seed(scenario)));
         // fuzz-replay-script: the options as a device prefix, then the script's own text, comments included.
         ByteWriter replay_seed;
-        if (auto ok = encode_device(replay_seed, scenario->device); !ok)
+        if (auto ok = encode_device(replay_seed, scenario.device); !ok)
             throw std::runtime_error(script.string() + ": " + ok.error());
         const std::string text = read_text(script);
         replay_seed.bytes(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
         write_file(out / "fuzz-replay-script" / name, replay_seed.data());
     }
     write_file(out / "fuzz-mmio" / "bring-up-attach", encode_mmio_ops(mmio_seed()));
+    return 0;
+}
+
+// How much a device holds: its domains, attached endpoints and mappings.
+std::size_t state_size(const hw::virtio_iommu::VirtioIommu& device)
+{
+    std::size_t n = device.domains().attached_count();
+    for (const hw::virtio_iommu::VirtioIommuDomain* d : device.domains().all())
+        n += 1 + d->mappings.size();
+    return n;
+}
+
+// A fuzz-snapshot input: the device's properties, then its snapshot. A seed that fuzz-snapshot would
+// refuse reaches no further than the refusal, so each is first restored as the target does.
+std::vector<uint8_t> snapshot_seed(const DeviceChoice& device, const std::vector<uint8_t>& stream)
+{
+    FreshDevice fresh(device);
+    if (auto ok = hw::virtio_iommu::Snapshot::restore(fresh.device, stream); !ok)
+        throw std::runtime_error("a fresh device refuses the snapshot: " + ok.error());
+    if (hw::virtio_iommu::Snapshot::save(fresh.device) != stream)
+        throw std::runtime_error("the snapshot restored into a fresh device saves differently");
+    ByteWriter seed;
+    if (auto ok = encode_device(seed, device); !ok)
+        throw std::runtime_error(ok.error());
+    seed.bytes(stream);
+    return seed.data();
+}
+
+int snapshot_seeds(const fs::path& out, const std::vector<fs::path>& scripts)
+{
+    for (const fs::path& script : scripts) {
+        const Scenario scenario = scenario_of(script);
+        DeviceRun run(scenario.device);
+        std::vector<uint8_t> peak = hw::virtio_iommu::Snapshot::save(run.device());
+        std::size_t peak_size = state_size(run.device());
+        for (const Action& action : scenario.actions) {
+            (void)run.apply(action);
+            if (const std::size_t n = state_size(run.device()); n > peak_size) {
+                peak = hw::virtio_iommu::Snapshot::save(run.device());
+                peak_size = n;
+            }
+        }
+        const std::vector<uint8_t> end = hw::virtio_iommu::Snapshot::save(run.device());
+        const std::string name = script.stem().string();
+        try {
+            write_file(out / "fuzz-snapshot" / name, snapshot_seed(scenario.device, end));
+            if (peak_size > state_size(run.device()))
+                write_file(out / "fuzz-snapshot" / (name + "-peak"), snapshot_seed(scenario.device, peak));
+        } catch (const std::runtime_error& e) {
+            throw std::runtime_error(script.string() + ": " + e.what());
+        }
+    }
     return 0;
 }
 
@@ -230,12 +296,15 @@ int main(int argc, char** argv)
     try {
         if (a.size() >= 2 && a[0] == "seeds")
             return seeds(a[1], std::vector<fs::path>(a.begin() + 2, a.end()));
+        if (a.size() >= 2 && a[0] == "snapshot-seeds")
+            return snapshot_seeds(a[1], std::vector<fs::path>(a.begin() + 2, a.end()));
         if ((a.size() == 2 || a.size() == 3) && a[0] == "script")
             return script(a[1], a.size() == 3 ? a[2] : "");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "fuzz-tool: %s\n", e.what());
         return 1;
     }
-    std::fprintf(stderr, "usage: fuzz-tool seeds OUT_DIR SCRIPT.txt... | fuzz-tool script INPUT [OUT_BASE]\n");
+    std::fprintf(stderr, "usage: fuzz-tool seeds OUT_DIR SCRIPT.txt... | fuzz-tool snapshot-seeds OUT_DIR SCRIPT.txt... | "
+                         "fuzz-tool script INPUT [OUT_BASE]\n");
     return 2;
 }
