@@ -91,6 +91,8 @@ public:
     void reset();
 
     DeviceBase& device() { return device_; }
+    // What configuration space holds, without the side effects of a configuration read.
+    const PciConfigSpace& config_space() const { return config_; }
     const MsixTable* msix() const { return msix_ ? &*msix_ : nullptr; }
     bool intx_level() const { return intx_level_; }
 
