@@ -266,6 +266,11 @@ void PciTransport::modern_write(uint64_t offset, unsigned size, uint64_t value)
     }
     // §4.1.4.4: queue q's notification address is notify_off_multiplier * queue_notify_off = 4q. QEMU's
     // virtio_pci_notify_write() takes the queue from the address, not the value written.
+    //
+    // A function whose Bus Master Enable is clear may not DMA (PCI 3.0 §6.2.2), so it does not process
+    // the queue. QEMU's virtio_write_config() goes further when the driver clears the bit: it disables
+    // the device and drops DRIVER_OK from its status; here the status stays as the driver set it (only
+    // a reset clears its bits, §2.1) and the notification is ignored.
     if (!bus_master())
         return guest_error("notify", within, "notification while the function may not master the bus (no DMA)");
     notifications_.post(within / kNotifyOffMultiplier);
