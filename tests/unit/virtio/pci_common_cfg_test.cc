@@ -15,10 +15,6 @@ namespace pci = viommu::virtio::pci;
 namespace st = viommu::virtio::status;
 using virtio::PciTransport;
 
-namespace {
-constexpr uint8_t kFeaturesOkStatus = st::kAcknowledge | st::kDriver | st::kFeaturesOk;
-}
-
 TEST_CASE("device_feature_select selects 32-bit words of the features, 0 beyond bit 63", "[conformance][pci][4.1.4.3]")
 {
     PciBoard<EchoDevice> b(echo_identity());
