@@ -39,3 +39,11 @@ TEST_CASE("virtio-iommu comes up through virtio-pci: both queues enabled, DRIVER
     // The device configuration structure is virtio-iommu's (§5.13.4): page_size_mask first.
     CHECK(b.modern().read(virtio::PciTransport::kDeviceCfgOffset, 8) == b.device.config().page_size_mask);
 }
+
+TEST_CASE("virtio-iommu-pci offers VIRTIO_F_RING_RESET, as QEMU 7.2's virtio devices do by default", "[conformance][pci][virtio-iommu][2.6.1]")
+{
+    PciBoard<VirtioIommu> b(hw::virtio_iommu::pci_identity(), hw::virtio_iommu::IommuConfig{});
+    b.enable();
+    b.set_common(pci::kDeviceFeatureSelect, 4, 1);
+    CHECK(b.common(pci::kDeviceFeature, 4) & (1u << (virtio::kFRingReset - 32)));
+}
