@@ -40,6 +40,8 @@ TEST_CASE("virtio-iommu comes up through virtio-pci: both queues enabled, DRIVER
     CHECK(b.modern().read(virtio::PciTransport::kDeviceCfgOffset, 8) == b.device.config().page_size_mask);
 }
 
+// QEMU 7.2 turned the "queue_reset" property of every virtio device on by default (commit 69e1c14aa222,
+// "virtio: core: vq reset feature negotation support", in DEFINE_VIRTIO_COMMON_FEATURES).
 TEST_CASE("virtio-iommu-pci offers VIRTIO_F_RING_RESET, as QEMU 7.2's virtio devices do by default", "[conformance][pci][virtio-iommu][2.6.1]")
 {
     PciBoard<VirtioIommu> b(hw::virtio_iommu::pci_identity(), hw::virtio_iommu::IommuConfig{});
