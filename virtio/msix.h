@@ -6,8 +6,9 @@
 //
 // A vector that fires while masked (by its own mask bit or the function's) sets its pending bit and is
 // sent when it is unmasked (§6.8.2.9, QEMU's msix_handle_mask_update()). A message is a DWORD write of
-// the entry's data to its address, into the board's MsiSink; while the function may not master the bus
-// nothing is sent, since QEMU sends messages through the bus-master address space (msi_send_message()).
+// the entry's data to its address, into the board's MsiSink. While the function may not master the bus
+// nothing is sent, since QEMU sends messages through the bus-master address space (msi_send_message()):
+// a message that fires then is lost, one already pending waits for bus mastering to come back.
 #pragma once
 
 #include <cstdint>
