@@ -21,6 +21,15 @@ public:
     virtual void set_level(bool high) = 0;
 };
 
+// Where a PCI function's message-signalled interrupts go (PCI 3.0 §6.8): an MSI or MSI-X message is a
+// DWORD memory write of its data to its address, which the board's interrupt controller (an x86 LAPIC
+// window, an Arm GICv3 ITS doorbell) turns into an interrupt. The board provides the sink.
+class MsiSink {
+public:
+    virtual ~MsiSink() = default;
+    virtual void write(uint64_t address, uint32_t data) = 0;
+};
+
 // The wire between a device's interrupt output and whatever takes the interrupt (the board's interrupt
 // controller): devices are built before the driver that will handle them, as on a real platform.
 class IrqWire final : public IrqLine {

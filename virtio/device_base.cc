@@ -223,7 +223,7 @@ void DeviceBase::notify_used(unsigned q)
 {
     SplitQueue* ring = active_ring(q);
     if (ring && ring->should_notify())
-        raise_interrupt(kIsrQueue);
+        raise_interrupt(kIsrQueue, q);
 }
 
 void DeviceBase::config_changed()
@@ -234,12 +234,14 @@ void DeviceBase::config_changed()
         raise_interrupt(kIsrConfig);
 }
 
-void DeviceBase::raise_interrupt(uint32_t bits)
+void DeviceBase::raise_interrupt(uint32_t bits, std::optional<unsigned> queue)
 {
     isr_ |= bits;
     trace_virtio_notify(name_, isr_);
     if (listener_)
         listener_(isr_);
+    if (source_listener_)
+        source_listener_(queue);
 }
 
 void DeviceBase::ack_interrupt(uint32_t bits)

@@ -111,11 +111,23 @@ public:
     void ack_interrupt(uint32_t bits);
     // The transport's hook: called whenever interrupt_status() changes.
     void set_interrupt_listener(std::function<void(uint32_t isr)> listener) { listener_ = std::move(listener); }
+    // What raised an interrupt, after interrupt_status() took it: the queue whose used buffers the
+    // driver wants to hear of, or nullopt for a configuration change. A transport with one interrupt
+    // per event (virtio-pci's MSI-X vectors, §4.1.5.1.2) needs more than the ISR bits.
+    void set_interrupt_source_listener(std::function<void(std::optional<unsigned> queue)> listener)
+    {
+        source_listener_ = std::move(listener);
+    }
 
     // Gives up on the driver: marks the device broken, sets NEEDS_RESET and notifies a configuration
     // change (§2.1.2), as QEMU's virtio_error() does. Only a reset brings the device back.
     void fail(std::string_view why);
     const std::string& failure_reason() const { return failure_; }
+
+    // A guest error worth telling the user about, as QEMU's qemu_log_mask(LOG_GUEST_ERROR): a warning on
+    // the diagnostics log, but only the first kGuestErrorsLogged of a device's lifetime, so that a guest
+    // cannot flood the log (the trace points still show every one). Transports log theirs here too.
+    void log_guest_error(std::string_view message);
 
     // --- Snapshots ---
     DeviceState save_state() const;
@@ -149,12 +161,9 @@ protected:
     void notify_used(unsigned q);
     // The device changed its configuration space: bump the generation and tell the driver.
     void config_changed();
-    void raise_interrupt(uint32_t bits);
-
-    // A guest error worth telling the user about, as QEMU's qemu_log_mask(LOG_GUEST_ERROR): a warning on
-    // the diagnostics log, but only the first kGuestErrorsLogged of a device's lifetime, so that a guest
-    // cannot flood the log (the trace points still show every one).
-    void log_guest_error(std::string_view message);
+    // Sets interrupt status bits; `queue` says which queue raised kIsrQueue (nullopt: a configuration
+    // change).
+    void raise_interrupt(uint32_t bits, std::optional<unsigned> queue = std::nullopt);
 
     // Offered features may be changed by a device before the driver reads them (device properties).
     void set_device_features(FeatureBits features) { device_features_ = features; }
@@ -173,6 +182,7 @@ private:
     uint32_t isr_ = 0;
     std::vector<QueueSlot> queues_;
     std::function<void(uint32_t)> listener_;
+    std::function<void(std::optional<unsigned>)> source_listener_;
 };
 
 } // namespace viommu::virtio

@@ -9,6 +9,19 @@ using FeatureBits = uint64_t;
 
 constexpr FeatureBits feature(unsigned bit) { return FeatureBits{1} << bit; }
 
+// Transports show the 64 feature bits as 32-bit words behind a select register (virtio-mmio's
+// DeviceFeaturesSel, virtio-pci's device_feature_select): word `select` of `features`, 0 beyond bit 63.
+constexpr uint32_t feature_word(FeatureBits features, uint32_t select)
+{
+    return select > 1 ? 0 : static_cast<uint32_t>(features >> (32 * select));
+}
+// `features` with word `select` (0 or 1) replaced by `word`.
+constexpr FeatureBits with_feature_word(FeatureBits features, uint32_t select, uint32_t word)
+{
+    const unsigned shift = 32 * (select & 1);
+    return (features & ~(FeatureBits{0xffffffff} << shift)) | (FeatureBits{word} << shift);
+}
+
 // §6 Reserved Feature Bits.
 inline constexpr unsigned kFIndirectDesc = 28;
 inline constexpr unsigned kFEventIdx = 29;

@@ -2,8 +2,6 @@
 
 #include <utility>
 
-#include <boost/asio/post.hpp>
-
 #include "virtio/trace_events.h"
 #include "virtio/wire/mmio_regs.h"
 
@@ -12,16 +10,12 @@ namespace viommu::virtio {
 using namespace mmio;
 
 MmioTransport::MmioTransport(DeviceBase& device, boost::asio::io_context::executor_type executor, IrqLine& irq)
-    : device_(device), executor_(std::move(executor)), irq_(irq), alive_(std::make_shared<bool>(true))
+    : device_(device), notifications_(device, std::move(executor)), irq_(irq)
 {
     device_.set_interrupt_listener([this](uint32_t isr) { update_irq(isr); });
 }
 
-MmioTransport::~MmioTransport()
-{
-    *alive_ = false;
-    device_.set_interrupt_listener(nullptr);
-}
+MmioTransport::~MmioTransport() { device_.set_interrupt_listener(nullptr); }
 
 void MmioTransport::update_irq(uint32_t isr)
 {
@@ -71,26 +65,6 @@ void MmioTransport::write(uint64_t offset, unsigned size, uint64_t value)
     }
 }
 
-void MmioTransport::notify(uint32_t queue)
-{
-    // A notification for a queue that does not exist is ignored, as QEMU does.
-    if (queue >= device_.num_queues())
-        return;
-    pending_queues_ |= uint64_t{1} << queue;
-    if (run_posted_)
-        return;
-    run_posted_ = true;
-    // Processing happens on the device's executor, after this write returns.
-    std::weak_ptr<bool> alive = alive_;
-    boost::asio::post(executor_, in_place_handler(handler_memory_, [this, alive] {
-        if (auto a = alive.lock(); !a || !*a)
-            return;
-        run_posted_ = false;
-        for (uint64_t pending = std::exchange(pending_queues_, 0); pending; pending &= pending - 1)
-            device_.queue_notify(static_cast<unsigned>(__builtin_ctzll(pending)));
-    }));
-}
-
 uint32_t MmioTransport::read_register(uint32_t offset)
 {
     QueueSlot* slot = device_.queue_slot(queue_sel_);
@@ -100,7 +74,7 @@ uint32_t MmioTransport::read_register(uint32_t offset)
     case kDeviceId: return device_.device_id();
     case kVendorId: return kQemuVendorId;
     case kDeviceFeatures:
-        return device_features_sel_ > 1 ? 0 : static_cast<uint32_t>(device_.device_features() >> (32 * device_features_sel_));
+        return feature_word(device_.device_features(), device_features_sel_);
     case kQueueNumMax: return slot ? slot->max_size : 0; // §4.2.2: 0 when the queue is not available
     case kQueueReady: return slot && slot->ready ? 1 : 0;
     case kInterruptStatus: return device_.interrupt_status();
@@ -140,10 +114,7 @@ void MmioTransport::write_register(uint32_t offset, uint32_t value)
     case kDriverFeatures: {
         if (driver_features_sel_ > 1)
             return guest_error(offset, "DriverFeaturesSel beyond bit 63");
-        const unsigned shift = 32 * driver_features_sel_;
-        const FeatureBits mask = FeatureBits{0xffffffff} << shift;
-        const FeatureBits next = (device_.driver_features() & ~mask) | (FeatureBits{value} << shift);
-        if (!device_.set_driver_features(next))
+        if (!device_.set_driver_features(with_feature_word(device_.driver_features(), driver_features_sel_, value)))
             guest_error(offset, "feature write after FEATURES_OK");
         break;
     }
@@ -160,7 +131,7 @@ void MmioTransport::write_register(uint32_t offset, uint32_t value)
             return guest_error(offset, "QueueReady for a queue that does not exist");
         device_.set_queue_ready(queue_sel_, value & 1);
         break;
-    case kQueueNotify: notify(value); break;
+    case kQueueNotify: notifications_.post(value); break;
     case kInterruptAck: device_.ack_interrupt(value); break;
     case kStatus: device_.set_status(static_cast<uint8_t>(value)); break;
     case kShmSel: shm_sel_ = value; break;

@@ -1,8 +1,8 @@
 // The virtio-mmio transport, version 2 (virtio v1.2 §4.2): a register window in front of a DeviceBase.
 //
 // Register accesses are handled synchronously, like a trapped MMIO access in QEMU. A QueueNotify write
-// posts the queue's processing to the device's executor (a Boost.Asio strand or io_context), the way
-// QEMU's ioeventfd hands a notification to the main loop; the device's interrupts drive an IrqLine.
+// posts the queue's processing to the device's executor (a Boost.Asio strand or io_context) through a
+// NotifyPoster; the device's interrupts drive an IrqLine.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +10,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "base/bus.h"
-#include "base/handler_memory.h"
 #include "virtio/device_base.h"
+#include "virtio/notify_poster.h"
 
 namespace viommu::virtio {
 
@@ -35,23 +35,15 @@ private:
     void write_register(uint32_t offset, uint32_t value);
     void guest_error(uint64_t offset, const char* what);
     void update_irq(uint32_t isr);
-    void notify(uint32_t queue);
 
     DeviceBase& device_;
-    boost::asio::io_context::executor_type executor_;
+    NotifyPoster notifications_;
     IrqLine& irq_;
     uint32_t device_features_sel_ = 0;
     uint32_t driver_features_sel_ = 0;
     uint32_t queue_sel_ = 0;
     uint32_t shm_sel_ = 0;
     bool irq_level_ = false;
-    // Notifications coalesce like an ioeventfd's counter: queues notified since the device last ran,
-    // and whether a run is already posted. One run at a time, so its handler memory is preallocated.
-    uint64_t pending_queues_ = 0;
-    bool run_posted_ = false;
-    HandlerMemory handler_memory_;
-    // A posted run that has not happened yet is dropped when the transport goes away.
-    std::shared_ptr<bool> alive_;
 };
 
 } // namespace viommu::virtio

@@ -29,3 +29,16 @@ VIOMMU_TRACE_POINT(virtio_mmio_write, (uint64_t offset, unsigned size, uint64_t 
 VIOMMU_TRACE_POINT(virtio_mmio_guest_error, (uint64_t offset, const char* what), (offset, what),
                    "offset={:#x} error=\"{}\"")
 VIOMMU_TRACE_POINT(virtio_mmio_setting_irq, (unsigned level), (level), "level={}")
+VIOMMU_TRACE_POINT(virtio_pci_config_read, (uint32_t offset, unsigned size, uint32_t value), (offset, size, value),
+                   "offset={:#x} size={} value={:#x}")
+VIOMMU_TRACE_POINT(virtio_pci_config_write, (uint32_t offset, unsigned size, uint32_t value), (offset, size, value),
+                   "offset={:#x} size={} value={:#x}")
+VIOMMU_TRACE_POINT(virtio_pci_bar_read, (unsigned bar, uint64_t offset, unsigned size, uint64_t value),
+                   (bar, offset, size, value), "bar={} offset={:#x} size={} value={:#x}")
+VIOMMU_TRACE_POINT(virtio_pci_bar_write, (unsigned bar, uint64_t offset, unsigned size, uint64_t value),
+                   (bar, offset, size, value), "bar={} offset={:#x} size={} value={:#x}")
+VIOMMU_TRACE_POINT(virtio_pci_guest_error, (const char* where, uint64_t offset, const char* what), (where, offset, what),
+                   "{} offset={:#x} error=\"{}\"")
+VIOMMU_TRACE_POINT(virtio_pci_intx, (unsigned level), (level), "level={}")
+VIOMMU_TRACE_POINT(virtio_pci_msix_send, (uint64_t address, uint32_t data), (address, data),
+                   "address={:#x} data={:#x}")

@@ -23,6 +23,7 @@
 
 #include "hw/virtio-iommu/device.h"
 #include "tests/fuzz/finding.h"
+#include "tests/fuzz/transport_oracle.h"
 #include "tests/fuzz/mmio_scenario.h"
 #include "virtio/mmio_transport.h"
 #include "virtio/wire/mmio_regs.h"
@@ -34,17 +35,9 @@ namespace vstatus = viommu::virtio::status;
 
 namespace {
 
-virtio::GuestMemory make_ram()
-{
-    auto mem = virtio::GuestMemory::create({{GuestAddr(kMmioRamBase), kMmioRamSize}});
-    if (!mem)
-        finding(mem.error());
-    return std::move(*mem);
-}
-
 class Harness {
 public:
-    Harness() : mem_(make_ram()), device_(mem_, hw::virtio_iommu::IommuConfig{}), transport_(device_, io_.get_executor(), irq_) {}
+    Harness() : mem_(make_transport_ram()), device_(mem_, hw::virtio_iommu::IommuConfig{}), transport_(device_, io_.get_executor(), irq_) {}
 
     void apply(const MmioOp& op)
     {
@@ -146,18 +139,9 @@ private:
         } else if ((status_before & s) != status_before) {
             finding(fmt::format("status went from {:#x} to {:#x} without a reset", status_before, s));
         }
-        if (s & vstatus::kFeaturesOk) {
-            const auto f = device_.driver_features();
-            if ((f & ~device_.device_features()) || !(f & virtio::feature(virtio::kFVersion1)))
-                finding(fmt::format("FEATURES_OK with driver features {:#x} of offered {:#x}", f, device_.device_features()));
-        }
-        if ((s & vstatus::kDriverOk) && !(s & vstatus::kFeaturesOk) && !(s & vstatus::kNeedsReset))
-            finding("DRIVER_OK without FEATURES_OK, and the device carries on");
+        rules_.check(device_);
         if (irq_.level() != (device_.interrupt_status() != 0))
             finding(fmt::format("interrupt line {} with InterruptStatus {:#x}", irq_.level(), device_.interrupt_status()));
-        if (device_.config_generation() < generation_)
-            finding("the configuration generation went back");
-        generation_ = device_.config_generation();
     }
 
     boost::asio::io_context io_;
@@ -167,7 +151,7 @@ private:
     virtio::MmioTransport transport_;
     uint32_t queue_sel_ = 0;
     uint32_t features_sel_ = 0;
-    uint32_t generation_ = 0;
+    DeviceRules rules_;
 };
 
 } // namespace

@@ -24,12 +24,16 @@
 #include "system/machine/machine.h"
 #include "guest-model/virtio-drivers/mmio_driver.h"
 #include "hw/virtio-iommu/device.h"
+#include "hw/virtio-iommu/pci.h"
 #include "hw/virtio-iommu/snapshot.h"
 #include "tests/fuzz/device_run.h"
 #include "tests/fuzz/mmio_scenario.h"
+#include "tests/fuzz/pci_scenario.h"
 #include "tests/fuzz/ring_scenario.h"
 #include "tests/fuzz/scenario.h"
 #include "tests/fuzz/scenario_script.h"
+#include "virtio/pci_transport.h"
+#include "virtio/wire/pci_regs.h"
 #include "virtio/wire/ring.h"
 
 using namespace viommu;
@@ -126,6 +130,25 @@ private:
     std::vector<MmioOp>& ops_;
 };
 
+// Every byte of RAM that is not 0, in pieces a RamWrite can carry.
+template <class Op>
+void append_ram_writes(const virtio::GuestMemory& memory, std::vector<Op>& ops)
+{
+    std::vector<uint8_t> ram(kMmioRamSize);
+    (void)memory.read(GuestAddr(kMmioRamBase), ram);
+    for (uint32_t at = 0; at < ram.size();) {
+        if (!ram[at]) {
+            ++at;
+            continue;
+        }
+        uint32_t end = at;
+        while (end < ram.size() && end - at < 255 && ram[end])
+            ++end;
+        ops.push_back(RamWrite{at, {ram.begin() + at, ram.begin() + end}});
+        at = end;
+    }
+}
+
 // A Linux-like bring-up of a virtio-iommu as fuzz-mmio ops, then one ATTACH: the driver's ring and
 // buffers as RAM writes, the notification, and a run of the device.
 std::vector<MmioOp> mmio_seed()
@@ -156,20 +179,8 @@ std::vector<MmioOp> mmio_seed()
     const guest::virtio_drivers::Buf ins[] = {{*out, 4}};
     if (!driver.vq(0)->add(outs, ins, 1))
         throw std::runtime_error("cannot add the request");
-    // Every byte the driver wrote so far, in pieces a RamWrite can carry.
-    std::vector<uint8_t> ram(kMmioRamSize);
-    (void)machine.memory().read(GuestAddr(kMmioRamBase), ram);
-    for (uint32_t at = 0; at < ram.size();) {
-        if (!ram[at]) {
-            ++at;
-            continue;
-        }
-        uint32_t end = at;
-        while (end < ram.size() && end - at < 255 && ram[end])
-            ++end;
-        ops.push_back(RamWrite{at, {ram.begin() + at, ram.begin() + end}});
-        at = end;
-    }
+    // Every byte the driver wrote so far.
+    append_ram_writes(machine.memory(), ops);
     driver.kick(0);
     ops.push_back(RunDevice{});
     return ops;
@@ -193,6 +204,92 @@ Scenario scenario_of(const fs::path& script)
     return std::move(*scenario);
 }
 
+// A driver's bring-up of a virtio-iommu behind virtio-pci, as Linux's virtio_pci_modern does it (memory
+// and bus master on, MSI-X vectors programmed and enabled, features, both queues, DRIVER_OK), then one
+// ATTACH on the request queue: its ring and buffers as RAM writes, the notification, a run. There is no
+// PCI driver model yet, so the accesses are written out here.
+std::vector<PciOp> pci_seed()
+{
+    namespace pci = virtio::pci;
+    namespace st = virtio::status;
+    struct NoMsi final : MsiSink {
+        void write(uint64_t, uint32_t) override {}
+    } msi;
+    IrqWire intx;
+    boost::asio::io_context io;
+    auto mem = virtio::GuestMemory::create({{GuestAddr(kMmioRamBase), kMmioRamSize}});
+    if (!mem)
+        throw std::runtime_error(mem.error());
+    hw::virtio_iommu::VirtioIommu device(*mem, hw::virtio_iommu::IommuConfig{});
+    virtio::PciTransport transport(device, io.get_executor(), hw::virtio_iommu::pci_identity(3), intx, msi);
+
+    std::vector<PciOp> ops;
+    const auto cfg_write = [&](uint32_t offset, unsigned width, uint32_t value) {
+        ops.push_back(ConfigWrite{offset, width, value});
+        transport.config_write(offset, width, value);
+    };
+    const auto bar_write = [&](unsigned bar, uint32_t offset, unsigned width, uint64_t value) {
+        ops.push_back(BarWrite{bar, offset, width, value});
+        transport.bar(bar)->write(offset, width, value);
+    };
+    const auto common_read = [&](uint32_t offset, unsigned width) {
+        ops.push_back(BarRead{virtio::PciTransport::kModernBar, offset, width});
+        return transport.bar(virtio::PciTransport::kModernBar)->read(offset, width);
+    };
+    const auto common_write = [&](uint32_t offset, unsigned width, uint64_t value) {
+        bar_write(virtio::PciTransport::kModernBar, offset, width, value);
+    };
+
+    cfg_write(pci::kBar0 + 4 * virtio::PciTransport::kModernBar, 4, 0xfe000000);
+    cfg_write(pci::kBar0 + 4 * virtio::PciTransport::kMsixBar, 4, 0xfe010000);
+    cfg_write(pci::kCommand, 2, pci::kCommandMemory | pci::kCommandMaster);
+    common_write(pci::kDeviceStatus, 1, 0);
+    common_write(pci::kDeviceStatus, 1, st::kAcknowledge);
+    common_write(pci::kDeviceStatus, 1, st::kAcknowledge | st::kDriver);
+    for (uint32_t word = 0; word < 2; ++word) {
+        common_write(pci::kDeviceFeatureSelect, 4, word);
+        const uint64_t offered = common_read(pci::kDeviceFeature, 4);
+        common_write(pci::kDriverFeatureSelect, 4, word);
+        common_write(pci::kDriverFeature, 4, offered);
+    }
+    common_write(pci::kDeviceStatus, 1, st::kAcknowledge | st::kDriver | st::kFeaturesOk);
+    (void)common_read(pci::kDeviceStatus, 1);
+    // Vector 0 for configuration changes, 1 and 2 for the queues (vp_find_vqs_msix()).
+    for (uint32_t v = 0; v < 3; ++v) {
+        bar_write(virtio::PciTransport::kMsixBar, 16 * v + pci::kMsixEntryLowerAddr, 4, 0xfee00000 + 0x1000 * v);
+        bar_write(virtio::PciTransport::kMsixBar, 16 * v + pci::kMsixEntryData, 4, 0x40 + v);
+        bar_write(virtio::PciTransport::kMsixBar, 16 * v + pci::kMsixEntryVectorCtrl, 4, 0);
+    }
+    cfg_write(0x98 + pci::kMsixFlags, 2, pci::kMsixFlagsEnable);
+    common_write(pci::kMsixConfig, 2, 0);
+    constexpr uint16_t kSize = 16;
+    for (uint16_t q = 0; q < 2; ++q) {
+        const uint64_t base = kMmioRamBase + 0x1000 + 0x3000ull * q;
+        common_write(pci::kQueueSelect, 2, q);
+        common_write(pci::kQueueSize, 2, kSize);
+        common_write(pci::kQueueMsixVector, 2, q + 1u);
+        common_write(pci::kQueueDesc, 8, base);
+        common_write(pci::kQueueDriver, 8, base + 0x1000);
+        common_write(pci::kQueueDevice, 8, base + 0x2000);
+        common_write(pci::kQueueEnable, 2, 1);
+    }
+    common_write(pci::kDeviceStatus, 1, st::kAcknowledge | st::kDriver | st::kFeaturesOk | st::kDriverOk);
+    ops.push_back(RunDevice{});
+
+    // ATTACH endpoint 8 to domain 1: the request at 0x8000, its status at 0x9000, descriptors 0 and 1.
+    const auto request = request_bytes({VIRTIO_IOMMU_T_ATTACH, 1, 8});
+    const uint64_t desc = kMmioRamBase + 0x1000;
+    (void)mem->write(GuestAddr(kMmioRamBase + 0x8000), request);
+    (void)mem->write_obj(GuestAddr(desc), virtio::wire::Desc{kMmioRamBase + 0x8000, static_cast<uint32_t>(request.size()),
+                                                             virtio::wire::kDescFNext, 1});
+    (void)mem->write_obj(GuestAddr(desc + 16), virtio::wire::Desc{kMmioRamBase + 0x9000, 4, virtio::wire::kDescFWrite, 0});
+    (void)mem->write_obj(GuestAddr(desc + 0x1000 + 2), virtio::le16(1)); // avail.idx; ring[0] is head 0
+    append_ram_writes(*mem, ops);
+    bar_write(virtio::PciTransport::kModernBar, virtio::PciTransport::kNotifyOffset, 2, 0);
+    ops.push_back(RunDevice{});
+    return ops;
+}
+
 int seeds(const fs::path& out, const std::vector<fs::path>& scripts)
 {
     for (const fs::path& script : scripts) {
@@ -213,6 +310,7 @@ int seeds(const fs::path& out, const std::vector<fs::path>& scripts)
         write_file(out / "fuzz-replay-script" / name, replay_seed.data());
     }
     write_file(out / "fuzz-mmio" / "bring-up-attach", encode_mmio_ops(mmio_seed()));
+    write_file(out / "fuzz-pci" / "bring-up-attach", encode_pci_ops(pci_seed()));
     return 0;
 }
 

@@ -14,6 +14,21 @@ unsigned width_index(unsigned width)
 }
 } // namespace
 
+RamWrite decode_ram_write(ByteReader& r)
+{
+    RamWrite w;
+    w.offset = r.u32() % kMmioRamSize;
+    w.bytes = r.bytes(r.u8());
+    return w;
+}
+
+void encode_ram_write(ByteWriter& w, const RamWrite& ram)
+{
+    w.u32(ram.offset);
+    w.u8(static_cast<uint8_t>(ram.bytes.size()));
+    w.bytes(ram.bytes);
+}
+
 std::vector<MmioOp> decode_mmio_ops(std::span<const uint8_t> input)
 {
     ByteReader r(input);
@@ -28,13 +43,7 @@ std::vector<MmioOp> decode_mmio_ops(std::span<const uint8_t> input)
             ops.push_back(w);
             break;
         }
-        case kRam: {
-            RamWrite w;
-            w.offset = r.u32() % kMmioRamSize;
-            w.bytes = r.bytes(r.u8());
-            ops.push_back(std::move(w));
-            break;
-        }
+        case kRam: ops.push_back(decode_ram_write(r)); break;
         default: ops.push_back(RunDevice{}); break;
         }
     }
@@ -57,9 +66,7 @@ std::vector<uint8_t> encode_mmio_ops(std::span<const MmioOp> ops)
                 w.u32(static_cast<uint32_t>(wr->value));
         } else if (const auto* ram = std::get_if<RamWrite>(&op)) {
             w.u8(kRam);
-            w.u32(ram->offset);
-            w.u8(static_cast<uint8_t>(ram->bytes.size()));
-            w.bytes(ram->bytes);
+            encode_ram_write(w, *ram);
         } else {
             w.u8(kRun);
         }

@@ -39,6 +39,12 @@ inline constexpr std::size_t kMaxMmioOps = 1024;
 // Offsets reach this far: the 4 KiB window and what lies just past it.
 inline constexpr uint32_t kMmioSpan = 0x1100;
 
+class ByteReader;
+class ByteWriter;
+// A RamWrite's bytes after its action byte, shared with fuzz-pci's input (pci_scenario.h).
+[[nodiscard]] RamWrite decode_ram_write(ByteReader& r);
+void encode_ram_write(ByteWriter& w, const RamWrite& ram);
+
 [[nodiscard]] std::vector<MmioOp> decode_mmio_ops(std::span<const uint8_t> input);
 [[nodiscard]] std::vector<uint8_t> encode_mmio_ops(std::span<const MmioOp> ops);
 

@@ -10,6 +10,7 @@
 #include "system/replay/script.h"
 #include "tests/fuzz/device_run.h"
 #include "tests/fuzz/mmio_scenario.h"
+#include "tests/fuzz/pci_scenario.h"
 #include "tests/fuzz/ring_scenario.h"
 #include "tests/fuzz/scenario.h"
 #include "tests/fuzz/scenario_script.h"
@@ -156,6 +157,15 @@ TEST_CASE("ring and mmio inputs survive the trip to bytes and back", "[unit][fuz
     const std::vector<MmioOp> ops = {RegRead{0x70, 4}, RegWrite{0x124, 1, 1}, RegWrite{0x80, 8, 0x123456789},
                                      RamWrite{0x100, {9, 8, 7}}, RunDevice{}};
     CHECK(decode_mmio_ops(encode_mmio_ops(ops)) == ops);
+}
+
+TEST_CASE("pci inputs survive the trip to bytes and back", "[unit][fuzz]")
+{
+    const std::vector<PciOp> ops = {ConfigRead{0x04, 2},        ConfigWrite{0x9a, 2, 0x8000},
+                                    BarRead{4, 0x1000, 1},      BarWrite{4, 0x20, 8, 0x123456789},
+                                    BarWrite{1, 0x0c, 4, 0},    BarRead{1, 0x800, 8},
+                                    RamWrite{0x100, {9, 8, 7}}, RunDevice{}};
+    CHECK(decode_pci_ops(encode_pci_ops(ops)) == ops);
 }
 
 TEST_CASE("a device prefix decodes to the device it encodes and leaves the rest unread", "[unit][fuzz]")

@@ -103,3 +103,53 @@ static_assert(kConfig == VIRTIO_MMIO_CONFIG);
 static_assert(kIntVring == VIRTIO_MMIO_INT_VRING);
 static_assert(kIntConfig == VIRTIO_MMIO_INT_CONFIG);
 } // namespace viommu::virtio::mmio
+
+#include <linux/pci_regs.h>
+#include <linux/virtio_pci.h>
+
+#include "virtio/wire/pci_regs.h"
+
+namespace viommu::virtio::pci {
+static_assert(kConfigSpaceSize == PCI_CFG_SPACE_SIZE);
+static_assert(kVendorId == PCI_VENDOR_ID && kDeviceId == PCI_DEVICE_ID && kCommand == PCI_COMMAND);
+static_assert(kStatus == PCI_STATUS && kRevisionId == PCI_REVISION_ID && kClassProg == PCI_CLASS_PROG);
+static_assert(kCacheLineSize == PCI_CACHE_LINE_SIZE && kHeaderType == PCI_HEADER_TYPE);
+static_assert(kBar0 == PCI_BASE_ADDRESS_0 && kSubsystemVendorId == PCI_SUBSYSTEM_VENDOR_ID);
+static_assert(kSubsystemId == PCI_SUBSYSTEM_ID && kCapabilityList == PCI_CAPABILITY_LIST);
+static_assert(kInterruptLine == PCI_INTERRUPT_LINE && kInterruptPin == PCI_INTERRUPT_PIN);
+static_assert(kCommandIo == PCI_COMMAND_IO && kCommandMemory == PCI_COMMAND_MEMORY);
+static_assert(kCommandMaster == PCI_COMMAND_MASTER && kCommandIntxDisable == PCI_COMMAND_INTX_DISABLE);
+static_assert(kStatusInterrupt == PCI_STATUS_INTERRUPT && kStatusCapList == PCI_STATUS_CAP_LIST);
+static_assert(kBarMemType64 == PCI_BASE_ADDRESS_MEM_TYPE_64 && kBarMemPrefetch == PCI_BASE_ADDRESS_MEM_PREFETCH);
+static_assert(kCapIdVendor == PCI_CAP_ID_VNDR && kCapIdMsix == PCI_CAP_ID_MSIX);
+static_assert(kMsixFlags == PCI_MSIX_FLAGS && kMsixTable == PCI_MSIX_TABLE && kMsixPba == PCI_MSIX_PBA);
+static_assert(kMsixFlagsTableSize == PCI_MSIX_FLAGS_QSIZE && kMsixFlagsMaskAll == PCI_MSIX_FLAGS_MASKALL);
+static_assert(kMsixFlagsEnable == PCI_MSIX_FLAGS_ENABLE && kMsixEntrySize == PCI_MSIX_ENTRY_SIZE);
+static_assert(kMsixEntryLowerAddr == PCI_MSIX_ENTRY_LOWER_ADDR && kMsixEntryUpperAddr == PCI_MSIX_ENTRY_UPPER_ADDR);
+static_assert(kMsixEntryData == PCI_MSIX_ENTRY_DATA && kMsixEntryVectorCtrl == PCI_MSIX_ENTRY_VECTOR_CTRL);
+static_assert(kMsixEntryCtrlMaskBit == PCI_MSIX_ENTRY_CTRL_MASKBIT);
+
+static_assert(kCapCommonCfg == VIRTIO_PCI_CAP_COMMON_CFG && kCapNotifyCfg == VIRTIO_PCI_CAP_NOTIFY_CFG);
+static_assert(kCapIsrCfg == VIRTIO_PCI_CAP_ISR_CFG && kCapDeviceCfg == VIRTIO_PCI_CAP_DEVICE_CFG);
+static_assert(kCapPciCfg == VIRTIO_PCI_CAP_PCI_CFG);
+static_assert(kCapVndr == VIRTIO_PCI_CAP_VNDR && kCapNext == VIRTIO_PCI_CAP_NEXT && kCapLen == VIRTIO_PCI_CAP_LEN);
+static_assert(kCapCfgType == VIRTIO_PCI_CAP_CFG_TYPE && kCapBar == VIRTIO_PCI_CAP_BAR);
+static_assert(kCapOffset == VIRTIO_PCI_CAP_OFFSET && kCapLength == VIRTIO_PCI_CAP_LENGTH);
+static_assert(kCapSize == sizeof(virtio_pci_cap) && kCapId == offsetof(virtio_pci_cap, id));
+static_assert(kNotifyCapSize == sizeof(virtio_pci_notify_cap));
+static_assert(kCapNotifyOffMultiplier == offsetof(virtio_pci_notify_cap, notify_off_multiplier));
+static_assert(kPciCfgCapSize == sizeof(virtio_pci_cfg_cap) && kPciCfgData == offsetof(virtio_pci_cfg_cap, pci_cfg_data));
+
+static_assert(kDeviceFeatureSelect == VIRTIO_PCI_COMMON_DFSELECT && kDeviceFeature == VIRTIO_PCI_COMMON_DF);
+static_assert(kDriverFeatureSelect == VIRTIO_PCI_COMMON_GFSELECT && kDriverFeature == VIRTIO_PCI_COMMON_GF);
+static_assert(kMsixConfig == VIRTIO_PCI_COMMON_MSIX && kNumQueues == VIRTIO_PCI_COMMON_NUMQ);
+static_assert(kDeviceStatus == VIRTIO_PCI_COMMON_STATUS && kConfigGeneration == VIRTIO_PCI_COMMON_CFGGENERATION);
+static_assert(kQueueSelect == VIRTIO_PCI_COMMON_Q_SELECT && kQueueSize == VIRTIO_PCI_COMMON_Q_SIZE);
+static_assert(kQueueMsixVector == VIRTIO_PCI_COMMON_Q_MSIX && kQueueEnable == VIRTIO_PCI_COMMON_Q_ENABLE);
+static_assert(kQueueNotifyOff == VIRTIO_PCI_COMMON_Q_NOFF && kQueueDesc == VIRTIO_PCI_COMMON_Q_DESCLO);
+static_assert(kQueueDriver == VIRTIO_PCI_COMMON_Q_AVAILLO && kQueueDevice == VIRTIO_PCI_COMMON_Q_USEDLO);
+#ifdef VIRTIO_PCI_COMMON_Q_RESET // newer uapi headers only
+static_assert(kQueueNotifyData == VIRTIO_PCI_COMMON_Q_NDATA && kQueueReset == VIRTIO_PCI_COMMON_Q_RESET);
+#endif
+static_assert(kNoVector == VIRTIO_MSI_NO_VECTOR);
+} // namespace viommu::virtio::pci
