@@ -4,6 +4,7 @@
 
 #include "base/checked.h"
 #include "base/parse.h"
+#include "hw/virtio-iommu/probe.h"
 #include "hw/virtio-iommu/wire.h"
 
 namespace viommu::hw::virtio_iommu {
@@ -56,6 +57,44 @@ bool ReservedRegion::applies_to(EndpointId endpoint) const
     return endpoints.empty() || in_any(endpoints, endpoint);
 }
 
+bool ReservedRegion::shares_endpoint_with(const ReservedRegion& other) const
+{
+    if (endpoints.empty() || other.endpoints.empty())
+        return true;
+    for (const EndpointRange& a : endpoints)
+        for (const EndpointRange& b : other.endpoints)
+            if (a.first <= b.last && b.first <= a.last)
+                return true;
+    return false;
+}
+
+std::optional<std::pair<std::size_t, std::size_t>> conflicting_reserved_regions(const std::vector<ReservedRegion>& regions)
+{
+    for (std::size_t j = 0; j < regions.size(); ++j)
+        for (std::size_t i = 0; i < j; ++i)
+            if (regions[i].type != regions[j].type && regions[i].range.intersects(regions[j].range) &&
+                regions[i].shares_endpoint_with(regions[j]))
+                return std::pair{i, j};
+    return std::nullopt;
+}
+
+uint64_t IommuConfig::largest_probe_properties() const
+{
+    // The count of regions that apply is a sum of interval indicators, so it peaks at the first ID of
+    // an endpoint range or of a region's range; regions name only endpoints that exist (problems()).
+    uint64_t most = 0;
+    const auto consider = [&](EndpointId id) {
+        if (endpoint_exists(id))
+            most = std::max(most, probe_properties_size(*this, id));
+    };
+    for (const EndpointRange& e : endpoints)
+        consider(e.first);
+    for (const ReservedRegion& r : reserved)
+        for (const EndpointRange& e : r.endpoints)
+            consider(e.first);
+    return most;
+}
+
 bool IommuConfig::endpoint_exists(EndpointId id) const
 {
     return in_any(endpoints, id);
@@ -84,6 +123,18 @@ std::vector<std::string> IommuConfig::problems() const
                 out.push_back(fmt::format("reserved region {:#x}-{:#x} names endpoints {:#x}-{:#x}, not all of which exist",
                                           r.range.first, r.range.last, e.first, e.last));
     }
+    if (const auto pair = conflicting_reserved_regions(reserved)) {
+        const ReservedRegion& a = reserved[pair->first];
+        const ReservedRegion& b = reserved[pair->second];
+        out.push_back(fmt::format("reserved regions {:#x}-{:#x} and {:#x}-{:#x} overlap with different types for the same endpoint",
+                                  a.range.first, a.range.last, b.range.first, b.range.last));
+    }
+    // §5.13.6.7.2: properties that do not fit in probe_size make PROBE fail; Linux's viommu_probe_device()
+    // then fails, and the endpoint is left without an IOMMU.
+    if (!(withheld & virtio::feature(wire::kFProbe)) && largest_probe_properties() > probe_size)
+        out.push_back(fmt::format("probe_size {} is too small for the {} bytes of PROBE properties of some endpoints: "
+                                  "every PROBE of them would fail",
+                                  probe_size, largest_probe_properties()));
     if (limits.max_domains == 0 || limits.max_mappings_per_domain == 0 || limits.max_attached_endpoints == 0 ||
         limits.max_total_mappings == 0)
         out.push_back("limits must be at least 1");

@@ -3,7 +3,10 @@
 // the life of the device.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +26,14 @@ struct ReservedRegion {
     IovaRange range;
     ResvMemSubtype type = ResvMemSubtype::kReserved;
     bool applies_to(EndpointId endpoint) const;
+    // Whether some endpoint would see both regions.
+    bool shares_endpoint_with(const ReservedRegion& other) const;
 };
+
+// The first pair of regions (i < j) that overlap with different types where one endpoint sees both: a
+// driver cannot tell what such an address is (Linux's iommu_insert_resv_region() keeps both, and the
+// IOVA allocator and the MSI code then disagree on it).
+std::optional<std::pair<std::size_t, std::size_t>> conflicting_reserved_regions(const std::vector<ReservedRegion>& regions);
 
 struct IommuLimits {
     // A guest must not grow the device without bound (cloud-hypervisor's MAX_DOMAINS and
@@ -62,6 +72,8 @@ struct IommuConfig {
 
     // Everything inconsistent, in one message per problem (empty when valid).
     std::vector<std::string> problems() const;
+    // The most bytes of PROBE properties any endpoint has (what probe_size must hold).
+    uint64_t largest_probe_properties() const;
 };
 
 // "input-range", "domain-range", "map-unmap", "probe", "mmio", "bypass-config", "bypass" (the legacy

@@ -35,7 +35,6 @@ enum class Error {
     kHostOutOfMemory,      // the host could not allocate: the device gives up (NEEDS_RESET)
     // PROBE (probe.cc)
     kProbeBufferTooSmall,  // the device-writable part is smaller than probe_size plus the tail
-    kPropertiesDoNotFit,   // the endpoint's properties need more than probe_size bytes
 };
 
 constexpr Status to_status(Error e)
@@ -50,8 +49,7 @@ constexpr Status to_status(Error e)
     case Error::kBypassDomain:
     case Error::kOverlap:
     case Error::kOverlapsReserved:
-    case Error::kProbeBufferTooSmall:
-    case Error::kPropertiesDoNotFit: return Status::kInval;
+    case Error::kProbeBufferTooSmall: return Status::kInval;
     case Error::kNoSuchEndpoint:
     case Error::kNoSuchDomain: return Status::kNoEnt;
     case Error::kDomainOutOfRange:
@@ -61,8 +59,8 @@ constexpr Status to_status(Error e)
     case Error::kWouldSplit: return Status::kRange;
     case Error::kTooManyDomains:
     case Error::kTooManyEndpoints:
-    case Error::kTooManyMappings: return Status::kNoMem;
-    case Error::kMappingBudgetSpent: return Status::kNoMem;
+    case Error::kTooManyMappings:
+    case Error::kMappingBudgetSpent:
     case Error::kHostOutOfMemory: return Status::kNoMem;
     }
     return Status::kDevErr;
@@ -93,7 +91,6 @@ constexpr std::string_view describe(Error e)
     case Error::kMappingBudgetSpent: return "the device's mapping budget is spent";
     case Error::kHostOutOfMemory: return "the host is out of memory";
     case Error::kProbeBufferTooSmall: return "probe buffer smaller than probe_size";
-    case Error::kPropertiesDoNotFit: return "properties do not fit in probe_size";
     }
     return "?";
 }

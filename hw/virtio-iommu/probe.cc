@@ -13,13 +13,6 @@ uint64_t probe_properties_size(const IommuConfig& config, EndpointId endpoint)
     return bytes;
 }
 
-Expected<void, Error> probe_properties_fit(const IommuConfig& config, EndpointId endpoint)
-{
-    if (probe_properties_size(config, endpoint) > config.probe_size)
-        return unexpected(Error::kPropertiesDoNotFit);
-    return {};
-}
-
 void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virtio::ChainWriter& out)
 {
     uint64_t written = 0;

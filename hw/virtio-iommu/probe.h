@@ -14,11 +14,9 @@ namespace viommu::hw::virtio_iommu {
 // Bytes of properties the endpoint has (24 per reserved region that applies to it).
 uint64_t probe_properties_size(const IommuConfig& config, EndpointId endpoint);
 
-// §5.13.6.7.2 gives no status for properties that need more than probe_size bytes: INVAL.
-[[nodiscard]] Expected<void, Error> probe_properties_fit(const IommuConfig& config, EndpointId endpoint);
-
-// Writes the endpoint's properties and pads them with zeroes to probe_size. The properties fit
-// (probe_properties_fit()) and `out` has room for probe_size bytes: PROBE's handler checked both.
+// Writes the endpoint's properties and pads them with zeroes to probe_size. The properties fit (a
+// configuration whose properties do not is refused: IommuConfig::problems()) and `out` has room for
+// probe_size bytes (PROBE's handler checked).
 void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virtio::ChainWriter& out);
 
 } // namespace viommu::hw::virtio_iommu

@@ -7,6 +7,7 @@
 
 #include "guest-model/virtio-iommu/requests.h"
 #include "hw/virtio-iommu/config.h"
+#include "tests/fuzz/device_run.h"
 #include "tests/fuzz/fuzz_bytes.h"
 
 namespace viommu::fuzz {
@@ -71,6 +72,21 @@ uint64_t feature_mask(ByteReader& r)
 
 } // namespace
 
+namespace {
+
+// The device refuses reserved regions of different types that overlap for an endpoint, and a probe_size
+// too small for an endpoint's properties (IommuConfig::problems()): a scenario drops the later region of
+// such a pair, and grows probe_size to fit.
+void make_valid(DeviceChoice& d)
+{
+    while (const auto pair = hw::virtio_iommu::conflicting_reserved_regions(iommu_config(d).reserved))
+        d.reserved.erase(d.reserved.begin() + static_cast<std::ptrdiff_t>(pair->second));
+    if (!(d.withheld & virtio::feature(VIRTIO_IOMMU_F_PROBE)))
+        d.probe_size = static_cast<uint32_t>(std::max<uint64_t>(d.probe_size, iommu_config(d).largest_probe_properties()));
+}
+
+} // namespace
+
 DeviceChoice decode_device(ByteReader& r)
 {
     DeviceChoice d;
@@ -125,6 +141,7 @@ DeviceChoice decode_device(ByteReader& r)
     }
     d.withheld = feature_mask(r);
     d.declined = feature_mask(r);
+    make_valid(d);
     if (const uint8_t l = r.u8(); l == kFull) {
         d.max_domains = std::max(r.u32(), 1u);
         d.max_mappings = std::max(r.u32(), 1u);

@@ -47,6 +47,10 @@ with tempfile.TemporaryDirectory() as tmp:
            2, "not all of which exist")
     expect("replay unknown feature", [replay, "--no-feature", "teleport", str(good)], 2, "unknown feature 'teleport'")
     expect("replay bad probe size", [replay, "--probe-size", "100", str(good)], 2, "multiple of 8")
+    expect("replay probe size too small for the properties", [replay, "--probe-size", "16", str(good)], 2,
+           "probe_size 16 is too small for the 24 bytes")
+    expect("replay reserved regions of different types overlapping",
+           [replay, "--resv", "0xfee00000-0xfee00fff:reserved", str(good)], 2, "overlap with different types")
     expect("replay unknown exact trace point", [replay, "--trace", "no_such_point", str(good)], 2, "does not exist")
     expect("replay trace help lists points", [replay, "--trace", "help", str(good)], 0, "virtio_iommu_map",
            "virtqueue_pop", where="stdout")
