@@ -98,12 +98,12 @@ TEST_CASE("through BAR 4 the common configuration offers QEMU 7.2's virtio-iommu
     const uint64_t features = low | common.read(kDeviceFeature, 4) << 32;
     using namespace iommu_wire;
     using virtio::feature;
-    // virtio_iommu_device_realize() (hw/virtio/virtio-iommu.c, v7.2.0) offers INPUT_RANGE, DOMAIN_RANGE,
-    // MAP_UNMAP, MMIO, PROBE and BYPASS_CONFIG, not BYPASS (replaced by the config field, since QEMU 7.0);
-    // virtio's common features (DEFINE_VIRTIO_COMMON_FEATURES, include/hw/virtio/virtio.h) add
-    // INDIRECT_DESC, EVENT_IDX and, new in 7.2, RING_RESET ("queue_reset"); virtio-pci's modern
-    // transport adds VERSION_1 (virtio_pci_device_plugged()). NOTIFY_ON_EMPTY and ANY_LAYOUT are legacy
-    // bits a modern-only device does not offer.
+    // virtio_iommu_device_realize() (hw/virtio/virtio-iommu.c, v7.2.0) offers EVENT_IDX, INDIRECT_DESC,
+    // VERSION_1, INPUT_RANGE, DOMAIN_RANGE, MAP_UNMAP, MMIO, PROBE and BYPASS_CONFIG; not BYPASS, which
+    // BYPASS_CONFIG replaced in QEMU 7.0. virtio's common properties (DEFINE_VIRTIO_COMMON_FEATURES,
+    // include/hw/virtio/virtio.h) add RING_RESET ("queue_reset", on by default since 7.2). The legacy-only
+    // bits NOTIFY_ON_EMPTY and ANY_LAYOUT are hidden from a modern driver (virtio_pci_common_read() masks
+    // VIRTIO_LEGACY_FEATURES).
     constexpr uint64_t kQemu72Features = feature(kFInputRange) | feature(kFDomainRange) | feature(kFMapUnmap) |
                                          feature(kFProbe) | feature(kFMmio) | feature(kFBypassConfig) |
                                          feature(virtio::kFIndirectDesc) | feature(virtio::kFEventIdx) |

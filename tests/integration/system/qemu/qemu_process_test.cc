@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <fstream>
+#include <utility>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,28 +72,76 @@ TEST_CASE("a -device QEMU refuses is an error carrying QEMU's stderr", "[integra
                                  Catch::Contains("'viommu-no-such-device' is not a valid device model name"));
 }
 
-TEST_CASE("a QEMU that never connects is an error after the start timeout, not a hang", "[integration][qemu]")
-{
-    char dir[] = "/tmp/viommu-hang-XXXXXX";
-    REQUIRE(mkdtemp(dir));
-    const std::string script = std::string(dir) + "/hang";
+namespace {
+
+// An executable script standing in for QEMU, removed at scope exit.
+class FakeQemu {
+public:
+    explicit FakeQemu(const std::string& text)
     {
-        std::ofstream out(script);
-        out << "#!/bin/sh\necho stuck >&2\nexec sleep 30\n";
+        REQUIRE(mkdtemp(dir_));
+        path_ = std::string(dir_) + "/fake-qemu";
+        std::ofstream(path_) << text;
+        REQUIRE(chmod(path_.c_str(), 0700) == 0);
     }
-    REQUIRE(chmod(script.c_str(), 0700) == 0);
-    QemuConfig config = viommu_machine();
-    config.binary = script;
-    config.start_timeout = std::chrono::milliseconds(300);
+    ~FakeQemu()
+    {
+        unlink(path_.c_str());
+        rmdir(dir_);
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    char dir_[32] = "/tmp/viommu-fake-qemu-XXXXXX";
+    std::string path_;
+};
+
+// Starts config with binary and start_timeout, and says how long start() took to answer.
+std::pair<Expected<std::unique_ptr<QemuProcess>, std::string>, std::chrono::steady_clock::duration>
+timed_start(QemuConfig config, const std::string& binary, std::chrono::milliseconds start_timeout)
+{
+    config.binary = binary;
+    config.start_timeout = start_timeout;
     const auto started = std::chrono::steady_clock::now();
     auto qemu = QemuProcess::start(config);
-    const auto took = std::chrono::steady_clock::now() - started;
-    unlink(script.c_str());
-    rmdir(dir);
+    return {std::move(qemu), std::chrono::steady_clock::now() - started};
+}
+
+} // namespace
+
+TEST_CASE("a QEMU that never connects is an error after the start timeout, not a hang", "[integration][qemu]")
+{
+    FakeQemu hang("#!/bin/sh\necho stuck >&2\nexec sleep 30\n");
+    auto [qemu, took] = timed_start(viommu_machine(), hang.path(), std::chrono::milliseconds(300));
     REQUIRE_FALSE(qemu);
     CHECK_THAT(qemu.error(), Catch::Contains("did not connect to the qtest socket in time") &&
                                  Catch::Contains("stuck"));
     CHECK(took < std::chrono::seconds(5));
+}
+
+TEST_CASE("a QEMU that connects but never answers is an error after the start timeout, not a hang",
+          "[integration][qemu]")
+{
+    // Connects to the socket named after -qtest unix:, then stays silent.
+    FakeQemu mute("#!/usr/bin/env python3\nimport socket, sys, time\n"
+                  "path = sys.argv[sys.argv.index('-qtest') + 1][len('unix:'):]\n"
+                  "s = socket.socket(socket.AF_UNIX); s.connect(path)\n"
+                  "print('connected, mute', file=sys.stderr, flush=True)\ntime.sleep(30)\n");
+    // Long enough for Python to start on a busy machine.
+    auto [qemu, took] = timed_start(viommu_machine(), mute.path(), std::chrono::milliseconds(1500));
+    REQUIRE_FALSE(qemu);
+    CHECK_THAT(qemu.error(), Catch::Contains("QEMU did not start") && Catch::Contains("endianness") &&
+                                 Catch::Contains("no reply from QEMU") && Catch::Contains("connected, mute"));
+    CHECK(took < std::chrono::seconds(5));
+}
+
+TEST_CASE("a QEMU that dies during a session fails the next request with how it ended", "[integration][qemu]")
+{
+    auto qemu = start_qemu();
+    REQUIRE(kill(qemu->pid(), SIGKILL) == 0);
+    auto read = qemu->qtest().read(0x1000, 4);
+    REQUIRE_FALSE(read);
+    CHECK_THAT(read.error(), Catch::Contains("readl 0x1000") && Catch::Contains("killed by signal 9"));
 }
 
 TEST_CASE("a RAM size q35 would split around the PCI hole is refused", "[integration][qemu]")
