@@ -25,6 +25,8 @@ using Clock = std::chrono::steady_clock;
 
 // The fd number QEMU finds the guest RAM memfd at.
 constexpr int kRamFdInChild = 3;
+// How much of QEMU's output is kept: the last 256 KiB.
+constexpr std::size_t kOutputKept = std::size_t{256} << 10;
 
 // Closes an fd at scope exit unless released.
 class FdGuard {
@@ -153,6 +155,8 @@ Expected<std::unique_ptr<QemuProcess>, std::string> QemuProcess::start(const Qem
     qemu->qtest_ = std::make_unique<QtestClient>(*connection, first_reply);
     QemuProcess* self = qemu.get();
     qemu->qtest_->set_error_context([self] { return self->diagnostics(std::chrono::milliseconds(1000)); });
+    qemu->qtest_->set_side_channel([self] { return self->output_fd_; },
+                                   [self] { self->drain_output(Clock::now()); });
     auto order = qemu->qtest_->endianness();
     if (!order)
         return unexpected("QEMU did not start: " + order.error());
@@ -257,6 +261,8 @@ bool QemuProcess::drain_output(Clock::time_point deadline)
         const ssize_t n = ::read(output_fd_, buf, sizeof buf);
         if (n > 0) {
             output_.append(buf, static_cast<std::size_t>(n));
+            if (output_.size() > kOutputKept) // what QEMU said last explains a failure best
+                output_.erase(0, output_.size() - kOutputKept);
             continue;
         }
         if (n == 0) {

@@ -53,7 +53,8 @@ public:
     virtio::GuestMemory& memory() { return *memory_; }
     pid_t pid() const { return pid_; }
     const std::vector<std::string>& command_line() const { return argv_; }
-    // What QEMU wrote to stderr and stdout so far.
+    // What QEMU wrote to stderr and stdout so far (the last 256 KiB). The pipe is drained whenever a
+    // qtest reply is awaited, so QEMU never blocks on it for long.
     const std::string& output();
     // QEMU's output and, once it has exited, how: what every error of this process ends with.
     std::string diagnostics(std::chrono::milliseconds wait_for_exit = std::chrono::milliseconds(0));

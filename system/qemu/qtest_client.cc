@@ -95,11 +95,16 @@ Expected<std::string, std::string> QtestClient::read_line(std::chrono::steady_cl
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0)
             return unexpected(fmt::format("no reply from QEMU within {} ms", reply_timeout_.count()));
-        pollfd p{fd_, POLLIN, 0};
-        const int ready = poll(&p, 1, static_cast<int>(left.count()));
+        const int side = side_fd_ ? side_fd_() : -1;
+        pollfd p[2] = {{fd_, POLLIN, 0}, {side, POLLIN, 0}};
+        const int ready = poll(p, side >= 0 ? 2 : 1, static_cast<int>(left.count()));
         if (ready < 0 && errno != EINTR)
             return unexpected(fmt::format("poll on the qtest socket: {}", std::strerror(errno)));
         if (ready <= 0)
+            continue;
+        if (side >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            on_side_readable_();
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
         char buf[4096];
         const ssize_t n = recv(fd_, buf, sizeof buf, 0);

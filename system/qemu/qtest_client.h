@@ -39,6 +39,14 @@ public:
     // What an error adds about the other side (QEMU's stderr and exit status); asked only on failure.
     void set_error_context(std::function<std::string()> context) { context_ = std::move(context); }
     void set_reply_timeout(std::chrono::milliseconds timeout) { reply_timeout_ = timeout; }
+    // An fd polled with the socket while a reply is awaited (QEMU's output pipe): fd() names it, -1 for
+    // none, asked before each poll since its owner may close it; on_readable runs when it has data or
+    // has ended. Draining it there keeps QEMU from blocking on a full pipe in the middle of a request.
+    void set_side_channel(std::function<int()> fd, std::function<void()> on_readable)
+    {
+        side_fd_ = std::move(fd);
+        on_side_readable_ = std::move(on_readable);
+    }
 
     // Port I/O: size 1, 2 or 4 (outb/outw/outl, inb/inw/inl).
     Expected<void, std::string> out(uint16_t port, unsigned size, uint32_t value);
@@ -86,6 +94,8 @@ private:
     std::chrono::milliseconds reply_timeout_;
     std::string inbuf_;
     std::function<std::string()> context_;
+    std::function<int()> side_fd_;
+    std::function<void()> on_side_readable_;
     std::optional<std::string> failure_;
     std::array<bool, kMaxIrq> irq_levels_{};
     uint64_t irq_events_ = 0;

@@ -135,6 +135,28 @@ TEST_CASE("a QEMU that connects but never answers is an error after the start ti
     CHECK(took < std::chrono::seconds(5));
 }
 
+TEST_CASE("QEMU's output is drained while a reply is awaited, so a chatty QEMU never blocks on it",
+          "[integration][qemu]")
+{
+    // Answers every request, but first writes 1 MiB to stderr: 16 times what a pipe holds.
+    FakeQemu chatty("#!/usr/bin/env python3\nimport socket, sys\n"
+                    "path = sys.argv[sys.argv.index('-qtest') + 1][len('unix:'):]\n"
+                    "s = socket.socket(socket.AF_UNIX); s.connect(path); f = s.makefile('rw')\n"
+                    "for line in f:\n"
+                    "    sys.stderr.write('x' * (1 << 20) + 'said it all\\n'); sys.stderr.flush()\n"
+                    "    f.write('OK little\\n' if line.strip() == 'endianness' else 'OK\\n'); f.flush()\n");
+    QemuConfig config = viommu_machine();
+    config.binary = chatty.path();
+    config.reply_timeout = std::chrono::milliseconds(2000);
+    auto qemu = QemuProcess::start(config);
+    INFO((qemu ? std::string() : qemu.error()));
+    REQUIRE(qemu);
+    CHECK((*qemu)->qtest().write(0x1000, 1, 1));
+    const std::string& output = (*qemu)->output();
+    CHECK(output.size() == std::size_t{256} << 10); // only the last 256 KiB are kept
+    CHECK(output.ends_with("said it all\n"));
+}
+
 TEST_CASE("a QEMU that dies during a session fails the next request with how it ended", "[integration][qemu]")
 {
     auto qemu = start_qemu();
