@@ -1,7 +1,11 @@
 #include "virtio/guest_memory.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -9,7 +13,7 @@
 
 namespace viommu::virtio {
 
-Expected<GuestMemory, std::string> GuestMemory::create(std::vector<RamRegion> regions)
+Expected<void, std::string> GuestMemory::sort_and_check(std::vector<RamRegion>& regions)
 {
     if (regions.empty())
         return unexpected(std::string("guest memory needs at least one RAM region"));
@@ -25,13 +29,53 @@ Expected<GuestMemory, std::string> GuestMemory::create(std::vector<RamRegion> re
             return unexpected(fmt::format("RAM regions at {:#x} and {:#x} overlap", r.base.value(),
                                           regions[i + 1].base.value()));
     }
+    return {};
+}
 
+Expected<GuestMemory, std::string> GuestMemory::create(std::vector<RamRegion> regions)
+{
+    if (auto layout = sort_and_check(regions); !layout)
+        return unexpected(layout.error());
     GuestMemory mem;
     mem.regions_ = regions;
     for (const RamRegion& r : regions) {
         void* host = mmap(nullptr, r.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (host == MAP_FAILED)
             return unexpected(fmt::format("cannot map {:#x} bytes of guest RAM at {:#x}", r.size, r.base.value()));
+        mem.maps_.push_back({r, static_cast<uint8_t*>(host)});
+    }
+    return mem;
+}
+
+Expected<GuestMemory, std::string> GuestMemory::create_shared(int fd, std::vector<SharedRamRegion> shared)
+{
+    std::vector<RamRegion> regions;
+    for (const SharedRamRegion& s : shared)
+        regions.push_back(s.region);
+    if (auto layout = sort_and_check(regions); !layout)
+        return unexpected(layout.error());
+    struct stat st {};
+    if (fstat(fd, &st) != 0)
+        return unexpected(fmt::format("cannot stat the guest RAM file: {}", std::strerror(errno)));
+    const auto file_size = static_cast<uint64_t>(st.st_size);
+    const auto page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    std::sort(shared.begin(), shared.end(),
+              [](const SharedRamRegion& a, const SharedRamRegion& b) { return a.region.base < b.region.base; });
+    GuestMemory mem;
+    for (const SharedRamRegion& s : shared) {
+        const RamRegion& r = s.region;
+        if (s.file_offset % page != 0)
+            return unexpected(fmt::format("RAM region at {:#x}: file offset {:#x} is not page-aligned",
+                                          r.base.value(), s.file_offset));
+        const auto file_last = last_byte(s.file_offset, r.size);
+        if (!file_last || *file_last >= file_size)
+            return unexpected(fmt::format("RAM region at {:#x}: file bytes [{:#x}, +{:#x}) are past the file's "
+                                          "end ({:#x})", r.base.value(), s.file_offset, r.size, file_size));
+        void* host = mmap(nullptr, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(s.file_offset));
+        if (host == MAP_FAILED)
+            return unexpected(fmt::format("cannot map {:#x} bytes of shared guest RAM at {:#x}: {}", r.size,
+                                          r.base.value(), std::strerror(errno)));
+        mem.regions_.push_back(r);
         mem.maps_.push_back({r, static_cast<uint8_t*>(host)});
     }
     return mem;

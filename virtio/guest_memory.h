@@ -26,11 +26,24 @@ struct RamRegion {
     uint64_t size = 0;
 };
 
+// A RAM region whose bytes are another process's guest RAM: file_offset into a file (a memfd) that the
+// other side maps MAP_SHARED too, so that what either side writes the other reads, with no copy.
+struct SharedRamRegion {
+    RamRegion region;
+    uint64_t file_offset = 0;
+};
+
 class GuestMemory {
 public:
     // Maps zero-filled RAM for each region (lazily: untouched pages cost nothing). Regions must be
     // non-empty, must not overlap and must not wrap past 2^64.
     [[nodiscard]] static Expected<GuestMemory, std::string> create(std::vector<RamRegion> regions);
+    // Maps each region MAP_SHARED from fd at its file offset; the same checks as create(), and each
+    // offset must be page-aligned and [offset, offset + size) must lie inside the file as it is now (a
+    // page past its end would be SIGBUS on access, not an error value). fd stays the caller's: the
+    // mappings outlive it.
+    [[nodiscard]] static Expected<GuestMemory, std::string> create_shared(int fd,
+                                                                           std::vector<SharedRamRegion> regions);
 
     GuestMemory(GuestMemory&& other) noexcept;
     GuestMemory& operator=(GuestMemory&& other) noexcept;
@@ -102,6 +115,8 @@ private:
         uint8_t* host = nullptr;
     };
     GuestMemory() = default;
+    // Sorts regions by base, then checks them: non-empty, no overlap, no wrap past 2^64.
+    static Expected<void, std::string> sort_and_check(std::vector<RamRegion>& regions);
     const Mapping* find(uint64_t addr) const
     {
         // Few regions (RAM below and above a hole): a linear scan beats a tree.
