@@ -443,6 +443,13 @@ void MappingStore::insert(const Mapping& m)
         ++size_;
         return;
     }
+    // A leaf with room takes the entry in place: no node to allocate, no separator above it changes.
+    if (Leaf* l = find_leaf(m.iova.first.value()); l && l->count < kLeafCap) {
+        last_leaf_ = l;
+        last_index_ = leaf_insert(l, m);
+        ++size_;
+        return;
+    }
     NodeReserve reserve = reserve_for(root_, m.iova.first.value()); // the only step that may throw
     ++size_;
     if (!root_) {
