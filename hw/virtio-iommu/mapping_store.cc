@@ -1,10 +1,10 @@
 #include "hw/virtio-iommu/mapping_store.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
 #include <memory>
-#include <array>
 #include <utility>
 
 namespace viommu::hw::virtio_iommu {
@@ -404,7 +404,7 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, NodeRes
     return Split{keys[mid], r};
 }
 
-// The nodes inserting key will need.
+// The nodes inserting key will need, when there is no tree yet or key's leaf is full.
 NodeReserve reserve_for(const Node* root, uint64_t key)
 {
     if (!root)
@@ -420,8 +420,6 @@ NodeReserve reserve_for(const Node* root, uint64_t key)
         const Inner* in = static_cast<const Inner*>(n);
         n = in->child[upper_bound(in->key, in->count, key)];
     }
-    if (path[depth - 1]->count < kLeafCap)
-        return NodeReserve(false, 0);
     std::size_t inners = 0;
     for (int i = depth - 2; i >= 0 && path[i]->count == kInnerCap; --i)
         ++inners;
