@@ -1,6 +1,5 @@
 #include "guest-model/virtio-drivers/mmio_driver.h"
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include "virtio/wire/mmio_regs.h"
@@ -12,15 +11,14 @@ namespace status = virtio::status;
 
 VirtioMmioDriver::VirtioMmioDriver(const MmioDeviceHandle& device)
     : VirtioTransport(device.memory, device.allocator, device.cpu), regs_(device.regs), irq_(device.irq),
-      executor_(device.executor), alive_(std::make_shared<bool>(true))
+      line_(device.executor, [this] { interrupt(); })
 {
-    irq_.connect(this);
+    irq_.connect(&line_);
 }
 
 VirtioMmioDriver::~VirtioMmioDriver()
 {
     irq_.connect(nullptr);
-    *alive_ = false;
 }
 
 Expected<void, std::string> VirtioMmioDriver::probe()
@@ -136,19 +134,6 @@ uint64_t VirtioMmioDriver::device_config_read(uint32_t offset, unsigned size)
 void VirtioMmioDriver::config_write(uint32_t offset, unsigned size, uint64_t value)
 {
     regs_.write(kConfig + offset, size, value);
-}
-
-void VirtioMmioDriver::set_level(bool high)
-{
-    const bool rising = high && !line_high_;
-    line_high_ = high;
-    if (!rising)
-        return;
-    std::weak_ptr<bool> alive = alive_;
-    boost::asio::post(executor_, in_place_handler(handler_memory_, [this, alive] {
-        if (auto a = alive.lock(); a && *a)
-            interrupt();
-    }));
 }
 
 void VirtioMmioDriver::interrupt()

@@ -20,6 +20,7 @@
 #include "base/handler_memory.h"
 #include "base/expected.h"
 #include "guest-model/virtio-drivers/driver_queue.h"
+#include "guest-model/virtio-drivers/edge_irq.h"
 #include "guest-model/virtio-drivers/transport.h"
 #include "virtio/feature_bits.h"
 
@@ -37,7 +38,7 @@ struct MmioDeviceHandle {
     WaitForEvent& cpu;
 };
 
-class VirtioMmioDriver final : public VirtioTransport, public IrqLine {
+class VirtioMmioDriver final : public VirtioTransport {
 public:
     // Takes the device's interrupt line until it is destroyed (vm_probe()'s request_irq()).
     explicit VirtioMmioDriver(const MmioDeviceHandle& device);
@@ -65,8 +66,6 @@ public:
 
     void config_write(uint32_t offset, unsigned size, uint64_t value) override;
 
-    // IrqLine: the device's interrupt line.
-    void set_level(bool high) override;
     // vm_interrupt(): read and acknowledge InterruptStatus, dispatch.
     void interrupt();
 
@@ -79,10 +78,7 @@ private:
 
     MmioRegion& regs_;
     IrqWire& irq_;
-    boost::asio::io_context::executor_type executor_;
-    bool line_high_ = false;
-    HandlerMemory handler_memory_; // for the one interrupt handler in flight
-    std::shared_ptr<bool> alive_;
+    EdgeIrqHandler line_;
 };
 
 } // namespace viommu::guest::virtio_drivers

@@ -92,6 +92,7 @@ protected:
     void vring_interrupt(std::optional<unsigned> index = std::nullopt);
     void config_changed();
     void count_interrupt() { ++interrupts_; }
+    WaitForEvent& cpu() const { return cpu_; }
 
     virtio::FeatureBits negotiated_ = 0;
 
