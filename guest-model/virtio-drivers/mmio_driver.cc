@@ -1,6 +1,5 @@
 #include "guest-model/virtio-drivers/mmio_driver.h"
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include "virtio/wire/mmio_regs.h"
@@ -11,29 +10,15 @@ using namespace virtio::mmio;
 namespace status = virtio::status;
 
 VirtioMmioDriver::VirtioMmioDriver(const MmioDeviceHandle& device)
-    : regs_(device.regs), irq_(device.irq), mem_(device.memory), alloc_(device.allocator), executor_(device.executor),
-      cpu_(device.cpu), alive_(std::make_shared<bool>(true))
+    : VirtioTransport(device.memory, device.allocator, device.cpu), regs_(device.regs), irq_(device.irq),
+      line_(device.executor, [this] { interrupt(); })
 {
-    irq_.connect(this);
+    irq_.connect(&line_);
 }
 
 VirtioMmioDriver::~VirtioMmioDriver()
 {
     irq_.connect(nullptr);
-    *alive_ = false;
-}
-
-void VirtioMmioDriver::wait_used(unsigned index)
-{
-    const DriverQueue* q = vq(index);
-    while (cpu_.wait() && q && !q->has_used()) {
-    }
-}
-
-void VirtioMmioDriver::wait_idle()
-{
-    while (cpu_.wait()) {
-    }
 }
 
 Expected<void, std::string> VirtioMmioDriver::probe()
@@ -59,13 +44,13 @@ void VirtioMmioDriver::reset()
 {
     // vm_reset(): 0 to Status. The rings go with it.
     write32(kStatus, 0);
-    vqs_.clear();
+    drop_queues();
     negotiated_ = 0;
 }
 
-void VirtioMmioDriver::add_status(uint8_t bits)
+void VirtioMmioDriver::set_status(uint8_t s)
 {
-    write32(kStatus, status() | bits);
+    write32(kStatus, s);
 }
 
 uint8_t VirtioMmioDriver::status()
@@ -109,11 +94,7 @@ Expected<DriverQueue*, std::string> VirtioMmioDriver::setup_vq(unsigned index, u
         return unexpected(fmt::format("queue {} does not exist", index));
     if (max_size && max_size < num)
         num = max_size;
-    DriverQueue::Options options;
-    options.size = num;
-    options.event_idx = negotiated_ & virtio::feature(virtio::kFEventIdx);
-    options.indirect = negotiated_ & virtio::feature(virtio::kFIndirectDesc);
-    auto ring = DriverQueue::create(mem_, alloc_, options);
+    auto ring = DriverQueue::create(memory(), allocator(), ring_options(num));
     if (!ring)
         return unexpected(ring.error());
     write32(kQueueNum, num);
@@ -124,16 +105,15 @@ Expected<DriverQueue*, std::string> VirtioMmioDriver::setup_vq(unsigned index, u
     write32(kQueueDeviceLow, static_cast<uint32_t>(ring->used_addr().value()));
     write32(kQueueDeviceHigh, static_cast<uint32_t>(ring->used_addr().value() >> 32));
     write32(kQueueReady, 1);
-    if (vqs_.size() <= index)
-        vqs_.resize(index + 1);
-    vqs_[index].ring.emplace(std::move(*ring));
-    vqs_[index].callback = std::move(callback);
-    return &*vqs_[index].ring;
+    return install_queue(index, std::move(*ring), std::move(callback));
 }
 
-DriverQueue* VirtioMmioDriver::vq(unsigned index)
+Expected<void, std::string> VirtioMmioDriver::find_vqs(std::span<const VqRequest> queues)
 {
-    return index < vqs_.size() && vqs_[index].ring ? &*vqs_[index].ring : nullptr;
+    for (const VqRequest& q : queues)
+        if (auto ring = setup_vq(q.index, 0, q.callback); !ring)
+            return unexpected(ring.error());
+    return {};
 }
 
 void VirtioMmioDriver::notify(unsigned index)
@@ -141,32 +121,14 @@ void VirtioMmioDriver::notify(unsigned index)
     write32(kQueueNotify, index);
 }
 
-void VirtioMmioDriver::kick(unsigned index)
+uint32_t VirtioMmioDriver::config_generation()
 {
-    if (DriverQueue* q = vq(index); q && q->kick_prepare())
-        notify(index);
+    return read32(kConfigGeneration);
 }
 
-uint64_t VirtioMmioDriver::config_read(uint32_t offset, unsigned size)
+uint64_t VirtioMmioDriver::device_config_read(uint32_t offset, unsigned size)
 {
-    // __virtio_cread_many(): retry until the generation is the same before and after.
-    for (;;) {
-        const uint32_t before = read32(kConfigGeneration);
-        const uint64_t value = regs_.read(kConfig + offset, size);
-        if (read32(kConfigGeneration) == before)
-            return value;
-    }
-}
-
-void VirtioMmioDriver::config_read_bytes(uint32_t offset, std::span<uint8_t> out)
-{
-    for (;;) {
-        const uint32_t before = read32(kConfigGeneration);
-        for (std::size_t i = 0; i < out.size(); ++i)
-            out[i] = static_cast<uint8_t>(regs_.read(kConfig + offset + i, 1));
-        if (read32(kConfigGeneration) == before)
-            return;
-    }
+    return regs_.read(kConfig + offset, size);
 }
 
 void VirtioMmioDriver::config_write(uint32_t offset, unsigned size, uint64_t value)
@@ -174,33 +136,17 @@ void VirtioMmioDriver::config_write(uint32_t offset, unsigned size, uint64_t val
     regs_.write(kConfig + offset, size, value);
 }
 
-void VirtioMmioDriver::set_level(bool high)
-{
-    const bool rising = high && !line_high_;
-    line_high_ = high;
-    if (!rising)
-        return;
-    std::weak_ptr<bool> alive = alive_;
-    boost::asio::post(executor_, in_place_handler(handler_memory_, [this, alive] {
-        if (auto a = alive.lock(); a && *a)
-            interrupt();
-    }));
-}
-
 void VirtioMmioDriver::interrupt()
 {
     const uint32_t isr = read32(kInterruptStatus);
     if (isr == 0)
         return; // IRQ_NONE
-    ++interrupts_;
+    count_interrupt();
     write32(kInterruptAck, isr);
-    if ((isr & kIntConfig) && config_callback_)
-        config_callback_();
-    if (isr & kIntVring) {
-        for (Vq& v : vqs_)
-            if (v.ring && v.callback && v.ring->has_used())
-                v.callback();
-    }
+    if (isr & kIntConfig)
+        config_changed();
+    if (isr & kIntVring)
+        vring_interrupt();
 }
 
 } // namespace viommu::guest::virtio_drivers

@@ -80,7 +80,7 @@ private:
     ViommuDriver& owner_;
 };
 
-ViommuDriver::ViommuDriver(driver_core::Device& vdev, virtio_drivers::VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour)
+ViommuDriver::ViommuDriver(driver_core::Device& vdev, virtio_drivers::VirtioTransport& transport, Context context, ViommuBehaviour behaviour)
     : vdev_(vdev), name_(vdev.name()), transport_(transport), ctx_(std::move(context)), behaviour_(behaviour)
 {
 }
@@ -92,7 +92,7 @@ int ViommuDriver::probe()
     // virtio_dev_probe(): reset, ACKNOWLEDGE, DRIVER, then the features the driver's table and the
     // ring transport accept among those offered (drivers/virtio/virtio.c, virtio_ring.c).
     if (auto ok = transport_.probe(); !ok) {
-        ctx_.log.print(kernel::LogLevel::err, "virtio-mmio: {}", ok.error());
+        ctx_.log.print(kernel::LogLevel::err, "{}: {}", transport_.name(), ok.error());
         return -kernel::kENODEV;
     }
     transport_.reset();
@@ -120,9 +120,9 @@ int ViommuDriver::probe()
         transport_.add_status(virtio::status::kFailed);
         return -kernel::kENODEV;
     }
-    if (auto q = transport_.setup_vq(kRequestQueue, 0, nullptr); !q)
-        return -kernel::kENOMEM;
-    if (auto q = transport_.setup_vq(kEventQueue, 0, [this] { event_handler(); }); !q)
+    // viommu_init_vqs(): virtio_find_vqs() with no callback for requests, which the driver polls.
+    const virtio_drivers::VqRequest queues[] = {{kRequestQueue, nullptr}, {kEventQueue, [this] { event_handler(); }}};
+    if (auto ok = transport_.find_vqs(queues); !ok)
         return -kernel::kENOMEM;
 
     // The configuration, each optional field only with its feature (virtio_cread_le_feature()).

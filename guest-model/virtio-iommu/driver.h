@@ -25,7 +25,7 @@
 #include "guest-model/virtio-iommu/behaviour.h"
 #include "guest-model/virtio-iommu/fault_event.h"
 #include "guest-model/virtio-iommu/probe_properties.h"
-#include "guest-model/virtio-drivers/mmio_driver.h"
+#include "guest-model/virtio-drivers/transport.h"
 
 namespace viommu::guest::virtio_iommu {
 
@@ -40,7 +40,7 @@ public:
         mm::PhysAllocator& allocator;
     };
 
-    ViommuDriver(driver_core::Device& vdev, virtio_drivers::VirtioMmioDriver& transport, Context context, ViommuBehaviour behaviour);
+    ViommuDriver(driver_core::Device& vdev, virtio_drivers::VirtioTransport& transport, Context context, ViommuBehaviour behaviour);
     ~ViommuDriver() override;
 
     // virtio_dev_probe() and viommu_probe(): 0, or a negative errno (the device is then not used).
@@ -98,7 +98,7 @@ private:
 
     driver_core::Device& vdev_;
     std::string name_;
-    virtio_drivers::VirtioMmioDriver& transport_;
+    virtio_drivers::VirtioTransport& transport_;
     Context ctx_;
     ViommuBehaviour behaviour_;
     bool ready_ = false;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "hw/virtio-iommu/pci.h"
 #include "system/boot/virtio_roles.h"
 
 namespace viommu::system::boot {
@@ -83,7 +84,8 @@ void Board::add_iommu()
     // QEMU's pc machines report the x86 MSI window as a reserved MSI region of every endpoint.
     if (spec_.arch == Arch::kX86_64)
         config.reserved.push_back(hw::virtio_iommu::x86_msi_region());
-    iommu_ = &machine_.add_device<hw::virtio_iommu::VirtioIommu>(std::move(config));
+    // QEMU 7.2's virtio-iommu-pci has no MSI-X vectors: its interrupt is INTx.
+    iommu_ = &machine_.add_pci_device<hw::virtio_iommu::VirtioIommu>(hw::virtio_iommu::pci_identity(), std::move(config));
 }
 
 void Board::add_dma_engines()

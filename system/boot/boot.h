@@ -23,7 +23,7 @@
 #include "guest-model/kernel/printk.h"
 #include "guest-model/vfio/gate.h"
 #include "guest-model/virtio-iommu/driver.h"
-#include "guest-model/virtio-drivers/mmio_driver.h"
+#include "guest-model/virtio-drivers/pci_modern_driver.h"
 #include "system/boot/board.h"
 #include "system/boot/boot_behaviour.h"
 #include "system/boot/guest.h"
@@ -88,7 +88,7 @@ private:
     Board board_;
     guest::driver_core::DriverCore core_;
     // The IOMMU driver outlives the IOMMU core, whose groups hold its domains.
-    std::unique_ptr<guest::virtio_drivers::VirtioMmioDriver> viommu_transport_;
+    std::unique_ptr<guest::virtio_drivers::VirtioTransport> viommu_transport_;
     std::unique_ptr<guest::virtio_iommu::ViommuDriver> viommu_;
     guest::iommu::IommuCore iommu_;
     guest::iommu::DmaApi dma_;

@@ -67,7 +67,9 @@ int Boot::viommu_probe(Device& vdev)
 {
     if (!board_.iommu() || viommu_)
         return -guest::kernel::kENODEV;
-    viommu_transport_ = std::make_unique<guest::virtio_drivers::VirtioMmioDriver>(machine_.handle(0));
+    // The virtio-iommu is a PCI function: virtio_pci_probe() put it on the virtio bus.
+    viommu_transport_ = std::make_unique<guest::virtio_drivers::VirtioPciModernDriver>(
+        machine_.pci_handle(0), guest::virtio_drivers::VirtioPciBehaviour::from(profile_));
     guest::virtio_iommu::ViommuDriver::Context ctx{log_, clock_, machine_.memory(), machine_.allocator()};
     viommu_ = std::make_unique<guest::virtio_iommu::ViommuDriver>(vdev, *viommu_transport_, std::move(ctx),
                                                     guest::virtio_iommu::ViommuBehaviour::from(profile_));

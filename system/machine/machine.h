@@ -1,5 +1,5 @@
 // A guest machine: RAM, the executor everything runs on, and virtio devices behind virtio-mmio windows
-// with their interrupt lines. It assembles hardware and the guest's view of it; drivers reach devices
+// with their interrupt lines or behind virtio-pci functions. It assembles hardware and the guest's view of it; drivers reach devices
 // only through the handles it gives out (a window, the RAM, a line and the CPU's wait).
 //
 // One machine runs on one io_context, so a guest is deterministic whatever else runs beside it (the
@@ -16,6 +16,8 @@
 #include "base/bus.h"
 #include "guest-model/mm/phys_alloc.h"
 #include "guest-model/virtio-drivers/mmio_driver.h"
+#include "guest-model/virtio-drivers/pci_modern_driver.h"
+#include "system/machine/pci_slot.h"
 #include "virtio/device_base.h"
 #include "virtio/guest_memory.h"
 #include "virtio/mmio_transport.h"
@@ -51,6 +53,18 @@ public:
         return ref;
     }
 
+    // Plugs a device into the next PCI function, behind virtio-pci, its BARs assigned as firmware does.
+    template <class Device, class... Args>
+    Device& add_pci_device(const virtio::PciFunctionIdentity& identity, Args&&... args)
+    {
+        auto device = std::make_unique<Device>(memory_, std::forward<Args>(args)...);
+        Device& ref = *device;
+        plug_pci(std::move(device), identity);
+        return ref;
+    }
+    // What a guest driver gets of the i-th PCI function.
+    guest::virtio_drivers::PciDeviceHandle pci_handle(std::size_t i);
+
     Slot& slot(std::size_t i) { return *slots_.at(i); }
     // What a guest driver gets of the device in slot i.
     guest::virtio_drivers::MmioDeviceHandle handle(std::size_t i);
@@ -67,10 +81,17 @@ public:
 
 private:
     void plug(std::unique_ptr<virtio::DeviceBase> device);
+    void plug_pci(std::unique_ptr<virtio::DeviceBase> device, const virtio::PciFunctionIdentity& identity);
+
+    struct PciDevice {
+        std::unique_ptr<virtio::DeviceBase> device;
+        std::unique_ptr<PciSlot> slot;
+    };
 
     virtio::GuestMemory memory_;
     guest::mm::PhysAllocator allocator_;
     std::vector<std::unique_ptr<Slot>> slots_;
+    std::vector<PciDevice> pci_devices_;
     // Declared last, destroyed first: work still posted when the machine goes away (a notification
     // nobody ran) is destroyed while the transports whose handler memory it lives in still exist.
     boost::asio::io_context io_;

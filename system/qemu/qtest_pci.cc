@@ -166,7 +166,7 @@ Expected<std::unique_ptr<QtestPciFunction>, std::string> QtestPciBus::enable(Pci
 
 QtestPciFunction::QtestPciFunction(QtestPciBus& bus, QtestClient& qtest, PciAddress address,
                                    const std::array<PciBar, pci_config::kBarCount>& bars)
-    : bus_(bus), address_(address), bars_(bars)
+    : bus_(bus), memory_space_(qtest, 0, UINT64_MAX), address_(address), bars_(bars)
 {
     for (unsigned i = 0; i < bars_.size(); ++i)
         if (bars_[i].address)

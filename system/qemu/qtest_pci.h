@@ -90,7 +90,19 @@ public:
 
     uint32_t config_read(uint32_t offset, unsigned size) override;
     void config_write(uint32_t offset, unsigned size, uint32_t value) override;
-    MmioRegion* bar(unsigned index) override;
+    // QEMU's whole memory space: every access is a qtest memory access at that bus address.
+    MmioRegion& memory_space() override { return memory_space_; }
+    // Not raised from here yet: QEMU's INTx reaches us as qtest "IRQ raise" lines, which
+    // QtestWaitForEvent collects; a driver waiting for used buffers re-reads the used ring.
+    IrqWire& intx() override { return intx_; }
+    // Not modelled: an MSI message is a write into the APIC window, which qtest does not show us (and
+    // QEMU 7.2's virtio-iommu-pci has no MSI-X). A driver then falls back to INTx, as vp_find_vqs() does.
+    std::optional<MsiMessage> alloc_msi(std::function<void()>) override { return std::nullopt; }
+    void free_msi() override {}
+
+    // BAR index's memory window, offsets from the BAR's base; nullptr when the function has no memory
+    // BAR there or it is not assigned. For a 64-bit BAR, index is its lower half.
+    MmioRegion* bar(unsigned index);
 
     PciAddress address() const { return address_; }
     const std::array<PciBar, pci_config::kBarCount>& bars() const { return bars_; }
@@ -112,6 +124,8 @@ private:
     };
 
     QtestPciBus& bus_;
+    Window memory_space_;
+    IrqWire intx_;
     PciAddress address_;
     std::array<PciBar, pci_config::kBarCount> bars_;
     std::array<std::unique_ptr<Window>, pci_config::kBarCount> windows_;

@@ -461,3 +461,12 @@ TEST_CASE("arm64 before 6.0: with virtio_iommu=m, devices stop waiting at late_i
     const GuestReport now = boot_guest(b.spec(), profile("6.1"));
     CHECK(device(now, "0000:00:04.0").group);
 }
+
+TEST_CASE("The virtio-iommu is driven through virtio-pci, which negotiates RING_RESET from 6.0", "[boot][virtio-pci]")
+{
+    // Real Linux 6.1 and 6.12 guests on QEMU 7.2 negotiate 0x10130000077 with virtio-iommu-pci;
+    // 5.15's virtio_pci predates vp_transport_features()'s RING_RESET (04ca0b0b16f1).
+    CHECK(boot_guest(real_run_topology().spec(), profile("debian-12-6.12")).iommu.features == 0x10130000077);
+    CHECK(boot_guest(real_run_topology().spec(), profile("6.1")).iommu.features == 0x10130000077);
+    CHECK_FALSE(boot_guest(real_run_topology().spec(), profile("5.15")).iommu.features & virtio::feature(virtio::kFRingReset));
+}

@@ -75,7 +75,7 @@ TEST_CASE("BARs size and assign as firmware would, in q35's PCI window, with mem
     CHECK(base >= q35::kPciMemoryWindowBase);
     CHECK(base + 0x4000 <= q35::kPciMemoryWindowEnd);
     CHECK(base % 0x4000 == 0);
-    PciFunction& pci = **function;
+    QtestPciFunction& pci = **function;
     CHECK((pci.config_read(pci_config::kBar0 + 4 * kModernBar, 4) & ~0xfu) == static_cast<uint32_t>(base));
     CHECK(pci.config_read(pci_config::kBar0 + 4 * kModernBar + 4, 4) == static_cast<uint32_t>(base >> 32));
     CHECK((pci.config_read(pci_config::kCommand, 2) & 0x6) == 0x6);
