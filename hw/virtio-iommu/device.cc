@@ -203,8 +203,8 @@ Expected<void, Error> VirtioIommu::execute(const Request& request, uint64_t writ
                 trace_virtio_iommu_detach(r.domain.value(), r.endpoint.value());
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, MapRequest>) {
-                trace_virtio_iommu_map(r.domain.value(), r.mapping.iova.first.value(), r.mapping.iova.last.value(), r.mapping.phys_start,
-                                       r.mapping.flags);
+                trace_virtio_iommu_map(r.domain.value(), r.mapping.iova.first.value(), r.mapping.iova.last.value(),
+                                       r.mapping.phys_start, r.mapping.flags);
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, UnmapRequest>) {
                 trace_virtio_iommu_unmap(r.domain.value(), r.range.first.value(), r.range.last.value());

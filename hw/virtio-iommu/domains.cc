@@ -235,8 +235,7 @@ Expected<void, Error> Domains::apply(const UnmapRequest& r)
         return unexpected(Error::kNoSuchDomain);
     if (d->bypass)
         return unexpected(Error::kBypassDomain);
-    const auto result =
-        d->mappings.remove_range(range, [&](const Mapping& m) {
+    const auto result = d->mappings.remove_range(range, [&](const Mapping& m) {
         --mappings_;
         notify_each(*d, m, false);
     });
