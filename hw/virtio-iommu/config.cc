@@ -19,6 +19,21 @@ bool in_any(const std::vector<EndpointRange>& set, EndpointId id)
     return false;
 }
 
+std::vector<std::string_view> split(std::string_view text, char sep)
+{
+    std::vector<std::string_view> parts;
+    std::size_t from = 0;
+    for (;;) {
+        const std::size_t at = text.find(sep, from);
+        parts.push_back(text.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from));
+        if (at == std::string_view::npos)
+            return parts;
+        from = at + 1;
+    }
+}
+
+} // namespace
+
 // Whether every ID of r is in the set (which may list overlapping or unsorted ranges).
 bool covers(const std::vector<EndpointRange>& set, EndpointRange r)
 {
@@ -36,21 +51,6 @@ bool covers(const std::vector<EndpointRange>& set, EndpointRange r)
     }
     return false;
 }
-
-std::vector<std::string_view> split(std::string_view text, char sep)
-{
-    std::vector<std::string_view> parts;
-    std::size_t from = 0;
-    for (;;) {
-        const std::size_t at = text.find(sep, from);
-        parts.push_back(text.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from));
-        if (at == std::string_view::npos)
-            return parts;
-        from = at + 1;
-    }
-}
-
-} // namespace
 
 bool ReservedRegion::applies_to(EndpointId endpoint) const
 {
@@ -131,10 +131,11 @@ std::vector<std::string> IommuConfig::problems() const
     }
     // §5.13.6.7.2: properties that do not fit in probe_size make PROBE fail; Linux's viommu_probe_device()
     // then fails, and the endpoint is left without an IOMMU.
-    if (!(withheld & virtio::feature(wire::kFProbe)) && largest_probe_properties() > probe_size)
+    if (const uint64_t needed = largest_probe_properties();
+        !(withheld & virtio::feature(wire::kFProbe)) && needed > probe_size)
         out.push_back(fmt::format("probe_size {} is too small for the {} bytes of PROBE properties of some endpoints: "
                                   "every PROBE of them would fail",
-                                  probe_size, largest_probe_properties()));
+                                  probe_size, needed));
     if (limits.max_domains == 0 || limits.max_mappings_per_domain == 0 || limits.max_attached_endpoints == 0 ||
         limits.max_total_mappings == 0)
         out.push_back("limits must be at least 1");

@@ -21,6 +21,9 @@ namespace viommu::hw::virtio_iommu {
 // The subtype of a virtio_iommu_probe_resv_mem property (§5.13.6.8.1): VIRTIO_IOMMU_RESV_MEM_T_*.
 enum class ResvMemSubtype : uint8_t { kReserved = 0, kMsi = 1 };
 
+// Whether every ID of r is in the set (which may list overlapping or unsorted ranges).
+bool covers(const std::vector<EndpointRange>& set, EndpointRange r);
+
 struct ReservedRegion {
     std::vector<EndpointRange> endpoints; // empty: every endpoint (QEMU's reserved-regions are global)
     IovaRange range;

@@ -50,7 +50,7 @@ void put_config(ByteWriter& w, const IommuConfig& c, virtio::FeatureBits offered
     w.u32(c.limits.max_attached_endpoints);
 }
 
-// Whether some endpoint of the device is outside every per-endpoint reserved region over [start, end]:
+// Whether some endpoint of the device is outside every per-endpoint reserved region over the range:
 // one that could have been attached, alone, when MAP made that mapping.
 bool some_endpoint_could_map(const IommuConfig& c, IovaRange iova)
 {
@@ -58,19 +58,9 @@ bool some_endpoint_could_map(const IommuConfig& c, IovaRange iova)
     for (const ReservedRegion& r : c.reserved)
         if (r.range.intersects(iova))
             covered.insert(covered.end(), r.endpoints.begin(), r.endpoints.end());
-    std::sort(covered.begin(), covered.end(),
-              [](const EndpointRange& a, const EndpointRange& b) { return a.first < b.first; });
-    for (const EndpointRange& range : c.endpoints) {
-        // The lowest endpoint of the range that no covered range holds.
-        uint64_t free = range.first.value();
-        for (const EndpointRange& cover : covered) {
-            if (cover.first.value() > free)
-                break;
-            free = std::max<uint64_t>(free, uint64_t{cover.last.value()} + 1);
-        }
-        if (free <= range.last.value())
+    for (const EndpointRange& range : c.endpoints)
+        if (!covers(covered, range))
             return true;
-    }
     return false;
 }
 
