@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <libxml/relaxng.h>
+#include <libxml/xmlschemastypes.h>
 
 #include "base/input_file.h"
 #include "system/boot/embedded_guest.h"
@@ -65,6 +67,14 @@ private:
     {
         // The handler is process-global (virSetErrorFunc); set before the first call that can fail.
         virSetErrorFunc(nullptr, ignore_error);
+        // Every define validates against libvirt's RelaxNG schema, and libxml2 (2.9.14, Debian 12) fills
+        // its tables of RelaxNG and XML Schema datatypes lazily, unlocked, on the first schema parse:
+        // two batch threads parsing at once could see a half-filled table and refuse a valid guest with
+        // "Error type 'unsignedInt' is not exported by type library" (libxml2 issue #930; 2.12 moved the
+        // set-up into xmlInitParser()). Fill them here, once, while no other thread parses.
+        xmlInitParser();
+        xmlSchemaInitTypes();
+        xmlRelaxNGInitTypes();
         if (virInitialize() < 0 || !(conn_ = virConnectOpen("test:///default")))
             open_error_ = last_libvirt_error();
     }
