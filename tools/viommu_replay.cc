@@ -4,6 +4,8 @@
 
 #include "base/input_file.h"
 #include "base/printable.h"
+#include "system/replay/compare.h"
+#include "system/replay/qemu_target.h"
 #include "system/replay/runner.h"
 #include "tools/common/cli.h"
 #include "tools/common/iommu_options.h"
@@ -15,6 +17,53 @@ namespace {
 // A request script is a line per request; 16 MiB is half a million of them, far more than any test.
 constexpr std::size_t kMaxScript = 16 << 20;
 
+constexpr int kExitPeerFailed = 3;
+
+// --against qemu[=BINARY]: the script on our device and on QEMU's; the steps where they differ.
+int run_against(const std::string& peer, const system::replay::ReplayOptions& options,
+                const std::vector<system::replay::Step>& steps)
+{
+    std::string binary = "qemu-system-x86_64";
+    if (peer.rfind("qemu=", 0) == 0 && peer.size() > 5)
+        binary = peer.substr(5);
+    else if (peer != "qemu") {
+        std::fprintf(stderr, "viommu-replay: --against: '%s' is not a peer (use qemu or qemu=BINARY)\n",
+                     printable(peer).c_str());
+        return tools::kExitBadInput;
+    }
+    auto qemu = system::replay::QemuTarget::start(binary, options.device, system::replay::endpoints_named(steps));
+    if (!qemu) {
+        const bool bad_input = qemu.error().kind == system::replay::QemuTargetError::Kind::kNotExpressible;
+        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", qemu.error().message.c_str());
+        return bad_input ? tools::kExitBadInput : kExitPeerFailed;
+    }
+    system::replay::QemuTarget& target = **qemu;
+    system::replay::Runner ours(options);
+    system::replay::Runner theirs(options, std::move(*qemu));
+    if (auto ok = ours.start(); !ok) {
+        std::fprintf(stderr, "viommu-replay: the driver could not bring the device up: %s\n", ok.error().c_str());
+        return tools::kExitRejected;
+    }
+    if (auto ok = theirs.start(); !ok) {
+        std::fprintf(stderr, "viommu-replay: the driver could not bring QEMU's device up: %s\n%s\n", ok.error().c_str(),
+                     target.diagnostics().c_str());
+        return kExitPeerFailed;
+    }
+    const auto our_lines = system::replay::run_all(ours, steps);
+    const auto their_lines = system::replay::run_all(theirs, steps);
+    if (const auto failure = target.failure()) {
+        std::fprintf(stderr, "viommu-replay: QEMU stopped answering: %s\n%s\n", failure->c_str(),
+                     target.diagnostics().c_str());
+        return kExitPeerFailed;
+    }
+    const auto c = system::replay::compare(steps, our_lines, their_lines, {}, "qemu");
+    for (const std::string& line : c.lines)
+        std::printf("%s\n", line.c_str());
+    std::fprintf(stderr, "viommu-replay: %zu steps, %zu differ (%zu unexplained), %zu not comparable\n", steps.size(),
+                 c.differences, c.unexplained, c.not_comparable);
+    return c.unexplained ? tools::kExitRejected : tools::kExitOk;
+}
+
 int run(int argc, char** argv)
 {
     CLI::App app{"viommu-replay: send a request script to a virtio-iommu through a real virtqueue, print JSON Lines"};
@@ -25,14 +74,19 @@ int run(int argc, char** argv)
     std::string script_path;
     std::vector<std::string> decline;
     uint32_t event_buffers = 64;
+    std::string against;
     app.add_option("SCRIPT", script_path, "Request script ('-' reads standard input)")->required();
     app.add_option("--decline", decline, "A feature the driver does not accept although offered (repeatable)")
         ->allow_extra_args(false);
     app.add_option("--event-buffers", event_buffers, "Buffers the driver keeps on the event queue")
         ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
-    app.footer("Exit status: 0 the script ran; 1 the device gave up (NEEDS_RESET); 2 bad command line or script "
-               "(a script over 16 MiB is refused), or a host-side failure.");
+    app.add_option("--against", against,
+                   "Run the script on QEMU's virtio-iommu-pci too ('qemu', or 'qemu=BINARY' for another "
+                   "qemu-system-x86_64) and print the steps where the two differ (docs/qemu-peer.md)");
+    app.footer("Exit status: 0 the script ran (with --against: every difference is explained); 1 the device gave up "
+               "(NEEDS_RESET) (with --against: a difference is unexplained); 2 bad command line or script (a script "
+               "over 16 MiB is refused), or a host-side failure; 3 (--against) QEMU could not be started.");
     VIOMMU_PARSE(app, argc, argv);
     if (auto code = tools::apply_common_options(common))
         return *code;
@@ -68,6 +122,9 @@ int run(int argc, char** argv)
                      printable(steps.error().message).c_str());
         return tools::kExitBadInput;
     }
+
+    if (!against.empty())
+        return run_against(against, options, *steps);
 
     system::replay::Runner runner(options);
     if (auto ok = runner.start(); !ok) {
