@@ -1,5 +1,6 @@
 #include "system/replay/qemu_target.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -22,10 +23,18 @@ namespace vi = hw::virtio_iommu;
 
 constexpr uint64_t kRamBytes = uint64_t{32} << 20;
 constexpr uint64_t kDriverMemoryBase = 0x100000; // above q35's legacy hole (q35_layout.h)
-// q35's built-in functions: the MCH host bridge at 00:00.0 and ICH9 (LPC, SATA, SMBus) in slot 0x1f,
-// realized by pc_q35_init() before any -device, so QEMU's IOMMU never translates them.
+// q35's built-in functions, which pc_q35_init() realizes whatever the command line says (QEMU 7.2): the
+// MCH host bridge at 00:00.0 and ICH9's LPC bridge, SATA controller and SMBus at 00:1f.0, .2 and .3.
+// QEMU's IOMMU translates them (an ATTACH of each answers OK); the other functions of those two slots
+// cannot be given a device.
 constexpr unsigned kHostBridgeSlot = 0x00;
 constexpr unsigned kIch9Slot = 0x1f;
+constexpr uint32_t kBuiltIn[] = {0x00, 0xf8, 0xfa, 0xfb};
+
+bool built_in(uint32_t id)
+{
+    return std::find(std::begin(kBuiltIn), std::end(kBuiltIn), id) != std::end(kBuiltIn);
+}
 
 // Whether a device option has the value QEMU 7.2's virtio-iommu-pci on q35 has; why not.
 std::optional<std::string> unexpressible(const vi::IommuConfig& c)
@@ -97,28 +106,33 @@ qemu_devices(const vi::IommuConfig& config, const std::set<uint32_t>& named, uin
 {
     if (auto why = unexpressible(config))
         return unexpected(*why);
-    std::map<unsigned, std::vector<unsigned>> present; // slot -> functions of endpoints that exist
+    std::map<unsigned, std::vector<unsigned>> present; // slot -> functions of endpoints to give a device
     std::set<unsigned> used_slots;                      // slots of every endpoint named, existing or not
     for (const uint32_t id : named) {
-        if (id > 0xff)
-            continue; // on another bus, which a root-bus machine does not have: absent on both sides
-        used_slots.insert(id >> 3);
-        if (!config.endpoint_exists(vi::EndpointId(id)))
-            continue;
-        const unsigned slot = id >> 3;
-        if (slot == kHostBridgeSlot || slot == kIch9Slot)
+        const bool exists = config.endpoint_exists(vi::EndpointId(id));
+        const unsigned slot = (id & 0xff) >> 3;
+        if (id > 0xff) {
+            if (exists)
+                return unexpected(fmt::format("endpoint {:#x} is on bus {:#x}; the QEMU peer places endpoints on "
+                                              "q35's root bus only",
+                                              id, id >> 8));
+            continue; // on a bus QEMU's machine does not have: absent on both sides
+        }
+        used_slots.insert(slot);
+        if (built_in(id) && !exists)
             return unexpected(fmt::format("endpoint {:#x} (00:{:02x}.{}) is one of q35's built-in functions, which "
-                                          "QEMU's IOMMU does not translate; the script cannot use it against QEMU",
+                                          "QEMU's IOMMU translates: it cannot be absent against QEMU (--endpoints)",
+                                          id, slot, id & 7));
+        if (!exists || built_in(id))
+            continue;
+        if (slot == kHostBridgeSlot || slot == kIch9Slot)
+            return unexpected(fmt::format("endpoint {:#x} (00:{:02x}.{}) shares a slot with q35's built-in "
+                                          "functions; the QEMU peer cannot place a device there",
                                           id, slot, id & 7));
         present[slot].push_back(id & 7);
     }
-    for (const uint32_t id : named)
-        if (id > 0xff && config.endpoint_exists(vi::EndpointId(id)))
-            return unexpected(fmt::format("endpoint {:#x} is on bus {:#x}; the QEMU peer places endpoints on q35's "
-                                          "root bus only",
-                                          id, id >> 8));
     unsigned iommu_slot = 1;
-    while (iommu_slot < kIch9Slot && used_slots.count(iommu_slot))
+    while (iommu_slot < kIch9Slot && used_slots.count(iommu_slot) != 0)
         ++iommu_slot;
     if (iommu_slot == kIch9Slot)
         return unexpected(std::string("the script names an endpoint in every slot of the root bus: none is left for the "
