@@ -222,4 +222,9 @@ std::optional<std::string> QemuTarget::failure()
     return parts_->qemu->qtest().failure();
 }
 
+qemu::QemuProcess& QemuTarget::process()
+{
+    return *parts_->qemu;
+}
+
 } // namespace viommu::system::replay

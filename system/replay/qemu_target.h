@@ -20,6 +20,10 @@
 #include "base/expected.h"
 #include "system/replay/target.h"
 
+namespace viommu::system::qemu {
+class QemuProcess;
+}
+
 namespace viommu::system::replay {
 
 struct QemuTargetError {
@@ -53,6 +57,8 @@ public:
     std::string diagnostics();
     // Why the qtest stream failed, if it did.
     std::optional<std::string> failure();
+    // The QEMU process itself: its qtest traffic and its pid, for measuring what a request costs there.
+    qemu::QemuProcess& process();
 
 private:
     struct Parts;
