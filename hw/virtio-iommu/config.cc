@@ -32,6 +32,37 @@ std::vector<std::string_view> split(std::string_view text, char sep)
     }
 }
 
+// What a QEMU release cannot be told: a profile of it answers as it does only for a device it could
+// have built. Its realize() fixes page_size_mask to TARGET_PAGE_MASK (4 KiB on x86), input_range to the
+// whole 64-bit space, domain_range to all 32-bit IDs and probe_size to VIOMMU_PROBE_SIZE (512), and offers
+// BYPASS_CONFIG and every other virtio-iommu feature; its reserved-regions property applies to every
+// endpoint; its endpoints are PCI requester IDs.
+void add_qemu_release_problems(const IommuConfig& c, const QemuRelease& qemu, std::vector<std::string>& out)
+{
+    const auto cannot = [&](std::string_view what, std::string_view qemu_value) {
+        out.push_back(fmt::format("QEMU {} cannot be given {} (it has {})", qemu.version, what, qemu_value));
+    };
+    if (!qemu.granule_property && c.page_size_mask != ~uint64_t{0xfff})
+        cannot("another granule", "4 KiB, the x86 page size");
+    if (!qemu.aw_bits_property && (c.input_start != 0 || c.input_end != UINT64_MAX))
+        cannot("an input range", "aw-bits 64, all of 0-0xffffffffffffffff");
+    if (c.domain_start != 0 || c.domain_end != UINT32_MAX)
+        cannot("a domain range", "all of 0-0xffffffff");
+    if (c.probe_size != 512)
+        cannot("another probe_size", "512");
+    if (c.legacy_bypass)
+        cannot("the legacy VIRTIO_IOMMU_F_BYPASS", "BYPASS_CONFIG");
+    // Feature bits 0 to 6 are virtio-iommu's own (§5.13.3); QEMU has a switch for none of them.
+    if (c.withheld & ((virtio::feature(wire::kFBypassConfig) << 1) - 1))
+        cannot("a virtio-iommu feature to withhold", "no switch for them");
+    for (const ReservedRegion& r : c.reserved)
+        if (!r.endpoints.empty())
+            cannot("a reserved region for some endpoints only", "reserved-regions, for every endpoint");
+    for (const EndpointRange& r : c.endpoints)
+        if (r.last.value() > 0xffff)
+            cannot("endpoints beyond 0xffff", "PCI requester IDs, bus << 8 | devfn");
+}
+
 } // namespace
 
 // Whether every ID of r is in the set (which may list overlapping or unsorted ranges).
@@ -136,6 +167,8 @@ std::vector<std::string> IommuConfig::problems() const
         out.push_back(fmt::format("probe_size {} is too small for the {} bytes of PROBE properties of some endpoints: "
                                   "every PROBE of them would fail",
                                   probe_size, needed));
+    if (behaviour.qemu)
+        add_qemu_release_problems(*this, *behaviour.qemu, out);
     if (limits.max_domains == 0 || limits.max_mappings_per_domain == 0 || limits.max_attached_endpoints == 0 ||
         limits.max_total_mappings == 0)
         out.push_back("limits must be at least 1");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "hw/virtio-iommu/behaviour.h"
 #include "hw/virtio-iommu/ids.h"
 #include "virtio/feature_bits.h"
 
@@ -69,11 +70,14 @@ struct IommuConfig {
     virtio::FeatureBits withheld = 0;
     std::vector<ReservedRegion> reserved;
     IommuLimits limits;
+    // Where the device departs from the spec, and which QEMU release's answers it gives (behaviour.h).
+    DeviceBehaviour behaviour;
 
     bool endpoint_exists(EndpointId id) const;
     uint64_t granule() const { return page_size_mask & (~page_size_mask + 1); } // lowest set bit
 
-    // Everything inconsistent, in one message per problem (empty when valid).
+    // Everything inconsistent, in one message per problem (empty when valid); under a QEMU profile, also
+    // every value that release could not be given.
     std::vector<std::string> problems() const;
     // The most bytes of PROBE properties any endpoint has (what probe_size must hold).
     uint64_t largest_probe_properties() const;

@@ -64,7 +64,7 @@ VirtioIommu::VirtioIommu(virtio::GuestMemory& mem, IommuConfig config)
 
 RequestFeatures VirtioIommu::request_features() const
 {
-    return RequestFeatures::negotiated(driver_features());
+    return RequestFeatures::in_effect(driver_features(), config_.behaviour);
 }
 
 bool VirtioIommu::unattached_bypass() const
@@ -175,10 +175,22 @@ uint32_t VirtioIommu::handle(const virtio::DescriptorChain& chain)
     virtio::ChainReader in(chain);
     const auto head = in.read_obj<wire::ReqHead>(); // guest-controlled; its reserved bytes are ignored
     if (!head || chain.writable_bytes() < sizeof(wire::ReqTail)) {
+        if (config_.behaviour.give_up_without_head_or_tail) {
+            fail("virtio-iommu bad head/tail size"); // QEMU's words; the chain is never used
+            return 0;
+        }
         trace_virtio_iommu_request_unwritten(head ? head->type : 0, "no head or no room for the tail");
         return 0;
     }
-    const auto request = decode(head->type, in, request_features());
+    if (head->type == wire::kTProbe && config_.behaviour.short_probe_buffer == ShortProbeBuffer::kGiveUp &&
+        type_negotiated(wire::kTProbe, request_features()) &&
+        chain.writable_bytes() < uint64_t{config_.probe_size} + sizeof(wire::ReqTail)) {
+        // QEMU 7.2 copies out probe_size + 4 bytes for every PROBE, whatever its status, and asserts that
+        // they all fit.
+        fail("PROBE buffer smaller than probe_size and the tail (QEMU 7.2 aborts on it)");
+        return 0;
+    }
+    const auto request = decode(head->type, in, request_features(), config_.behaviour);
     if (!request && request.error().is_unwritten()) {
         trace_virtio_iommu_request_unwritten(head->type, describe(request.error()).data());
         return 0;

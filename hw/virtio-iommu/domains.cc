@@ -8,6 +8,8 @@ namespace viommu::hw::virtio_iommu {
 
 Domains::Domains(const IommuConfig& config) : config_(&config)
 {
+    if (config.behaviour.endpoint_state != EndpointState::kNotKept)
+        endpoint_state_.resize(std::size_t{1} << 16);
     for (uint32_t i = 0; i < config.reserved.size(); ++i)
         (config.reserved[i].endpoints.empty() ? global_reserved_ : per_endpoint_reserved_).push_back(i);
 }
@@ -71,6 +73,11 @@ Expected<void, Error> Domains::apply(const AttachRequest& r)
     // request and set status to VIRTIO_IOMMU_S_NOENT."
     if (!config_->endpoint_exists(endpoint))
         return unexpected(Error::kNoSuchEndpoint);
+    // QEMU's virtio_iommu_get_endpoint() makes the endpoint's state here, whatever comes next.
+    if (!endpoint_state_.empty())
+        endpoint_state_[endpoint.value()] = true;
+    if (config_->behaviour.attach_detaches_first)
+        return attach_detaching_first(r);
     // The spec gives no status for a domain outside domain_range (§5.13.6.1 only forbids the driver to
     // send one); RANGE is the status for out-of-range parameters.
     if (domain.value() < config_->domain_start || domain.value() > config_->domain_end)
@@ -97,6 +104,31 @@ Expected<void, Error> Domains::apply(const AttachRequest& r)
     // from that domain and attach it to the one identified by domain."
     if (previous)
         remove_endpoint(*previous, endpoint);
+    join(target, domain, bypass, endpoint);
+    return {};
+}
+
+Expected<void, Error> Domains::attach_detaching_first(const AttachRequest& r)
+{
+    const auto [domain, endpoint, bypass] = r;
+    // QEMU's virtio_iommu_attach(): "the device is already attached to a domain, detach it first", the
+    // old domain going if that leaves it empty (even when it is the domain asked for), and then
+    // virtio_iommu_get_domain() refuses a bypass flag that differs from an existing domain's.
+    if (const auto current = attached_.find(endpoint); current != attached_.end())
+        remove_endpoint(*current->second, endpoint);
+    VirtioIommuDomain* target = find_mut(domain);
+    if (target && target->bypass != bypass)
+        return unexpected(Error::kBypassMismatch);
+    if (!target && domains_.size() >= config_->limits.max_domains)
+        return unexpected(Error::kTooManyDomains);
+    if (attached_.size() >= config_->limits.max_attached_endpoints)
+        return unexpected(Error::kTooManyEndpoints);
+    join(target, domain, bypass, endpoint);
+    return {};
+}
+
+void Domains::join(VirtioIommuDomain* target, DomainId domain, bool bypass, EndpointId endpoint)
+{
     if (!target) {
         auto d = std::make_unique<VirtioIommuDomain>();
         d->id = domain;
@@ -119,7 +151,6 @@ Expected<void, Error> Domains::apply(const AttachRequest& r)
     // domain's mappings to the endpoint's notifiers on attach).
     if (const auto it = listeners_.find(endpoint); it != listeners_.end())
         target->mappings.for_each([&, ep = endpoint](const Mapping& m) { it->second->on_map(ep, m); });
-    return {};
 }
 
 Expected<void, Error> Domains::apply(const DetachRequest& r)
@@ -128,6 +159,9 @@ Expected<void, Error> Domains::apply(const DetachRequest& r)
     // §5.13.6.4.2: a missing endpoint MUST be NOENT; a missing domain, or an endpoint that is not attached
     // to it, MAY be INVAL (QEMU answers INVAL for both).
     if (!config_->endpoint_exists(endpoint))
+        return unexpected(Error::kNoSuchEndpoint);
+    // QEMU's virtio_iommu_detach() looks the endpoint up among those it holds state for: NOENT if absent.
+    if (config_->behaviour.endpoint_state != EndpointState::kNotKept && !has_state(endpoint))
         return unexpected(Error::kNoSuchEndpoint);
     const auto current = attached_.find(endpoint);
     if (current == attached_.end() || current->second->id != domain)
@@ -194,18 +228,31 @@ Expected<void, Error> Domains::map(const MapRequest& r, bool attached_regions)
         return unexpected(Error::kNoSuchDomain);
     if (d->bypass)
         return unexpected(Error::kBypassDomain);
+    const DeviceBehaviour& b = config_->behaviour;
+    if (m.iova.last < m.iova.first) {
+        // Only when the behaviour lets an inverted range through (check_request()). QEMU's
+        // virtio_iommu_map() looks the interval up first: its comparison finds a mapping that holds both
+        // ends, and the MAP is INVAL. Otherwise QEMU keeps the inverted interval, which no lookup of a
+        // proper range reaches except one spanning it; we keep nothing (docs/conformance.md).
+        const auto holder = d->mappings.find(m.iova.last);
+        if (holder && holder->iova.last >= m.iova.first)
+            return unexpected(Error::kOverlap);
+        return {};
+    }
     // §5.13.6: with INPUT_RANGE, "Any mapping request to virtual addresses outside of this range fails."
+    // (QEMU 7.2 does not check, but its input range is the whole 64-bit space: IommuConfig::problems().)
     if (m.iova.first.value() < config_->input_start || m.iova.last.value() > config_->input_end)
         return unexpected(Error::kOutsideInputRange);
     // "If virt_start, phys_start or (virt_end + 1) is not aligned on the page granularity, the device
     // SHOULD reject the request and set status to VIRTIO_IOMMU_S_RANGE." virt_end + 1 wraps to 0 for a
     // mapping that ends at 2^64 - 1, which is aligned.
     const uint64_t granule = config_->granule();
-    if (!is_aligned(m.iova.first.value(), granule) || !is_aligned(m.phys_start, granule) ||
-        !is_aligned(m.iova.last.value() + 1, granule))
+    if (b.map_checks_alignment &&
+        (!is_aligned(m.iova.first.value(), granule) || !is_aligned(m.phys_start, granule) ||
+         !is_aligned(m.iova.last.value() + 1, granule)))
         return unexpected(Error::kMisaligned);
     // phys_end = phys_start + virt_end - virt_start must exist.
-    if (!checked_add(m.phys_start, m.iova.last.value() - m.iova.first.value()))
+    if (b.map_checks_phys_wrap && !checked_add(m.phys_start, m.iova.last.value() - m.iova.first.value()))
         return unexpected(Error::kPhysWraps);
     // "If a mapping already exists in the requested range, the device SHOULD reject the request and set
     // status to VIRTIO_IOMMU_S_INVAL."
@@ -213,7 +260,7 @@ Expected<void, Error> Domains::map(const MapRequest& r, bool attached_regions)
         return unexpected(Error::kOverlap);
     // §5.13.6.8.1.2: "The device SHOULD reject a MAP request that overlaps a RESV_MEM region" (no status
     // given: INVAL, like an overlap with a mapping).
-    if (overlaps_reserved(*d, m.iova, attached_regions))
+    if (b.map_checks_reserved_regions && overlaps_reserved(*d, m.iova, attached_regions))
         return unexpected(Error::kOverlapsReserved);
     if (d->mappings.size() >= config_->limits.max_mappings_per_domain)
         return unexpected(Error::kTooManyMappings);
@@ -235,13 +282,44 @@ Expected<void, Error> Domains::apply(const UnmapRequest& r)
         return unexpected(Error::kNoSuchDomain);
     if (d->bypass)
         return unexpected(Error::kBypassDomain);
+    if (range.last < range.first) {
+        // Only when the behaviour lets an inverted range through (check_request()). QEMU's
+        // virtio_iommu_unmap() finds a mapping holding both ends, which the inverted range cannot cover:
+        // RANGE; or none, and nothing to remove.
+        const auto holder = d->mappings.find(range.last);
+        if (holder && holder->iova.last >= range.first)
+            return unexpected(Error::kWouldSplit);
+        return {};
+    }
     const auto result = d->mappings.remove_range(range, [&](const Mapping& m) {
         --mappings_;
         notify_each(*d, m, false);
     });
-    if (result == MappingStore::RemoveResult::kWouldSplit)
+    if (result == MappingStore::RemoveResult::kWouldSplit) {
+        if (!config_->behaviour.unmap_checks_split_first)
+            remove_before_split(*d, range);
         return unexpected(Error::kWouldSplit);
+    }
     return {};
+}
+
+void Domains::remove_before_split(VirtioIommuDomain& d, IovaRange range)
+{
+    // QEMU's loop removes each whole mapping its GTree lookup meets and stops at the first it would
+    // split. We meet them in address order: a mapping crossing virt_start stops it at once; otherwise
+    // the one crossing virt_end is the last, and everything before it goes. (QEMU's order follows its
+    // tree's shape; the status is RANGE either way.)
+    const auto at_start = d.mappings.find(range.first);
+    if (at_start && at_start->iova.first < range.first)
+        return;
+    const auto at_end = d.mappings.find(range.last); // crosses virt_end: the split remove_range() found
+    if (!at_end || at_end->iova.first == range.first)
+        return;
+    const IovaRange before{range.first, Iova(at_end->iova.first.value() - 1)};
+    (void)d.mappings.remove_range(before, [&](const Mapping& m) {
+        --mappings_;
+        notify_each(d, m, false);
+    });
 }
 
 void Domains::clear()
@@ -252,6 +330,8 @@ void Domains::clear()
         remove_endpoint(*domain, endpoint);
     }
     domains_.clear();
+    // QEMU 7.2's virtio_iommu_device_reset() frees its endpoints' state with its domains.
+    std::fill(endpoint_state_.begin(), endpoint_state_.end(), false);
 }
 
 void Domains::replace_all(Domains&& restored)
@@ -260,6 +340,9 @@ void Domains::replace_all(Domains&& restored)
     domains_ = std::move(restored.domains_);
     attached_ = std::move(restored.attached_);
     mappings_ = std::exchange(restored.mappings_, 0);
+    // The restored state holds state for the endpoints it attached, as QEMU's post_load rebuilds its
+    // endpoints from its domains' lists.
+    endpoint_state_.swap(restored.endpoint_state_);
     restored.domains_.clear();
     restored.attached_.clear();
     for (const VirtioIommuDomain* d : all())

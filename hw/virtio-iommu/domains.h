@@ -59,6 +59,12 @@ public:
         return it == attached_.end() ? nullptr : it->second;
     }
     const VirtioIommuDomain* find(DomainId domain) const;
+    // Whether the device holds state for the endpoint (DeviceBehaviour::endpoint_state; always false when
+    // it keeps none). On the translation hot path.
+    bool has_state(EndpointId endpoint) const
+    {
+        return endpoint.value() < endpoint_state_.size() && endpoint_state_[endpoint.value()];
+    }
     std::size_t domain_count() const { return domains_.size(); }
     std::size_t attached_count() const { return attached_.size(); }
     // Mappings of every domain together (what limits.max_total_mappings bounds).
@@ -79,6 +85,14 @@ public:
 
 private:
     VirtioIommuDomain* find_mut(DomainId domain);
+    // ATTACH in QEMU's order (DeviceBehaviour::attach_detaches_first): the endpoint leaves its domain
+    // before the new one is looked up.
+    Expected<void, Error> attach_detaching_first(const AttachRequest& r);
+    // Attaches an endpoint in no domain to `target`, or to a new domain `domain` when target is null.
+    void join(VirtioIommuDomain* target, DomainId domain, bool bypass, EndpointId endpoint);
+    // UNMAP in QEMU's way (DeviceBehaviour::unmap_checks_split_first false) once a split was found: the
+    // whole mappings met before the one that would split are removed.
+    void remove_before_split(VirtioIommuDomain& d, IovaRange range);
     // Takes the endpoint out of its domain, telling its listener, and drops the domain if it is left
     // with no endpoint (the domain's lifetime: §5.13.6.4).
     void remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint);
@@ -102,6 +116,9 @@ private:
     // endpoint does not allocate once warm.
     std::vector<std::unordered_map<EndpointId, VirtioIommuDomain*>::node_type> spare_nodes_;
     std::unordered_map<EndpointId, MappingListener*> listeners_;
+    // One flag per possible endpoint when the behaviour keeps endpoint state (a QEMU profile's endpoints
+    // are 16-bit PCI requester IDs: IommuConfig::problems()); empty otherwise. Sized once, never grows.
+    std::vector<bool> endpoint_state_;
     mutable uint64_t reserved_region_checks_ = 0;
     uint64_t mappings_ = 0;
 };

@@ -10,6 +10,7 @@ namespace viommu::hw::virtio_iommu {
 
 enum class Error {
     // Decoding (request.cc)
+    kUnknownType,          // a request type the device does not know, answered (a QEMU profile)
     kTooShort,             // the device-readable part is shorter than the request type needs
     kReservedNotZero,      // a reserved field of the request is not zero
     kUnknownFlags,         // a flag the device does not know, or one whose feature was not negotiated
@@ -52,6 +53,7 @@ constexpr Status to_status(Error e)
     case Error::kProbeBufferTooSmall: return Status::kInval;
     case Error::kNoSuchEndpoint:
     case Error::kNoSuchDomain: return Status::kNoEnt;
+    case Error::kUnknownType: return Status::kUnsupp;
     case Error::kDomainOutOfRange:
     case Error::kOutsideInputRange:
     case Error::kMisaligned:
@@ -69,6 +71,7 @@ constexpr Status to_status(Error e)
 constexpr std::string_view describe(Error e)
 {
     switch (e) {
+    case Error::kUnknownType: return "unknown request type";
     case Error::kTooShort: return "request too short for its type";
     case Error::kReservedNotZero: return "reserved field not zero";
     case Error::kUnknownFlags: return "unknown or unnegotiated flags";

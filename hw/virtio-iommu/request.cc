@@ -20,20 +20,25 @@ std::optional<Req> read_body(virtio::ChainReader& in)
     return req;
 }
 
+constexpr bool is_known_type(uint8_t type)
+{
+    return type >= wire::kTAttach && type <= wire::kTProbe;
+}
+
 template <std::size_t N>
 bool all_zero(const uint8_t (&bytes)[N])
 {
     return std::all_of(bytes, bytes + N, [](uint8_t b) { return b == 0; });
 }
 
-Expected<Request, Refusal> decode_attach(virtio::ChainReader& in)
+Expected<Request, Refusal> decode_attach(virtio::ChainReader& in, const DeviceBehaviour& b)
 {
     const auto req = read_body<wire::ReqAttach>(in);
     if (!req)
         return unexpected(Error::kTooShort);
     // §5.13.6.3.2: "If the reserved field of an ATTACH request is not zero, the device MUST reject the
     // request and set status to VIRTIO_IOMMU_S_INVAL."
-    if (!all_zero(req->reserved))
+    if (b.attach_checks_reserved && !all_zero(req->reserved))
         return unexpected(Error::kReservedNotZero);
     // "If the device does not recognize a flags bit, it MUST reject the request ... INVAL." Whether
     // ATTACH_F_BYPASS is one is check_request()'s to say.
@@ -80,31 +85,33 @@ Expected<Request, Refusal> decode_probe(virtio::ChainReader& in)
     return ProbeRequest{EndpointId(req->endpoint.get())};
 }
 
-Expected<Request, Refusal> decode_body(uint8_t type, virtio::ChainReader& in)
+Expected<Request, Refusal> decode_body(uint8_t type, virtio::ChainReader& in, const DeviceBehaviour& b)
 {
     switch (type) {
-    case wire::kTAttach: return decode_attach(in);
+    case wire::kTAttach: return decode_attach(in, b);
     case wire::kTDetach: return decode_detach(in);
     case wire::kTMap: return decode_map(in);
     case wire::kTUnmap: return decode_unmap(in);
     case wire::kTProbe: return decode_probe(in);
-    default: return unexpected(Refusal::unwritten());
+    default: return unexpected(Refusal::unwritten()); // decode() answers unknown types first
     }
 }
 
 } // namespace
 
-Expected<Request, Refusal> decode(uint8_t type, virtio::ChainReader& in, const RequestFeatures& f)
+Expected<Request, Refusal> decode(uint8_t type, virtio::ChainReader& in, const RequestFeatures& f,
+                                  const DeviceBehaviour& b)
 {
     // §5.13.6.2: "If a request type is not recognized, the device SHOULD NOT write the buffer and SHOULD
     // set the used length to zero." (QEMU writes UNSUPP.) A type whose feature was not negotiated is
     // refused alike, before its body is read: even when too short for its type.
     if (!type_negotiated(type, f))
-        return unexpected(Refusal::unwritten());
-    auto request = decode_body(type, in);
+        return unexpected(b.unsupp_for_unknown_type && !is_known_type(type) ? Refusal(Error::kUnknownType)
+                                                                            : Refusal::unwritten());
+    auto request = decode_body(type, in, b);
     if (!request)
         return request;
-    if (auto ok = check_request(*request, f); !ok)
+    if (auto ok = check_request(*request, f, b); !ok)
         return unexpected(ok.error());
     return request;
 }

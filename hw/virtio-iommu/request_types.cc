@@ -1,5 +1,7 @@
 #include "hw/virtio-iommu/request_types.h"
 
+#include <optional>
+
 #include "hw/virtio-iommu/wire.h"
 
 namespace viommu::hw::virtio_iommu {
@@ -25,44 +27,44 @@ constexpr uint8_t wire_type(const Request& request)
         request);
 }
 
-Expected<void, Refusal> check(const AttachRequest& r, const RequestFeatures& f)
+std::optional<Error> check(const AttachRequest& r, const RequestFeatures& f, const DeviceBehaviour&)
 {
     // §5.13.6.3.2: "If the device does not recognize a flags bit, it MUST reject the request ... INVAL."
     // ATTACH_F_BYPASS exists only with BYPASS_CONFIG (§5.13.6.3).
     if (r.bypass && !f.bypass_config)
-        return unexpected(Refusal(Error::kUnknownFlags));
-    return {};
+        return Error::kUnknownFlags;
+    return std::nullopt;
 }
 
-Expected<void, Refusal> check(const DetachRequest&, const RequestFeatures&)
+std::optional<Error> check(const DetachRequest&, const RequestFeatures&, const DeviceBehaviour&)
 {
-    return {};
+    return std::nullopt;
 }
 
-Expected<void, Refusal> check(const MapRequest& r, const RequestFeatures& f)
+std::optional<Error> check(const MapRequest& r, const RequestFeatures& f, const DeviceBehaviour& b)
 {
     // §5.13.6.5.2: unknown flags are INVAL; MAP_F_MMIO is a flag only with VIRTIO_IOMMU_F_MMIO.
     const uint32_t known = wire::kMapFRead | wire::kMapFWrite | (f.mmio ? wire::kMapFMmio : 0);
     if (r.mapping.flags & ~known)
-        return unexpected(Refusal(Error::kUnknownFlags));
+        return Error::kUnknownFlags;
     // §5.13.6.5.1: "virt_end MUST be strictly greater than virt_start" (a driver rule; the device's
     // answer is not given, INVAL is the status for invalid parameters). A one-byte mapping, legal with a
     // one-byte granule, has virt_end == virt_start and is accepted.
-    if (r.mapping.iova.last < r.mapping.iova.first)
-        return unexpected(Refusal(Error::kEndBeforeStart));
-    return {};
+    if (b.map_refuses_inverted_range && r.mapping.iova.last < r.mapping.iova.first)
+        return Error::kEndBeforeStart;
+    return std::nullopt;
 }
 
-Expected<void, Refusal> check(const UnmapRequest& r, const RequestFeatures&)
+std::optional<Error> check(const UnmapRequest& r, const RequestFeatures&, const DeviceBehaviour& b)
 {
-    if (r.range.last < r.range.first)
-        return unexpected(Refusal(Error::kEndBeforeStart));
-    return {};
+    if (b.unmap_refuses_inverted_range && r.range.last < r.range.first)
+        return Error::kEndBeforeStart;
+    return std::nullopt;
 }
 
-Expected<void, Refusal> check(const ProbeRequest&, const RequestFeatures&)
+std::optional<Error> check(const ProbeRequest&, const RequestFeatures&, const DeviceBehaviour&)
 {
-    return {};
+    return std::nullopt;
 }
 
 } // namespace
@@ -71,6 +73,13 @@ RequestFeatures RequestFeatures::negotiated(virtio::FeatureBits driver_features)
 {
     const auto has = [&](unsigned bit) { return (driver_features & virtio::feature(bit)) != 0; };
     return {has(wire::kFMapUnmap), has(wire::kFProbe), has(wire::kFBypassConfig), has(wire::kFMmio)};
+}
+
+RequestFeatures RequestFeatures::in_effect(virtio::FeatureBits driver_features, const DeviceBehaviour& behaviour)
+{
+    if (behaviour.requests_ignore_negotiation)
+        return {true, true, true, true};
+    return negotiated(driver_features);
 }
 
 bool type_negotiated(uint8_t type, const RequestFeatures& f)
@@ -85,11 +94,14 @@ bool type_negotiated(uint8_t type, const RequestFeatures& f)
     }
 }
 
-Expected<void, Refusal> check_request(const Request& request, const RequestFeatures& features)
+Expected<void, Refusal> check_request(const Request& request, const RequestFeatures& features,
+                                      const DeviceBehaviour& behaviour)
 {
     if (!type_negotiated(wire_type(request), features))
         return unexpected(Refusal::unwritten());
-    return std::visit([&](const auto& r) { return check(r, features); }, request);
+    if (const auto error = std::visit([&](const auto& r) { return check(r, features, behaviour); }, request))
+        return unexpected(Refusal(*error));
+    return {};
 }
 
 } // namespace viommu::hw::virtio_iommu

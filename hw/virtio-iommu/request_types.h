@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "base/expected.h"
+#include "hw/virtio-iommu/behaviour.h"
 #include "hw/virtio-iommu/errors.h"
 #include "hw/virtio-iommu/ids.h"
 #include "hw/virtio-iommu/mapping_store.h"
@@ -46,6 +47,9 @@ struct RequestFeatures {
     bool mmio = false;          // VIRTIO_IOMMU_F_MMIO: MAP_F_MMIO is a flag
 
     static RequestFeatures negotiated(virtio::FeatureBits driver_features);
+    // What requests see: the negotiated features, or all of them when the behaviour looks at none
+    // (DeviceBehaviour::requests_ignore_negotiation).
+    static RequestFeatures in_effect(virtio::FeatureBits driver_features, const DeviceBehaviour& behaviour);
 };
 
 // Why a request is not answered OK: an error, whose status goes in the tail, or no answer at all: the
@@ -74,8 +78,9 @@ constexpr std::string_view describe(const Refusal& r)
 // feature the driver declined is treated alike).
 bool type_negotiated(uint8_t type, const RequestFeatures& features);
 
-// The rules of a request that depend only on the request and the negotiated features, not on the
-// device's state: flags, ranges, and whether its type was negotiated.
-[[nodiscard]] Expected<void, Refusal> check_request(const Request& request, const RequestFeatures& features);
+// The rules of a request that depend only on the request, the negotiated features and the device's
+// behaviour, not on its state: flags, ranges, and whether its type was negotiated.
+[[nodiscard]] Expected<void, Refusal> check_request(const Request& request, const RequestFeatures& features,
+                                                    const DeviceBehaviour& behaviour);
 
 } // namespace viommu::hw::virtio_iommu

@@ -152,7 +152,8 @@ private:
         const auto ndomains = r_.u32();
         if (!ndomains)
             return fail("domain count");
-        const RequestFeatures features = RequestFeatures::negotiated(state.driver_features);
+        const RequestFeatures features =
+            RequestFeatures::in_effect(state.driver_features, target_.config().behaviour);
         std::set<DomainId> ids;
         std::set<EndpointId> attached;
         for (uint32_t i = 0; i < *ndomains; ++i) {
@@ -226,9 +227,10 @@ private:
     // make is a mapping over a region of every endpoint of the device.
     Expected<void, std::string> replay_map(const MapRequest& map, const RequestFeatures& features)
     {
-        if (auto ok = check_request(map, features); !ok)
+        if (auto ok = check_request(map, features, target_.config().behaviour); !ok)
             return unexpected(describe(ok.error()));
-        if (!some_endpoint_could_map(target_.config(), map.mapping.iova))
+        if (target_.config().behaviour.map_checks_reserved_regions &&
+            !some_endpoint_could_map(target_.config(), map.mapping.iova))
             return unexpected(std::string("it overlaps a reserved region of every endpoint"));
         if (auto ok = domains.apply_restored(map); !ok)
             return unexpected(describe(Refusal(ok.error())));
@@ -246,7 +248,7 @@ private:
     template <class Req>
     Expected<void, Refusal> replay(const Req& request, const RequestFeatures& features)
     {
-        if (auto ok = check_request(request, features); !ok)
+        if (auto ok = check_request(request, features, target_.config().behaviour); !ok)
             return ok;
         if (auto ok = domains.apply(request); !ok)
             return unexpected(Refusal(ok.error()));

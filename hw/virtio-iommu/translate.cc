@@ -51,6 +51,10 @@ Translation VirtioIommu::translate(EndpointId endpoint, Iova iova, Access access
             return {};
         if (unattached_bypass())
             return identity(iova);
+        // QEMU reports an endpoint it holds no state for as unknown, before it looks at reserved regions
+        // (virtio_iommu_translate(): "sid=%d is not known!!").
+        if (config_.behaviour.endpoint_state != EndpointState::kNotKept && !domains_.has_state(endpoint))
+            return fault(wire::kFaultRUnknown, 0, endpoint, iova);
     } else if (domain->bypass) {
         // An endpoint in a bypass domain reaches everything untranslated, reserved regions included.
         return identity(iova);
@@ -62,7 +66,7 @@ Translation VirtioIommu::translate(EndpointId endpoint, Iova iova, Access access
         return {true, iova.value(), bytes_to(iova, reserved->range.last)};
     // §5.13.6.2: "The device SHOULD NOT let unattached endpoints that are not in bypass mode access the
     // guest-physical address space." Reason DOMAIN: "The endpoint attempted to access address without
-    // being attached to a domain" (QEMU says UNKNOWN for an endpoint it has never seen).
+    // being attached to a domain" (for an endpoint QEMU holds state for; see above for the others).
     if (!domain)
         return fault(wire::kFaultRDomain, 0, endpoint, iova);
     if (reserved)
