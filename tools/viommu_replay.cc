@@ -4,6 +4,9 @@
 
 #include "base/input_file.h"
 #include "base/printable.h"
+#include <fmt/format.h>
+
+#include "system/qemu/qemu_version.h"
 #include "system/replay/compare.h"
 #include "system/replay/qemu_target.h"
 #include "system/replay/runner.h"
@@ -31,6 +34,11 @@ int run_against(const std::string& peer, const system::replay::ReplayOptions& op
                      printable(peer).c_str());
         return tools::kExitBadInput;
     }
+    const auto version = system::qemu::qemu_version(binary);
+    if (!version) {
+        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", version.error().c_str());
+        return kExitPeerFailed;
+    }
     auto qemu = system::replay::QemuTarget::start(binary, options.device, system::replay::endpoints_named(steps));
     if (!qemu) {
         const bool bad_input = qemu.error().kind == system::replay::QemuTargetError::Kind::kNotExpressible;
@@ -56,7 +64,15 @@ int run_against(const std::string& peer, const system::replay::ReplayOptions& op
                      target.diagnostics().c_str());
         return kExitPeerFailed;
     }
-    const auto c = system::replay::compare(steps, our_lines, their_lines, {}, "qemu");
+    // Differences are explained by the departures of the peer's release from our device's behaviour.
+    std::vector<system::replay::Deviation> deviations;
+    if (const hw::virtio_iommu::DeviceProfile* profile = hw::virtio_iommu::find_device_profile(
+            fmt::format("qemu-{}.{}", version->major, version->minor)))
+        deviations = system::replay::departure_runs(options, *profile, steps);
+    else
+        std::fprintf(stderr, "viommu-replay: no device profile for %s (there are %s): no difference can be explained\n",
+                     version->line.c_str(), hw::virtio_iommu::device_profile_names().c_str());
+    const auto c = system::replay::compare(steps, our_lines, their_lines, deviations, "qemu");
     for (const std::string& line : c.lines)
         std::printf("%s\n", line.c_str());
     std::fprintf(stderr, "viommu-replay: %zu steps, %zu differ (%zu unexplained), %zu not comparable\n", steps.size(),

@@ -39,6 +39,8 @@ struct QemuRelease {
     std::string_view version; // "7.2"
     bool granule_property = false; // `granule`, page_size_mask's lowest bit (QEMU 9.0)
     bool aw_bits_property = false; // `aw-bits`, input_range (QEMU 9.0)
+
+    bool operator==(const QemuRelease&) const = default;
 };
 
 struct DeviceBehaviour {
@@ -87,6 +89,8 @@ struct DeviceBehaviour {
     bool unmap_refuses_inverted_range = true;
 
     ShortProbeBuffer short_probe_buffer = ShortProbeBuffer::kInval;
+
+    bool operator==(const DeviceBehaviour&) const = default;
 };
 
 struct DeviceProfile {

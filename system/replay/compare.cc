@@ -1,6 +1,10 @@
 #include "system/replay/compare.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "system/replay/departures.h"
 
 namespace viommu::system::replay {
 
@@ -12,6 +16,34 @@ std::vector<StepOutput> run_all(Runner& runner, const std::vector<Step>& steps)
     out.reserve(steps.size());
     for (const Step& step : steps)
         out.push_back(runner.run_step(step));
+    return out;
+}
+
+std::vector<Deviation> departure_runs(const ReplayOptions& options, const hw::virtio_iommu::DeviceProfile& peer,
+                                      const std::vector<Step>& steps)
+{
+    const auto run_with = [&](const hw::virtio_iommu::DeviceBehaviour& behaviour) {
+        ReplayOptions o = options;
+        o.device.behaviour = behaviour;
+        Runner runner(o);
+        // Our device came up with these options already; a departure does not change the bring-up.
+        (void)runner.start();
+        return run_all(runner, steps);
+    };
+    // These runs are how an answer is explained, not answers: the guest errors they log (a device giving
+    // up, say) would read as the reported run's.
+    struct Quiet {
+        spdlog::level::level_enum was = spdlog::get_level();
+        Quiet() { spdlog::set_level(spdlog::level::off); }
+        ~Quiet() { spdlog::set_level(was); }
+    } quiet;
+    std::vector<Deviation> out;
+    const auto each = departures(options.device.behaviour, peer.behaviour);
+    for (const Departure& d : each)
+        out.push_back({std::string(d.row), run_with(d.behaviour)});
+    if (each.size() > 1)
+        out.push_back({fmt::format("several departures of the {} profile together", peer.behaviour.profile),
+                       run_with(with_all_departures(options.device.behaviour, peer.behaviour))});
     return out;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/virtio-iommu/behaviour.h"
 #include "system/replay/runner.h"
 
 namespace viommu::system::replay {
@@ -34,5 +35,10 @@ Comparison compare(const std::vector<Step>& steps, const std::vector<StepOutput>
 
 // Runs every step and collects the outputs (a runner that gave up keeps reporting errors).
 std::vector<StepOutput> run_all(Runner& runner, const std::vector<Step>& steps);
+
+// What our device answers under each departure of `peer` from the behaviour `options` gives it, alone
+// (system/replay/departures.h), then under all of them together: the deviations compare() explains by.
+std::vector<Deviation> departure_runs(const ReplayOptions& options, const hw::virtio_iommu::DeviceProfile& peer,
+                                      const std::vector<Step>& steps);
 
 } // namespace viommu::system::replay
