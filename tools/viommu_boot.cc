@@ -28,6 +28,7 @@
 #include "system/boot/guest.h"
 #include "system/boot/libvirt_domain.h"
 #include "system/boot/report_format.h"
+#include "tools/common/iommu_options.h"
 #include "tools/common/cli.h"
 #include "tools/common/output_file.h"
 
@@ -319,6 +320,7 @@ int run(int argc, char** argv)
     bool dyndbg = false;
     bool compare = false;
     bool list_kernels = false;
+    std::string device_profile = "spec";
     app.add_option("domain", files, "libvirt domain XML files (none: the built-in default guest)")
         ->check(CLI::ExistingFile);
     app.add_option("-k,--kernel", kernel,
@@ -331,6 +333,7 @@ int run(int argc, char** argv)
     app.add_flag("--compare-kernels", compare, "Boot the guest under every built-in profile; print a device x kernel "
                                                "matrix");
     app.add_flag("--list-kernels", list_kernels, "List the built-in kernel profiles");
+    tools::add_device_profile_option(app, device_profile);
     auto* batch_opt = app.add_option("--batch", batch_dir, "Boot every *.xml in DIR concurrently")
                           ->check(CLI::ExistingDirectory);
     app.add_option("--out", out_dir, "With --batch: where the per-guest JSON reports go (default: DIR)")
@@ -354,6 +357,7 @@ int run(int argc, char** argv)
     }
     BootOptions options;
     options.dynamic_debug = dyndbg;
+    options.device = tools::device_behaviour(device_profile);
 
     if (!batch_dir.empty()) {
         if (!files.empty() || compare) {

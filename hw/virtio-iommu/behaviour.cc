@@ -28,8 +28,8 @@ constexpr DeviceBehaviour qemu_7_2()
 }
 
 constexpr DeviceProfile kProfiles[] = {
-    {"the virtio spec v1.2 with its SHOULDs (the default)", DeviceBehaviour{}},
-    {"QEMU 7.2's virtio-iommu (Debian 12), its departures from the spec included", qemu_7_2()},
+    {"the virtio spec v1.2 with its SHOULDs, the default", DeviceBehaviour{}},
+    {"QEMU 7.2's virtio-iommu as Debian 12 ships it, departures from the spec included", qemu_7_2()},
 };
 
 } // namespace

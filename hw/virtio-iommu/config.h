@@ -49,6 +49,10 @@ struct IommuLimits {
     // ask for ~3 TB. 2^22 mappings is ~190 MiB of mapping store, four times what a guest with every
     // domain full of 4 KiB pages of a 4 GiB machine would hold.
     uint32_t max_total_mappings = 1u << 22;
+
+    // QEMU's virtio-iommu has none of these limits: a domain or mapping more is as many bytes more of
+    // host memory (its GTrees), until the host has none.
+    static constexpr IommuLimits unbounded() { return {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX}; }
 };
 
 struct IommuConfig {
@@ -72,6 +76,15 @@ struct IommuConfig {
     IommuLimits limits;
     // Where the device departs from the spec, and which QEMU release's answers it gives (behaviour.h).
     DeviceBehaviour behaviour;
+
+    // Takes a profile's behaviour and, for a QEMU release, QEMU's defaults where ours differ: its limits
+    // (none). Everything else QEMU fixes is already our default; problems() refuses other values.
+    void use_profile(const DeviceBehaviour& b)
+    {
+        behaviour = b;
+        if (b.qemu)
+            limits = IommuLimits::unbounded();
+    }
 
     bool endpoint_exists(EndpointId id) const;
     uint64_t granule() const { return page_size_mask & (~page_size_mask + 1); } // lowest set bit

@@ -37,10 +37,11 @@ std::optional<hw::endpoints::DmaEngine::Kind> dma_kind(const FunctionDesc& d)
 
 } // namespace
 
-Board::Board(const GuestSpec& spec, machine::Machine& machine) : spec_(spec), machine_(machine)
+Board::Board(const GuestSpec& spec, machine::Machine& machine, const hw::virtio_iommu::DeviceBehaviour& device)
+    : spec_(spec), machine_(machine)
 {
     add_functions();
-    add_iommu();
+    add_iommu(device);
     add_dma_engines();
 }
 
@@ -61,7 +62,7 @@ void Board::add_functions()
     topology_.assign_bus_numbers();
 }
 
-void Board::add_iommu()
+void Board::add_iommu(const hw::virtio_iommu::DeviceBehaviour& device)
 {
     if (!spec_.iommu.present)
         return;
@@ -81,6 +82,7 @@ void Board::add_iommu()
         config.endpoints.push_back({hw::virtio_iommu::EndpointId(id), hw::virtio_iommu::EndpointId(id)});
     config.boot_bypass = spec_.iommu.boot_bypass;
     config.withheld = spec_.iommu.withheld_features;
+    config.use_profile(device);
     // QEMU's pc machines report the x86 MSI window as a reserved MSI region of every endpoint.
     if (spec_.arch == Arch::kX86_64)
         config.reserved.push_back(hw::virtio_iommu::x86_msi_region());

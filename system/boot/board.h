@@ -37,7 +37,7 @@ struct Function {
 class Board {
 public:
     // Throws std::invalid_argument for an inconsistent spec (see boot_guest()).
-    Board(const GuestSpec& spec, machine::Machine& machine);
+    Board(const GuestSpec& spec, machine::Machine& machine, const hw::virtio_iommu::DeviceBehaviour& device = {});
     Board(const Board&) = delete;
     Board& operator=(const Board&) = delete;
 
@@ -54,7 +54,7 @@ public:
 
 private:
     void add_functions();
-    void add_iommu();
+    void add_iommu(const hw::virtio_iommu::DeviceBehaviour& device);
     void add_dma_engines();
 
     const GuestSpec& spec_;

@@ -55,7 +55,7 @@ machine::MachineConfig machine_config(const GuestSpec& spec)
 
 Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options)
     : spec_(spec), profile_(profile), kconfig_(resolve_kernel_config(profile, spec.arch, spec.cmdline)),
-      behaviour_(BootBehaviour::from(profile)), log_(clock_), machine_(machine_config(spec)), board_(spec, machine_),
+      behaviour_(BootBehaviour::from(profile)), log_(clock_), machine_(machine_config(spec)), board_(spec, machine_, options.device),
       core_(profile, log_, clock_, core_options(spec)),
       iommu_(core_, core_config(kconfig_, spec.arch), iommu::CoreBehaviour::from(profile)),
       dma_(iommu_, clock_, machine_.allocator()),

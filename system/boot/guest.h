@@ -16,12 +16,15 @@
 #include "system/boot/guest_spec.h"
 #include "system/boot/report.h"
 #include "guest-model/profiles/profile.h"
+#include "hw/virtio-iommu/behaviour.h"
 
 namespace viommu::system::boot {
 
 struct BootOptions {
     // Dynamic debug on (dyndbg=+p for the modelled call sites): the log gets the dev_dbg() lines too.
     bool dynamic_debug = false;
+    // Whose answers the virtio-iommu gives: the spec's, or a QEMU release's (--device-profile).
+    hw::virtio_iommu::DeviceBehaviour device;
 };
 
 // Throws std::invalid_argument for a spec that is inconsistent (a parent after its child, an IOMMU

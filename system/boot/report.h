@@ -57,6 +57,7 @@ struct IommuReport {
     uint64_t requests = 0;      // requests the device handled
     uint64_t faults = 0;        // fault events it reported
     std::string why_not;        // why no IOMMU serves the guest, when it does not
+    std::string device_profile; // whose answers the device gave (DeviceBehaviour::profile): "spec", "qemu-7.2"
 };
 
 struct GuestReport {

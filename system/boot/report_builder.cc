@@ -93,6 +93,7 @@ GuestReport Boot::build_report(std::vector<DeviceReport> devices)
             ir.features = viommu_->negotiated();
         if (viommu_error_)
             ir.why_not = fmt::format("the virtio-iommu driver failed to probe ({})", guest::kernel::errno_symbol(viommu_error_));
+        ir.device_profile = board_.iommu()->config().behaviour.profile;
         ir.requests = board_.iommu()->stats().requests;
         ir.faults = board_.iommu()->stats().faults_reported;
     }

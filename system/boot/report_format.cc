@@ -12,6 +12,12 @@ namespace viommu::system::boot {
 
 namespace {
 
+// Whether the report names the device's profile: only one other than the spec's (the default).
+bool shows_device_profile(const IommuReport& iommu)
+{
+    return iommu.present && !iommu.device_profile.empty() && iommu.device_profile != "spec";
+}
+
 std::string hex_ids(const std::vector<uint32_t>& ids)
 {
     std::string out;
@@ -75,13 +81,16 @@ std::string render_table(const GuestReport& r)
     // The guest's and the profile's names and the labels come from input files: shown, never obeyed.
     std::string out =
         fmt::format("guest {} on Linux {} ({})\n", printable(r.guest), r.kernel_version, printable(r.kernel));
+    // The device's profile is named only when it is not the spec's, so default reports read as before.
+    const std::string profile =
+        shows_device_profile(r.iommu) ? fmt::format(" (device profile {})", r.iommu.device_profile) : "";
     if (!r.iommu.present)
         out += "virtio-iommu: none in this machine\n";
     else if (r.iommu.driver_ready)
-        out += fmt::format("virtio-iommu: {} at {}, features {:#x}, {} requests, {} faults\n", r.iommu.device,
-                           r.iommu.bdf, r.iommu.features, r.iommu.requests, r.iommu.faults);
+        out += fmt::format("virtio-iommu: {} at {}, features {:#x}, {} requests, {} faults{}\n", r.iommu.device,
+                           r.iommu.bdf, r.iommu.features, r.iommu.requests, r.iommu.faults, profile);
     else
-        out += fmt::format("virtio-iommu: at {}, not in use: {}\n", r.iommu.bdf, r.iommu.why_not);
+        out += fmt::format("virtio-iommu: at {}{}, not in use: {}\n", r.iommu.bdf, profile, r.iommu.why_not);
     out += "\n";
     auto line = [&](const std::vector<std::string>& cells) {
         std::string l;
@@ -149,24 +158,26 @@ std::string render_json(const GuestReport& r, int indent)
                             {"vfio", d.vfio ? verdict_json(*d.vfio) : nlohmann::json(nullptr)}};
         devices.push_back(std::move(j));
     }
-    const nlohmann::json j = {{"schema", kReportSchema},
-                              {"guest", r.guest},
-                              {"kernel", r.kernel},
-                              {"kernel_version", r.kernel_version},
-                              {"exit_code", r.exit_code()},
-                              {"iommu",
-                               {{"present", r.iommu.present},
-                                {"driver_built", r.iommu.driver_built},
-                                {"driver_ready", r.iommu.driver_ready},
-                                {"device", r.iommu.device},
-                                {"bdf", r.iommu.bdf},
-                                {"features", r.iommu.features},
-                                {"requests", r.iommu.requests},
-                                {"faults", r.iommu.faults},
-                                {"why_not", r.iommu.why_not}}},
-                              {"devices", devices},
-                              {"warnings", r.warnings},
-                              {"dmesg", r.dmesg}};
+    nlohmann::json j = {{"schema", kReportSchema},
+                        {"guest", r.guest},
+                        {"kernel", r.kernel},
+                        {"kernel_version", r.kernel_version},
+                        {"exit_code", r.exit_code()},
+                        {"iommu",
+                         {{"present", r.iommu.present},
+                          {"driver_built", r.iommu.driver_built},
+                          {"driver_ready", r.iommu.driver_ready},
+                          {"device", r.iommu.device},
+                          {"bdf", r.iommu.bdf},
+                          {"features", r.iommu.features},
+                          {"requests", r.iommu.requests},
+                          {"faults", r.iommu.faults},
+                          {"why_not", r.iommu.why_not}}},
+                        {"devices", devices},
+                        {"warnings", r.warnings},
+                        {"dmesg", r.dmesg}};
+    if (shows_device_profile(r.iommu))
+        j["iommu"]["device_profile"] = r.iommu.device_profile;
     return j.dump(indent);
 }
 

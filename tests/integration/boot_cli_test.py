@@ -37,6 +37,14 @@ check("default guest: EPERM at VFIO_SET_IOMMU", "VFIO REJECTED at VFIO_SET_IOMMU
 check("default guest: no group behind the bridge", "PROBEs its own requester ID" in r.stdout, r)
 check("default guest: the kernel's message", "No interrupt remapping support." in r.stdout, r)
 
+# --device-profile: the report names a profile other than the spec's; an unknown one is refused.
+r = run("--device-profile", "qemu-7.2", "--json", "/dev/stdout")
+check("--device-profile qemu-7.2: the report says so", "(device profile qemu-7.2)" in r.stdout, r)
+check("--device-profile qemu-7.2: so does the JSON", '"device_profile": "qemu-7.2"' in r.stdout, r)
+check("the default profile is not named", "device profile" not in run().stdout)
+r = run("--device-profile", "nope")
+check("--device-profile nope: exit 2", r.returncode == 2 and "unknown device profile 'nope'" in r.stderr, r)
+
 r = run("--log")
 check("--log prints dmesg", "virtio_iommu virtio0: page mask: 0xfffffffffffff000" in r.stdout, r)
 

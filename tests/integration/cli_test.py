@@ -69,6 +69,27 @@ with tempfile.TemporaryDirectory() as tmp:
            [replay, "-"], 2, "unknown word 'x\\x1b[2Jy\\x00z'", stdin="x\x1b[2Jy\x00z 1\n")
     expect("replay reads standard input", [replay, "-"], 0, '"op":"attach"', stdin="attach 1 8\n", where="stdout")
 
+    # --device-profile: the names in --help, an unknown one refused with the known ones, and under a QEMU
+    # profile every option that QEMU release cannot be given refused with why.
+    expect("replay --help lists the device profiles", [replay, "--help"], 0, "--device-profile", "spec", "qemu-7.2",
+           where="stdout")
+    expect("replay unknown device profile", [replay, "--device-profile", "qemu-1.0", str(good)], 2,
+           "unknown device profile 'qemu-1.0' (known: spec, qemu-7.2)")
+    qemu = [replay, "--device-profile", "qemu-7.2"]
+    for option, value, why in [("--granule", "64k", "no granule property"), ("--aw-bits", "48", "no aw-bits property"),
+                               ("--domain-range", "0-1023", "its domain range is 0-0xffffffff"),
+                               ("--probe-size", "1024", "always 512"),
+                               ("--max-domains", "16", "no such limits"),
+                               ("--no-feature", "mmio", "no switch for its virtio-iommu features"),
+                               ("--resv", "0x8:0x1000-0x1fff:reserved", "apply to every endpoint")]:
+        expect(f"replay qemu-7.2 refuses {option}", qemu + [option, value, str(good)], 2,
+               "the qemu-7.2 profile cannot take it", why)
+    expect("replay qemu-7.2 refuses --legacy-bypass", qemu + ["--legacy-bypass", str(good)], 2, "never the legacy bypass")
+    expect("replay qemu-7.2 takes QEMU's own values", qemu + ["--granule", "4k", "--no-feature", "event-idx", "-"], 0,
+           '"status":"UNSUPP"', stdin="raw 42000000\n", where="stdout")
+    expect("replay qemu-7.2 gives up on a request without room for the tail", qemu + ["-"], 1,
+           "bad head/tail size", stdin="raw 0100000001000000 in=2\n")
+
 if failures:
     print("\n".join(failures))
     sys.exit(1)

@@ -5,12 +5,74 @@
 #include "base/checked.h"
 #include "base/parse.h"
 #include "hw/virtio-iommu/device.h"
+#include "hw/virtio-iommu/wire.h"
 
 namespace viommu::tools {
+
+namespace {
+
+// What the QEMU release of a profile cannot be told, option by option: under a QEMU profile each of
+// these must keep QEMU's value, so that the device answers as that QEMU would.
+Expected<void, std::string> check_qemu_options(const IommuOptions& o, const hw::virtio_iommu::QemuRelease& qemu)
+{
+    const IommuOptions defaults;
+    const auto refuse = [&](std::string_view option, std::string_view why) {
+        return unexpected(fmt::format("{}: the {} profile cannot take it: {}", option, o.device_profile, why));
+    };
+    const std::string release = fmt::format("QEMU {}", qemu.version);
+    if (const auto granule = parse_size(o.granule);
+        !qemu.granule_property && granule && *granule != *parse_size(defaults.granule))
+        return refuse("--granule", release + " has no granule property; its granule is 4 KiB (TARGET_PAGE_MASK)");
+    if (!qemu.aw_bits_property && o.aw_bits != defaults.aw_bits)
+        return refuse("--aw-bits", release + " has no aw-bits property; its input range is all 64 bits");
+    if (o.domain_range != defaults.domain_range)
+        return refuse("--domain-range", release + " has no such property; its domain range is 0-0xffffffff");
+    if (o.probe_size != defaults.probe_size)
+        return refuse("--probe-size", release + "'s probe_size is always 512 (VIOMMU_PROBE_SIZE)");
+    if (o.legacy_bypass)
+        return refuse("--legacy-bypass", release + " offers VIRTIO_IOMMU_F_BYPASS_CONFIG, never the legacy bypass");
+    for (const std::string& name : o.no_feature)
+        if (const auto bit = hw::virtio_iommu::feature_by_name(name); bit && *bit <= hw::virtio_iommu::wire::kFBypassConfig)
+            return refuse("--no-feature " + name, release + " has no switch for its virtio-iommu features");
+    for (const std::string& text : o.resv)
+        if (const auto r = hw::virtio_iommu::parse_reserved_region(text); r && !r->endpoints.empty())
+            return refuse("--resv " + text, release + "'s reserved-regions apply to every endpoint");
+    if (o.max_domains != defaults.max_domains || o.max_mappings != defaults.max_mappings ||
+        o.max_endpoints != defaults.max_endpoints || o.max_total_mappings != defaults.max_total_mappings)
+        return refuse("--max-domains, --max-mappings, --max-endpoints, --max-total-mappings",
+                      release + " has no such limits (the device grows as long as the host has memory)");
+    return {};
+}
+
+} // namespace
+
+void add_device_profile_option(CLI::App& app, std::string& name)
+{
+    std::string help = "Whose answers the device gives: ";
+    for (const hw::virtio_iommu::DeviceProfile& p : hw::virtio_iommu::device_profiles())
+        help += fmt::format("{}{} ({})", &p == hw::virtio_iommu::device_profiles().data() ? "" : "; ",
+                            p.behaviour.profile, p.summary);
+    app.add_option("--device-profile", name, help)
+        ->check(CLI::Validator(
+            [](const std::string& value) -> std::string {
+                if (hw::virtio_iommu::find_device_profile(value))
+                    return {};
+                return fmt::format("unknown device profile '{}' (known: {})", value,
+                                   hw::virtio_iommu::device_profile_names());
+            },
+            "PROFILE"))
+        ->capture_default_str();
+}
+
+const hw::virtio_iommu::DeviceBehaviour& device_behaviour(const std::string& name)
+{
+    return hw::virtio_iommu::find_device_profile(name)->behaviour; // checked by the option's validator
+}
 
 void add_iommu_options(CLI::App& app, IommuOptions& o)
 {
     auto* g = app.add_option_group("Device (QEMU -device virtio-iommu properties)");
+    add_device_profile_option(*g, o.device_profile);
     g->add_option("--endpoints", o.endpoints, "Endpoint IDs that exist (PCI requester IDs), e.g. 0x8,0x10-0x18")
         ->capture_default_str();
     g->add_option("--granule", o.granule, "Page granule: 4k, 8k, 16k, 64k or any power of two (page_size_mask)")
@@ -48,6 +110,11 @@ void add_iommu_options(CLI::App& app, IommuOptions& o)
 Expected<hw::virtio_iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions& o)
 {
     hw::virtio_iommu::IommuConfig c;
+    c.use_profile(device_behaviour(o.device_profile));
+    if (c.behaviour.qemu) {
+        if (auto ok = check_qemu_options(o, *c.behaviour.qemu); !ok)
+            return unexpected(ok.error());
+    }
     auto endpoints = hw::virtio_iommu::parse_endpoint_set(o.endpoints, UINT32_MAX);
     if (!endpoints)
         return unexpected("--endpoints: " + endpoints.error());
@@ -84,7 +151,8 @@ Expected<hw::virtio_iommu::IommuConfig, std::string> build_iommu_config(const Io
             return unexpected("--no-feature: " + bit.error());
         c.withheld |= virtio::feature(*bit);
     }
-    c.limits = {o.max_domains, o.max_mappings, o.max_endpoints, o.max_total_mappings};
+    if (!c.behaviour.qemu) // a QEMU profile keeps QEMU's (use_profile())
+        c.limits = {o.max_domains, o.max_mappings, o.max_endpoints, o.max_total_mappings};
     if (const auto problems = c.problems(); !problems.empty())
         return unexpected(problems.front());
     return c;

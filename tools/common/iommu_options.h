@@ -14,6 +14,7 @@
 namespace viommu::tools {
 
 struct IommuOptions {
+    std::string device_profile = "spec";
     std::string endpoints = "0x0-0xffff";
     std::string granule = "4k";
     unsigned aw_bits = 64;
@@ -31,6 +32,11 @@ struct IommuOptions {
 };
 
 void add_iommu_options(CLI::App& app, IommuOptions& options);
+// --device-profile NAME: whose answers the virtio-iommu gives (hw/virtio-iommu/behaviour.h). An unknown
+// name is a parse error (exit 2) that lists the known ones. Every tool with a virtio-iommu takes it.
+void add_device_profile_option(CLI::App& app, std::string& name);
+// The behaviour of a profile name add_device_profile_option() has accepted.
+[[nodiscard]] const hw::virtio_iommu::DeviceBehaviour& device_behaviour(const std::string& name);
 [[nodiscard]] Expected<hw::virtio_iommu::IommuConfig, std::string> build_iommu_config(const IommuOptions& options);
 
 } // namespace viommu::tools

@@ -113,6 +113,18 @@ TEST_CASE("QEMU 7.2's MAP and UNMAP", "[integration][qemu][profile]")
         CHECK(g.send(req::encode(map(1, 0x0, 0xfff))) == VIRTIO_IOMMU_S_OK);
         CHECK(g.send(req::encode(map(1, 0x1000, 0x1fff))) == VIRTIO_IOMMU_S_INVAL);
     }
+    SECTION("UNMAP with virt_end below virt_start is RANGE inside a mapping and OK elsewhere")
+    {
+        REQUIRE(g.send(req::encode(map(1, 0x10000, 0x1ffff))) == VIRTIO_IOMMU_S_OK);
+        CHECK(g.send(req::encode(req::Unmap{.domain = 1, .virt_start = 0x18000, .virt_end = 0x17fff})) == VIRTIO_IOMMU_S_RANGE);
+        CHECK(g.send(req::encode(req::Unmap{.domain = 1, .virt_start = 0x28000, .virt_end = 0x27fff})) == VIRTIO_IOMMU_S_OK);
+        CHECK(g.send(req::encode(map(1, 0x10000, 0x1ffff))) == VIRTIO_IOMMU_S_INVAL); // still mapped
+    }
+    SECTION("MAP with virt_end below virt_start inside a mapping is INVAL")
+    {
+        REQUIRE(g.send(req::encode(map(1, 0x10000, 0x1ffff))) == VIRTIO_IOMMU_S_OK);
+        CHECK(g.send(req::encode(map(1, 0x18000, 0x17fff))) == VIRTIO_IOMMU_S_INVAL);
+    }
     CHECK_FALSE(g.qemu->qtest().failure());
 }
 

@@ -362,3 +362,32 @@ TEST_CASE("a snapshot mapping over a region reserved for every endpoint, range b
     CHECK_THAT(r.error(), Catch::Contains("overlaps a reserved region of every endpoint"));
     CHECK(Snapshot::save(target) == before);
 }
+
+TEST_CASE("a qemu-7.2 device's state round-trips, and the endpoints it knows after a restore are those attached",
+          "[unit][snapshot][profile]")
+{
+    // QEMU 7.2's post_load rebuilds its endpoints from its domains' lists: a restored device knows the
+    // attached endpoints only (DETACH of another is NOENT). A mapping only QEMU accepts survives the trip.
+    auto config = test_config();
+    config.use_profile(hw::virtio_iommu::find_device_profile("qemu-7.2")->behaviour);
+    IommuGuest source(config);
+    REQUIRE(source.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(source.client.attach(2, 0x10) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(source.client.detach(2, 0x10) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(source.client.map(1, 0x1001, 0x1fff, 0x40000000, VIRTIO_IOMMU_MAP_F_READ) == VIRTIO_IOMMU_S_OK);
+    const auto stream = Snapshot::save(source.device);
+
+    system::machine::Machine machine;
+    auto& target = machine.add_device<hw::virtio_iommu::VirtioIommu>(config);
+    REQUIRE(Snapshot::restore(target, stream));
+    CHECK(target.domains().has_state(hw::virtio_iommu::EndpointId(8)));
+    CHECK_FALSE(target.domains().has_state(hw::virtio_iommu::EndpointId(0x10)));
+    CHECK(target.translate(hw::virtio_iommu::EndpointId(8), Iova(0x1801), hw::virtio_iommu::Access::kRead).gpa ==
+          0x40000800);
+
+    // The spec's device is not one of the same properties: QEMU's limits are none.
+    Fresh spec;
+    const auto refused = Snapshot::restore(spec.device, stream);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error(), Catch::Contains("other properties"));
+}
