@@ -60,8 +60,13 @@ int run_against(const std::string& peer, const system::replay::ReplayOptions& op
     const auto our_lines = system::replay::run_all(ours, steps);
     const auto their_lines = system::replay::run_all(theirs, steps);
     if (const auto failure = target.failure()) {
-        std::fprintf(stderr, "viommu-replay: QEMU stopped answering: %s\n%s\n", failure->c_str(),
-                     target.diagnostics().c_str());
+        // The step it stopped at: the first whose request QEMU did not return.
+        std::size_t at = 0;
+        while (at < their_lines.size() && their_lines[at].step.find("\"error\"") == std::string::npos)
+            ++at;
+        // The failure ends with QEMU's stderr and how it exited.
+        std::fprintf(stderr, "viommu-replay: QEMU stopped answering%s: %s\n",
+                     at < steps.size() ? fmt::format(" at line {}", steps[at].line).c_str() : "", failure->c_str());
         return kExitPeerFailed;
     }
     // Differences are explained by the departures of the peer's release from our device's behaviour.

@@ -50,10 +50,11 @@ std::optional<std::string> unexpressible(const vi::IommuConfig& c)
         return "QEMU's virtio-iommu has no probe size property (VIOMMU_PROBE_SIZE, 512)";
     if (c.legacy_bypass)
         return "QEMU's virtio-iommu offers BYPASS_CONFIG, never the legacy F_BYPASS";
+    // Our limits (a guest reaching one gets NOMEM) or, under a QEMU profile, none, as in QEMU.
     const auto limits = [](const vi::IommuLimits& l) {
         return std::tuple(l.max_domains, l.max_mappings_per_domain, l.max_attached_endpoints, l.max_total_mappings);
     };
-    if (limits(c.limits) != limits(qemu.limits))
+    if (limits(c.limits) != limits(qemu.limits) && limits(c.limits) != limits(vi::IommuLimits::unbounded()))
         return "QEMU's virtio-iommu has no limits on domains, mappings or attached endpoints to set";
     // pc_machine_device_pre_plug_cb() (hw/i386/pc.c, QEMU 7.2) sets the reserved regions itself: the
     // MSI window for every endpoint; a reserved-regions property given as well is refused by QEMU.
