@@ -167,6 +167,8 @@ Expected<void, Error> Domains::apply(const DetachRequest& r)
     if (current == attached_.end() || current->second->id != domain)
         return unexpected(Error::kNotAttached);
     remove_endpoint(*current->second, endpoint);
+    if (config_->behaviour.endpoint_state == EndpointState::kUntilDetach)
+        endpoint_state_[endpoint.value()] = false;
     return {};
 }
 
