@@ -4,7 +4,8 @@
 // The default, `spec`, is the spec with its SHOULDs (docs/conformance.md). A QEMU profile reproduces the
 // answers of QEMU's hw/virtio/virtio-iommu.c of that release, including where it departs from the spec,
 // so that a script or a guest can be run "as on QEMU 7.2". Each member says which QEMU code it follows;
-// tests/integration/system/qemu/qemu_profile_test.cc checks those answers on the installed QEMU.
+// tests/integration/system/qemu/qemu_profile_test.cc checks QEMU 7.2's request answers on the installed
+// QEMU, one by one and over a random request sequence.
 //
 // Profiles are resolved by name once, when the configuration is built: the device reads these plain
 // members on its request and translation paths.

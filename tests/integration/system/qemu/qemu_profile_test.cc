@@ -6,11 +6,13 @@
 
 #include <linux/virtio_iommu.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hw/virtio-iommu/behaviour.h"
@@ -202,4 +204,68 @@ TEST_CASE("a random request sequence gets the same statuses from QEMU 7.2 and fr
     }
     CHECK(statuses == std::set<uint8_t>{VIRTIO_IOMMU_S_OK, VIRTIO_IOMMU_S_INVAL, VIRTIO_IOMMU_S_RANGE, VIRTIO_IOMMU_S_NOENT});
     CHECK_FALSE(qemu.qemu->qtest().failure());
+}
+
+TEST_CASE("QEMU 7.2 reports DMA from an endpoint never attached as UNKNOWN, and DOMAIN once it was attached",
+          "[integration][qemu][profile]")
+{
+    // virtio-rng-pci with iommu_platform=on reaches memory through the IOMMU: a buffer on its queue makes
+    // QEMU read the ring through a translation for endpoint 00:03.0, which bypass 0 leaves in no domain.
+    QemuConfig config = viommu_machine();
+    config.devices = {"virtio-iommu-pci,addr=02.0", "virtio-rng-pci,addr=03.0,iommu_platform=on,disable-legacy=on"};
+    QemuGuest g(config);
+    g.bring_up();
+    g.driver.config_write(offsetof(virtio_iommu_config, bypass), 1, 0);
+    std::vector<GuestAddr> event_buffers; // buffer token - 1 (a token is never 0)
+    for (uint64_t token = 1; token <= 16; ++token) {
+        event_buffers.push_back(*g.alloc.alloc(64));
+        const Buf event{event_buffers.back(), 64};
+        REQUIRE(g.driver.vq(1)->add({}, std::span(&event, 1), token));
+    }
+    g.driver.kick(1);
+
+    auto rng_function = g.bus.enable(PciAddress(0, 0, 3 << 3));
+    REQUIRE(rng_function);
+    VirtioPciModernDriver rng{{**rng_function, g.qemu->memory(), g.alloc, g.io.get_executor(), g.cpu},
+                              VirtioPciBehaviour{}};
+    // Brings the rng up and gives it a buffer; then waits (up to 5 s: QEMU's rng serves the buffer from
+    // its entropy source in the background) for a fault report with `reason`, and returns the reasons
+    // of every report it read.
+    const auto faults_of_rng_dma_until = [&](uint8_t reason) {
+        REQUIRE(rng.probe());
+        rng.reset();
+        rng.add_status(virtio::status::kAcknowledge);
+        rng.add_status(virtio::status::kDriver);
+        REQUIRE(rng.finalize_features(virtio::feature(virtio::kFVersion1) | virtio::feature(virtio::kFAccessPlatform)));
+        const VqRequest queue[] = {{0, {}}};
+        REQUIRE(rng.find_vqs(queue));
+        rng.driver_ok();
+        const Buf entropy{*g.alloc.alloc(64), 64};
+        REQUIRE(rng.vq(0)->add({}, std::span(&entropy, 1), 1));
+        rng.kick(0);
+        std::vector<uint8_t> reasons;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (std::find(reasons.begin(), reasons.end(), reason) == reasons.end() &&
+               std::chrono::steady_clock::now() < deadline) {
+            g.driver.wait_idle();
+            while (const auto used = g.driver.vq(1)->get_buf()) {
+                const GuestAddr at = event_buffers.at(used->token - 1);
+                reasons.push_back(*g.qemu->memory().read_obj<uint8_t>(at));
+                CHECK(*g.qemu->memory().read_obj<uint32_t>(GuestAddr(at.value() + 8)) == kEndpointA);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return reasons;
+    };
+    const auto never_attached = faults_of_rng_dma_until(VIRTIO_IOMMU_FAULT_R_UNKNOWN);
+    REQUIRE_FALSE(never_attached.empty());
+    CHECK(std::all_of(never_attached.begin(), never_attached.end(),
+                      [](uint8_t r) { return r == VIRTIO_IOMMU_FAULT_R_UNKNOWN; }));
+
+    REQUIRE(g.send(req::encode(req::Attach{.domain = 1, .endpoint = kEndpointA})) == VIRTIO_IOMMU_S_OK);
+    REQUIRE(g.send(req::encode(req::Detach{.domain = 1, .endpoint = kEndpointA})) == VIRTIO_IOMMU_S_OK);
+    // (Reports of the first DMA may still come in: they say UNKNOWN.)
+    const auto detached = faults_of_rng_dma_until(VIRTIO_IOMMU_FAULT_R_DOMAIN);
+    CHECK(std::count(detached.begin(), detached.end(), VIRTIO_IOMMU_FAULT_R_DOMAIN) > 0);
+    CHECK_FALSE(g.qemu->qtest().failure());
 }
