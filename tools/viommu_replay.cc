@@ -4,6 +4,11 @@
 
 #include "base/input_file.h"
 #include "base/printable.h"
+#include <fmt/format.h>
+
+#include "system/qemu/qemu_version.h"
+#include "system/replay/compare.h"
+#include "system/replay/qemu_target.h"
 #include "system/replay/runner.h"
 #include "tools/common/cli.h"
 #include "tools/common/iommu_options.h"
@@ -15,6 +20,71 @@ namespace {
 // A request script is a line per request; 16 MiB is half a million of them, far more than any test.
 constexpr std::size_t kMaxScript = 16 << 20;
 
+constexpr int kExitPeerFailed = 3;
+
+// --against qemu[=BINARY]: the script on our device and on QEMU's; the steps where they differ.
+int run_against(const std::string& peer, const system::replay::ReplayOptions& options,
+                const std::vector<system::replay::Step>& steps)
+{
+    std::string binary = "qemu-system-x86_64";
+    if (peer.rfind("qemu=", 0) == 0 && peer.size() > 5)
+        binary = peer.substr(5);
+    else if (peer != "qemu") {
+        std::fprintf(stderr, "viommu-replay: --against: '%s' is not a peer (use qemu or qemu=BINARY)\n",
+                     printable(peer).c_str());
+        return tools::kExitBadInput;
+    }
+    const auto version = system::qemu::qemu_version(binary);
+    if (!version) {
+        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", version.error().c_str());
+        return kExitPeerFailed;
+    }
+    auto qemu = system::replay::QemuTarget::start(binary, options.device, system::replay::endpoints_named(steps));
+    if (!qemu) {
+        const bool bad_input = qemu.error().kind == system::replay::QemuTargetError::Kind::kNotExpressible;
+        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", qemu.error().message.c_str());
+        return bad_input ? tools::kExitBadInput : kExitPeerFailed;
+    }
+    system::replay::QemuTarget& target = **qemu;
+    system::replay::Runner ours(options);
+    system::replay::Runner theirs(options, std::move(*qemu));
+    if (auto ok = ours.start(); !ok) {
+        std::fprintf(stderr, "viommu-replay: the driver could not bring the device up: %s\n", ok.error().c_str());
+        return tools::kExitRejected;
+    }
+    if (auto ok = theirs.start(); !ok) {
+        std::fprintf(stderr, "viommu-replay: the driver could not bring QEMU's device up: %s\n%s\n", ok.error().c_str(),
+                     target.diagnostics().c_str());
+        return kExitPeerFailed;
+    }
+    const auto our_lines = system::replay::run_all(ours, steps);
+    const auto their_lines = system::replay::run_all(theirs, steps);
+    if (const auto failure = target.failure()) {
+        // The step it stopped at: the first whose request QEMU did not return.
+        std::size_t at = 0;
+        while (at < their_lines.size() && their_lines[at].step.find("\"error\"") == std::string::npos)
+            ++at;
+        // The failure ends with QEMU's stderr and how it exited.
+        std::fprintf(stderr, "viommu-replay: QEMU stopped answering%s: %s\n",
+                     at < steps.size() ? fmt::format(" at line {}", steps[at].line).c_str() : "", failure->c_str());
+        return kExitPeerFailed;
+    }
+    // Differences are explained by the departures of the peer's release from our device's behaviour.
+    std::vector<system::replay::Deviation> deviations;
+    if (const hw::virtio_iommu::DeviceProfile* profile = hw::virtio_iommu::find_device_profile(
+            fmt::format("qemu-{}.{}", version->major, version->minor)))
+        deviations = system::replay::departure_runs(options, *profile, steps);
+    else
+        std::fprintf(stderr, "viommu-replay: no device profile for %s (there are %s): no difference can be explained\n",
+                     version->line.c_str(), hw::virtio_iommu::device_profile_names().c_str());
+    const auto c = system::replay::compare(steps, our_lines, their_lines, deviations, "qemu");
+    for (const std::string& line : c.lines)
+        std::printf("%s\n", line.c_str());
+    std::fprintf(stderr, "viommu-replay: %zu steps, %zu differ (%zu unexplained), %zu not comparable\n", steps.size(),
+                 c.differences, c.unexplained, c.not_comparable);
+    return c.unexplained ? tools::kExitRejected : tools::kExitOk;
+}
+
 int run(int argc, char** argv)
 {
     CLI::App app{"viommu-replay: send a request script to a virtio-iommu through a real virtqueue, print JSON Lines"};
@@ -25,14 +95,19 @@ int run(int argc, char** argv)
     std::string script_path;
     std::vector<std::string> decline;
     uint32_t event_buffers = 64;
+    std::string against;
     app.add_option("SCRIPT", script_path, "Request script ('-' reads standard input)")->required();
     app.add_option("--decline", decline, "A feature the driver does not accept although offered (repeatable)")
         ->allow_extra_args(false);
     app.add_option("--event-buffers", event_buffers, "Buffers the driver keeps on the event queue")
         ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
-    app.footer("Exit status: 0 the script ran; 1 the device gave up (NEEDS_RESET); 2 bad command line or script "
-               "(a script over 16 MiB is refused), or a host-side failure.");
+    app.add_option("--against", against,
+                   "Run the script on QEMU's virtio-iommu-pci too ('qemu', or 'qemu=BINARY' for another "
+                   "qemu-system-x86_64) and print the steps where the two differ (docs/qemu-peer.md)");
+    app.footer("Exit status: 0 the script ran (with --against: every difference is explained); 1 the device gave up "
+               "(NEEDS_RESET) (with --against: a difference is unexplained); 2 bad command line or script (a script "
+               "over 16 MiB is refused), or a host-side failure; 3 (--against) QEMU could not be started.");
     VIOMMU_PARSE(app, argc, argv);
     if (auto code = tools::apply_common_options(common))
         return *code;
@@ -68,6 +143,9 @@ int run(int argc, char** argv)
                      printable(steps.error().message).c_str());
         return tools::kExitBadInput;
     }
+
+    if (!against.empty())
+        return run_against(against, options, *steps);
 
     system::replay::Runner runner(options);
     if (auto ok = runner.start(); !ok) {

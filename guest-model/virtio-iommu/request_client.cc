@@ -16,9 +16,12 @@ constexpr unsigned kRequestQueue = 0;
 constexpr unsigned kEventQueue = 1;
 } // namespace
 
-IommuRequestClient::IommuRequestClient(const virtio_drivers::MmioDeviceHandle& device) : driver_(device)
+IommuRequestClient::IommuRequestClient(const virtio_drivers::MmioDeviceHandle& device)
+    : owned_driver_(std::make_unique<virtio_drivers::VirtioMmioDriver>(device)), driver_(*owned_driver_)
 {
 }
+
+IommuRequestClient::IommuRequestClient(virtio_drivers::VirtioTransport& transport) : driver_(transport) {}
 
 Expected<void, std::string> IommuRequestClient::bring_up(const Options& options)
 {
@@ -35,10 +38,10 @@ Expected<void, std::string> IommuRequestClient::bring_up(const Options& options)
     driver_.add_status(virtio::status::kDriver);
     if (auto ok = driver_.finalize_features(driver_.device_features() & options.accept); !ok)
         return unexpected(ok.error());
-    if (auto q = driver_.setup_vq(kRequestQueue, 0, nullptr); !q)
-        return unexpected(q.error());
-    if (auto q = driver_.setup_vq(kEventQueue, 0, [this] { on_events(); }); !q)
-        return unexpected(q.error());
+    // The request queue is polled; the event queue's interrupt reads the fault reports.
+    const virtio_drivers::VqRequest queues[] = {{kRequestQueue, nullptr}, {kEventQueue, [this] { on_events(); }}};
+    if (auto ok = driver_.find_vqs(queues); !ok)
+        return unexpected(ok.error());
     event_buffer_size_ = options.event_buffer_size;
     for (uint32_t i = 0; i < options.event_buffers; ++i) {
         const auto buf = driver_.allocator().alloc(event_buffer_size_);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,7 +44,10 @@ public:
         uint32_t event_buffer_size = FaultEvent::kSize;
     };
 
+    // Over a virtio-mmio device of the guest's machine (the client owns that driver), or over any
+    // transport the caller has probed nothing on yet (virtio-pci, on our device or QEMU's).
     explicit IommuRequestClient(const virtio_drivers::MmioDeviceHandle& device);
+    explicit IommuRequestClient(virtio_drivers::VirtioTransport& transport);
     IommuRequestClient(const IommuRequestClient&) = delete;
     IommuRequestClient& operator=(const IommuRequestClient&) = delete;
 
@@ -91,7 +95,7 @@ public:
 
     virtio_iommu_config read_config();
     void write_bypass(uint8_t value);
-    virtio_drivers::VirtioMmioDriver& driver() { return driver_; }
+    virtio_drivers::VirtioTransport& driver() { return driver_; }
 
 private:
     void on_events();
@@ -99,7 +103,8 @@ private:
     void split(GuestAddr at, uint32_t len, std::vector<virtio_drivers::Buf>& out) const;
     Expected<void, std::string> add_event_buffer(GuestAddr buffer);
 
-    virtio_drivers::VirtioMmioDriver driver_;
+    std::unique_ptr<virtio_drivers::VirtioMmioDriver> owned_driver_;
+    virtio_drivers::VirtioTransport& driver_;
     uint32_t event_buffer_size_ = FaultEvent::kSize;
     std::vector<GuestAddr> event_buffers_;
     std::vector<FaultEvent> faults_;

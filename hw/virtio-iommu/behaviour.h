@@ -44,6 +44,8 @@ struct QemuRelease {
     std::string_view version; // "7.2"
     bool granule_property = false; // `granule`: 4k, 8k, 16k, 64k or the host's (QEMU 9.0)
     bool aw_bits_property = false; // `aw-bits`, input_range [0, 2^aw-bits - 1], 32 to 64 (QEMU 9.0)
+
+    bool operator==(const QemuRelease&) const = default;
 };
 
 struct DeviceBehaviour {
@@ -92,6 +94,8 @@ struct DeviceBehaviour {
     bool unmap_refuses_inverted_range = true;
 
     ShortProbeBuffer short_probe_buffer = ShortProbeBuffer::kInval;
+
+    bool operator==(const DeviceBehaviour&) const = default;
 };
 
 struct DeviceProfile {

@@ -54,8 +54,18 @@ private:
 
 std::string errno_text() { return std::strerror(errno); }
 
-// binary itself when it names a path, else the first executable of that name on PATH.
-Expected<std::string, std::string> find_binary(const std::string& binary)
+Expected<void, std::string> check_ram_size(uint64_t bytes)
+{
+    constexpr uint64_t kMiB = uint64_t{1} << 20;
+    if (bytes % kMiB != 0 || bytes < 2 * kMiB || bytes >= q35::kLowRamLimit)
+        return unexpected(fmt::format("guest RAM of {:#x} bytes: it must be whole MiB, at least 2 MiB and below "
+                                      "{:#x} so that q35 keeps it all below 4 GiB", bytes, q35::kLowRamLimit));
+    return {};
+}
+
+} // namespace
+
+Expected<std::string, std::string> find_qemu_binary(const std::string& binary)
 {
     if (binary.empty())
         return unexpected(std::string("no QEMU binary named"));
@@ -79,22 +89,12 @@ Expected<std::string, std::string> find_binary(const std::string& binary)
     return unexpected(fmt::format("QEMU binary {} not found on PATH", binary));
 }
 
-Expected<void, std::string> check_ram_size(uint64_t bytes)
-{
-    constexpr uint64_t kMiB = uint64_t{1} << 20;
-    if (bytes % kMiB != 0 || bytes < 2 * kMiB || bytes >= q35::kLowRamLimit)
-        return unexpected(fmt::format("guest RAM of {:#x} bytes: it must be whole MiB, at least 2 MiB and below "
-                                      "{:#x} so that q35 keeps it all below 4 GiB", bytes, q35::kLowRamLimit));
-    return {};
-}
-
-} // namespace
 
 Expected<std::unique_ptr<QemuProcess>, std::string> QemuProcess::start(const QemuConfig& config)
 {
     if (auto ram = check_ram_size(config.ram_bytes); !ram)
         return unexpected(ram.error());
-    auto path = find_binary(config.binary);
+    auto path = find_qemu_binary(config.binary);
     if (!path)
         return unexpected(path.error());
 

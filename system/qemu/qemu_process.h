@@ -41,6 +41,9 @@ struct QemuConfig {
     std::chrono::milliseconds reply_timeout{5000};  // for each qtest request afterwards
 };
 
+// binary itself when it names a path, else the first executable of that name on PATH; why not.
+[[nodiscard]] Expected<std::string, std::string> find_qemu_binary(const std::string& binary);
+
 class QemuProcess {
 public:
     // Started, connected and answering; or why not, with QEMU's stderr.

@@ -147,6 +147,15 @@ Expected<std::string, std::string> QtestClient::request(const std::string& line)
 {
     if (failure_)
         return unexpected(*failure_);
+    const auto sent_at = std::chrono::steady_clock::now();
+    ++traffic_.requests;
+    auto reply = exchange(line);
+    traffic_.awaiting_replies += std::chrono::steady_clock::now() - sent_at;
+    return reply;
+}
+
+Expected<std::string, std::string> QtestClient::exchange(const std::string& line)
+{
     const std::string out = line + '\n';
     std::size_t sent = 0;
     while (sent < out.size()) {

@@ -77,9 +77,20 @@ public:
 
     const std::optional<std::string>& failure() const { return failure_; }
 
+    // Every request is one round trip on the socket: sent, then its reply awaited. What a caller spends
+    // on QEMU (both crossings of the socket, QEMU's wake-up and its work on the request) is the time
+    // awaited; the rest of the caller's time is its own code.
+    struct Traffic {
+        uint64_t requests = 0;
+        std::chrono::nanoseconds awaiting_replies{0}; // from each request's send until its reply was read
+    };
+    const Traffic& traffic() const { return traffic_; }
+
 private:
     // Sends line, returns the reply's text after "OK" (empty for a bare "OK").
     Expected<std::string, std::string> request(const std::string& line);
+    // request() without the accounting in traffic_.
+    Expected<std::string, std::string> exchange(const std::string& line);
     Expected<std::string, std::string> read_line(std::chrono::steady_clock::time_point deadline);
     // An "IRQ raise N" / "IRQ lower N" line: applied; false for any other line.
     bool apply_irq_line(std::string_view line);
@@ -99,6 +110,7 @@ private:
     std::optional<std::string> failure_;
     std::array<bool, kMaxIrq> irq_levels_{};
     uint64_t irq_events_ = 0;
+    Traffic traffic_;
 };
 
 } // namespace viommu::system::qemu

@@ -80,9 +80,12 @@ Json fault_event(const guest::virtio_iommu::FaultEvent& f)
 
 } // namespace
 
-Runner::Runner(ReplayOptions options)
-    : options_(std::move(options)), device_(machine_.add_device<hw::virtio_iommu::VirtioIommu>(options_.device)),
-      client_(machine_.handle(0))
+Runner::Runner(ReplayOptions options) : options_(std::move(options)), target_(std::make_unique<DeviceTarget>(options_.device))
+{
+}
+
+Runner::Runner(ReplayOptions options, std::unique_ptr<Target> target)
+    : options_(std::move(options)), target_(std::move(target))
 {
 }
 
@@ -91,11 +94,18 @@ Expected<void, std::string> Runner::start()
     guest::virtio_iommu::IommuRequestClient::Options o;
     o.accept = ~options_.decline;
     o.event_buffers = options_.event_buffers;
-    return client_.bring_up(o);
+    return target_->client().bring_up(o);
 }
 
-std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
+bool Runner::gave_up()
 {
+    return target_->client().driver().status() & virtio::status::kNeedsReset;
+}
+
+StepOutput Runner::run_step(const Step& step)
+{
+    guest::virtio_iommu::IommuRequestClient& client = target_->client();
+    StepOutput out;
     Json j;
     j["line"] = step.line;
     j["op"] = std::string(op_name(step.op));
@@ -103,16 +113,16 @@ std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
         [&](const auto& op) {
             using T = std::decay_t<decltype(op)>;
             if constexpr (std::is_same_v<T, AttachOp>) {
-                put_status(j, client_.send_attach(op.domain, op.endpoint, op.bypass ? VIRTIO_IOMMU_ATTACH_F_BYPASS : 0), 0);
+                put_status(j, client.send_attach(op.domain, op.endpoint, op.bypass ? VIRTIO_IOMMU_ATTACH_F_BYPASS : 0), 0);
             } else if constexpr (std::is_same_v<T, DetachOp>) {
-                put_status(j, client_.send_detach(op.domain, op.endpoint), 0);
+                put_status(j, client.send_detach(op.domain, op.endpoint), 0);
             } else if constexpr (std::is_same_v<T, MapOp>) {
-                put_status(j, client_.send_map(op.domain, op.virt_start, op.virt_end, op.phys_start, op.flags), 0);
+                put_status(j, client.send_map(op.domain, op.virt_start, op.virt_end, op.phys_start, op.flags), 0);
             } else if constexpr (std::is_same_v<T, UnmapOp>) {
-                put_status(j, client_.send_unmap(op.domain, op.virt_start, op.virt_end), 0);
+                put_status(j, client.send_unmap(op.domain, op.virt_start, op.virt_end), 0);
             } else if constexpr (std::is_same_v<T, ProbeOp>) {
-                const uint32_t probe_size = client_.read_config().probe_size;
-                const auto reply = client_.send_probe(op.endpoint);
+                const uint32_t probe_size = client.read_config().probe_size;
+                const auto reply = client.send_probe(op.endpoint);
                 put_status(j, reply, probe_size);
                 if (reply && reply->status_at(probe_size) == VIRTIO_IOMMU_S_OK)
                     j["properties"] = properties(reply->written, probe_size);
@@ -121,36 +131,28 @@ std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
                 // from the last four writable bytes (docs/replay.md, "raw").
                 const bool probe = !op.readable.empty() && op.readable[0] == VIRTIO_IOMMU_T_PROBE;
                 const std::size_t tail = probe && op.writable >= 4 ? op.writable - 4 : 0;
-                put_status(j, client_.send(op.readable, op.writable), tail);
+                put_status(j, client.send(op.readable, op.writable), tail);
             } else if constexpr (std::is_same_v<T, DmaOp>) {
-                if (!device_.config().endpoint_exists(hw::virtio_iommu::EndpointId(op.endpoint))) {
+                const DmaResult r = target_->dma(op);
+                switch (r.kind) {
+                case DmaResult::Kind::kNoEndpoint:
                     j["error"] = fmt::format("endpoint {} does not exist", op.endpoint);
                     return;
+                case DmaResult::Kind::kNotComparable:
+                    j["not_comparable"] = r.why;
+                    return;
+                case DmaResult::Kind::kOk:
+                    j["result"] = "ok";
+                    j["addr"] = r.addr;
+                    break;
+                case DmaResult::Kind::kFault:
+                    j["result"] = "fault";
+                    break;
                 }
-                // The endpoint's access, page by page as the translation allows, stopping at a fault.
-                const hw::virtio_iommu::Access access = op.write ? hw::virtio_iommu::Access::kWrite : hw::virtio_iommu::Access::kRead;
-                uint64_t done = 0;
-                std::optional<uint64_t> first_gpa;
-                bool ok = true;
-                while (done < op.len) {
-                    const auto t = device_.translate(hw::virtio_iommu::EndpointId(op.endpoint), Iova(op.addr + done), access);
-                    if (!t.ok) {
-                        ok = false;
-                        break;
-                    }
-                    if (!first_gpa)
-                        first_gpa = t.gpa;
-                    if (t.contiguous >= op.len - done)
-                        break;
-                    done += t.contiguous;
-                }
-                j["result"] = ok ? "ok" : "fault";
-                if (ok)
-                    j["addr"] = *first_gpa;
-                for (const auto& f : client_.take_faults())
-                    events.push_back(fault_event(f).dump());
+                for (const auto& f : client.take_faults())
+                    out.events.push_back(fault_event(f).dump());
             } else if constexpr (std::is_same_v<T, BypassOp>) {
-                client_.write_bypass(op.value);
+                client.write_bypass(op.value);
             } else {
                 static_assert(std::is_same_v<T, ResetOp>);
                 if (auto ok = start(); !ok)
@@ -158,18 +160,19 @@ std::string Runner::run_step(const Step& step, std::vector<std::string>& events)
             }
         },
         step.op);
-    return j.dump();
+    out.step = j.dump();
+    return out;
 }
 
 bool Runner::run(const std::vector<Step>& steps, const std::function<void(const std::string&)>& out)
 {
     bool answered = true;
     for (const Step& step : steps) {
-        std::vector<std::string> events;
-        out(run_step(step, events));
-        for (const std::string& e : events)
+        const StepOutput o = run_step(step);
+        out(o.step);
+        for (const std::string& e : o.events)
             out(e);
-        if (client_.driver().status() & virtio::status::kNeedsReset)
+        if (gave_up())
             answered = false;
     }
     return answered;

@@ -1,6 +1,7 @@
-// Runs a request script against a virtio-iommu: a machine with the device behind virtio-mmio, the bare
-// request client negotiating like a driver, each step sent through the real request queue, and one
-// JSON object per step (and per fault report) in the format of docs/replay.md.
+// Runs a request script against a virtio-iommu (a Target: by default our device behind virtio-mmio on a
+// machine of its own): the bare request client negotiating like a driver, each step sent through the
+// real request queue, and one JSON object per step (and per fault report) in the format of
+// docs/replay.md.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +11,8 @@
 #include <vector>
 
 #include "base/expected.h"
-#include "system/machine/machine.h"
 #include "system/replay/script.h"
-#include "guest-model/virtio-iommu/request_client.h"
-#include "hw/virtio-iommu/device.h"
+#include "system/replay/target.h"
 
 namespace viommu::system::replay {
 
@@ -23,26 +22,33 @@ struct ReplayOptions {
     uint32_t event_buffers = 64;
 };
 
+// One step's output: its object, then one object per fault report the device wrote during it.
+struct StepOutput {
+    std::string step;
+    std::vector<std::string> events;
+};
+
 class Runner {
 public:
-    // Builds the machine and brings the device up; a device configuration error is thrown as
-    // std::invalid_argument (a host-side mistake), a failed bring-up is returned by start().
+    // Our device with options.device; a device configuration error is thrown as std::invalid_argument
+    // (a host-side mistake).
     explicit Runner(ReplayOptions options);
+    // Another target (options.device then only says what the target was built with).
+    Runner(ReplayOptions options, std::unique_ptr<Target> target);
+    // Brings the device up; why the driver could not.
     [[nodiscard]] Expected<void, std::string> start();
 
     // Runs the steps in order; each output line goes to `out`. Returns false when the device stopped
     // answering (it gave up with NEEDS_RESET): later steps are reported with an "error" member.
     bool run(const std::vector<Step>& steps, const std::function<void(const std::string&)>& out);
-
-    hw::virtio_iommu::VirtioIommu& device() { return device_; }
+    // One step.
+    StepOutput run_step(const Step& step);
+    // Whether the device has given up (NEEDS_RESET).
+    bool gave_up();
 
 private:
-    std::string run_step(const Step& step, std::vector<std::string>& events);
-
     ReplayOptions options_;
-    system::machine::Machine machine_;
-    hw::virtio_iommu::VirtioIommu& device_;
-    guest::virtio_iommu::IommuRequestClient client_;
+    std::unique_ptr<Target> target_;
 };
 
 } // namespace viommu::system::replay

@@ -31,7 +31,9 @@ Expected<void, std::string> check_qemu_options(const IommuOptions& o, const hw::
         return refuse("--aw-bits", release + " has no aw-bits property; its input range is all 64 bits");
     if (qemu.aw_bits_property && o.aw_bits < 32)
         return refuse("--aw-bits", release + "'s aw-bits must be within [32,64]");
-    if (o.domain_range != defaults.domain_range)
+    // Compared as ranges: "0-4294967295" is QEMU's range as much as "0-0xffffffff" is.
+    if (const auto domains = hw::virtio_iommu::parse_id_range(o.domain_range, UINT32_MAX);
+        domains && (domains->first != 0 || domains->last != UINT32_MAX))
         return refuse("--domain-range", release + " has no such property; its domain range is 0-0xffffffff");
     if (o.probe_size != defaults.probe_size)
         return refuse("--probe-size", release + "'s probe_size is always 512 (VIOMMU_PROBE_SIZE)");

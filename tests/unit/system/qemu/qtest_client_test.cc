@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <thread>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -140,6 +141,33 @@ TEST_CASE("requests QEMU would abort on are refused before they are sent", "[uni
     CHECK(qemu.client->read_bytes(0x1000, 0)->empty()); // QEMU asserts on "read" of 0 bytes
     CHECK(qemu.requests().empty());
     CHECK_FALSE(qemu.client->failure());
+}
+
+TEST_CASE("traffic counts each request sent as one round trip and the time its reply was awaited",
+          "[unit][qtest]")
+{
+    ScriptedPeer qemu;
+    qemu.reply("IRQ raise 22\nOK\nOK 0x0000000000000001\n");
+    REQUIRE(qemu.client->write(0xc0003000, 2, 0));
+    REQUIRE(qemu.client->read(0x1000, 8));
+    CHECK(qemu.client->traffic().requests == 2); // the IRQ line ahead of a reply is no request
+    CHECK_FALSE(qemu.client->read(0x1000, 3));   // refused before it is sent
+    CHECK(qemu.client->read_bytes(0x1000, 0)->empty());
+    qemu.reply("IRQ lower 22\n");
+    CHECK(*qemu.client->take_pending_events()); // reads what QEMU sent, asks nothing
+    CHECK(qemu.client->traffic().requests == 2);
+
+    const auto before = qemu.client->traffic().awaiting_replies;
+    ssize_t written = 0; // Catch's assertions are not for other threads: checked after the join
+    std::thread late_reply([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        written = ::write(qemu.peer, "OK\n", 3);
+    });
+    CHECK(qemu.client->write(0x1000, 4, 1));
+    late_reply.join();
+    REQUIRE(written == 3);
+    CHECK(qemu.client->traffic().requests == 3);
+    CHECK(qemu.client->traffic().awaiting_replies - before >= std::chrono::milliseconds(30));
 }
 
 TEST_CASE("read and b64read replies carry exactly the bytes asked for", "[unit][qtest]")
