@@ -226,7 +226,10 @@ Expected<void, Error> VirtioIommu::execute(const Request& request, uint64_t writ
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, UnmapRequest>) {
                 trace_virtio_iommu_unmap(r.domain.value(), r.range.first.value(), r.range.last.value());
-                return domains_.apply(r);
+                auto done = domains_.apply(r);
+                if (!done && done.error() == Error::kUnmapNeverEnds)
+                    fail("UNMAP over an inverted interval: QEMU 7.2 loops forever in virtio_iommu_unmap()");
+                return done;
             } else {
                 static_assert(std::is_same_v<T, ProbeRequest>);
                 trace_virtio_iommu_probe(r.endpoint.value());

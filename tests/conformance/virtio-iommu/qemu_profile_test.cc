@@ -380,3 +380,25 @@ TEST_CASE("a QEMU 9.1 profile takes the granule and aw-bits properties, within Q
     CHECK(has(problems, "QEMU 9.1 cannot be given another granule (it has 4k, 8k, 16k or 64k)"));
     CHECK(has(problems, "QEMU 9.1 cannot be given an input range (it has [0, 2^aw-bits - 1] with aw-bits 32 to 64)"));
 }
+
+TEST_CASE("an inverted MAP on QEMU 7.2 stays in its tree: a MAP spanning it is INVAL, an UNMAP spanning it never ends",
+          "[conformance][virtio-iommu][profile][5.13.6.6]")
+{
+    // QEMU keeps [0x9000, 0x8fff] as a node its comparison finds for any range holding 0x8fff and 0x9000;
+    // an UNMAP that finds it removes it with a lookup that cannot find it, forever: QEMU never answers
+    // (found by viommu-replay --against qemu on a random script). Our device gives up instead.
+    SpecAndQemu g;
+    g.attach_8_to_1();
+    REQUIRE(g.qemu.client.map(1, 0x9000, 0x8fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK);
+    CHECK(g.qemu.client.map(1, 0x8000, 0x9fff, 0x40000000, R) == VIRTIO_IOMMU_S_INVAL);
+    CHECK(g.qemu.client.map(1, 0x8000, 0x8fff, 0x40000000, R) == VIRTIO_IOMMU_S_OK); // holds only one end
+    CHECK(g.qemu.client.unmap(1, 0x8000, 0x8fff) == VIRTIO_IOMMU_S_OK);
+    CHECK_FALSE(g.qemu.needs_reset());
+    CHECK_FALSE(g.qemu.client.send_unmap(1, 0x0, 0xffff)); // never used
+    CHECK(g.qemu.needs_reset());
+    CHECK_THAT(g.qemu.device.failure_reason(), Catch::Contains("loops forever"));
+
+    // The spec profile refuses the inverted MAP outright, so nothing stays.
+    CHECK(g.spec.client.map(1, 0x9000, 0x8fff, 0x40000000, R) == VIRTIO_IOMMU_S_INVAL);
+    CHECK(g.spec.client.unmap(1, 0x0, 0xffff) == VIRTIO_IOMMU_S_OK);
+}
