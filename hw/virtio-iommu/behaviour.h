@@ -4,7 +4,8 @@
 // The default, `spec`, is the spec with its SHOULDs (docs/conformance.md). A QEMU profile reproduces the
 // answers of QEMU's hw/virtio/virtio-iommu.c of that release, including where it departs from the spec,
 // so that a script or a guest can be run "as on QEMU 7.2". Each member says which QEMU code it follows;
-// tests/integration/system/qemu/qemu_profile_test.cc checks those answers on the installed QEMU.
+// tests/integration/system/qemu/qemu_profile_test.cc checks QEMU 7.2's request answers on the installed
+// QEMU, one by one and over a random request sequence.
 //
 // Profiles are resolved by name once, when the configuration is built: the device reads these plain
 // members on its request and translation paths.
@@ -24,6 +25,8 @@ namespace viommu::hw::virtio_iommu {
 enum class EndpointState : uint8_t {
     kNotKept,    // the spec: every endpoint that exists is alike, attached or not
     kUntilReset, // QEMU 7.2: from the first ATTACH that gets past its flag check until device reset
+    kUntilDetach, // QEMU 9.1 (4dc8ff564fbe, "virtio-iommu: Remove the end point on detach"): as 7.2, and a
+                  // DETACH frees it too
 };
 
 // What a PROBE whose device-writable part cannot hold probe_size bytes and the tail gets.
@@ -31,14 +34,16 @@ enum class ShortProbeBuffer : uint8_t {
     kInval,  // §5.13.6.7.2: "the device SHOULD NOT write any property ... set status to VIRTIO_IOMMU_S_INVAL"
     kGiveUp, // QEMU 7.2 asserts `sz == output_size` in virtio_iommu_handle_command() and aborts, whatever
              // the request's status: the driver gets nothing back; the device gives up on it instead
+    kDevErr, // QEMU 9.1 (704391f94a54, "virtio-iommu: add error check before assert"): the tail at offset 0
+             // says DEVERR, used length 4, whatever the request's status
 };
 
 // What the QEMU release of a profile can be told on its command line: every other device option must
 // keep QEMU's value (IommuConfig::problems()).
 struct QemuRelease {
     std::string_view version; // "7.2"
-    bool granule_property = false; // `granule`, page_size_mask's lowest bit (QEMU 9.0)
-    bool aw_bits_property = false; // `aw-bits`, input_range (QEMU 9.0)
+    bool granule_property = false; // `granule`: 4k, 8k, 16k, 64k or the host's (QEMU 9.0)
+    bool aw_bits_property = false; // `aw-bits`, input_range [0, 2^aw-bits - 1], 32 to 64 (QEMU 9.0)
 
     bool operator==(const QemuRelease&) const = default;
 };

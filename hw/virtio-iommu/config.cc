@@ -42,10 +42,19 @@ void add_qemu_release_problems(const IommuConfig& c, const QemuRelease& qemu, st
     const auto cannot = [&](std::string_view what, std::string_view qemu_value) {
         out.push_back(fmt::format("QEMU {} cannot be given {} (it has {})", qemu.version, what, qemu_value));
     };
-    if (!qemu.granule_property && c.page_size_mask != ~uint64_t{0xfff})
-        cannot("another granule", "4 KiB, the x86 page size");
-    if (!qemu.aw_bits_property && (c.input_start != 0 || c.input_end != UINT64_MAX))
-        cannot("an input range", "aw-bits 64, all of 0-0xffffffffffffffff");
+    // From 9.0 the granule property takes 4k, 8k, 16k, 64k (or the host's page size) and aw-bits 32 to 64.
+    const bool qemu_granule = c.page_size_mask == ~uint64_t{0xfff} ||
+                              (qemu.granule_property && (c.page_size_mask == ~uint64_t{0x1fff} ||
+                                                         c.page_size_mask == ~uint64_t{0x3fff} ||
+                                                         c.page_size_mask == ~uint64_t{0xffff}));
+    if (!qemu_granule)
+        cannot("another granule", qemu.granule_property ? "4k, 8k, 16k or 64k" : "4 KiB, the x86 page size");
+    const bool qemu_input_range = c.input_start == 0 &&
+                                  (c.input_end == UINT64_MAX ||
+                                   (qemu.aw_bits_property && c.input_end >= UINT32_MAX && is_power_of_two(c.input_end + 1)));
+    if (!qemu_input_range)
+        cannot("an input range",
+               qemu.aw_bits_property ? "[0, 2^aw-bits - 1] with aw-bits 32 to 64" : "aw-bits 64, all of 0-0xffffffffffffffff");
     if (c.domain_start != 0 || c.domain_end != UINT32_MAX)
         cannot("a domain range", "all of 0-0xffffffff");
     if (c.probe_size != 512)

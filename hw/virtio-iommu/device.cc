@@ -182,13 +182,19 @@ uint32_t VirtioIommu::handle(const virtio::DescriptorChain& chain)
         trace_virtio_iommu_request_unwritten(head ? head->type : 0, "no head or no room for the tail");
         return 0;
     }
-    if (head->type == wire::kTProbe && config_.behaviour.short_probe_buffer == ShortProbeBuffer::kGiveUp &&
+    if (head->type == wire::kTProbe && config_.behaviour.short_probe_buffer != ShortProbeBuffer::kInval &&
         type_negotiated(wire::kTProbe, request_features()) &&
         chain.writable_bytes() < uint64_t{config_.probe_size} + sizeof(wire::ReqTail)) {
-        // QEMU 7.2 copies out probe_size + 4 bytes for every PROBE, whatever its status, and asserts that
-        // they all fit.
-        fail("PROBE buffer smaller than probe_size and the tail (QEMU 7.2 aborts on it)");
-        return 0;
+        // QEMU copies out probe_size + 4 bytes for every PROBE, whatever its status: 7.2 asserts that they
+        // all fit, 9.1 answers DEVERR at the start of the buffer instead (QEMU has also copied what fitted
+        // of its reply before that tail, bytes past the used length that we leave alone).
+        if (config_.behaviour.short_probe_buffer == ShortProbeBuffer::kGiveUp) {
+            fail("PROBE buffer smaller than probe_size and the tail (QEMU 7.2 aborts on it)");
+            return 0;
+        }
+        virtio::ChainWriter out(chain);
+        (void)out.write_obj(wire::ReqTail{static_cast<uint8_t>(Status::kDevErr), {}}); // room checked above
+        return static_cast<uint32_t>(out.written());
     }
     const auto request = decode(head->type, in, request_features(), config_.behaviour);
     if (!request && request.error().is_unwritten()) {
@@ -220,7 +226,10 @@ Expected<void, Error> VirtioIommu::execute(const Request& request, uint64_t writ
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, UnmapRequest>) {
                 trace_virtio_iommu_unmap(r.domain.value(), r.range.first.value(), r.range.last.value());
-                return domains_.apply(r);
+                auto done = domains_.apply(r);
+                if (!done && done.error() == Error::kUnmapNeverEnds)
+                    fail("UNMAP over an inverted interval: QEMU 7.2 loops forever in virtio_iommu_unmap()");
+                return done;
             } else {
                 static_assert(std::is_same_v<T, ProbeRequest>);
                 trace_virtio_iommu_probe(r.endpoint.value());

@@ -167,6 +167,8 @@ Expected<void, Error> Domains::apply(const DetachRequest& r)
     if (current == attached_.end() || current->second->id != domain)
         return unexpected(Error::kNotAttached);
     remove_endpoint(*current->second, endpoint);
+    if (config_->behaviour.endpoint_state == EndpointState::kUntilDetach)
+        endpoint_state_[endpoint.value()] = false;
     return {};
 }
 
@@ -237,6 +239,8 @@ Expected<void, Error> Domains::map(const MapRequest& r, bool attached_regions)
         const auto holder = d->mappings.find(m.iova.last);
         if (holder && holder->iova.last >= m.iova.first)
             return unexpected(Error::kOverlap);
+        // (Two inverted intervals never meet: that would need virt_start <= virt_end for one of them.)
+        d->inverted.push_back(m.iova);
         return {};
     }
     // §5.13.6: with INPUT_RANGE, "Any mapping request to virtual addresses outside of this range fails."
@@ -256,7 +260,7 @@ Expected<void, Error> Domains::map(const MapRequest& r, bool attached_regions)
         return unexpected(Error::kPhysWraps);
     // "If a mapping already exists in the requested range, the device SHOULD reject the request and set
     // status to VIRTIO_IOMMU_S_INVAL."
-    if (d->mappings.overlaps(m.iova))
+    if (d->mappings.overlaps(m.iova) || meets_inverted(*d, m.iova))
         return unexpected(Error::kOverlap);
     // §5.13.6.8.1.2: "The device SHOULD reject a MAP request that overlaps a RESV_MEM region" (no status
     // given: INVAL, like an overlap with a mapping).
@@ -282,6 +286,12 @@ Expected<void, Error> Domains::apply(const UnmapRequest& r)
         return unexpected(Error::kNoSuchDomain);
     if (d->bypass)
         return unexpected(Error::kBypassDomain);
+    // QEMU's virtio_iommu_unmap() removes what its lookup finds and looks again: an inverted interval
+    // it kept is found, covered, and removed by a g_tree_remove() that cannot find it (its comparison
+    // never says equal for it), so QEMU 7.2 loops forever and never answers. We give up instead.
+    // (An inverted UNMAP never meets an inverted interval.)
+    if (range.first <= range.last && meets_inverted(*d, range))
+        return unexpected(Error::kUnmapNeverEnds);
     if (range.last < range.first) {
         // Only when the behaviour lets an inverted range through (check_request()). QEMU's
         // virtio_iommu_unmap() finds a mapping holding both ends, which the inverted range cannot cover:
@@ -301,6 +311,15 @@ Expected<void, Error> Domains::apply(const UnmapRequest& r)
         return unexpected(Error::kWouldSplit);
     }
     return {};
+}
+
+bool Domains::meets_inverted(const VirtioIommuDomain& d, IovaRange range) const
+{
+    // QEMU's interval_cmp() says "equal" when neither range.last < k.first nor k.last < range.first.
+    for (const IovaRange& k : d.inverted)
+        if (range.last >= k.first && k.last >= range.first)
+            return true;
+    return false;
 }
 
 void Domains::remove_before_split(VirtioIommuDomain& d, IovaRange range)

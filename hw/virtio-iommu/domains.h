@@ -31,6 +31,9 @@ struct VirtioIommuDomain {
     // endpoint, sorted, each with how many attached endpoints it applies to: MAP checks each once,
     // whatever the number of endpoints.
     std::vector<std::pair<uint32_t, uint32_t>> endpoint_reserved;
+    // (A behaviour that lets MAP take virt_end < virt_start.) The inverted intervals QEMU keeps in its
+    // tree, first > last: no translation reaches them, but a MAP or UNMAP spanning one meets it.
+    std::vector<IovaRange> inverted;
 };
 
 class Domains {
@@ -93,6 +96,8 @@ private:
     // UNMAP in QEMU's way (DeviceBehaviour::unmap_checks_split_first false) once a split was found: the
     // whole mappings met before the one that would split are removed.
     void remove_before_split(VirtioIommuDomain& d, IovaRange range);
+    // Whether QEMU's tree lookup of `range` would meet one of the domain's inverted intervals.
+    bool meets_inverted(const VirtioIommuDomain& d, IovaRange range) const;
     // Takes the endpoint out of its domain, telling its listener, and drops the domain if it is left
     // with no endpoint (the domain's lifetime: §5.13.6.4).
     void remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint);

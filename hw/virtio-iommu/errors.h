@@ -31,6 +31,7 @@ enum class Error {
     kOverlap,              // MAP over an existing mapping
     kOverlapsReserved,     // MAP over a reserved region of an attached endpoint
     kWouldSplit,           // UNMAP cutting a mapping in two
+    kUnmapNeverEnds,       // (QEMU profiles) UNMAP meeting an inverted interval: QEMU loops forever, we give up
     kTooManyMappings,      // limit reached
     kMappingBudgetSpent,   // the device-wide mapping budget is reached
     kHostOutOfMemory,      // the host could not allocate: the device gives up (NEEDS_RESET)
@@ -64,6 +65,7 @@ constexpr Status to_status(Error e)
     case Error::kTooManyMappings:
     case Error::kMappingBudgetSpent:
     case Error::kHostOutOfMemory: return Status::kNoMem;
+    case Error::kUnmapNeverEnds: return Status::kDevErr; // never seen: the device has given up
     }
     return Status::kDevErr;
 }
@@ -90,6 +92,7 @@ constexpr std::string_view describe(Error e)
     case Error::kOverlap: return "range overlaps an existing mapping";
     case Error::kOverlapsReserved: return "range overlaps a reserved region of an attached endpoint";
     case Error::kWouldSplit: return "unmap would split a mapping";
+    case Error::kUnmapNeverEnds: return "unmap meets an inverted interval (QEMU 7.2 never answers)";
     case Error::kTooManyMappings: return "mapping limit reached";
     case Error::kMappingBudgetSpent: return "the device's mapping budget is spent";
     case Error::kHostOutOfMemory: return "the host is out of memory";

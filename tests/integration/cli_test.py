@@ -74,7 +74,7 @@ with tempfile.TemporaryDirectory() as tmp:
     expect("replay --help lists the device profiles", [replay, "--help"], 0, "--device-profile", "spec", "qemu-7.2",
            where="stdout")
     expect("replay unknown device profile", [replay, "--device-profile", "qemu-1.0", str(good)], 2,
-           "unknown device profile 'qemu-1.0' (known: spec, qemu-7.2)")
+           "unknown device profile 'qemu-1.0' (known: spec, qemu-7.2, qemu-9.1)")
     qemu = [replay, "--device-profile", "qemu-7.2"]
     for option, value, why in [("--granule", "64k", "no granule property"), ("--aw-bits", "48", "no aw-bits property"),
                                ("--domain-range", "0-1023", "its domain range is 0-0xffffffff"),
@@ -89,6 +89,12 @@ with tempfile.TemporaryDirectory() as tmp:
            '"status":"UNSUPP"', stdin="raw 42000000\n", where="stdout")
     expect("replay qemu-7.2 gives up on a request without room for the tail", qemu + ["-"], 1,
            "bad head/tail size", stdin="raw 0100000001000000 in=2\n")
+    qemu91 = [replay, "--device-profile", "qemu-9.1"]
+    expect("replay qemu-9.1 takes QEMU 9.1's granule and aw-bits", qemu91 + ["--granule", "64k", "--aw-bits", "39", "-"],
+           0, '"status":"OK"', stdin="attach 1 8\n", where="stdout")
+    expect("replay qemu-9.1 refuses a granule its property cannot take", qemu91 + ["--granule", "32k", str(good)], 2,
+           "takes 4k, 8k, 16k or 64k")
+    expect("replay qemu-9.1 refuses aw-bits below 32", qemu91 + ["--aw-bits", "20", str(good)], 2, "within [32,64]")
 
 if failures:
     print("\n".join(failures))

@@ -20,11 +20,17 @@ Expected<void, std::string> check_qemu_options(const IommuOptions& o, const hw::
         return unexpected(fmt::format("{}: the {} profile cannot take it: {}", option, o.device_profile, why));
     };
     const std::string release = fmt::format("QEMU {}", qemu.version);
-    if (const auto granule = parse_size(o.granule);
-        !qemu.granule_property && granule && *granule != *parse_size(defaults.granule))
+    // (A granule that is no size at all is build_iommu_config()'s to refuse.)
+    const auto granule = parse_size(o.granule);
+    if (granule && !qemu.granule_property && *granule != *parse_size(defaults.granule))
         return refuse("--granule", release + " has no granule property; its granule is 4 KiB (TARGET_PAGE_MASK)");
+    if (granule && qemu.granule_property && *granule != 4096 && *granule != 8192 && *granule != 16384 &&
+        *granule != 65536)
+        return refuse("--granule", release + "'s granule property takes 4k, 8k, 16k or 64k");
     if (!qemu.aw_bits_property && o.aw_bits != defaults.aw_bits)
         return refuse("--aw-bits", release + " has no aw-bits property; its input range is all 64 bits");
+    if (qemu.aw_bits_property && o.aw_bits < 32)
+        return refuse("--aw-bits", release + "'s aw-bits must be within [32,64]");
     // Compared as ranges: "0-4294967295" is QEMU's range as much as "0-0xffffffff" is.
     if (const auto domains = hw::virtio_iommu::parse_id_range(o.domain_range, UINT32_MAX);
         domains && (domains->first != 0 || domains->last != UINT32_MAX))
