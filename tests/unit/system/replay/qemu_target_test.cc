@@ -111,6 +111,15 @@ TEST_CASE("an endpoint QEMU cannot be given is refused: off the root bus, or bes
     CHECK(qemu_devices(x86({ids(8, 8)}), {8, 0x100, 0xf9}, devfn));
 }
 
+TEST_CASE("an endpoint ID beyond 16 bits is refused: QEMU would take its low 16 bits, which is not modelled",
+          "[unit][replay][qemu]")
+{
+    uint8_t devfn = 0;
+    const auto wide = qemu_devices(x86({ids(8, 8)}), {8, 0x10008}, devfn);
+    REQUIRE_FALSE(wide);
+    CHECK_THAT(wide.error(), Catch::Contains("endpoint 0x10008, beyond 16 bits") && Catch::Contains("not model"));
+}
+
 TEST_CASE("q35's host bridge and ICH9 functions are QEMU's endpoints already: they get no device and cannot be absent",
           "[unit][replay][qemu]")
 {
