@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
+
+#include <boost/asio/post.hpp>
 
 namespace viommu {
 
@@ -69,6 +72,26 @@ template <class F>
 InPlaceHandler<std::decay_t<F>> in_place_handler(HandlerMemory& memory, F&& fn)
 {
     return {&memory, std::forward<F>(fn)};
+}
+
+// The slot of a component that posts one handler at a time and may go away while it is queued: the
+// handler holds the slot (its memory, and whether its owner is still there), so the memory Asio keeps
+// the queued operation in outlives the owner, up to the operation's own run or destruction (an
+// io_context destroys what is still queued when it shuts down). Asio moves the handler out of its
+// memory before freeing that memory, so the slot is released only after.
+struct PostedSlot {
+    HandlerMemory memory;
+    bool owner_alive = true;
+};
+
+// Posts fn to run on executor from slot's memory, unless slot's owner is gone by then.
+template <class Executor, class F>
+void post_in_slot(const Executor& executor, const std::shared_ptr<PostedSlot>& slot, F&& fn)
+{
+    boost::asio::post(executor, in_place_handler(slot->memory, [slot, fn = std::forward<F>(fn)]() mutable {
+                          if (slot->owner_alive)
+                              fn();
+                      }));
 }
 
 } // namespace viommu

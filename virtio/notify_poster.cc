@@ -7,11 +7,11 @@
 namespace viommu::virtio {
 
 NotifyPoster::NotifyPoster(DeviceBase& device, boost::asio::io_context::executor_type executor)
-    : device_(device), executor_(std::move(executor)), alive_(std::make_shared<bool>(true))
+    : device_(device), executor_(std::move(executor)), slot_(std::make_shared<PostedSlot>())
 {
 }
 
-NotifyPoster::~NotifyPoster() { *alive_ = false; }
+NotifyPoster::~NotifyPoster() { slot_->owner_alive = false; }
 
 void NotifyPoster::post(unsigned queue)
 {
@@ -22,14 +22,11 @@ void NotifyPoster::post(unsigned queue)
         return;
     run_posted_ = true;
     // Processing happens on the device's executor, after the register write returns.
-    std::weak_ptr<bool> alive = alive_;
-    boost::asio::post(executor_, in_place_handler(handler_memory_, [this, alive] {
-        if (auto a = alive.lock(); !a || !*a)
-            return;
+    post_in_slot(executor_, slot_, [this] {
         run_posted_ = false;
         for (uint64_t pending = std::exchange(pending_queues_, 0); pending; pending &= pending - 1)
             device_.queue_notify(static_cast<unsigned>(__builtin_ctzll(pending)));
-    }));
+    });
 }
 
 } // namespace viommu::virtio

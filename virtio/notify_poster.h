@@ -33,9 +33,8 @@ private:
     boost::asio::io_context::executor_type executor_;
     uint64_t pending_queues_ = 0;
     bool run_posted_ = false;
-    HandlerMemory handler_memory_;
     // A posted run that has not happened yet is dropped when the transport goes away.
-    std::shared_ptr<bool> alive_;
+    std::shared_ptr<PostedSlot> slot_;
 };
 
 } // namespace viommu::virtio

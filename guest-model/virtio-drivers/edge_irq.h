@@ -18,12 +18,12 @@ namespace viommu::guest::virtio_drivers {
 class EdgeIrqHandler final : public IrqLine {
 public:
     EdgeIrqHandler(boost::asio::io_context::executor_type executor, std::function<void()> handler)
-        : executor_(executor), handler_(std::move(handler)), alive_(std::make_shared<bool>(true))
+        : executor_(executor), handler_(std::move(handler)), slot_(std::make_shared<PostedSlot>())
     {
     }
     EdgeIrqHandler(const EdgeIrqHandler&) = delete;
     EdgeIrqHandler& operator=(const EdgeIrqHandler&) = delete;
-    ~EdgeIrqHandler() override { *alive_ = false; }
+    ~EdgeIrqHandler() override { slot_->owner_alive = false; }
 
     void set_level(bool high) override
     {
@@ -31,11 +31,7 @@ public:
         line_high_ = high;
         if (!rising)
             return;
-        std::weak_ptr<bool> alive = alive_;
-        boost::asio::post(executor_, in_place_handler(handler_memory_, [this, alive] {
-            if (auto a = alive.lock(); a && *a)
-                handler_();
-        }));
+        post_in_slot(executor_, slot_, [this] { handler_(); });
     }
     // The line is no longer this handler's (free_irq()).
     void forget_level() { line_high_ = false; }
@@ -44,8 +40,8 @@ private:
     boost::asio::io_context::executor_type executor_;
     std::function<void()> handler_;
     bool line_high_ = false;
-    HandlerMemory handler_memory_; // for the one handler in flight
-    std::shared_ptr<bool> alive_;
+    std::shared_ptr<PostedSlot> slot_; // for the one handler in flight
+
 };
 
 } // namespace viommu::guest::virtio_drivers
