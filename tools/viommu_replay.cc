@@ -4,11 +4,7 @@
 
 #include "base/input_file.h"
 #include "base/printable.h"
-#include <fmt/format.h>
-
-#include "system/qemu/qemu_version.h"
-#include "system/replay/compare.h"
-#include "system/replay/qemu_target.h"
+#include "system/replay/against_qemu.h"
 #include "system/replay/runner.h"
 #include "tools/common/cli.h"
 #include "tools/common/iommu_options.h"
@@ -34,50 +30,24 @@ int run_against(const std::string& peer, const system::replay::ReplayOptions& op
                      printable(peer).c_str());
         return tools::kExitBadInput;
     }
-    const auto version = system::qemu::qemu_version(binary);
-    if (!version) {
-        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", version.error().c_str());
+    using Outcome = system::replay::AgainstQemu::Outcome;
+    const auto r = system::replay::run_against_qemu(binary, options, steps);
+    for (const std::string& note : r.notes)
+        std::fprintf(stderr, "viommu-replay: %s\n", note.c_str());
+    switch (r.outcome) {
+    case Outcome::kNotExpressible:
+        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", r.message.c_str());
+        return tools::kExitBadInput;
+    case Outcome::kPeerFailed:
+        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", r.message.c_str());
         return kExitPeerFailed;
-    }
-    auto qemu = system::replay::QemuTarget::start(binary, options.device, system::replay::endpoints_named(steps));
-    if (!qemu) {
-        const bool bad_input = qemu.error().kind == system::replay::QemuTargetError::Kind::kNotExpressible;
-        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", qemu.error().message.c_str());
-        return bad_input ? tools::kExitBadInput : kExitPeerFailed;
-    }
-    system::replay::QemuTarget& target = **qemu;
-    system::replay::Runner ours(options);
-    system::replay::Runner theirs(options, std::move(*qemu));
-    if (auto ok = ours.start(); !ok) {
-        std::fprintf(stderr, "viommu-replay: the driver could not bring the device up: %s\n", ok.error().c_str());
+    case Outcome::kDeviceFailed:
+        std::fprintf(stderr, "viommu-replay: %s\n", r.message.c_str());
         return tools::kExitRejected;
+    case Outcome::kCompared:
+        break;
     }
-    if (auto ok = theirs.start(); !ok) {
-        std::fprintf(stderr, "viommu-replay: the driver could not bring QEMU's device up: %s\n%s\n", ok.error().c_str(),
-                     target.diagnostics().c_str());
-        return kExitPeerFailed;
-    }
-    const auto our_lines = system::replay::run_all(ours, steps);
-    const auto their_lines = system::replay::run_all(theirs, steps);
-    if (const auto failure = target.failure()) {
-        // The step it stopped at: the first whose request QEMU did not return.
-        std::size_t at = 0;
-        while (at < their_lines.size() && their_lines[at].step.find("\"error\"") == std::string::npos)
-            ++at;
-        // The failure ends with QEMU's stderr and how it exited.
-        std::fprintf(stderr, "viommu-replay: QEMU stopped answering%s: %s\n",
-                     at < steps.size() ? fmt::format(" at line {}", steps[at].line).c_str() : "", failure->c_str());
-        return kExitPeerFailed;
-    }
-    // Differences are explained by the departures of the peer's release from our device's behaviour.
-    std::vector<system::replay::Deviation> deviations;
-    if (const hw::virtio_iommu::DeviceProfile* profile = hw::virtio_iommu::find_device_profile(
-            fmt::format("qemu-{}.{}", version->major, version->minor)))
-        deviations = system::replay::departure_runs(options, *profile, steps);
-    else
-        std::fprintf(stderr, "viommu-replay: no device profile for %s (there are %s): no difference can be explained\n",
-                     version->line.c_str(), hw::virtio_iommu::device_profile_names().c_str());
-    const auto c = system::replay::compare(steps, our_lines, their_lines, deviations, "qemu");
+    const auto& c = r.comparison;
     for (const std::string& line : c.lines)
         std::printf("%s\n", line.c_str());
     std::fprintf(stderr, "viommu-replay: %zu steps, %zu differ (%zu unexplained), %zu not comparable\n", steps.size(),
