@@ -71,7 +71,7 @@ Expected<QtestPciBus::Probe, std::string> QtestPciBus::probe_register(PciAddress
 
 Expected<PciBar, std::string> QtestPciBus::size_bar(PciAddress function, unsigned index, bool& upper_half_next)
 {
-    using namespace pci_config;
+    using namespace virtio::pci;
     const uint32_t reg = kBar0 + 4 * index;
     auto lower = probe_register(function, reg);
     if (!lower)
@@ -122,7 +122,7 @@ Expected<uint64_t, std::string> QtestPciBus::allocate(uint64_t size)
 
 Expected<std::unique_ptr<QtestPciFunction>, std::string> QtestPciBus::enable(PciAddress function)
 {
-    using namespace pci_config;
+    using namespace virtio::pci;
     auto ids = config_read(function, kVendorId, 4);
     if (!ids)
         return unexpected(ids.error());
@@ -165,7 +165,7 @@ Expected<std::unique_ptr<QtestPciFunction>, std::string> QtestPciBus::enable(Pci
 }
 
 QtestPciFunction::QtestPciFunction(QtestPciBus& bus, QtestClient& qtest, PciAddress address,
-                                   const std::array<PciBar, pci_config::kBarCount>& bars)
+                                   const std::array<PciBar, virtio::pci::kBarCount>& bars)
     : bus_(bus), memory_space_(qtest, 0, UINT64_MAX), address_(address), bars_(bars)
 {
     for (unsigned i = 0; i < bars_.size(); ++i)

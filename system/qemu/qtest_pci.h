@@ -27,23 +27,9 @@
 #include "base/pci_address.h"
 #include "base/pci_function.h"
 #include "system/qemu/qtest_client.h"
+#include "virtio/wire/pci_regs.h"
 
 namespace viommu::system::qemu {
-
-// The configuration header registers used here (PCI 3.0 §6.1, §6.2.2, §6.2.5).
-namespace pci_config {
-inline constexpr uint32_t kVendorId = 0x00;
-inline constexpr uint32_t kCommand = 0x04;
-inline constexpr uint32_t kHeaderType = 0x0e;
-inline constexpr uint32_t kBar0 = 0x10;
-inline constexpr unsigned kBarCount = 6;
-inline constexpr uint16_t kCommandMemory = 0x2;
-inline constexpr uint16_t kCommandMaster = 0x4;
-inline constexpr uint32_t kBarIo = 0x1;
-inline constexpr uint32_t kBarMemTypeMask = 0x6;
-inline constexpr uint32_t kBarMemType64 = 0x4;
-inline constexpr uint32_t kBarMemPrefetch = 0x8;
-} // namespace pci_config
 
 struct PciBar {
     uint64_t size = 0; // 0: no BAR at this index (or the upper half of a 64-bit BAR)
@@ -86,7 +72,7 @@ private:
 class QtestPciFunction final : public PciFunction {
 public:
     QtestPciFunction(QtestPciBus& bus, QtestClient& qtest, PciAddress address,
-                     const std::array<PciBar, pci_config::kBarCount>& bars);
+                     const std::array<PciBar, virtio::pci::kBarCount>& bars);
 
     uint32_t config_read(uint32_t offset, unsigned size) override;
     void config_write(uint32_t offset, unsigned size, uint32_t value) override;
@@ -105,7 +91,7 @@ public:
     MmioRegion* bar(unsigned index);
 
     PciAddress address() const { return address_; }
-    const std::array<PciBar, pci_config::kBarCount>& bars() const { return bars_; }
+    const std::array<PciBar, virtio::pci::kBarCount>& bars() const { return bars_; }
 
 private:
     // A BAR's window: an access is a qtest memory access at the BAR's address plus the offset; one
@@ -127,8 +113,8 @@ private:
     Window memory_space_;
     IrqWire intx_;
     PciAddress address_;
-    std::array<PciBar, pci_config::kBarCount> bars_;
-    std::array<std::unique_ptr<Window>, pci_config::kBarCount> windows_;
+    std::array<PciBar, virtio::pci::kBarCount> bars_;
+    std::array<std::unique_ptr<Window>, virtio::pci::kBarCount> windows_;
 };
 
 } // namespace viommu::system::qemu

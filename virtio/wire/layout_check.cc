@@ -121,6 +121,7 @@ static_assert(kCommandIo == PCI_COMMAND_IO && kCommandMemory == PCI_COMMAND_MEMO
 static_assert(kCommandMaster == PCI_COMMAND_MASTER && kCommandIntxDisable == PCI_COMMAND_INTX_DISABLE);
 static_assert(kStatusInterrupt == PCI_STATUS_INTERRUPT && kStatusCapList == PCI_STATUS_CAP_LIST);
 static_assert(kBarMemType64 == PCI_BASE_ADDRESS_MEM_TYPE_64 && kBarMemPrefetch == PCI_BASE_ADDRESS_MEM_PREFETCH);
+static_assert(kBarIo == PCI_BASE_ADDRESS_SPACE_IO && kBarMemTypeMask == PCI_BASE_ADDRESS_MEM_TYPE_MASK);
 static_assert(kCapIdVendor == PCI_CAP_ID_VNDR && kCapIdMsix == PCI_CAP_ID_MSIX);
 static_assert(kMsixFlags == PCI_MSIX_FLAGS && kMsixTable == PCI_MSIX_TABLE && kMsixPba == PCI_MSIX_PBA);
 static_assert(kMsixFlagsTableSize == PCI_MSIX_FLAGS_QSIZE && kMsixFlagsMaskAll == PCI_MSIX_FLAGS_MASKALL);

@@ -34,6 +34,8 @@ inline constexpr uint16_t kCommandIntxDisable = 0x400;
 inline constexpr uint16_t kStatusInterrupt = 0x08;
 inline constexpr uint16_t kStatusCapList = 0x10;
 
+inline constexpr uint32_t kBarIo = 0x01; // bit 0: an I/O BAR (PCI 3.0 §6.2.5.1)
+inline constexpr uint32_t kBarMemTypeMask = 0x06;
 inline constexpr uint32_t kBarMemType64 = 0x04;
 inline constexpr uint32_t kBarMemPrefetch = 0x08;
 

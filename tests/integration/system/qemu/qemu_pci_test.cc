@@ -49,9 +49,9 @@ TEST_CASE("QEMU starts stopped, and the virtio-iommu-pci at 00:02.0 answers vend
     auto qemu = start_qemu();
     QtestPciBus bus(qemu->qtest());
     // §4.1.2: a modern-only device's PCI device ID is 0x1040 + 23, the virtio-iommu device ID.
-    CHECK(*bus.config_read(kViommu, pci_config::kVendorId, 4) == 0x10571af4);
+    CHECK(*bus.config_read(kViommu, virtio::pci::kVendorId, 4) == 0x10571af4);
     // No function at 00:1f.7 (q35 has none there): all ones, as after a master abort.
-    CHECK(*bus.config_read(PciAddress(0, 0, (0x1f << 3) | 7), pci_config::kVendorId, 4) == 0xffffffff);
+    CHECK(*bus.config_read(PciAddress(0, 0, (0x1f << 3) | 7), virtio::pci::kVendorId, 4) == 0xffffffff);
 }
 
 TEST_CASE("BARs size and assign as firmware would, in q35's PCI window, with memory and bus master on",
@@ -76,9 +76,9 @@ TEST_CASE("BARs size and assign as firmware would, in q35's PCI window, with mem
     CHECK(base + 0x4000 <= q35::kPciMemoryWindowEnd);
     CHECK(base % 0x4000 == 0);
     QtestPciFunction& pci = **function;
-    CHECK((pci.config_read(pci_config::kBar0 + 4 * kModernBar, 4) & ~0xfu) == static_cast<uint32_t>(base));
-    CHECK(pci.config_read(pci_config::kBar0 + 4 * kModernBar + 4, 4) == static_cast<uint32_t>(base >> 32));
-    CHECK((pci.config_read(pci_config::kCommand, 2) & 0x6) == 0x6);
+    CHECK((pci.config_read(virtio::pci::kBar0 + 4 * kModernBar, 4) & ~0xfu) == static_cast<uint32_t>(base));
+    CHECK(pci.config_read(virtio::pci::kBar0 + 4 * kModernBar + 4, 4) == static_cast<uint32_t>(base >> 32));
+    CHECK((pci.config_read(virtio::pci::kCommand, 2) & 0x6) == 0x6);
     CHECK(pci.bar(kModernBar) != nullptr);
     CHECK(pci.bar(0) == nullptr);
     CHECK_FALSE(qemu->qtest().failure());
