@@ -74,6 +74,13 @@ void add_qemu_release_problems(const IommuConfig& c, const QemuRelease& qemu, st
 
 } // namespace
 
+std::vector<std::string> qemu_release_problems(const IommuConfig& c, const QemuRelease& qemu)
+{
+    std::vector<std::string> out;
+    add_qemu_release_problems(c, qemu, out);
+    return out;
+}
+
 // Whether every ID of r is in the set (which may list overlapping or unsorted ranges).
 bool covers(const std::vector<EndpointRange>& set, EndpointRange r)
 {

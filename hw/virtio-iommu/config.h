@@ -96,6 +96,10 @@ struct IommuConfig {
     uint64_t largest_probe_properties() const;
 };
 
+// What a QEMU release could not be given of c, one message per problem ("QEMU 7.2 cannot be given ...");
+// problems() includes these under a QEMU profile.
+[[nodiscard]] std::vector<std::string> qemu_release_problems(const IommuConfig& c, const QemuRelease& qemu);
+
 // "input-range", "domain-range", "map-unmap", "probe", "mmio", "bypass-config", "bypass" (the legacy
 // one), "indirect-desc", "event-idx", "ring-reset": the bit a feature name stands for.
 [[nodiscard]] Expected<unsigned, std::string> feature_by_name(std::string_view name);

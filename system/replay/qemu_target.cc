@@ -36,25 +36,19 @@ bool built_in(uint32_t id)
     return std::find(std::begin(kBuiltIn), std::end(kBuiltIn), id) != std::end(kBuiltIn);
 }
 
-// Whether a device option has the value QEMU 7.2's virtio-iommu-pci on q35 has; why not.
+// Why the peer, QEMU 7.2's virtio-iommu-pci on q35, cannot be given the device configuration c.
 std::optional<std::string> unexpressible(const vi::IommuConfig& c)
 {
-    const vi::IommuConfig qemu; // our defaults are QEMU 7.2's (hw/virtio-iommu/config.h)
-    if (c.page_size_mask != qemu.page_size_mask)
-        return "QEMU 7.2's virtio-iommu has no granule property (its page_size_mask is the 4 KiB target page)";
-    if (c.input_start != qemu.input_start || c.input_end != qemu.input_end)
-        return "QEMU 7.2's virtio-iommu has no aw-bits property (its input range is all 64 bits)";
-    if (c.domain_start != qemu.domain_start || c.domain_end != qemu.domain_end)
-        return "QEMU's virtio-iommu has no domain range property (its domain range is all 32 bits)";
-    if (c.probe_size != qemu.probe_size)
-        return "QEMU's virtio-iommu has no probe size property (VIOMMU_PROBE_SIZE, 512)";
-    if (c.legacy_bypass)
-        return "QEMU's virtio-iommu offers BYPASS_CONFIG, never the legacy F_BYPASS";
+    // What any device profile of that release refuses (granule, input and domain ranges, probe_size,
+    // legacy bypass, virtio-iommu feature switches, per-endpoint reserved regions, wide endpoint IDs).
+    const vi::DeviceProfile* release = vi::find_device_profile("qemu-7.2");
+    if (const auto problems = vi::qemu_release_problems(c, *release->behaviour.qemu); !problems.empty())
+        return problems.front();
     // Our limits (a guest reaching one gets NOMEM) or, under a QEMU profile, none, as in QEMU.
     const auto limits = [](const vi::IommuLimits& l) {
         return std::tuple(l.max_domains, l.max_mappings_per_domain, l.max_attached_endpoints, l.max_total_mappings);
     };
-    if (limits(c.limits) != limits(qemu.limits) && limits(c.limits) != limits(vi::IommuLimits::unbounded()))
+    if (limits(c.limits) != limits(vi::IommuLimits{}) && limits(c.limits) != limits(vi::IommuLimits::unbounded()))
         return "QEMU's virtio-iommu has no limits on domains, mappings or attached endpoints to set";
     // pc_machine_device_pre_plug_cb() (hw/i386/pc.c, QEMU 7.2) sets the reserved regions itself: the
     // MSI window for every endpoint; a reserved-regions property given as well is refused by QEMU.
@@ -62,6 +56,7 @@ std::optional<std::string> unexpressible(const vi::IommuConfig& c)
         c.reserved[0].type != vi::ResvMemSubtype::kMsi)
         return "QEMU on q35 reserves exactly the MSI window 0xfee00000-0xfeefffff for every endpoint "
                "(pc_machine_device_pre_plug_cb()); use --platform x86 and no --resv";
+    // Of the transport's features, virtio-pci has a switch for these two only.
     const virtio::FeatureBits switchable =
         virtio::feature(virtio::kFIndirectDesc) | virtio::feature(virtio::kFEventIdx);
     if (c.withheld & ~switchable)

@@ -43,7 +43,7 @@ check("a QEMU that cannot be started: exit 3 and why", r.returncode == 3 and "/n
 r = run("--against", "xen", "-", stdin="attach 1 8\n")
 check("a peer that is not QEMU: exit 2", r.returncode == 2 and "'xen' is not a peer" in r.stderr, r)
 r = run("--aw-bits", "48", "--against", "qemu", "-", stdin="attach 1 8\n")
-check("an option QEMU 7.2 has no property for: exit 2 and why", r.returncode == 2 and "no aw-bits property" in r.stderr, r)
+check("an option QEMU 7.2 has no property for: exit 2 and why", r.returncode == 2 and "QEMU 7.2 cannot be given an input range" in r.stderr, r)
 r = run("--endpoints", "8", "--against", "qemu", "-", stdin="attach 1 0x100\n")
 check("an endpoint neither side has is answered alike (NOENT)", r.returncode == 0 and r.stdout == "", r)
 r = run("--endpoints", "8", "--against", "qemu", "-", stdin="raw 2a00000001000000 in=4\n")
