@@ -112,7 +112,8 @@ timed_start(QemuConfig config, const std::string& binary, std::chrono::milliseco
 TEST_CASE("a QEMU that never connects is an error after the start timeout, not a hang", "[integration][qemu]")
 {
     FakeQemu hang("#!/bin/sh\necho stuck >&2\nexec sleep 30\n");
-    auto [qemu, took] = timed_start(viommu_machine(), hang.path(), std::chrono::milliseconds(300));
+    // Long enough for the shell to have written its line on a machine running the whole suite.
+    auto [qemu, took] = timed_start(viommu_machine(), hang.path(), std::chrono::milliseconds(2000));
     REQUIRE_FALSE(qemu);
     CHECK_THAT(qemu.error(), Catch::Contains("did not connect to the qtest socket in time") &&
                                  Catch::Contains("stuck"));
@@ -127,12 +128,13 @@ TEST_CASE("a QEMU that connects but never answers is an error after the start ti
                   "path = sys.argv[sys.argv.index('-qtest') + 1][len('unix:'):]\n"
                   "s = socket.socket(socket.AF_UNIX); s.connect(path)\n"
                   "print('connected, mute', file=sys.stderr, flush=True)\ntime.sleep(30)\n");
-    // Long enough for Python to start on a busy machine.
-    auto [qemu, took] = timed_start(viommu_machine(), mute.path(), std::chrono::milliseconds(1500));
+    // Long enough for Python to start and connect on a machine running the whole suite: with 1.5 s,
+    // a load average of 15 sometimes left it unconnected, a different error.
+    auto [qemu, took] = timed_start(viommu_machine(), mute.path(), std::chrono::milliseconds(5000));
     REQUIRE_FALSE(qemu);
     CHECK_THAT(qemu.error(), Catch::Contains("QEMU did not start") && Catch::Contains("endianness") &&
                                  Catch::Contains("no reply from QEMU") && Catch::Contains("connected, mute"));
-    CHECK(took < std::chrono::seconds(5));
+    CHECK(took < std::chrono::seconds(10));
 }
 
 TEST_CASE("QEMU's output is drained while a reply is awaited, so a chatty QEMU never blocks on it",
