@@ -13,8 +13,10 @@ struct ViommuBehaviour {
     bool cap_cache_coherency = true; // capable(IOMMU_CAP_CACHE_COHERENCY): the seed's first patch
     bool cap_deferred_flush = true;  // capable(IOMMU_CAP_DEFERRED_FLUSH)
     bool instance_lookup_works = true; // false from 6.15 to 6.16.3: probe_device() never finds its instance
+    bool identity_domain_static = true; // one static bypass domain, its ID reserved at probe (v6.16)
 
     static ViommuBehaviour from(const profiles::Profile& profile);
+    bool operator==(const ViommuBehaviour&) const = default;
 };
 
 } // namespace viommu::guest::virtio_iommu

@@ -72,6 +72,9 @@ public:
     }
     std::optional<uint32_t> id; // assigned at the first attach (viommu_domain_finalise)
     bool bypass = false;
+    // viommu_identity_domain (0d76a6edae9e): the one static bypass domain. It takes no ID from the IDA;
+    // ATTACH names the reserved identity_domain_id, and its own id field stays 0.
+    bool static_identity = false;
     bool finalised = false;
     std::map<uint64_t, Mapping> mappings; // the driver's interval tree, by start
     unsigned nr_endpoints = 0;
@@ -145,6 +148,12 @@ int ViommuDriver::probe()
     map_flags_ = VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE;
     if (has(VIRTIO_IOMMU_F_MMIO))
         map_flags_ |= VIRTIO_IOMMU_MAP_F_MMIO;
+    // "Reserve an ID to use as the bypass domain" (0d76a6edae9e): whether or not any group ever goes
+    // into identity, paging domains then count from the next ID.
+    if (behaviour_.identity_domain_static && has(VIRTIO_IOMMU_F_BYPASS_CONFIG)) {
+        identity_domain_id_ = first_domain_;
+        ++first_domain_;
+    }
 
     transport_.driver_ok(); // virtio_device_ready()
     if (int err = fill_event_queue(); err)
@@ -361,9 +370,12 @@ void ViommuDriver::release_device(driver_core::Device& dev)
     if (it == endpoints_.end())
         return;
     Endpoint& ep = it->second;
-    if (behaviour_.detach_on_release && ep.vdomain && ep.vdomain->id) {
+    if (behaviour_.detach_on_release && ep.vdomain && (ep.vdomain->id || ep.vdomain->static_identity)) {
+        // viommu_detach_dev() sends vdomain->id, which for the static bypass domain is 0 whatever ID
+        // its ATTACH named.
+        const uint32_t domain_id = ep.vdomain->static_identity ? 0u : *ep.vdomain->id;
         for (uint32_t id : ep.ids) {
-            const auto request = req::encode(req::Detach{.domain = *ep.vdomain->id, .endpoint = id});
+            const auto request = req::encode(req::Detach{.domain = domain_id, .endpoint = id});
             std::vector<uint8_t> buf = request_buffer(request);
             (void)send_req_sync(buf, request.readable_len);
         }
@@ -422,6 +434,14 @@ std::unique_ptr<iommu::Domain> ViommuDriver::domain_alloc(iommu::DomainType type
 
 int ViommuDriver::domain_finalise(ViommuDomain& vdomain, const Endpoint& ep)
 {
+    // viommu_domain_alloc_identity() hands out the static domain when BYPASS_CONFIG was negotiated:
+    // no granule check and no ID of its own.
+    if (identity_domain_id_ && vdomain.type() == iommu::DomainType::kIdentity) {
+        vdomain.static_identity = true;
+        vdomain.bypass = true;
+        vdomain.finalised = true;
+        return 0;
+    }
     const uint64_t granule = page_size_mask_ & (~page_size_mask_ + 1);
     if (granule > kPageSize) {
         dev_err(ctx_.log, vdev_, "granule {:#x} larger than system page size {:#x}", granule, kPageSize);
@@ -505,9 +525,10 @@ int ViommuDriver::attach_dev(iommu::Domain& domain, driver_core::Device& dev)
     // No DETACH: the device moves the endpoint (5.13.6.3.2), so the old domain just loses a user.
     if (ep.vdomain)
         --ep.vdomain->nr_endpoints;
+    const uint32_t domain_id = vdomain.static_identity ? *identity_domain_id_ : *vdomain.id;
     for (uint32_t id : ep.ids) {
         const auto request = req::encode(req::Attach{
-            .domain = *vdomain.id, .endpoint = id, .flags = vdomain.bypass ? VIRTIO_IOMMU_ATTACH_F_BYPASS : 0u});
+            .domain = domain_id, .endpoint = id, .flags = vdomain.bypass ? VIRTIO_IOMMU_ATTACH_F_BYPASS : 0u});
         std::vector<uint8_t> buf = request_buffer(request);
         if (int err = send_req_sync(buf, request.readable_len); err)
             return err;

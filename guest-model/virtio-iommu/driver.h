@@ -107,6 +107,8 @@ private:
     iommu::Geometry geometry_;
     uint32_t first_domain_ = 0;
     uint32_t last_domain_ = UINT32_MAX;
+    // The ID viommu_probe() takes out of the range for the static bypass domain (0d76a6edae9e, v6.16).
+    std::optional<uint32_t> identity_domain_id_;
     uint32_t probe_size_ = 0;
     uint32_t map_flags_ = 0;
     std::map<uint64_t, Request> requests_; // by token, in the order they were added

@@ -29,7 +29,7 @@ TEST_CASE("debian-12 is Debian's 6.1 kernel with its configuration", "[unit][pro
 
 TEST_CASE("every built-in profile loads and states the configuration the guest stack reads", "[unit][profiles]")
 {
-    REQUIRE(Profile::builtin_names().size() == 12);
+    REQUIRE(Profile::builtin_names().size() == 14);
     for (const std::string& name : Profile::builtin_names()) {
         auto p = Profile::named(name);
         INFO(name);
@@ -48,7 +48,8 @@ TEST_CASE("the mainline profiles name point releases: 5.18 is 5.18.19, 5.19 is 5
 {
     const std::pair<const char*, const char*> expected[] = {
         {"4.19", "4.19"}, {"5.10", "5.10"},   {"5.15", "5.15"}, {"5.18", "5.18.19"}, {"5.19", "5.19.8"},
-        {"5.19.9", "5.19.9"}, {"6.0", "6.0"}, {"6.1", "6.1"},   {"6.6", "6.6"},      {"6.12", "6.12"}};
+        {"5.19.9", "5.19.9"}, {"6.0", "6.0"}, {"6.1", "6.1"},   {"6.6", "6.6"},      {"6.12", "6.12"},
+        {"6.15", "6.15"},     {"6.18", "6.18"}};
     for (const auto& [name, version] : expected) {
         INFO(name);
         auto p = Profile::named(name);
@@ -129,7 +130,7 @@ TEST_CASE("comparison_names() lists the profiles oldest first, each Debian kerne
 {
     const std::vector<std::string> names = Profile::comparison_names();
     CHECK(names == std::vector<std::string>{"4.19", "5.10", "5.15", "5.18", "5.19", "5.19.9", "6.0", "6.1",
-                                            "debian-12", "6.6", "6.12", "debian-12-6.12"});
+                                            "debian-12", "6.6", "6.12", "debian-12-6.12", "6.15", "6.18"});
     KernelVersion previous;
     for (const std::string& name : names) {
         INFO(name);
@@ -159,7 +160,7 @@ TEST_CASE("an unknown profile name is refused with the list of built-in ones", "
     auto p = Profile::named("debian-13");
     REQUIRE_FALSE(p);
     CHECK(p.error() == "unknown kernel profile \"debian-13\" (built-in profiles: 4.19, 5.10, 5.15, 5.18, 5.19, "
-                       "5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12)");
+                       "5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12, 6.15, 6.18)");
 }
 
 TEST_CASE("a bare version is decided by the facts table and gets the default configuration", "[unit][profiles]")
@@ -211,7 +212,7 @@ TEST_CASE("user profile errors name the file and the problem", "[unit][profiles]
           "my.json: version: \"6.one\" is not a kernel version (expected MAJOR.MINOR[.PATCH], e.g. 6.1 or 5.15.63)");
     CHECK(error(R"({"name": "x", "base": "debian-99"})") ==
           "my.json: base: unknown kernel profile \"debian-99\" (built-in profiles: 4.19, 5.10, 5.15, 5.18, 5.19, "
-          "5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12)");
+          "5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12, 6.15, 6.18)");
     CHECK(error(R"({"name": "x", "version": "6.1", "overrides": {"driver_core.no_such": true}})") ==
           "my.json: overrides.driver_core.no_such: no such behaviour in the facts table");
     CHECK(error(R"({"name": "x", "version": "6.1", "config": {"MODULES": "y"}})") ==
@@ -248,7 +249,7 @@ TEST_CASE("load() takes a built-in name, a version or a file", "[unit][profiles]
     auto bad = Profile::load("not-a-profile");
     REQUIRE_FALSE(bad);
     CHECK(bad.error() == "unknown kernel profile \"not-a-profile\": not a built-in profile (4.19, 5.10, 5.15, 5.18, "
-                         "5.19, 5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12), not a kernel version "
-                         "(MAJOR.MINOR[.PATCH]) and not a readable file");
+                         "5.19, 5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12, 6.15, 6.18), not a kernel "
+                         "version (MAJOR.MINOR[.PATCH]) and not a readable file");
 }
 

@@ -100,3 +100,10 @@ TEST_CASE("6.15 to 6.16.3 lack the robust instance lookup; 6.16.4 has it by a ba
     CHECK(backport.why.find("backport id not established") != std::string::npos);
     CHECK(decide("viommu.instance_lookup_robust", "6.17").present);
 }
+
+TEST_CASE("the bypass domain is one static domain with a reserved ID from v6.16 (0d76a6edae9e)", "[unit][profiles]")
+{
+    check_starts_at("viommu.identity_domain_static", "6.15.11", "6.16");
+    CHECK(decide("viommu.identity_domain_static", "6.18").commit == "0d76a6edae9eeae5364285296b69d73dacb152f3");
+    CHECK_FALSE(decide("viommu.identity_domain_static", "6.12").present);
+}

@@ -21,9 +21,11 @@ TEST_CASE("5.15's virtio-iommu driver: no bypass config, synchronous MAPs, no ca
     CHECK_FALSE(b.cap_cache_coherency);
     CHECK_FALSE(b.cap_deferred_flush);
     CHECK(b.instance_lookup_works);
+    CHECK_FALSE(b.identity_domain_static);
 }
 
-TEST_CASE("6.12's virtio-iommu driver has every behaviour the model switches", "[unit][viommu][profiles]")
+TEST_CASE("6.12's virtio-iommu driver has every behaviour the model switches but the static bypass domain",
+          "[unit][viommu][profiles]")
 {
     const ViommuBehaviour b = resolve("6.12");
     CHECK(b.bypass_config);
@@ -32,6 +34,7 @@ TEST_CASE("6.12's virtio-iommu driver has every behaviour the model switches", "
     CHECK(b.cap_cache_coherency);
     CHECK(b.cap_deferred_flush);
     CHECK(b.instance_lookup_works);
+    CHECK_FALSE(b.identity_domain_static);
 }
 
 TEST_CASE("the instance lookup fails from 6.15 (probe at register) until 6.16.4 and 6.17", "[unit][viommu][profiles]")
@@ -41,4 +44,14 @@ TEST_CASE("the instance lookup fails from 6.15 (probe at register) until 6.16.4 
     CHECK_FALSE(resolve("6.16.3").instance_lookup_works);
     CHECK(resolve("6.16.4").instance_lookup_works);
     CHECK(resolve("6.17").instance_lookup_works);
+}
+
+TEST_CASE("6.18's virtio-iommu driver is 6.12's with the static bypass domain (0d76a6edae9e, v6.16)",
+          "[unit][viommu][profiles]")
+{
+    const ViommuBehaviour v612 = resolve("6.12");
+    ViommuBehaviour v618 = resolve("6.18");
+    CHECK(v618.identity_domain_static);
+    v618.identity_domain_static = false;
+    CHECK(v618 == v612);
 }
