@@ -47,7 +47,13 @@ guest::vfio::UserPathConfig vfio_paths(const guest::profiles::Profile& profile, 
                                        profile.name(), profile.version().str(), iommufd.why));
         p.iommufd = false;
     }
-    p.vfio_container = !iommufd.present || profile.config("CONFIG_VFIO_CONTAINER").value_or("y") == "y";
+    p.vfio_container = profile.config("CONFIG_VFIO_CONTAINER").value_or("y") == "y";
+    if (!p.vfio_container && !iommufd.present) {
+        warnings.push_back(fmt::format("{} leaves CONFIG_VFIO_CONTAINER unset, but Linux {} always builds VFIO's "
+                                       "container (optional from e5a9ec7e096a, v6.2); modelled as built",
+                                       profile.name(), profile.version().str()));
+        p.vfio_container = true;
+    }
     p.iommufd_vfio_container = p.iommufd && config_where(profile, "CONFIG_IOMMUFD_VFIO_CONTAINER", iommufd, warnings);
     p.device_cdev = p.iommufd && config_where(profile, "CONFIG_VFIO_DEVICE_CDEV", profile.has(key::vfio::kDeviceCdev),
                                               warnings);
