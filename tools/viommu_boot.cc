@@ -109,7 +109,11 @@ nlohmann::ordered_json matrix_json(const GuestSpec& spec, const std::vector<std:
         }
         devices.push_back({{"bdf", bdf}, {"label", what.at(bdf)}, {"kernels", std::move(per_kernel)}});
     }
-    return {{"schema", kCompareSchema}, {"guest", spec.name}, {"kernels", kernels}, {"devices", std::move(devices)}};
+    return {{"schema", kCompareSchema},
+            {"guest", spec.name},
+            {"vfio_user", reports.front().vfio_user},
+            {"kernels", kernels},
+            {"devices", std::move(devices)}};
 }
 
 int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std::string& json_path)
@@ -146,8 +150,9 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
         widths.push_back(w);
         head += fmt::format("  {:<{}}", kernels[i], w);
     }
-    std::printf("guest %s: VFIO verdict (ok, ok! admitted unsafely, ERRNO@stage) or IOMMU group (gN, - none) per kernel\n\n%s\n",
-                printable(spec.name).c_str(), head.c_str());
+    std::printf("guest %s, VFIO user %s: VFIO verdict (ok, ok! admitted unsafely, ERRNO@stage) or IOMMU group (gN, - "
+                "none) per kernel\n\n%s\n",
+                printable(spec.name).c_str(), reports.front().vfio_user.c_str(), head.c_str());
     for (const std::string& bdf : rows) {
         std::string line = fmt::format("{:<{}}", bdf + " (" + printable(what[bdf]) + ")", w0);
         for (std::size_t i = 0; i < kernels.size(); ++i) {
@@ -321,6 +326,7 @@ int run(int argc, char** argv)
     bool compare = false;
     bool list_kernels = false;
     std::string device_profile = "spec";
+    std::string vfio_user;
     app.add_option("domain", files, "libvirt domain XML files (none: the built-in default guest)")
         ->check(CLI::ExistingFile);
     app.add_option("-k,--kernel", kernel,
@@ -334,6 +340,10 @@ int run(int argc, char** argv)
                                                "matrix");
     app.add_flag("--list-kernels", list_kernels, "List the built-in kernel profiles");
     tools::add_device_profile_option(app, device_profile);
+    app.add_option("--vfio-user", vfio_user,
+                   "How the guest's user drives VFIO: type1 (VFIO's container), iommufd-compat (iommufd's compat "
+                   "container) or iommufd (the device cdev); default: the domain's <viommu:vfio backend>, else type1")
+        ->check(CLI::IsMember({"type1", "iommufd-compat", "iommufd"}));
     auto* batch_opt = app.add_option("--batch", batch_dir, "Boot every *.xml in DIR concurrently")
                           ->check(CLI::ExistingDirectory);
     app.add_option("--out", out_dir, "With --batch: where the per-guest JSON reports go (default: DIR)")
@@ -358,6 +368,8 @@ int run(int argc, char** argv)
     BootOptions options;
     options.dynamic_debug = dyndbg;
     options.device = tools::device_behaviour(device_profile);
+    if (!vfio_user.empty())
+        options.vfio_user = vfio::backend_named(vfio_user);
 
     if (!batch_dir.empty()) {
         if (!files.empty() || compare) {

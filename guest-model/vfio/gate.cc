@@ -34,11 +34,14 @@ const char* stage_name(Stage stage)
 {
     switch (stage) {
     case Stage::kBind: return "bind vfio-pci";
+    case Stage::kOpenContainer: return "open /dev/vfio/vfio";
+    case Stage::kOpenIommufd: return "open /dev/iommu";
+    case Stage::kOpenDeviceCdev: return "open /dev/vfio/devices/vfioN";
     case Stage::kSetContainer: return "VFIO_GROUP_SET_CONTAINER";
     case Stage::kSetIommu: return "VFIO_SET_IOMMU";
     case Stage::kGetDeviceFd: return "VFIO_GROUP_GET_DEVICE_FD";
-    case Stage::kIommufdBind: return "iommufd bind";
-    case Stage::kIommufdAttach: return "iommufd attach";
+    case Stage::kIommufdBind: return "VFIO_DEVICE_BIND_IOMMUFD";
+    case Stage::kIommufdAttach: return "VFIO_DEVICE_ATTACH_IOMMUFD_PT";
     case Stage::kUse: return "DMA";
     }
     return "?";
@@ -63,12 +66,7 @@ std::string fix_remedy(profiles::FactKey behaviour)
 
 Verdict Gate::refuse(Stage stage, Rule rule, int err, std::string reason)
 {
-    Verdict v;
-    v.stage = stage;
-    v.rule = rule;
-    v.error = err;
-    v.reason = std::move(reason);
-    return v;
+    return refusal(stage, rule, err, std::move(reason));
 }
 
 void Gate::load_module()
@@ -179,8 +177,15 @@ Verdict Gate::use(driver_core::Device& dev, const DmaCheck& dma)
         ram_.free(*phys, kUserSize);
         return v;
     }
+    // The path's device node first: a release or configuration without it is refused with ENOENT.
+    if (std::optional<Verdict> refused = open_refusal(config_.backend, config_.paths, behaviour_))
+        return *refused;
     iommu::Group* group = iommu_.group_of(dev);
-    Verdict v = config_.backend == Backend::kIommufd ? use_iommufd(dev, *group, dma) : use_type1(dev, *group, dma);
+    const Backend path = answering(config_.backend, config_.paths);
+    Verdict v = path == Backend::kType1Container ? use_type1(dev, *group, dma) : use_iommufd(dev, *group, dma, path);
+    if (path != config_.backend)
+        v.reason = fmt::format("/dev/vfio/vfio is iommufd's compat container (CONFIG_VFIO_CONTAINER is not set): {}",
+                               v.reason);
     if (v.admitted)
         v.stage = Stage::kUse;
     return v;
@@ -230,7 +235,7 @@ Verdict Gate::use_type1(driver_core::Device& dev, iommu::Group& group, const Dma
         }
         if (v.admitted) {
             fgsp_probe(group, *domain);
-            if (auto failed = dma_through(group, *domain, dma))
+            if (auto failed = dma_through(group, *domain, dma, "VFIO_IOMMU_MAP_DMA"))
                 v = *failed;
         }
         // The container is closed, or the failed attach unwound: back to the blocking domain while owned,
@@ -304,7 +309,8 @@ void Gate::fgsp_probe(iommu::Group& group, iommu::Domain& domain)
     ram_.free(*pages, 2 * kPage);
 }
 
-std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma)
+std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma,
+                                         const char* map_ioctl)
 {
     iommu::IommuDriver* drv = iommu_.iommu_of(*group.devices().front());
     const auto phys = ram_.alloc(kUserSize, kPage);
@@ -313,7 +319,7 @@ std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& dom
     std::optional<Verdict> failed;
     const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
     if (int err = iommu::iommu_map(*drv, domain, kUserIova, phys->value(), kUserSize, prot); err) {
-        failed = refuse(Stage::kUse, Rule::kMapDma, -err, "VFIO_IOMMU_MAP_DMA failed");
+        failed = refuse(Stage::kUse, Rule::kMapDma, -err, fmt::format("{} failed", map_ioctl));
     } else {
         if (std::string err = dma(kUserIova, phys->value(), kUserSize); !err.empty())
             failed = refuse(Stage::kUse, Rule::kDma, kernel::kEIO, err);
@@ -324,18 +330,21 @@ std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& dom
     return failed;
 }
 
-Verdict Gate::use_iommufd(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma)
+Verdict Gate::use_iommufd(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma, Backend path)
 {
-    if (!behaviour_.iommufd) {
-        Verdict v = refuse(Stage::kIommufdBind, Rule::kIommufd, kernel::kENODEV, "the kernel has no iommufd");
-        v.commit = behaviour_.commit(key::kIommufd);
-        v.remedies = {"a kernel with iommufd (v6.2), or the type1 container"};
-        return v;
+    const Stage bind = iommufd_bind_stage(path);
+    const Stage attach = iommufd_attach_stage(path);
+    // The compat container: VFIO_GROUP_SET_CONTAINER with an iommufd creates the compat IOAS and
+    // VFIO_SET_IOMMU(TYPE1v2) only checks it exists (iommufd_vfio_set_iommu()); neither fails here.
+    // Opening iommufd's /dev/vfio/vfio says so once (iommufd_fops_open()).
+    if (path == Backend::kIommufdCompat && config_.paths.iommufd_vfio_container && !compat_announced_) {
+        compat_announced_ = true;
+        core_.log().print(kernel::LogLevel::info, "iommufd: IOMMUFD is providing /dev/vfio/vfio, not VFIO.");
     }
     // iommufd_device_bind(): "iommufd always sets IOMMU_CACHE", so coherency first (-EINVAL); then,
     // from v6.6, MSI isolation; then the DMA ownership of the device's group.
     if (!iommu_.device_iommu_capable(dev, iommu::Cap::kCacheCoherency)) {
-        Verdict v = refuse(Stage::kIommufdBind, Rule::kIommufd, kernel::kEINVAL,
+        Verdict v = refuse(bind, Rule::kIommufd, kernel::kEINVAL,
                            "the IOMMU does not report IOMMU_CAP_CACHE_COHERENCY for the device");
         v.commit = behaviour_.commit(key::kIommufd);
         return v;
@@ -343,27 +352,30 @@ Verdict Gate::use_iommufd(driver_core::Device& dev, iommu::Group& group, const D
     const bool msi_at_bind = behaviour_.iommufd_isolated_msi_at_bind;
     Verdict v;
     if (msi_at_bind) {
-        v = check_msi(Stage::kIommufdBind, dev, true);
+        v = check_msi(bind, dev, true);
         if (!v.admitted)
             return v;
     }
     if (int err = iommu_.claim_dma_owner(group); err) {
-        Verdict r = refuse(Stage::kIommufdBind, Rule::kIommuDmaOwnership, -err, non_viable_reason(group, dev));
+        Verdict r = refuse(bind, Rule::kIommuDmaOwnership, -err, non_viable_reason(group, dev));
         r.commit = behaviour_.commit(profiles::fact::iommu::kDmaOwnership);
         r.remedies = {"unbind the other devices of the group from their drivers, or bind them to vfio-pci too"};
         return r;
     }
     // iommufd_device_attach() (before v6.6 the MSI test sits here, in iommufd_device_setup_msi()).
     if (!msi_at_bind)
-        v = check_msi(Stage::kIommufdAttach, dev, true);
+        v = check_msi(attach, dev, true);
     if (v.admitted) {
         std::unique_ptr<iommu::Domain> domain = iommu_.domain_alloc(group, iommu::DomainType::kUnmanaged);
         if (!domain) {
-            v = refuse(Stage::kIommufdAttach, Rule::kIommufd, kernel::kEIO, "the IOMMU driver refused an UNMANAGED domain");
+            v = refuse(attach, Rule::kIommufd, kernel::kEIO, "the IOMMU driver refused an UNMANAGED domain");
         } else if (int err = iommu_.attach_group(group, *domain); err) {
-            v = refuse(Stage::kIommufdAttach, Rule::kIommufd, -err, "the IOMMU refused to attach the group");
+            v = refuse(attach, Rule::kIommufd, -err, "the IOMMU refused to attach the group");
         } else {
-            if (auto failed = dma_through(group, *domain, dma))
+            // The compat container maps with VFIO_IOMMU_MAP_DMA (iommufd_vfio_map_dma()), the cdev's
+            // user with IOMMU_IOAS_MAP on the IOAS it allocated (IOMMU_IOAS_ALLOC cannot fail here).
+            const char* map = path == Backend::kIommufd ? "IOMMU_IOAS_MAP" : "VFIO_IOMMU_MAP_DMA";
+            if (auto failed = dma_through(group, *domain, dma, map))
                 v = *failed;
             iommu_.detach_group(group);
         }

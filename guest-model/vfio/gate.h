@@ -2,8 +2,10 @@
 //  1. binding vfio-pci (vfio_pci_probe() -> vfio_pci_core_register_device()): the device needs an
 //     IOMMU group, or a no-IOMMU group when the kernel has and enables that mode; from v5.19
 //     (e8ae0e140c05) the IOMMU must also report IOMMU_CAP_CACHE_COHERENCY for it;
-//  2. using it: VFIO_GROUP_SET_CONTAINER and VFIO_SET_IOMMU(TYPE1v2) on a type1 container, or
-//     iommufd's bind and attach, with group viability and MSI isolation (allow_unsafe_interrupts).
+//  2. using it, on the user path of the run (user_path.h): VFIO_GROUP_SET_CONTAINER and
+//     VFIO_SET_IOMMU(TYPE1v2) on VFIO's type1 container or on iommufd's compat container, or the device
+//     cdev's VFIO_DEVICE_BIND_IOMMUFD and VFIO_DEVICE_ATTACH_IOMMUFD_PT, with group viability and MSI
+//     isolation (each backend's allow_unsafe_interrupts).
 // Each rule sits where the profile's kernel has it and cites the commit that put it there.
 //
 // The gate reaches devices through the driver core and the IOMMU core only, as vfio does.
@@ -22,11 +24,10 @@
 #include "guest-model/profiles/fact_key.h"
 #include "guest-model/profiles/profile.h"
 #include "guest-model/vfio/gate_behaviour.h"
+#include "guest-model/vfio/user_path.h"
 #include "guest-model/vfio/verdict.h"
 
 namespace viommu::guest::vfio {
-
-enum class Backend { kType1Container, kIommufd };
 
 struct GateConfig {
     bool noiommu_built = false;      // CONFIG_VFIO_NOIOMMU
@@ -36,7 +37,8 @@ struct GateConfig {
     // The platform isolates MSIs (arm64 GICv3 ITS: IRQ_DOMAIN_FLAG_ISOLATED_MSI, before v6.3
     // IRQ_DOMAIN_FLAG_MSI_REMAP); x86 without interrupt remapping does not.
     bool msi_isolated = false;
-    Backend backend = Backend::kType1Container;
+    Backend backend = Backend::kType1Container; // the user path of the run
+    UserPathConfig paths;                         // which device nodes the kernel has
 };
 
 // The device's DMA once the user has mapped a buffer: `size` bytes of guest RAM at `phys`, reachable by
@@ -63,17 +65,22 @@ public:
     // and let dma check the mappings. The group goes back to its default domain afterwards (close).
     Verdict use(driver_core::Device& dev, const DmaCheck& dma);
 
+    // The user path of the run.
+    Backend backend() const { return config_.backend; }
+
     // Whether the IOMMU core has an IOMMU on the PCI bus (iommu_present(&pci_bus_type)).
     void set_iommu_on_bus(bool on) { iommu_on_bus_ = on; }
 
 private:
     int probe(driver_core::Device& dev, const pci::Function& fn);
     Verdict use_type1(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma);
-    Verdict use_iommufd(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma);
+    // iommufd's bind and attach, from the compat container (inside VFIO_GROUP_GET_DEVICE_FD) or the cdev.
+    Verdict use_iommufd(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma, Backend path);
     Verdict check_msi(Stage stage, const driver_core::Device& dev, bool iommufd);
     void fgsp_probe(iommu::Group& group, iommu::Domain& domain);
-    // VFIO_IOMMU_MAP_DMA of a user buffer, the device's DMA, the unmap: a refusal, or nothing.
-    std::optional<Verdict> dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma);
+    // The map of a user buffer (map_ioctl names it), the device's DMA, the unmap: a refusal, or nothing.
+    std::optional<Verdict> dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma,
+                                       const char* map_ioctl);
     std::string non_viable_reason(const iommu::Group& group, const driver_core::Device& dev) const;
     static Verdict refuse(Stage stage, Rule rule, int err, std::string reason);
 
@@ -84,6 +91,7 @@ private:
     GateConfig config_;
     bool iommu_on_bus_ = false;
     bool loaded_ = false;
+    bool compat_announced_ = false; // iommufd's pr_info_once() for its /dev/vfio/vfio
     std::map<const driver_core::Device*, Verdict> bound_;
     std::set<const driver_core::Device*> noiommu_; // devices that got a no-IOMMU group
 };

@@ -16,6 +16,8 @@ GateBehaviour GateBehaviour::from(const profiles::Profile& profile)
     b.dma_ownership = d.read(profile, key::kDmaOwnership);
     b.iommufd = d.read(profile, key::kIommufd);
     b.iommufd_isolated_msi_at_bind = d.read(profile, key::kIommufdIsolatedMsiAtBind);
+    b.iommufd_vfio_compat = d.read(profile, key::kIommufdVfioCompat);
+    b.device_cdev = d.read(profile, key::kDeviceCdev);
     b.type1_isolated_msi = d.read(profile, key::kType1IsolatedMsi);
     // iommufd_device_bind() claims the group's DMA ownership (1ea2a07a532b): its refusal cites it.
     (void)d.read(profile, profiles::fact::iommu::kDmaOwnership);

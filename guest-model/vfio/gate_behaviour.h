@@ -18,6 +18,8 @@ struct GateBehaviour {
     bool dma_ownership = false;                // VFIO_GROUP_SET_CONTAINER claims the group (70693f470848, v5.19)
     bool iommufd = false;                      // the iommufd backend (e8d57210035b, v6.2)
     bool iommufd_isolated_msi_at_bind = false; // iommufd checks MSI isolation at bind (d525a5b8cf39, v6.6)
+    bool iommufd_vfio_compat = false;          // iommufd answers the container ioctls (d624d6652a65, v6.2)
+    bool device_cdev = false;                  // /dev/vfio/devices/vfioN, VFIO_DEVICE_BIND_IOMMUFD (5fcc26969a16, v6.6)
     bool type1_isolated_msi = false;           // type1 asks iommu_group_has_isolated_msi() (6b1a7a00427c, v6.3)
     profiles::FactDecisions decisions;                   // every behaviour above, and iommu.dma_ownership
 

@@ -1,6 +1,7 @@
 #include "guest-model/vfio/verdict.h"
 
 #include <ostream>
+#include <utility>
 
 #include "guest-model/profiles/fact_keys.h"
 
@@ -40,6 +41,9 @@ RuleName name_of(Rule rule)
     case Rule::kMapDma: return {"vfio.map_dma", {}};
     case Rule::kDma: return {"vfio.dma", {}};
     case Rule::kIommuDmaOwnership: return fact_rule(profiles::fact::iommu::kDmaOwnership);
+    case Rule::kVfioContainer: return {"vfio.container", {}};
+    case Rule::kIommufdVfioCompat: return fact_rule(key::kIommufdVfioCompat);
+    case Rule::kDeviceCdev: return fact_rule(key::kDeviceCdev);
     }
     return {"?", {}};
 }
@@ -59,6 +63,16 @@ std::optional<profiles::FactKey> rule_fact(Rule rule)
 std::ostream& operator<<(std::ostream& out, Rule rule)
 {
     return out << rule_key(rule);
+}
+
+Verdict refusal(Stage stage, Rule rule, int error, std::string reason)
+{
+    Verdict v;
+    v.stage = stage;
+    v.rule = rule;
+    v.error = error;
+    v.reason = std::move(reason);
+    return v;
 }
 
 } // namespace viommu::guest::vfio

@@ -15,11 +15,14 @@ namespace viommu::guest::vfio {
 
 enum class Stage {
     kBind,         // echo BDF > /sys/bus/pci/drivers/vfio-pci/bind: vfio_pci_probe()
+    kOpenContainer, // open("/dev/vfio/vfio"): the type1 path's container
+    kOpenIommufd,   // open("/dev/iommu"): the iommufd-compat path's container (or iommufd's /dev/vfio/vfio)
+    kOpenDeviceCdev, // open("/dev/vfio/devices/vfioN"): the iommufd path's device
     kSetContainer, // VFIO_GROUP_SET_CONTAINER: the group's DMA ownership (v5.19)
     kSetIommu,     // VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU): vfio_iommu_type1_attach_group()
     kGetDeviceFd,  // VFIO_GROUP_GET_DEVICE_FD: group viability before v5.19
-    kIommufdBind,  // VFIO_DEVICE_BIND_IOMMUFD / iommufd_device_bind()
-    kIommufdAttach, // VFIO_DEVICE_ATTACH_IOMMUFD_PT / iommufd_device_attach()
+    kIommufdBind,  // VFIO_DEVICE_BIND_IOMMUFD on the cdev: iommufd_device_bind()
+    kIommufdAttach, // VFIO_DEVICE_ATTACH_IOMMUFD_PT on the cdev: iommufd_device_attach()
     kUse,          // the device did DMA through the container's mappings
 };
 const char* stage_name(Stage stage);
@@ -46,6 +49,9 @@ enum class Rule {
     kMapDma,                  // "vfio.map_dma": VFIO_IOMMU_MAP_DMA failed
     kDma,                     // "vfio.dma": the device's DMA did not reach the user's buffer
     kIommuDmaOwnership,       // fact iommu.dma_ownership: iommufd's claim of the group
+    kVfioContainer,           // "vfio.container": no /dev/vfio/vfio at all (CONFIG_VFIO_CONTAINER=n, no iommufd's)
+    kIommufdVfioCompat,       // fact vfio.iommufd_vfio_compat: iommufd's compat container
+    kDeviceCdev,              // fact vfio.device_cdev: the VFIO device cdev
 };
 // What reports print for the rule: its facts key, or its own name.
 std::string_view rule_key(Rule rule);
@@ -64,5 +70,8 @@ struct Verdict {
     std::vector<std::string> remedies; // what the user can change
     bool unsafe = false; // admitted without isolation (no-IOMMU mode, allow_unsafe_interrupts)
 };
+
+// A refusal at `stage` by `rule`, with the errno the user sees and why.
+Verdict refusal(Stage stage, Rule rule, int error, std::string reason);
 
 } // namespace viommu::guest::vfio

@@ -24,7 +24,7 @@ iommu::CoreConfig core_config(const KernelConfig& k, Arch arch)
     return c;
 }
 
-vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k)
+vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k, const BootOptions& options)
 {
     vfio::GateConfig g;
     g.noiommu_built = k.vfio_noiommu;
@@ -33,7 +33,9 @@ vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k)
     g.iommufd_allow_unsafe_interrupts = spec.cmdline.iommufd_allow_unsafe_interrupts;
     // Only a GICv3 ITS isolates MSIs: x86 without interrupt remapping and GICv2m do not.
     g.msi_isolated = spec.msi == MsiController::kGicV3Its;
-    g.backend = spec.vfio_backend == VfioBackend::kIommufd ? vfio::Backend::kIommufd : vfio::Backend::kType1Container;
+    // The run's user path: --vfio-user, else the description's <viommu:vfio backend=...>.
+    g.backend = options.vfio_user.value_or(spec.vfio_backend);
+    g.paths = k.vfio_paths;
     return g;
 }
 
@@ -59,7 +61,7 @@ Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const
       core_(profile, log_, clock_, core_options(spec)),
       iommu_(core_, core_config(kconfig_, spec.arch), iommu::CoreBehaviour::from(profile)),
       dma_(iommu_, clock_, machine_.allocator()),
-      gate_(profile, core_, iommu_, machine_.allocator(), gate_config(spec, kconfig_))
+      gate_(profile, core_, iommu_, machine_.allocator(), gate_config(spec, kconfig_, options))
 {
     log_.set_dynamic_debug(options.dynamic_debug);
     warnings_ = spec.warnings;

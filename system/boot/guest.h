@@ -13,6 +13,8 @@
 // The run is deterministic: the same spec and profile give the same report, byte for byte.
 #pragma once
 
+#include <optional>
+
 #include "system/boot/guest_spec.h"
 #include "system/boot/report.h"
 #include "guest-model/profiles/profile.h"
@@ -25,6 +27,8 @@ struct BootOptions {
     bool dynamic_debug = false;
     // Whose answers the virtio-iommu gives: the spec's, or a QEMU release's (--device-profile).
     hw::virtio_iommu::DeviceBehaviour device;
+    // How the guest's user drives VFIO (--vfio-user); unset: as the guest's description says.
+    std::optional<guest::vfio::Backend> vfio_user;
 };
 
 // Throws std::invalid_argument for a spec that is inconsistent (a parent after its child, an IOMMU

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "guest-model/pci/topology.h"
+#include "guest-model/vfio/user_path.h"
 #include "virtio/feature_bits.h"
 
 namespace viommu::system::boot {
@@ -75,8 +76,9 @@ struct KernelCmdline {
     std::optional<int> deferred_probe_timeout;    // deferred_probe_timeout=
 };
 
-// How the guest's user drives VFIO once vfio-pci is bound.
-enum class VfioBackend { kType1Container, kIommufd };
+// How the guest's user drives VFIO once vfio-pci is bound: type1, iommufd-compat or iommufd (the
+// device cdev); guest-model/vfio/user_path.h.
+using VfioBackend = guest::vfio::Backend;
 
 struct GuestSpec {
     std::string name;

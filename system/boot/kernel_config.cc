@@ -20,6 +20,46 @@ Tristate tristate(const guest::profiles::Profile& profile, std::string_view key,
     return Tristate::kNo;
 }
 
+// A bool the profile sets that its release cannot have is modelled as not set, with a warning.
+bool config_where(const guest::profiles::Profile& profile, std::string_view key, const guest::profiles::Decision& exists,
+                  std::vector<std::string>& warnings)
+{
+    if (!profile.config_enabled(key))
+        return false;
+    if (exists.present)
+        return true;
+    warnings.push_back(fmt::format("{} sets {}, but Linux {} does not have it ({}); modelled as not set", profile.name(),
+                                   key, profile.version().str(), exists.why));
+    return false;
+}
+
+// The device nodes of VFIO's user paths. Before v6.2 (iommufd, and e5a9ec7e096a making the container
+// optional, came together) the container is always built and none of the other symbols exist; from
+// v6.2 CONFIG_VFIO_CONTAINER defaults to y. The cdev and iommufd's container depend on CONFIG_IOMMUFD.
+guest::vfio::UserPathConfig vfio_paths(const guest::profiles::Profile& profile, std::vector<std::string>& warnings)
+{
+    namespace key = guest::profiles::fact;
+    guest::vfio::UserPathConfig p;
+    const guest::profiles::Decision iommufd = profile.has(key::vfio::kIommufd);
+    p.iommufd = tristate(profile, "CONFIG_IOMMUFD", Tristate::kNo) != Tristate::kNo;
+    if (p.iommufd && !iommufd.present) {
+        warnings.push_back(fmt::format("{} sets CONFIG_IOMMUFD, but Linux {} has no iommufd ({}); modelled as not set",
+                                       profile.name(), profile.version().str(), iommufd.why));
+        p.iommufd = false;
+    }
+    p.vfio_container = profile.config("CONFIG_VFIO_CONTAINER").value_or("y") == "y";
+    if (!p.vfio_container && !iommufd.present) {
+        warnings.push_back(fmt::format("{} leaves CONFIG_VFIO_CONTAINER unset, but Linux {} always builds VFIO's "
+                                       "container (optional from e5a9ec7e096a, v6.2); modelled as built",
+                                       profile.name(), profile.version().str()));
+        p.vfio_container = true;
+    }
+    p.iommufd_vfio_container = p.iommufd && config_where(profile, "CONFIG_IOMMUFD_VFIO_CONTAINER", iommufd, warnings);
+    p.device_cdev = p.iommufd && config_where(profile, "CONFIG_VFIO_DEVICE_CDEV", profile.has(key::vfio::kDeviceCdev),
+                                              warnings);
+    return p;
+}
+
 } // namespace
 
 KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch arch, const KernelCmdline& cmdline)
@@ -69,6 +109,7 @@ KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch
     }
     c.vfio = tristate(profile, "CONFIG_VFIO", Tristate::kModule) != Tristate::kNo;
     c.vfio_noiommu = profile.config_enabled("CONFIG_VFIO_NOIOMMU");
+    c.vfio_paths = vfio_paths(profile, c.warnings);
     return c;
 }
 

@@ -10,6 +10,7 @@
 
 #include "system/boot/guest_spec.h"
 #include "guest-model/profiles/profile.h"
+#include "guest-model/vfio/user_path.h"
 
 namespace viommu::system::boot {
 
@@ -28,6 +29,9 @@ struct KernelConfig {
     bool strict_cmdline = false;
     bool vfio = true;         // CONFIG_VFIO (and vfio-pci)
     bool vfio_noiommu = false; // CONFIG_VFIO_NOIOMMU
+    // The device nodes VFIO's user can open: CONFIG_VFIO_CONTAINER, CONFIG_IOMMUFD,
+    // CONFIG_IOMMUFD_VFIO_CONTAINER, CONFIG_VFIO_DEVICE_CDEV, where the release has them.
+    guest::vfio::UserPathConfig vfio_paths;
     std::vector<std::string> warnings;
 };
 

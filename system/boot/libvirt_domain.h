@@ -45,7 +45,7 @@ struct DomainError {
 // The namespace of viommu's <metadata> element, for what libvirt XML cannot say:
 //   <metadata>
 //     <viommu:guest xmlns:viommu='https://viommu.dev/xmlns/guest/1'>
-//       <viommu:vfio backend='type1|iommufd'/>
+//       <viommu:vfio backend='type1|iommufd-compat|iommufd'/>
 //       <viommu:hostdev source='0000:3b:00.1' driver='vfio-pci|DRIVER'/>
 //     </viommu:guest>
 //   </metadata>

@@ -129,13 +129,11 @@ void Mapper::read_viommu_guest(const xmlNode* guest)
         const std::string name = namespace_of(e) == kMetadataNamespace ? xml::name(e) : std::string();
         if (name == "vfio") {
             const std::string backend = xml::attr_or(e, "backend", "");
-            if (backend == "type1")
-                spec_.vfio_backend = VfioBackend::kType1Container;
-            else if (backend == "iommufd")
-                spec_.vfio_backend = VfioBackend::kIommufd;
+            if (const std::optional<VfioBackend> b = guest::vfio::backend_named(backend))
+                spec_.vfio_backend = *b;
             else
-                warn(fmt::format("<metadata>: <vfio backend='{}'> is neither 'type1' nor 'iommufd'; the model keeps "
-                                 "type1",
+                warn(fmt::format("<metadata>: <vfio backend='{}'> is none of 'type1', 'iommufd-compat' and 'iommufd'; "
+                                 "the model keeps type1",
                                  backend));
         } else if (name == "hostdev") {
             const auto address = PciAddress::parse(xml::attr_or(e, "source", ""));

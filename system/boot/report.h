@@ -64,6 +64,7 @@ struct GuestReport {
     std::string guest;          // the domain name
     std::string kernel;         // the profile's name
     std::string kernel_version;
+    std::string vfio_user;      // how the user drove VFIO: "type1", "iommufd-compat", "iommufd" (vfio::backend_name())
     IommuReport iommu;
     std::vector<DeviceReport> devices; // in bus order
     std::vector<std::string> warnings; // what the description holds that the model does not reproduce

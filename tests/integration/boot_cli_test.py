@@ -115,6 +115,40 @@ with tempfile.TemporaryDirectory() as tmp:
     check("--compare-kernels --json: a device not given to VFIO has a null verdict",
           any(c["verdict"] is None and c["group"] is not None for d in matrix["devices"] for c in d["kernels"]))
 
+    # --vfio-user: the three user paths, chosen per run, over the description's <viommu:vfio backend>.
+    r = run("--vfio-user", "container")
+    check("--vfio-user container: exit 2", r.returncode == 2 and "--vfio-user" in r.stderr, r)
+    r = run("--vfio-user", "iommufd", "--json", tmp / "cdev.json")
+    check("--vfio-user iommufd on Debian 12's 6.12 (no CONFIG_IOMMUFD): ENOENT opening the cdev, exit 1",
+          r.returncode == 1 and "VFIO user: iommufd: /dev/vfio/devices/vfioN" in r.stdout
+          and "VFIO REJECTED at open /dev/vfio/devices/vfioN with ENOENT" in r.stdout, r)
+    report = json.loads((tmp / "cdev.json").read_text())
+    check("--vfio-user iommufd: the JSON report names the path",
+          report["vfio_user"] == "iommufd"
+          and any(d["vfio"] and d["vfio"]["rule"] == "vfio.device_cdev" for d in report["devices"]), r)
+    check("the default path is type1, and the table says so", "VFIO user: type1: /dev/vfio/vfio" in run().stdout)
+    r = run(fixtures / "q35-topology.xml", "--vfio-user", "type1")
+    check("--vfio-user overrides <viommu:vfio backend='iommufd'>", "VFIO user: type1:" in r.stdout, r)
+    r = run(fixtures / "q35-topology.xml")
+    check("<viommu:vfio backend='iommufd'> without the option", "VFIO user: iommufd:" in r.stdout, r)
+    iommufd_kernel = tmp / "iommufd.json"
+    iommufd_kernel.write_text(json.dumps({"name": "6.12-iommufd", "base": "6.12",
+                                          "config": {"CONFIG_IOMMUFD": "m", "CONFIG_VFIO_DEVICE_CDEV": "y"}}))
+    r = run("--kernel", iommufd_kernel, "--vfio-user", "iommufd-compat")
+    check("--vfio-user iommufd-compat with CONFIG_IOMMUFD: EPERM inside VFIO_GROUP_GET_DEVICE_FD",
+          r.returncode == 1 and "VFIO REJECTED at VFIO_GROUP_GET_DEVICE_FD with EPERM" in r.stdout
+          and "vfio.iommufd_isolated_msi_at_bind" in r.stdout, r)
+    r = run("--kernel", iommufd_kernel, "--vfio-user", "iommufd")
+    check("--vfio-user iommufd with the cdev: EPERM at VFIO_DEVICE_BIND_IOMMUFD",
+          r.returncode == 1 and "VFIO REJECTED at VFIO_DEVICE_BIND_IOMMUFD with EPERM" in r.stdout, r)
+    r = run(aarch64, "--kernel", iommufd_kernel, "--vfio-user", "iommufd")
+    check("--vfio-user iommufd on arm64 with an ITS: admitted (exit 0)", r.returncode == 0, r)
+    r = run(aarch64, "--compare-kernels", "--vfio-user", "iommufd-compat", "--json", tmp / "compat.json")
+    compat = json.loads((tmp / "compat.json").read_text())
+    check("--compare-kernels --vfio-user iommufd-compat: the path in the table and the JSON, ENOENT without iommufd",
+          "VFIO user iommufd-compat" in r.stdout.splitlines()[0] and compat["vfio_user"] == "iommufd-compat"
+          and "ENOENT@open /dev/iommu" in r.stdout, r)
+
     # 200 generated guests, booted with 1 and with 8 threads: the same reports, byte for byte.
     rng = random.Random(7)
     guests = tmp / "guests"

@@ -353,32 +353,6 @@ TEST_CASE("x86 kernels before 5.14 have no virtio-iommu driver: nothing is trans
     CHECK(device(r, "0000:00:06.0").vfio->rule == guest::vfio::Rule::kNeedsIommuGroup);
 }
 
-TEST_CASE("iommufd on 6.12 x86: the bind refuses unisolated MSIs with EPERM, silently", "[boot][vfio][iommufd]")
-{
-    SpecBuilder b;
-    b.hostdev(6);
-    b.spec().vfio_backend = VfioBackend::kIommufd;
-    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
-    const DeviceReport& d = device(r, "0000:00:06.0");
-    REQUIRE(d.vfio);
-    CHECK_FALSE(d.vfio->admitted);
-    CHECK(d.vfio->stage == vfio::Stage::kIommufdBind);
-    CHECK(d.vfio->error == kEPERM);
-    CHECK_FALSE(logged(r, "MSI interrupts are not secure"));
-}
-
-TEST_CASE("iommufd.allow_unsafe_interrupts=1 admits, with the kernel's warning", "[boot][vfio][iommufd]")
-{
-    SpecBuilder b;
-    b.hostdev(6);
-    b.spec().vfio_backend = VfioBackend::kIommufd;
-    b.spec().cmdline.iommufd_allow_unsafe_interrupts = true;
-    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
-    REQUIRE(device(r, "0000:00:06.0").vfio);
-    CHECK(device(r, "0000:00:06.0").vfio->admitted);
-    CHECK(logged(r, "vfio-pci 0000:00:06.0: MSI interrupts are not secure, they cannot be isolated by the platform."));
-}
-
 namespace {
 // A user profile: a built-in one (base) or a bare version, with CONFIG_VFIO_NOIOMMU=y.
 Profile with_noiommu(const std::string& from)

@@ -63,6 +63,17 @@ TEST_CASE("iommufd exists from v6.2 (e8d57210035b)", "[unit][profiles]")
     check_starts_at("vfio.iommufd", "6.1.192", "6.2");
 }
 
+TEST_CASE("iommufd answers the type1 container ioctls from v6.2 (d624d6652a65)", "[unit][profiles]")
+{
+    check_starts_at("vfio.iommufd_vfio_compat", "6.1.192", "6.2");
+}
+
+TEST_CASE("VFIO devices have a cdev bound with VFIO_DEVICE_BIND_IOMMUFD from v6.6 (5fcc26969a16)", "[unit][profiles]")
+{
+    check_starts_at("vfio.device_cdev", "6.5.13", "6.6");
+    CHECK(decide("vfio.device_cdev", "6.6").commit == "5fcc26969a16");
+}
+
 TEST_CASE("iommufd checks isolated MSI at bind, not at attach, from v6.6 (d525a5b8cf39)", "[unit][profiles]")
 {
     check_starts_at("vfio.iommufd_isolated_msi_at_bind", "6.5.13", "6.6");

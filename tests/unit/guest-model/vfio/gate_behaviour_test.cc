@@ -22,6 +22,8 @@ TEST_CASE("5.18's VFIO: no coherency requirement, no group ownership, no iommufd
     CHECK_FALSE(b.dma_ownership);
     CHECK_FALSE(b.iommufd);
     CHECK_FALSE(b.iommufd_isolated_msi_at_bind);
+    CHECK_FALSE(b.iommufd_vfio_compat);
+    CHECK_FALSE(b.device_cdev);
     CHECK_FALSE(b.type1_isolated_msi);
 }
 
@@ -35,6 +37,8 @@ TEST_CASE("6.6's VFIO: coherency asked in __vfio_register_dev(), iommufd checks 
     CHECK(b.dma_ownership);
     CHECK(b.iommufd);
     CHECK(b.iommufd_isolated_msi_at_bind);
+    CHECK(b.iommufd_vfio_compat);
+    CHECK(b.device_cdev);
     CHECK(b.type1_isolated_msi);
 }
 

@@ -34,6 +34,9 @@ const std::pair<Rule, const char*> kRules[] = {
     {Rule::kType1MsiRemap, "vfio.type1_msi_remap"},
     {Rule::kIommufd, "vfio.iommufd"},
     {Rule::kIommufdIsolatedMsiAtBind, "vfio.iommufd_isolated_msi_at_bind"},
+    {Rule::kVfioContainer, "vfio.container"},
+    {Rule::kIommufdVfioCompat, "vfio.iommufd_vfio_compat"},
+    {Rule::kDeviceCdev, "vfio.device_cdev"},
     {Rule::kMapDma, "vfio.map_dma"},
     {Rule::kDma, "vfio.dma"},
     {Rule::kIommuDmaOwnership, "iommu.dma_ownership"},
@@ -52,7 +55,7 @@ TEST_CASE("each verdict rule prints its key", "[unit][vfio]")
         CHECK(printed.str() == key);
         CHECK(seen.insert(key).second);
     }
-    CHECK(seen.size() == static_cast<std::size_t>(Rule::kIommuDmaOwnership) + 1);
+    CHECK(seen.size() == static_cast<std::size_t>(Rule::kDeviceCdev) + 1);
 }
 
 TEST_CASE("a rule that came with a behaviour of the facts table prints that behaviour's key", "[unit][vfio]")

@@ -78,3 +78,54 @@ TEST_CASE("Lazy invalidation is the x86 default, strict elsewhere; the command l
     CHECK(c.passthrough);
     CHECK(c.passthrough_cmdline);
 }
+
+namespace {
+// The VFIO user paths of a user profile on x86, which must carry exactly one warning, about `symbol`.
+viommu::guest::vfio::UserPathConfig paths_warning_once(const std::string& json, const std::string& symbol)
+{
+    const KernelConfig c = resolve_kernel_config(user(json), Arch::kX86_64, {});
+    REQUIRE(c.warnings.size() == 1);
+    CHECK(c.warnings[0].find(symbol) != std::string::npos);
+    return c.vfio_paths;
+}
+} // namespace
+
+TEST_CASE("Before 6.2 VFIO's container is always built and iommufd cannot be, whatever the profile says",
+          "[unit][kconfig][vfio]")
+{
+    CHECK_FALSE(paths_warning_once(R"({"name": "x", "version": "6.1", "config": {"CONFIG_IOMMUFD": "y"}})",
+                                   "CONFIG_IOMMUFD")
+                    .iommufd);
+    CHECK(paths_warning_once(R"({"name": "x", "version": "6.1", "config": {"CONFIG_VFIO_CONTAINER": "n"}})",
+                             "CONFIG_VFIO_CONTAINER")
+              .vfio_container);
+}
+
+TEST_CASE("From 6.2 the profile decides the VFIO device nodes; the cdev and iommufd's container need CONFIG_IOMMUFD",
+          "[unit][kconfig][vfio]")
+{
+    const KernelConfig stock = resolve_kernel_config(load("debian-12-6.12"), Arch::kX86_64, {});
+    CHECK(stock.vfio_paths.vfio_container);
+    CHECK_FALSE(stock.vfio_paths.iommufd);
+    CHECK_FALSE(stock.vfio_paths.device_cdev);
+    const KernelConfig orphan = resolve_kernel_config(
+        user(R"({"name": "x", "version": "6.12", "config": {"CONFIG_VFIO_DEVICE_CDEV": "y"}})"), Arch::kX86_64, {});
+    CHECK_FALSE(orphan.vfio_paths.device_cdev);
+    const KernelConfig full = resolve_kernel_config(
+        user(R"({"name": "x", "version": "6.12", "config": {"CONFIG_IOMMUFD": "m", "CONFIG_VFIO_CONTAINER": "n",
+               "CONFIG_IOMMUFD_VFIO_CONTAINER": "y", "CONFIG_VFIO_DEVICE_CDEV": "y"}})"),
+        Arch::kX86_64, {});
+    CHECK(full.vfio_paths.iommufd);
+    CHECK_FALSE(full.vfio_paths.vfio_container);
+    CHECK(full.vfio_paths.iommufd_vfio_container);
+    CHECK(full.vfio_paths.device_cdev);
+}
+
+TEST_CASE("The VFIO device cdev set on a release before 6.6 is overridden, with a warning", "[unit][kconfig][vfio]")
+{
+    const auto p = paths_warning_once(
+        R"({"name": "x", "version": "6.5", "config": {"CONFIG_IOMMUFD": "y", "CONFIG_VFIO_DEVICE_CDEV": "y"}})",
+        "CONFIG_VFIO_DEVICE_CDEV");
+    CHECK(p.iommufd);
+    CHECK_FALSE(p.device_cdev);
+}

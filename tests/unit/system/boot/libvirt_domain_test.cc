@@ -604,6 +604,8 @@ TEST_CASE("metadata chooses the VFIO backend", "[unit][libvirt][metadata]")
 {
     CHECK(load("q35-topology.xml").vfio_backend == VfioBackend::kIommufd);
     CHECK(parse(q35("", "", metadata("<viommu:vfio backend='type1'/>"))).vfio_backend == VfioBackend::kType1Container);
+    CHECK(parse(q35("", "", metadata("<viommu:vfio backend='iommufd-compat'/>"))).vfio_backend ==
+          VfioBackend::kIommufdCompat);
     CHECK(parse(q35("")).vfio_backend == VfioBackend::kType1Container);
 }
 
@@ -615,7 +617,7 @@ TEST_CASE("metadata that matches nothing or is malformed is warned about", "[uni
                                               "<viommu:frob/>")));
     CHECK(warnings_with(spec, "<hostdev source='0000:99:00.0'> matches no PCI host device") == 1);
     CHECK(warnings_with(spec, "a <hostdev> entry needs source=") == 1);
-    CHECK(warnings_with(spec, "<vfio backend='vfio'> is neither") == 1);
+    CHECK(warnings_with(spec, "<vfio backend='vfio'> is none of 'type1', 'iommufd-compat' and 'iommufd'") == 1);
     CHECK(warnings_with(spec, "<frob> is not part of viommu's guest metadata") == 1);
     CHECK(spec.warnings.size() == 4);
 }
