@@ -604,3 +604,18 @@ TEST_CASE("an arm64 guest under UEFI with ACPI needs VIOT (3cf485540e7b, v5.14):
     b.spec().tables = FirmwareTables::kDeviceTree;
     CHECK_FALSE(device(boot_guest(b.spec(), profile("5.15-arm64")), "0000:00:04.0").group);
 }
+
+TEST_CASE("arm64 virt reports no MSI region: virtio-iommu reserves IOMMU_RESV_SW_MSI at MSI_IOVA_BASE instead",
+          "[boot][arm64][msi]")
+{
+    // viommu_get_resv_regions(): "If the device didn't register any bypass MSI window, add a
+    // software-mapped region" of MSI_IOVA_LENGTH at MSI_IOVA_BASE, where the MSI cookie maps the ITS
+    // doorbell; sysfs names IOMMU_RESV_SW_MSI "msi" too. On q35 QEMU reports the 0xfee00000 window.
+    const GuestReport arm = boot_guest(arm64_hostdev(MsiController::kGicV3Its).spec(), profile("6.12-arm64"));
+    CHECK(device(arm, "0000:01:00.0").reserved_regions ==
+          std::vector<std::string>{"0x0000000008000000 0x00000000080fffff msi"});
+    SpecBuilder x86;
+    x86.hostdev(6);
+    CHECK(device(boot_guest(x86.spec(), profile("6.12")), "0000:00:06.0").reserved_regions ==
+          std::vector<std::string>{"0x00000000fee00000 0x00000000feefffff msi"});
+}
