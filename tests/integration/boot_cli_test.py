@@ -81,6 +81,21 @@ check("an aarch64 profile on the x86_64 default guest is refused (exit 2)",
 r = run(aarch64, "--kernel", "6.1.50")
 check("a bare version names no architecture and boots either guest",
       r.returncode == 0 and "(6.1.50)" in r.stdout and run("--kernel", "6.1.50").returncode == 1, r)
+with tempfile.TemporaryDirectory() as tmp:
+    # A batch of both architectures: without --kernel each guest boots its own default; with an x86_64
+    # kernel the aarch64 guest is invalid input (exit 2) and the x86_64 one still boots.
+    mixed = pathlib.Path(tmp, "mixed")
+    mixed.mkdir()
+    (mixed / "arm.xml").write_text(aarch64.read_text())
+    (mixed / "x86.xml").write_text((fixtures / "q35-no-iommu-devices.xml").read_text())
+    r = run("--batch", mixed, "--out", pathlib.Path(tmp, "out"))
+    check("--batch of both architectures, no --kernel: each guest boots its default",
+          r.returncode == 0 and "2 guests: 2 admitted" in r.stdout, r)
+    r = run("--batch", mixed, "--out", pathlib.Path(tmp, "out"), "--kernel", "6.12")
+    check("--batch --kernel 6.12: the aarch64 guest is invalid, said why, exit 2",
+          r.returncode == 2 and "1 admitted, 0 rejected, 1 invalid" in r.stdout
+          and 'kernel profile "6.12" is built for x86_64' in r.stdout, r)
+
 r = run("--list-kernels")
 lines = {line.split()[0]: line.split()[1] for line in r.stdout.splitlines()}
 check("--list-kernels shows each profile's architecture",
