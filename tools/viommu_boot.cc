@@ -118,8 +118,9 @@ nlohmann::ordered_json matrix_json(const GuestSpec& spec, const std::vector<std:
 
 int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std::string& json_path)
 {
-    // The built-in profiles, oldest kernel first (profiles.json's "compare" list).
-    std::vector<std::string> kernels = Profile::comparison_names();
+    // The built-in profiles of the guest's architecture, oldest kernel first (profiles.json's "compare"
+    // list): a guest boots only kernels built for it.
+    std::vector<std::string> kernels = Profile::comparison_names(spec.arch);
     std::vector<GuestReport> reports;
     for (const std::string& name : kernels) {
         auto p = Profile::named(name);
@@ -150,9 +151,11 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
         widths.push_back(w);
         head += fmt::format("  {:<{}}", kernels[i], w);
     }
+    // An x86_64 guest's heading has said nothing of the architecture since before there were others.
+    const std::string arch = spec.arch == Arch::kX86_64 ? "" : fmt::format(" {}", arch_name(spec.arch));
     std::printf("guest %s, VFIO user %s: VFIO verdict (ok, ok! admitted unsafely, ERRNO@stage) or IOMMU group (gN, - "
-                "none) per kernel\n\n%s\n",
-                printable(spec.name).c_str(), reports.front().vfio_user.c_str(), head.c_str());
+                "none) per%s kernel\n\n%s\n",
+                printable(spec.name).c_str(), reports.front().vfio_user.c_str(), arch.c_str(), head.c_str());
     for (const std::string& bdf : rows) {
         std::string line = fmt::format("{:<{}}", bdf + " (" + printable(what[bdf]) + ")", w0);
         for (std::size_t i = 0; i < kernels.size(); ++i) {
@@ -195,7 +198,18 @@ private:
     std::mutex mutex_;
 };
 
-int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, const Profile& profile,
+// The kernel a guest boots: the one chosen with --kernel, which must be built for the guest's
+// architecture, or else the built-in default of that architecture.
+Expected<Profile, std::string> profile_for(const GuestSpec& spec, const std::optional<Profile>& chosen)
+{
+    if (!chosen)
+        return default_profile(spec.arch);
+    if (auto why = arch_mismatch(spec, *chosen))
+        return unexpected(*why);
+    return *chosen;
+}
+
+int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, const std::optional<Profile>& chosen,
           const BootOptions& options, const std::string& summary_json)
 {
     std::error_code ec;
@@ -245,11 +259,13 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
                     result.error = it->second;
                 } else if (Input in = load(files[i]); !in.spec) {
                     result.error = in.spec.error().what();
+                } else if (auto profile = profile_for(*in.spec, chosen); !profile) {
+                    result.error = profile.error();
                 } else {
                     // A guest the boot cannot take (RAM the host cannot map, memory exhausted) is that
                     // guest's result; an exception must not leave the pool and end the batch.
                     try {
-                        result.report = boot_guest(*in.spec, profile, options);
+                        result.report = boot_guest(*in.spec, *profile, options);
                     } catch (const std::exception& e) {
                         result.status = "failed";
                         result.error = e.what();
@@ -316,7 +332,7 @@ int run(int argc, char** argv)
     tools::CommonOptions common;
     tools::add_common_options(app, common);
     std::vector<std::string> files;
-    std::string kernel = "debian-12-6.12";
+    std::string kernel; // none: each guest's architecture's default
     std::string json_path;
     std::string batch_dir;
     std::string out_dir;
@@ -330,8 +346,10 @@ int run(int argc, char** argv)
     app.add_option("domain", files, "libvirt domain XML files (none: the built-in default guest)")
         ->check(CLI::ExistingFile);
     app.add_option("-k,--kernel", kernel,
-                   "Kernel profile: a built-in name (--list-kernels), a version (5.19.8) or a profile JSON file")
-        ->capture_default_str();
+                   fmt::format("Kernel profile: a built-in name (--list-kernels), a version (5.19.8) or a profile JSON "
+                               "file, built for the guest's architecture [default: {} for x86_64 guests, {} for "
+                               "aarch64 ones]",
+                               Profile::default_name(Arch::kX86_64), Profile::default_name(Arch::kAarch64)));
     app.add_option("--json", json_path,
                    "Write the report as JSON to FILE (with --batch: the summary; with --compare-kernels: the matrix)");
     app.add_flag("--log", show_log, "Print the guest's kernel log (dmesg) before the table");
@@ -356,14 +374,19 @@ int run(int argc, char** argv)
     if (list_kernels) {
         for (const std::string& name : Profile::builtin_names()) {
             auto p = Profile::named(name);
-            std::printf("%-16s %s\n", name.c_str(), p ? p->description().c_str() : p.error().c_str());
+            const std::string arch(p && p->arch() ? arch_name(*p->arch()) : "");
+            std::printf("%-21s %-8s %s\n", name.c_str(), arch.c_str(), p ? p->description().c_str() : p.error().c_str());
         }
         return tools::kExitOk;
     }
-    auto profile = Profile::load(kernel);
-    if (!profile) {
-        std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable_lines(profile.error()).c_str());
-        return tools::kExitBadInput;
+    std::optional<Profile> chosen;
+    if (!kernel.empty()) {
+        auto profile = Profile::load(kernel);
+        if (!profile) {
+            std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable_lines(profile.error()).c_str());
+            return tools::kExitBadInput;
+        }
+        chosen = std::move(*profile);
     }
     BootOptions options;
     options.dynamic_debug = dyndbg;
@@ -376,7 +399,7 @@ int run(int argc, char** argv)
             std::fprintf(stderr, "viommu-boot: --batch takes no domain files and no --compare-kernels\n");
             return tools::kExitBadInput;
         }
-        return batch(batch_dir, out_dir.empty() ? batch_dir : out_dir, jobs, *profile, options, json_path);
+        return batch(batch_dir, out_dir.empty() ? batch_dir : out_dir, jobs, chosen, options, json_path);
     }
     if (files.empty())
         files.push_back(""); // the default guest
@@ -397,6 +420,12 @@ int run(int argc, char** argv)
             if (int code = compare_kernels(*in.spec, options, json_path); code != tools::kExitOk)
                 return code;
             continue;
+        }
+        const auto profile = profile_for(*in.spec, chosen);
+        if (!profile) {
+            std::fprintf(stderr, "viommu-boot: %s: %s\n", printable(in.source).c_str(),
+                         printable_lines(profile.error()).c_str());
+            return tools::kExitBadInput;
         }
         const GuestReport report = boot_guest(*in.spec, *profile, options);
         if (show_log)

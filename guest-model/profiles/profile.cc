@@ -45,6 +45,28 @@ Expected<void, std::string> check_compare(const Object& root)
     return {};
 }
 
+// "default": {"x86_64": NAME, "aarch64": NAME}, the profile each architecture's guests boot when none is
+// chosen: a built-in profile of that architecture, so that a guest never boots a kernel it cannot run.
+Expected<void, std::string> check_default(const Object& root)
+{
+    auto defaults = root.object("default");
+    if (!defaults)
+        return unexpected(defaults.error());
+    if (auto ok = defaults->check_keys({"x86_64", "aarch64"}); !ok)
+        return unexpected(ok.error());
+    const Json& profiles = root.json().at("profiles");
+    for (const Arch arch : {Arch::kX86_64, Arch::kAarch64}) {
+        const std::string key(arch_name(arch));
+        auto name = defaults->string(key);
+        if (!name)
+            return unexpected(name.error());
+        const auto it = profiles.find(*name);
+        if (it == profiles.end() || !it->is_object() || it->value("arch", "") != key)
+            return unexpected(defaults->error(key, fmt::format("\"{}\" is not a built-in {} profile", *name, key)));
+    }
+    return {};
+}
+
 // data/profiles.json, parsed once. A broken built-in file is a build bug (a test parses it).
 const Json& builtin_document()
 {
@@ -53,11 +75,13 @@ const Json& builtin_document()
         if (!parsed)
             throw std::logic_error(parsed.error());
         const Object root(*parsed, std::string(kProfilesSource), "");
-        if (auto ok = root.check_keys({"defaults", "compare", "profiles"}); !ok)
+        if (auto ok = root.check_keys({"defaults", "default", "compare", "profiles"}); !ok)
             throw std::logic_error(ok.error());
         if (auto profiles = root.object("profiles"); !profiles)
             throw std::logic_error(profiles.error());
         if (auto ok = check_compare(root); !ok)
+            throw std::logic_error(ok.error());
+        if (auto ok = check_default(root); !ok)
             throw std::logic_error(ok.error());
         return std::move(*parsed);
     }();
@@ -131,6 +155,22 @@ std::vector<std::string> Profile::comparison_names()
     return names;
 }
 
+std::vector<std::string> Profile::comparison_names(Arch arch)
+{
+    std::vector<std::string> names;
+    for (std::string& name : comparison_names()) {
+        const auto p = named(name);
+        if (p && p->arch_ == arch)
+            names.push_back(std::move(name));
+    }
+    return names;
+}
+
+std::string Profile::default_name(Arch arch)
+{
+    return builtin_document().at("default").at(std::string(arch_name(arch))).get<std::string>();
+}
+
 Expected<Profile, std::string> Profile::named(std::string_view name)
 {
     const Json& profiles = builtin_document().at("profiles");
@@ -163,8 +203,8 @@ Expected<Profile, std::string> Profile::from_object(const Object& o, std::string
 {
     if (auto ok = o.check_is_object(); !ok)
         return unexpected(ok.error());
-    if (auto ok = builtin ? o.check_keys({"description", "version", "source", "config", "overrides"})
-                          : o.check_keys({"name", "description", "base", "version", "config", "overrides"});
+    if (auto ok = builtin ? o.check_keys({"description", "arch", "version", "source", "config", "overrides"})
+                          : o.check_keys({"name", "description", "base", "arch", "version", "config", "overrides"});
         !ok)
         return unexpected(ok.error());
 
@@ -183,6 +223,21 @@ Expected<Profile, std::string> Profile::from_object(const Object& o, std::string
         return unexpected(ok.error());
     }
     p.name_ = std::move(name);
+    // A built-in profile says what it is built for; a user's may, and must then agree with its base's.
+    if (o.has("arch")) {
+        auto text = o.string("arch");
+        if (!text)
+            return unexpected(text.error());
+        const std::optional<Arch> arch = parse_arch(*text);
+        if (!arch)
+            return unexpected(o.error("arch", fmt::format("\"{}\" is not an architecture (x86_64 or aarch64)", *text)));
+        if (p.arch_ && *p.arch_ != *arch)
+            return unexpected(o.error("arch", fmt::format("its base is built for {}, not {}", arch_name(*p.arch_),
+                                                          arch_name(*arch))));
+        p.arch_ = arch;
+    } else if (builtin) {
+        return unexpected(o.error("needs an \"arch\" (x86_64 or aarch64)"));
+    }
     if (o.has("version")) {
         auto text = o.string("version");
         if (!text)

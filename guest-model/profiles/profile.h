@@ -2,12 +2,16 @@
 // behaviour overrides, answering "does this kernel have behaviour X?" with the commit that decides.
 //
 // Sources: a built-in named profile (data/profiles.json: "debian-12", or a mainline release such as
-// "5.19", which is 5.19.8 configured like x86_64_defconfig), a bare version ("5.15.63": the facts table
-// decides every behaviour, the configuration is only the defaults), or a user's JSON file:
-//   {"name": "my-kernel", "base": "debian-12" | "version": "5.15.63",
+// "5.19", which is 5.19.8 configured like x86_64_defconfig, or "5.19-arm64", the same release configured
+// like arm64's defconfig), a bare version ("5.15.63": the facts table decides every behaviour, the
+// configuration is only the defaults), or a user's JSON file:
+//   {"name": "my-kernel", "base": "debian-12" | "version": "5.15.63", "arch": "x86_64" | "aarch64",
 //    "config": {"CONFIG_MODULES": "y"},
 //    "overrides": {"driver_core.match_defer_stops_attach": true | {"present": true, "commit": "..", "note": ".."}}}
 // Every profile starts from the "defaults" configuration of data/profiles.json.
+//
+// A built-in profile is built for one architecture ("arch"); a user's file has its base's, or the one it
+// names. A bare version, or a file with neither, names none and fits a guest of either architecture.
 #pragma once
 
 #include <map>
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "guest-model/profiles/arch.h"
 #include "guest-model/profiles/fact_key.h"
 #include "guest-model/profiles/facts.h"
 #include "guest-model/profiles/kernel_version.h"
@@ -42,6 +47,10 @@ public:
     // The built-in profiles a comparison across kernels shows, in order: mainline releases oldest first,
     // each distribution kernel after the mainline release of its tree ("compare" in data/profiles.json).
     static std::vector<std::string> comparison_names();
+    // Those of comparison_names() built for arch, in the same order.
+    static std::vector<std::string> comparison_names(Arch arch);
+    // The built-in profile a guest of arch boots when none is chosen ("default" in data/profiles.json).
+    static std::string default_name(Arch arch);
 
     const std::string& name() const { return name_; }
     const std::string& description() const { return description_; }
@@ -49,6 +58,10 @@ public:
     // for others.
     const std::string& source() const { return source_; }
     const KernelVersion& version() const { return version_; }
+    // The architecture the kernel is built for; none for a bare version.
+    const std::optional<Arch>& arch() const { return arch_; }
+    // Whether a guest of that architecture can boot it.
+    bool fits(Arch guest) const { return !arch_ || *arch_ == guest; }
 
     // Keys come from the generated table (fact_keys.h: fact::iommu::kDmaFqType), so the facts table has
     // every one asked about.
@@ -73,6 +86,7 @@ private:
     std::string description_;
     std::string source_;
     KernelVersion version_;
+    std::optional<Arch> arch_;
     std::map<std::string, std::string, std::less<>> config_;
     std::map<std::string, Override, std::less<>> overrides_;
 };

@@ -1,5 +1,9 @@
 #include "system/boot/guest.h"
 
+#include <stdexcept>
+
+#include <fmt/format.h>
+
 #include "system/boot/boot.h"
 
 namespace viommu::system::boot {
@@ -9,13 +13,13 @@ namespace {
 namespace iommu = guest::iommu;
 namespace vfio = guest::vfio;
 
-iommu::CoreConfig core_config(const KernelConfig& k, Arch arch)
+iommu::CoreConfig core_config(const KernelConfig& k, FirmwareTables tables)
 {
     iommu::CoreConfig c;
-    // x86 describes the topology with ACPI VIOT; QEMU's arm64 virt machine booted with a device tree
-    // puts an iommu-map on the PCI host bridge (of_iommu_configure(), which gives up waiting after the
-    // deferred-probe timeout).
-    c.firmware = arch == Arch::kX86_64 ? iommu::Firmware::kAcpiViot : iommu::Firmware::kDeviceTree;
+    // ACPI guests (every x86 one, arm64 under UEFI) learn the topology from VIOT; QEMU's arm64 virt
+    // machine booted with a device tree puts an iommu-map on the PCI host bridge (of_iommu_configure(),
+    // which gives up waiting after the deferred-probe timeout).
+    c.firmware = tables == FirmwareTables::kAcpi ? iommu::Firmware::kAcpiViot : iommu::Firmware::kDeviceTree;
     c.passthrough = k.passthrough;
     c.passthrough_cmdline = k.passthrough_cmdline;
     c.strict = k.strict;
@@ -55,11 +59,42 @@ machine::MachineConfig machine_config(const GuestSpec& spec)
 
 } // namespace
 
+std::optional<std::string> arch_mismatch(const GuestSpec& spec, const guest::profiles::Profile& profile)
+{
+    if (profile.fits(spec.arch))
+        return std::nullopt;
+    const std::string_view guest = guest::profiles::arch_name(spec.arch);
+    return fmt::format("kernel profile \"{}\" is built for {}, but guest \"{}\" is an {} guest: choose an {} "
+                       "profile such as {} (--list-kernels shows each profile's architecture)",
+                       profile.name(), guest::profiles::arch_name(*profile.arch()), spec.name, guest, guest,
+                       guest::profiles::Profile::default_name(spec.arch));
+}
+
+guest::profiles::Profile default_profile(Arch arch)
+{
+    auto p = guest::profiles::Profile::named(guest::profiles::Profile::default_name(arch));
+    // profiles.json's "default" is checked to name a built-in profile of that architecture when it is read.
+    if (!p)
+        throw std::logic_error(p.error());
+    return std::move(*p);
+}
+
+namespace {
+
+const GuestSpec& checked_arch(const GuestSpec& spec, const guest::profiles::Profile& profile)
+{
+    if (auto why = arch_mismatch(spec, profile))
+        throw std::invalid_argument(*why);
+    return spec;
+}
+
+} // namespace
+
 Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options)
-    : spec_(spec), profile_(profile), kconfig_(resolve_kernel_config(profile, spec.arch, spec.cmdline)),
+    : spec_(checked_arch(spec, profile)), profile_(profile), kconfig_(resolve_kernel_config(profile, spec.arch, spec.tables, spec.cmdline)),
       behaviour_(BootBehaviour::from(profile)), log_(clock_), machine_(machine_config(spec)), board_(spec, machine_, options.device),
       core_(profile, log_, clock_, core_options(spec)),
-      iommu_(core_, core_config(kconfig_, spec.arch), iommu::CoreBehaviour::from(profile)),
+      iommu_(core_, core_config(kconfig_, spec.tables), iommu::CoreBehaviour::from(profile)),
       dma_(iommu_, clock_, machine_.allocator()),
       gate_(profile, core_, iommu_, machine_.allocator(), gate_config(spec, kconfig_, options))
 {

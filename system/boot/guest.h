@@ -14,6 +14,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "system/boot/guest_spec.h"
 #include "system/boot/report.h"
@@ -31,8 +32,16 @@ struct BootOptions {
     std::optional<guest::vfio::Backend> vfio_user;
 };
 
+// Why the guest cannot boot that kernel: a profile built for another architecture (an x86_64 kernel
+// on an aarch64 guest). nullopt when it can; a profile that names no architecture fits every guest.
+std::optional<std::string> arch_mismatch(const GuestSpec& spec, const guest::profiles::Profile& profile);
+
+// The kernel a guest boots when none is chosen: the built-in default of its architecture.
+guest::profiles::Profile default_profile(Arch arch);
+
 // Throws std::invalid_argument for a spec that is inconsistent (a parent after its child, an IOMMU
-// index that is not a virtio-iommu function): front ends build valid specs, so that is a bug.
+// index that is not a virtio-iommu function) or a profile of another architecture (arch_mismatch()):
+// front ends check those first, so that is a bug.
 GuestReport boot_guest(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options = {});
 
 } // namespace viommu::system::boot

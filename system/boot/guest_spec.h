@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "guest-model/pci/topology.h"
+#include "guest-model/profiles/arch.h"
 #include "guest-model/vfio/user_path.h"
 #include "virtio/feature_bits.h"
 
 namespace viommu::system::boot {
 
-enum class Arch { kX86_64, kAarch64 };
+// The guest's architecture is the one its kernel profile must be built for.
+using Arch = guest::profiles::Arch;
 
 // The interrupt controller MSIs go through: it decides whether VFIO sees isolated MSIs
 // (irq_domain_check_msi_remap() before v6.3, msi_device_has_isolated_msi() since).
@@ -25,6 +27,15 @@ enum class MsiController {
     kGicV3Its, // arm64 virt with its=on (QEMU's default from virt-2.x): IRQ_DOMAIN_FLAG_(MSI_REMAP|ISOLATED_MSI)
     kGicV2m,   // arm64 virt with gic-version=2: MSIs through a GICv2m frame, not isolated
 };
+
+// What describes the hardware to the guest kernel, and so which firmware tells it the virtio-iommu's
+// topology. x86 guests always get QEMU's ACPI tables (VIOT for the virtio-iommu). QEMU's arm64 virt
+// machine generates both a device tree (an iommu-map on the PCIe host node, create_virtio_iommu_dt_bindings()
+// in hw/arm/virt.c) and ACPI tables (VIOT since cf1a5cc935c0, QEMU 7.0); the guest gets the ACPI ones
+// only through UEFI firmware, which then withholds the device tree (edk2's PlatformHasAcpiDtDxe keys
+// off QEMU's etc/table-loader), and arm64 Linux uses ACPI when its device tree is a stub
+// (acpi_boot_table_init()). Booted without UEFI, or without ACPI, it reads the device tree.
+enum class FirmwareTables { kAcpi, kDeviceTree };
 
 // What a PCI function is, for the guest's drivers and for the DMA the boot makes it do.
 enum class Role {
@@ -84,6 +95,7 @@ struct GuestSpec {
     std::string name;
     Arch arch = Arch::kX86_64;
     MsiController msi = MsiController::kX86Apic;
+    FirmwareTables tables = FirmwareTables::kAcpi;
     uint64_t ram_bytes = 256ull << 20;
     IommuDesc iommu;
     // Parents before their children. Bus numbers are assigned by the boot, as firmware does.

@@ -64,6 +64,13 @@ guest::vfio::UserPathConfig vfio_paths(const guest::profiles::Profile& profile, 
 
 KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch arch, const KernelCmdline& cmdline)
 {
+    return resolve_kernel_config(profile, arch, arch == Arch::kX86_64 ? FirmwareTables::kAcpi : FirmwareTables::kDeviceTree,
+                                 cmdline);
+}
+
+KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch arch, FirmwareTables tables,
+                                   const KernelCmdline& cmdline)
+{
     KernelConfig c;
     const std::string version = profile.version().str();
     // The driver: arm64 only from edcd69ab9a32 (v5.3), x86 too from 8ce4904bfd22 (v5.14).
@@ -82,7 +89,9 @@ KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch
         c.why_no_iommu = fmt::format("{} does not build the virtio-iommu driver (CONFIG_VIRTIO_IOMMU is not set)",
                                      profile.name());
 
-    if (arch == Arch::kX86_64) {
+    if (tables == FirmwareTables::kAcpi) {
+        // x86, or arm64 booted through UEFI: VIOT or nothing. An arm64 kernel before 5.14 has no VIOT
+        // reader, so its devices get no IOMMU although the driver binds the virtio-iommu itself.
         const guest::profiles::Decision viot = profile.has(guest::profiles::fact::acpi::kViot);
         const Tristate acpi_viot = tristate(profile, "CONFIG_ACPI_VIOT", viot.present ? Tristate::kBuiltin : Tristate::kNo);
         c.firmware_describes = viot.present && acpi_viot != Tristate::kNo;
@@ -90,7 +99,9 @@ KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch
             c.why_no_iommu = viot.present ? fmt::format("{} does not build ACPI VIOT support (CONFIG_ACPI_VIOT)", profile.name())
                                           : fmt::format("Linux {} cannot read the ACPI VIOT table ({})", version, viot.why);
     } else {
-        c.firmware_describes = exists.present; // QEMU virt's device tree: iommu-map on the host bridge
+        // QEMU virt's device tree: iommu-map on the host bridge, read by of_iommu since the driver came
+        // (edcd69ab9a32, v5.3).
+        c.firmware_describes = exists.present;
     }
     c.virtio_pci = tristate(profile, "CONFIG_VIRTIO_PCI", Tristate::kBuiltin);
 

@@ -19,8 +19,9 @@ enum class Tristate { kNo, kModule, kBuiltin };
 struct KernelConfig {
     Tristate virtio_iommu = Tristate::kNo; // CONFIG_VIRTIO_IOMMU, after the facts allow it
     Tristate virtio_pci = Tristate::kBuiltin;
-    // The firmware tells the kernel which devices the virtio-iommu translates: ACPI VIOT on x86
-    // (3cf485540e7b, v5.14, CONFIG_ACPI_VIOT), the device tree's iommu-map on arm64 (v5.3).
+    // The firmware tells the kernel which devices the virtio-iommu translates: ACPI VIOT (3cf485540e7b,
+    // v5.14, CONFIG_ACPI_VIOT) on x86 and on arm64 under UEFI, else the device tree's iommu-map on arm64
+    // (v5.3).
     bool firmware_describes = false;
     std::string why_no_iommu; // when the guest cannot use the virtio-iommu, why
     bool passthrough = false; // CONFIG_IOMMU_DEFAULT_PASSTHROUGH, or iommu.passthrough=
@@ -35,6 +36,10 @@ struct KernelConfig {
     std::vector<std::string> warnings;
 };
 
+// tables: what describes the hardware to the guest (ACPI for x86; arm64 has either).
+KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch arch, FirmwareTables tables,
+                                   const KernelCmdline& cmdline);
+// The tables an arch's guest gets when nothing says otherwise: ACPI on x86, the device tree on arm64.
 KernelConfig resolve_kernel_config(const guest::profiles::Profile& profile, Arch arch, const KernelCmdline& cmdline);
 
 } // namespace viommu::system::boot

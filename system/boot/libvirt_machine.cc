@@ -64,6 +64,18 @@ std::optional<DomainError> Mapper::read_machine(const xmlNode* domain)
     } else {
         spec_.msi = MsiController::kX86Apic;
     }
+
+    // What describes the hardware (guest_spec.h FirmwareTables): on aarch64 QEMU's ACPI tables reach the
+    // guest only through UEFI firmware (<os firmware='efi'> or a <loader>) and only with <features><acpi/>.
+    if (spec_.arch == Arch::kAarch64) {
+        const xmlNode* os = xml::first_child(domain, "os");
+        const bool uefi = xml::attr(os, "firmware") == "efi" || xml::first_child(os, "loader") != nullptr;
+        const bool acpi = xml::first_child(xml::first_child(domain, "features"), "acpi") != nullptr;
+        spec_.tables = uefi && acpi ? FirmwareTables::kAcpi : FirmwareTables::kDeviceTree;
+        if (acpi && !uefi)
+            warn("<features><acpi/> without UEFI firmware (<os firmware='efi'> or <loader>): nothing hands an aarch64 "
+                 "guest QEMU's ACPI tables, so it is modelled booting with QEMU's device tree");
+    }
     return std::nullopt;
 }
 

@@ -33,7 +33,7 @@ std::string Boot::no_group_reason(const Function& f) const
                            "without an IOMMU",
                            owner.bdf(), qemu, ids.front());
     }
-    if (spec_.arch != Arch::kX86_64 && f.deferrals && f.dev->bound())
+    if (spec_.tables == FirmwareTables::kDeviceTree && f.deferrals && f.dev->bound())
         return fmt::format("it stopped waiting for the IOMMU when the deferred-probe timeout ran out ({} s; "
                            "of_iommu_configure() then goes on without it) and bound before virtio_iommu loaded",
                            core_.deferred_probe_timeout());
@@ -45,9 +45,15 @@ std::string Boot::no_group_reason(const Function& f) const
 std::vector<std::string> Boot::no_group_remedies(const Function& f) const
 {
     std::vector<std::string> remedies;
-    if (!kconfig_.why_no_iommu.empty())
+    if (!kconfig_.why_no_iommu.empty() && spec_.arch == Arch::kX86_64)
         remedies.push_back("a kernel that drives the virtio-iommu (x86: 5.14 or later with CONFIG_VIRTIO_IOMMU "
                            "and CONFIG_ACPI_VIOT; arm64: 5.3 or later)");
+    else if (!kconfig_.why_no_iommu.empty() && spec_.tables == FirmwareTables::kAcpi)
+        remedies.push_back("a kernel that reads the ACPI VIOT table (5.14 or later with CONFIG_VIRTIO_IOMMU and "
+                           "CONFIG_ACPI_VIOT), or boot without UEFI so that the kernel reads the device tree (5.3 or "
+                           "later)");
+    else if (!kconfig_.why_no_iommu.empty())
+        remedies.push_back("a kernel that drives the virtio-iommu (arm64: 5.3 or later with CONFIG_VIRTIO_IOMMU)");
     else if (pci::qemu_requester_id(*f.pci) != f.pci->requester_id())
         remedies.push_back("plug the device into a PCIe root port, not behind a PCIe-to-PCI or PCI bridge");
     remedies.push_back("no-IOMMU mode: CONFIG_VFIO_NOIOMMU=y and vfio.enable_unsafe_noiommu_mode=1 (no DMA "

@@ -65,6 +65,46 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("--kernel", profile)
     check("a profile name's NUL and ESC are escaped in the table",
           "(evil\\x00\\x1b[2Jname)" in r.stdout and "\x1b" not in r.stdout and "VFIO REJECTED" in r.stdout, r)
+# Architectures: a guest boots only a kernel built for it; without --kernel it gets its own default.
+aarch64 = fixtures / "virt-aarch64.xml"
+r = run(aarch64)
+check("an aarch64 guest without --kernel boots the default arm64 profile",
+      r.returncode == 0 and "(debian-12-6.12-arm64)" in r.stdout, r)
+check("the x86_64 default guest without --kernel still boots debian-12-6.12", "(debian-12-6.12)" in run().stdout)
+r = run(aarch64, "--kernel", "6.12")
+check("an x86_64 profile on an aarch64 guest is refused (exit 2) and says why",
+      r.returncode == 2 and 'kernel profile "6.12" is built for x86_64' in r.stderr
+      and "debian-12-6.12-arm64" in r.stderr and r.stdout == "", r)
+r = run("--kernel", "6.12-arm64")
+check("an aarch64 profile on the x86_64 default guest is refused (exit 2)",
+      r.returncode == 2 and 'is built for aarch64, but guest "viommu-default" is an x86_64 guest' in r.stderr, r)
+r = run(aarch64, "--kernel", "6.1.50")
+check("a bare version names no architecture and boots either guest",
+      r.returncode == 0 and "(6.1.50)" in r.stdout and run("--kernel", "6.1.50").returncode == 1, r)
+with tempfile.TemporaryDirectory() as tmp:
+    # A batch of both architectures: without --kernel each guest boots its own default; with an x86_64
+    # kernel the aarch64 guest is invalid input (exit 2) and the x86_64 one still boots.
+    mixed = pathlib.Path(tmp, "mixed")
+    mixed.mkdir()
+    (mixed / "arm.xml").write_text(aarch64.read_text())
+    (mixed / "x86.xml").write_text((fixtures / "q35-no-iommu-devices.xml").read_text())
+    r = run("--batch", mixed, "--out", pathlib.Path(tmp, "out"))
+    check("--batch of both architectures, no --kernel: each guest boots its default",
+          r.returncode == 0 and "2 guests: 2 admitted" in r.stdout, r)
+    r = run("--batch", mixed, "--out", pathlib.Path(tmp, "out"), "--kernel", "6.12")
+    check("--batch --kernel 6.12: the aarch64 guest is invalid, said why, exit 2",
+          r.returncode == 2 and "1 admitted, 0 rejected, 1 invalid" in r.stdout
+          and 'kernel profile "6.12" is built for x86_64' in r.stdout, r)
+
+r = run("--list-kernels")
+lines = {line.split()[0]: line.split()[1] for line in r.stdout.splitlines()}
+check("--list-kernels shows each profile's architecture",
+      lines.get("6.12") == "x86_64" and lines.get("6.12-arm64") == "aarch64"
+      and lines.get("debian-12-arm64") == "aarch64", r)
+r = run("--help")
+check("--help names each architecture's default kernel",
+      "debian-12-6.12 for x86_64 guests" in r.stdout and "debian-12-6.12-arm64 for" in r.stdout, r)
+
 r = run(fixtures / "nonexistent.xml")
 check("missing file exits 2", r.returncode == 2, r)
 
@@ -90,7 +130,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("5.19.8: EINVAL at the bind, rule and commit",
           len(vfio) == 1 and vfio[0]["error"] == "EINVAL" and vfio[0]["rule"] == "vfio.requires_cache_coherency"
           and vfio[0]["commit"].startswith("e8ae0e140c05"), r)
-    r = run(aarch64, "--kernel", "5.19.9", "--json", tmp / "new.json")
+    r = run(aarch64, "--kernel", "5.19.9-arm64", "--json", tmp / "new.json")
     check("5.19.9 with the fix admits (exit 0)", r.returncode == 0, r)
     new = json.loads((tmp / "new.json").read_text())
     check("JSON report: schema, exit code", new["schema"] == 1 and new["exit_code"] == 0, r)
@@ -99,6 +139,12 @@ with tempfile.TemporaryDirectory() as tmp:
     check("--compare-kernels: a matrix with both verdicts",
           r.returncode == 0 and "EINVAL@bind" in r.stdout and " ok " in r.stdout + " ", r)
     table = r.stdout
+    check("--compare-kernels: an aarch64 guest boots the aarch64 profiles only, and says so",
+          "per aarch64 kernel" in table and table.splitlines()[2].split()[1:]
+          == [k for k in table.splitlines()[2].split()[1:] if k.endswith("-arm64")] and "debian-12-6.12-arm64" in table, r)
+    r = run("--compare-kernels")
+    check("--compare-kernels: an x86_64 guest boots the x86_64 profiles only",
+          "-arm64" not in r.stdout and "debian-12-6.12" in r.stdout and "per kernel" in r.stdout, r)
     r = run(aarch64, "--compare-kernels", "--json", tmp / "matrix.json")
     check("--compare-kernels --json: the same table, the same exit status", r.returncode == 0 and r.stdout == table, r)
     matrix = json.loads((tmp / "matrix.json").read_text())
@@ -110,8 +156,8 @@ with tempfile.TemporaryDirectory() as tmp:
     hostdev = [d for d in matrix["devices"] if any(c["verdict"] for c in d["kernels"])]
     by_kernel = {c["kernel"]: c for c in hostdev[0]["kernels"]} if len(hostdev) == 1 else {}
     check("--compare-kernels --json: the hostdev's verdict and group per kernel, as the table has them",
-          by_kernel.get("5.19", {}).get("verdict") == "EINVAL@bind" and by_kernel.get("6.0", {}).get("verdict") == "ok"
-          and isinstance(by_kernel["6.0"]["group"], int), r)
+          by_kernel.get("5.19-arm64", {}).get("verdict") == "EINVAL@bind"
+          and by_kernel.get("6.0-arm64", {}).get("verdict") == "ok" and isinstance(by_kernel["6.0-arm64"]["group"], int), r)
     check("--compare-kernels --json: a device not given to VFIO has a null verdict",
           any(c["verdict"] is None and c["group"] is not None for d in matrix["devices"] for c in d["kernels"]))
 

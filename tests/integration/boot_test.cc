@@ -200,7 +200,7 @@ TEST_CASE("arm64 with a GICv3 ITS isolates MSIs: VFIO is admitted without unsafe
 {
     SpecBuilder b(3, Arch::kAarch64);
     b.hostdev(6);
-    const GuestReport r = boot_guest(b.spec(), profile("6.12"));
+    const GuestReport r = boot_guest(b.spec(), profile("6.12-arm64"));
     const DeviceReport& d = device(r, "0000:00:06.0");
     REQUIRE(d.vfio);
     CHECK(d.vfio->admitted);
@@ -226,7 +226,7 @@ TEST_CASE("5.19 without the virtio-iommu fix: vfio-pci's probe fails with -EINVA
 
 TEST_CASE("5.19.9 carries the fix (77a2d61334f7) and admits; 5.18 never asked", "[boot][vfio][stage1]")
 {
-    for (const char* kernel : {"5.19.9", "5.18"}) {
+    for (const char* kernel : {"5.19.9-arm64", "5.18-arm64"}) {
         SpecBuilder b(3, Arch::kAarch64);
         b.hostdev(6);
         const GuestReport r = boot_guest(b.spec(), profile(kernel));
@@ -428,11 +428,11 @@ TEST_CASE("arm64 before 6.0: with virtio_iommu=m, devices stop waiting at late_i
     // are done and the timeout is 0, the default until f516d01b9df2 (6.0) made it 10 s.
     SpecBuilder b(3, Arch::kAarch64);
     b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
-    const GuestReport old = boot_guest(b.spec(), profile("5.19.9"));
+    const GuestReport old = boot_guest(b.spec(), profile("5.19.9-arm64"));
     CHECK_FALSE(device(old, "0000:00:04.0").group);
     CHECK(logged(old, "virtio-pci 0000:00:04.0: deferred probe timeout, ignoring dependency"));
     CHECK(device(old, "0000:00:04.0").no_group_reason.find("deferred-probe timeout") != std::string::npos);
-    const GuestReport now = boot_guest(b.spec(), profile("6.1"));
+    const GuestReport now = boot_guest(b.spec(), profile("6.1-arm64"));
     CHECK(device(now, "0000:00:04.0").group);
 }
 
@@ -443,4 +443,153 @@ TEST_CASE("The virtio-iommu is driven through virtio-pci, which negotiates RING_
     CHECK(boot_guest(real_run_topology().spec(), profile("debian-12-6.12")).iommu.features == 0x10130000077);
     CHECK(boot_guest(real_run_topology().spec(), profile("6.1")).iommu.features == 0x10130000077);
     CHECK_FALSE(boot_guest(real_run_topology().spec(), profile("5.15")).iommu.features & virtio::feature(virtio::kFRingReset));
+}
+
+// ---- arm64 ---------------------------------------------------------------------------------------
+
+namespace {
+
+// An arm64 virt guest with a hostdev behind a root port, as tests/integration/fixtures/virt-aarch64*.xml.
+SpecBuilder arm64_hostdev(MsiController msi, FirmwareTables tables = FirmwareTables::kDeviceTree)
+{
+    SpecBuilder b(3, Arch::kAarch64);
+    b.spec().msi = msi;
+    b.spec().tables = tables;
+    const int port = b.add("pcie-root-port", pci::Kind::kRootPort, Role::kBridge, 1);
+    b.hostdev(0, port);
+    return b;
+}
+
+// The arm64 profiles whose kernel can give the hostdev an IOMMU group and bind vfio-pci: not before the
+// driver (4.19), not Debian's 6.1 (no CONFIG_VIRTIO_IOMMU), not 5.19.0-5.19.8 (e8ae0e140c05 without
+// 91c98fe79414).
+bool binds(const std::string& kernel)
+{
+    return kernel != "4.19-arm64" && kernel != "debian-12-arm64" && kernel != "5.19-arm64";
+}
+
+} // namespace
+
+TEST_CASE("a kernel built for another architecture is refused before the boot", "[boot][arm64][profiles]")
+{
+    SpecBuilder b(3, Arch::kAarch64);
+    CHECK(arch_mismatch(b.spec(), profile("6.12")) ==
+          "kernel profile \"6.12\" is built for x86_64, but guest \"test\" is an aarch64 guest: choose an aarch64 "
+          "profile such as debian-12-6.12-arm64 (--list-kernels shows each profile's architecture)");
+    CHECK_THROWS_AS(boot_guest(b.spec(), profile("6.12")), std::invalid_argument);
+    CHECK_FALSE(arch_mismatch(b.spec(), profile("6.12-arm64")));
+    CHECK_FALSE(arch_mismatch(b.spec(), profile("6.12.5"))); // a bare version fits either
+    CHECK(default_profile(Arch::kAarch64).name() == "debian-12-6.12-arm64");
+}
+
+TEST_CASE("arm64 with a GICv3 ITS: type1 admits the hostdev wherever vfio-pci binds, by the isolated-MSI rule",
+          "[boot][arm64][vfio]")
+{
+    for (const std::string& kernel : Profile::comparison_names(Arch::kAarch64)) {
+        INFO(kernel);
+        const Profile p = profile(kernel);
+        const GuestReport r = boot_guest(arm64_hostdev(MsiController::kGicV3Its).spec(), p);
+        const DeviceReport& d = device(r, "0000:01:00.0");
+        REQUIRE(d.vfio);
+        if (!binds(kernel)) {
+            CHECK_FALSE(d.vfio->admitted);
+            CHECK(d.vfio->stage == vfio::Stage::kBind);
+            continue;
+        }
+        CHECK(d.vfio->admitted);
+        CHECK_FALSE(d.vfio->unsafe);
+        // Before 6b1a7a00427c (v6.3) type1 asked irq_domain_check_msi_remap(), which the ITS's
+        // IRQ_DOMAIN_FLAG_MSI_REMAP satisfies; since, iommu_group_has_isolated_msi().
+        const bool isolated_msi = p.version() >= KernelVersion{6, 3, 0};
+        CHECK(d.vfio->rule == (isolated_msi ? vfio::Rule::kType1IsolatedMsi : vfio::Rule::kType1MsiRemap));
+        CHECK(d.vfio->commit.starts_with(isolated_msi ? "6b1a7a00427c" : ""));
+    }
+}
+
+TEST_CASE("arm64 with GICv2m: type1 refuses the hostdev at VFIO_SET_IOMMU with EPERM wherever vfio-pci binds",
+          "[boot][arm64][vfio]")
+{
+    for (const std::string& kernel : Profile::comparison_names(Arch::kAarch64)) {
+        INFO(kernel);
+        const GuestReport r = boot_guest(arm64_hostdev(MsiController::kGicV2m).spec(), profile(kernel));
+        const DeviceReport& d = device(r, "0000:01:00.0");
+        REQUIRE(d.vfio);
+        CHECK_FALSE(d.vfio->admitted);
+        CHECK(d.vfio->stage == (binds(kernel) ? vfio::Stage::kSetIommu : vfio::Stage::kBind));
+        if (binds(kernel)) {
+            CHECK(d.vfio->error == kEPERM);
+            CHECK(logged(r, "vfio_iommu_type1_attach_group: No interrupt remapping support."));
+        }
+    }
+}
+
+TEST_CASE("arm64 with GICv2m and iommufd: refused at attach before d525a5b8cf39 (v6.6), at bind from it",
+          "[boot][arm64][vfio][iommufd]")
+{
+    SpecBuilder b = arm64_hostdev(MsiController::kGicV2m);
+    b.spec().vfio_backend = VfioBackend::kIommufd;
+    const GuestReport attach = boot_guest(b.spec(), profile("6.3"));
+    REQUIRE(device(attach, "0000:01:00.0").vfio);
+    CHECK(device(attach, "0000:01:00.0").vfio->stage == vfio::Stage::kIommufdAttach);
+    CHECK(device(attach, "0000:01:00.0").vfio->error == kEPERM);
+    const GuestReport bind = boot_guest(b.spec(), profile("6.6-arm64"));
+    REQUIRE(device(bind, "0000:01:00.0").vfio);
+    CHECK(device(bind, "0000:01:00.0").vfio->stage == vfio::Stage::kIommufdBind);
+    CHECK(device(bind, "0000:01:00.0").vfio->error == kEPERM);
+    b.spec().msi = MsiController::kGicV3Its;
+    const GuestReport its = boot_guest(b.spec(), profile("6.6-arm64"));
+    REQUIRE(device(its, "0000:01:00.0").vfio);
+    CHECK(device(its, "0000:01:00.0").vfio->admitted);
+}
+
+TEST_CASE("5.10 admits on arm64 (the driver is arm64-only from edcd69ab9a32) where x86 has no virtio-iommu",
+          "[boot][arm64][vfio]")
+{
+    const GuestReport arm = boot_guest(arm64_hostdev(MsiController::kGicV3Its).spec(), profile("5.10-arm64"));
+    REQUIRE(device(arm, "0000:01:00.0").vfio);
+    CHECK(device(arm, "0000:01:00.0").vfio->admitted);
+    SpecBuilder x86;
+    const int port = x86.add("pcie-root-port", pci::Kind::kRootPort, Role::kBridge, 1);
+    x86.hostdev(0, port);
+    const GuestReport r = boot_guest(x86.spec(), profile("5.10"));
+    REQUIRE(device(r, "0000:01:00.0").vfio);
+    CHECK(device(r, "0000:01:00.0").vfio->stage == vfio::Stage::kBind);
+    CHECK(device(r, "0000:01:00.0").vfio->rule == vfio::Rule::kNeedsIommuGroup);
+}
+
+TEST_CASE("an arm64 guest under UEFI with ACPI needs VIOT (3cf485540e7b, v5.14): 5.10 gives its devices no IOMMU",
+          "[boot][arm64][firmware]")
+{
+    const GuestReport acpi = boot_guest(arm64_hostdev(MsiController::kGicV3Its, FirmwareTables::kAcpi).spec(),
+                                        profile("5.10-arm64"));
+    const DeviceReport& d = device(acpi, "0000:01:00.0");
+    CHECK_FALSE(d.group);
+    CHECK_FALSE(d.behind_iommu); // the firmware the kernel reads puts nothing behind it
+    REQUIRE(d.vfio);
+    CHECK(d.vfio->rule == vfio::Rule::kNeedsIommuGroup);
+    CHECK(d.vfio->reason.find("Linux 5.10 cannot read the ACPI VIOT table") != std::string::npos);
+    // 5.15 reads VIOT; the endpoints wait for the module without a timeout, unlike of_iommu before 6.0.
+    SpecBuilder b = arm64_hostdev(MsiController::kGicV3Its, FirmwareTables::kAcpi);
+    b.add("virtio-net", pci::Kind::kEndpoint, Role::kVirtioNet, 4);
+    const GuestReport viot = boot_guest(b.spec(), profile("5.15-arm64"));
+    CHECK(device(viot, "0000:00:04.0").group);
+    REQUIRE(device(viot, "0000:01:00.0").vfio);
+    CHECK(device(viot, "0000:01:00.0").vfio->admitted);
+    b.spec().tables = FirmwareTables::kDeviceTree;
+    CHECK_FALSE(device(boot_guest(b.spec(), profile("5.15-arm64")), "0000:00:04.0").group);
+}
+
+TEST_CASE("arm64 virt reports no MSI region: virtio-iommu reserves IOMMU_RESV_SW_MSI at MSI_IOVA_BASE instead",
+          "[boot][arm64][msi]")
+{
+    // viommu_get_resv_regions(): "If the device didn't register any bypass MSI window, add a
+    // software-mapped region" of MSI_IOVA_LENGTH at MSI_IOVA_BASE, where the MSI cookie maps the ITS
+    // doorbell; sysfs names IOMMU_RESV_SW_MSI "msi" too. On q35 QEMU reports the 0xfee00000 window.
+    const GuestReport arm = boot_guest(arm64_hostdev(MsiController::kGicV3Its).spec(), profile("6.12-arm64"));
+    CHECK(device(arm, "0000:01:00.0").reserved_regions ==
+          std::vector<std::string>{"0x0000000008000000 0x00000000080fffff msi"});
+    SpecBuilder x86;
+    x86.hostdev(6);
+    CHECK(device(boot_guest(x86.spec(), profile("6.12")), "0000:00:06.0").reserved_regions ==
+          std::vector<std::string>{"0x00000000fee00000 0x00000000feefffff msi"});
 }

@@ -133,7 +133,9 @@ with tempfile.TemporaryDirectory() as tmp:
         path = tmp / f"builtin-{name}.json"
         path.write_text(json.dumps({"name": f"exported-{name}", **{k: v for k, v in body.items() if k != "source"}}))
         profiles.append(path)
-        r = run(boot, "--kernel", path)
+        # A profile boots a guest of its own architecture: the default guest is x86_64.
+        guest = [source / "tests" / "integration" / "fixtures" / "virt-aarch64.xml"] if body["arch"] == "aarch64" else []
+        r = run(boot, *guest, "--kernel", path)
         check(f"viommu-boot accepts the built-in profile {name} as a file", r.returncode in (0, 1), r.stderr)
     expect_valid("the documented and the built-in profiles", "kernel-profile.schema.json", *profiles)
     profile = json.loads(profiles[0].read_text())

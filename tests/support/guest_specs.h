@@ -22,6 +22,9 @@ public:
         spec_.arch = arch;
         spec_.msi = arch == system::boot::Arch::kX86_64 ? system::boot::MsiController::kX86Apic
                                                         : system::boot::MsiController::kGicV3Its;
+        // QEMU's virt machine booted straight into the kernel: the device tree.
+        spec_.tables = arch == system::boot::Arch::kX86_64 ? system::boot::FirmwareTables::kAcpi
+                                                           : system::boot::FirmwareTables::kDeviceTree;
         add("host-bridge", pci::Kind::kHostBridge, Role::kHostBridge, 0);
         if (iommu_slot >= 0) {
             spec_.iommu.present = true;

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "guest-model/profiles/fact_keys.h"
 #include "guest-model/profiles/profile.h"
 
@@ -14,6 +16,11 @@ using namespace viommu::guest::profiles;
 
 namespace {
 constexpr FactKey kMatchDefer = fact::driver_core::kMatchDeferStopsAttach;
+// Every built-in profile, as an unknown name's error lists them: x86_64 then aarch64, oldest first.
+constexpr const char* kBuiltins = "4.19, 5.10, 5.15, 5.18, 5.19, 5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, "
+                                  "debian-12-6.12, 6.15, 6.18, 4.19-arm64, 5.10-arm64, 5.15-arm64, 5.18-arm64, 5.19-arm64, "
+                                  "5.19.9-arm64, 6.0-arm64, 6.1-arm64, debian-12-arm64, 6.6-arm64, 6.12-arm64, "
+                                  "debian-12-6.12-arm64, 6.18-arm64";
 }
 
 TEST_CASE("debian-12 is Debian's 6.1 kernel with its configuration", "[unit][profiles]")
@@ -29,7 +36,7 @@ TEST_CASE("debian-12 is Debian's 6.1 kernel with its configuration", "[unit][pro
 
 TEST_CASE("every built-in profile loads and states the configuration the guest stack reads", "[unit][profiles]")
 {
-    REQUIRE(Profile::builtin_names().size() == 14);
+    REQUIRE(Profile::builtin_names().size() == 27);
     for (const std::string& name : Profile::builtin_names()) {
         auto p = Profile::named(name);
         INFO(name);
@@ -128,16 +135,22 @@ TEST_CASE("debian-12 and the 6.1 profile are one tree configured differently: on
 TEST_CASE("comparison_names() lists the profiles oldest first, each Debian kernel after its tree's release",
           "[unit][profiles]")
 {
-    const std::vector<std::string> names = Profile::comparison_names();
-    CHECK(names == std::vector<std::string>{"4.19", "5.10", "5.15", "5.18", "5.19", "5.19.9", "6.0", "6.1",
-                                            "debian-12", "6.6", "6.12", "debian-12-6.12", "6.15", "6.18"});
-    KernelVersion previous;
-    for (const std::string& name : names) {
-        INFO(name);
-        auto p = Profile::named(name);
-        REQUIRE(p);
-        CHECK(p->version() >= previous);
-        previous = p->version();
+    CHECK(Profile::comparison_names(Arch::kX86_64) ==
+          std::vector<std::string>{"4.19", "5.10", "5.15", "5.18", "5.19", "5.19.9", "6.0", "6.1", "debian-12", "6.6",
+                                   "6.12", "debian-12-6.12", "6.15", "6.18"});
+    CHECK(Profile::comparison_names(Arch::kAarch64) ==
+          std::vector<std::string>{"4.19-arm64", "5.10-arm64", "5.15-arm64", "5.18-arm64", "5.19-arm64",
+                                   "5.19.9-arm64", "6.0-arm64", "6.1-arm64", "debian-12-arm64", "6.6-arm64",
+                                   "6.12-arm64", "debian-12-6.12-arm64", "6.18-arm64"});
+    for (const Arch arch : {Arch::kX86_64, Arch::kAarch64}) {
+        KernelVersion previous;
+        for (const std::string& name : Profile::comparison_names(arch)) {
+            INFO(name);
+            auto p = Profile::named(name);
+            REQUIRE(p);
+            CHECK(p->version() >= previous);
+            previous = p->version();
+        }
     }
 }
 
@@ -159,8 +172,7 @@ TEST_CASE("an unknown profile name is refused with the list of built-in ones", "
 {
     auto p = Profile::named("debian-13");
     REQUIRE_FALSE(p);
-    CHECK(p.error() == "unknown kernel profile \"debian-13\" (built-in profiles: 4.19, 5.10, 5.15, 5.18, 5.19, "
-                       "5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12, 6.15, 6.18)");
+    CHECK(p.error() == fmt::format("unknown kernel profile \"debian-13\" (built-in profiles: {})", kBuiltins));
 }
 
 TEST_CASE("a bare version is decided by the facts table and gets the default configuration", "[unit][profiles]")
@@ -211,8 +223,7 @@ TEST_CASE("user profile errors name the file and the problem", "[unit][profiles]
     CHECK(error(R"({"name": "x", "version": "6.one"})") ==
           "my.json: version: \"6.one\" is not a kernel version (expected MAJOR.MINOR[.PATCH], e.g. 6.1 or 5.15.63)");
     CHECK(error(R"({"name": "x", "base": "debian-99"})") ==
-          "my.json: base: unknown kernel profile \"debian-99\" (built-in profiles: 4.19, 5.10, 5.15, 5.18, 5.19, "
-          "5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12, 6.15, 6.18)");
+          fmt::format("my.json: base: unknown kernel profile \"debian-99\" (built-in profiles: {})", kBuiltins));
     CHECK(error(R"({"name": "x", "version": "6.1", "overrides": {"driver_core.no_such": true}})") ==
           "my.json: overrides.driver_core.no_such: no such behaviour in the facts table");
     CHECK(error(R"({"name": "x", "version": "6.1", "config": {"MODULES": "y"}})") ==
@@ -220,7 +231,7 @@ TEST_CASE("user profile errors name the file and the problem", "[unit][profiles]
     CHECK(error(R"({"name": "x", "version": "6.1", "config": {"CONFIG_MODULES": true}})") ==
           "my.json: config.CONFIG_MODULES: expected a string (\"y\", \"m\", \"n\" or a value), found boolean");
     CHECK(error(R"({"name": "x", "version": "6.1", "kernel": "6.2"})") ==
-          "my.json: kernel: unknown field (expected one of: name, description, base, version, config, overrides)");
+          "my.json: kernel: unknown field (expected one of: name, description, base, arch, version, config, overrides)");
     CHECK(error("[1, 2]") == "my.json: expected an object, found array");
 }
 
@@ -248,8 +259,8 @@ TEST_CASE("load() takes a built-in name, a version or a file", "[unit][profiles]
 
     auto bad = Profile::load("not-a-profile");
     REQUIRE_FALSE(bad);
-    CHECK(bad.error() == "unknown kernel profile \"not-a-profile\": not a built-in profile (4.19, 5.10, 5.15, 5.18, "
-                         "5.19, 5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, debian-12-6.12, 6.15, 6.18), not a kernel "
-                         "version (MAJOR.MINOR[.PATCH]) and not a readable file");
+    CHECK(bad.error() == fmt::format("unknown kernel profile \"not-a-profile\": not a built-in profile ({}), not a "
+                                     "kernel version (MAJOR.MINOR[.PATCH]) and not a readable file",
+                                     kBuiltins));
 }
 

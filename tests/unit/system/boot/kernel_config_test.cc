@@ -55,6 +55,24 @@ TEST_CASE("On x86 the IOMMU topology comes from ACPI VIOT (3cf485540e7b, v5.14)"
     CHECK(off.why_no_iommu.find("CONFIG_ACPI_VIOT") != std::string::npos);
 }
 
+TEST_CASE("On arm64 the device tree describes the IOMMU from 5.3, ACPI VIOT only from 5.14 (3cf485540e7b)",
+          "[unit][kconfig]")
+{
+    const Profile v510 = load("5.10-arm64");
+    const KernelConfig dt = resolve_kernel_config(v510, Arch::kAarch64, FirmwareTables::kDeviceTree, {});
+    CHECK(dt.virtio_iommu == Tristate::kModule);
+    CHECK(dt.firmware_describes);
+    CHECK(dt.why_no_iommu.empty());
+    // Under UEFI with ACPI the driver still builds, but nothing tells it which devices it translates.
+    const KernelConfig acpi = resolve_kernel_config(v510, Arch::kAarch64, FirmwareTables::kAcpi, {});
+    CHECK(acpi.virtio_iommu == Tristate::kModule);
+    CHECK_FALSE(acpi.firmware_describes);
+    CHECK(acpi.why_no_iommu.find("Linux 5.10 cannot read the ACPI VIOT table") == 0);
+    CHECK(resolve_kernel_config(load("5.15-arm64"), Arch::kAarch64, FirmwareTables::kAcpi, {}).firmware_describes);
+    // An arch's default tables: the device tree on arm64.
+    CHECK(resolve_kernel_config(v510, Arch::kAarch64, {}).firmware_describes);
+}
+
 TEST_CASE("Debian 12's 6.1 kernel does not build the driver; its 6.12 kernel builds it as a module", "[unit][kconfig]")
 {
     const KernelConfig stock = resolve_kernel_config(load("debian-12"), Arch::kX86_64, {});

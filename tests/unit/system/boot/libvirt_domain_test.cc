@@ -366,6 +366,29 @@ TEST_CASE("arm virt's GIC version decides the MSI controller", "[unit][libvirt]"
     CHECK(tcg.functions.front().pci.label == "gpex-root");
 }
 
+TEST_CASE("an aarch64 guest reads ACPI only when UEFI firmware hands it QEMU's tables", "[unit][libvirt]")
+{
+    const auto virt = [](std::string_view os, std::string_view features) {
+        return fmt::format("<domain type='kvm'><name>a</name><memory unit='MiB'>256</memory><os{}>"
+                           "<type arch='aarch64' machine='virt'>hvm</type></os><features>{}<gic version='3'/></features>"
+                           "<devices/></domain>",
+                           os, features);
+    };
+    // The fixture has <acpi/> but no firmware: QEMU boots the kernel with its device tree.
+    const GuestSpec direct = load("virt-aarch64.xml");
+    CHECK(direct.tables == FirmwareTables::kDeviceTree);
+    CHECK(std::any_of(direct.warnings.begin(), direct.warnings.end(),
+                      [](const std::string& w) { return w.starts_with("<features><acpi/> without UEFI firmware"); }));
+    CHECK(load("virt-aarch64-uefi.xml").tables == FirmwareTables::kAcpi);
+    CHECK(parse(virt(" firmware='efi'", "<acpi/>")).tables == FirmwareTables::kAcpi);
+    // UEFI without <acpi/>: libvirt turns QEMU's ACPI off, edk2 passes the device tree on.
+    const GuestSpec no_acpi = parse(virt(" firmware='efi'", ""));
+    CHECK(no_acpi.tables == FirmwareTables::kDeviceTree);
+    CHECK(no_acpi.warnings.empty());
+    // x86 guests always get ACPI.
+    CHECK(load("q35-topology.xml").tables == FirmwareTables::kAcpi);
+}
+
 TEST_CASE("an arch or machine outside the model is an error", "[unit][libvirt]")
 {
     const auto i686 = parse_domain_xml("<domain type='kvm'><name>a</name><memory>1024</memory><os>"
