@@ -187,7 +187,10 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("--kernel", iommufd_kernel, "--vfio-user", "iommufd")
     check("--vfio-user iommufd with the cdev: EPERM at VFIO_DEVICE_BIND_IOMMUFD",
           r.returncode == 1 and "VFIO REJECTED at VFIO_DEVICE_BIND_IOMMUFD with EPERM" in r.stdout, r)
-    r = run(aarch64, "--kernel", iommufd_kernel, "--vfio-user", "iommufd")
+    iommufd_arm64_kernel = tmp / "iommufd-arm64.json"
+    iommufd_arm64_kernel.write_text(json.dumps({"name": "6.12-arm64-iommufd", "base": "6.12-arm64",
+                                                "config": {"CONFIG_IOMMUFD": "m", "CONFIG_VFIO_DEVICE_CDEV": "y"}}))
+    r = run(aarch64, "--kernel", iommufd_arm64_kernel, "--vfio-user", "iommufd")
     check("--vfio-user iommufd on arm64 with an ITS: admitted (exit 0)", r.returncode == 0, r)
     r = run(aarch64, "--compare-kernels", "--vfio-user", "iommufd-compat", "--json", tmp / "compat.json")
     compat = json.loads((tmp / "compat.json").read_text())

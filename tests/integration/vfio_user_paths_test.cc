@@ -11,6 +11,7 @@
 
 #include "guest-model/kernel/errno.h"
 #include "system/boot/guest.h"
+#include "tests/support/configured_profile.h"
 #include "tests/support/guest_specs.h"
 
 using namespace viommu;
@@ -22,29 +23,12 @@ using guest::vfio::Backend;
 using guest::vfio::Rule;
 using guest::vfio::Stage;
 using viommu::test::SpecBuilder;
+using viommu::test::configured;
+using viommu::test::with_iommufd;
 
 namespace {
 
 constexpr const char* kBdf = "0000:00:06.0";
-
-// A user profile: a built-in one (base) or a bare version, with the given CONFIG_* values as JSON members.
-Profile configured(const std::string& from, const std::string& config)
-{
-    const std::vector<std::string> builtin = Profile::builtin_names();
-    const char* key = std::find(builtin.begin(), builtin.end(), from) != builtin.end() ? "base" : "version";
-    auto p = Profile::from_json(fmt::format(R"({{"name": "{}+config", "{}": "{}", "config": {{{}}}}})", from, key, from,
-                                            config),
-                                "test");
-    INFO((p ? std::string() : p.error()));
-    REQUIRE(p);
-    return *p;
-}
-
-// iommufd built, with the device cdev: what a distribution that enables iommufd has.
-Profile with_iommufd(const std::string& base)
-{
-    return configured(base, R"("CONFIG_IOMMUFD": "m", "CONFIG_VFIO_DEVICE_CDEV": "y")");
-}
 
 Profile named(const std::string& name)
 {

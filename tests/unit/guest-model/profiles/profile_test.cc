@@ -20,7 +20,7 @@ constexpr FactKey kMatchDefer = fact::driver_core::kMatchDeferStopsAttach;
 constexpr const char* kBuiltins = "4.19, 5.10, 5.15, 5.18, 5.19, 5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, "
                                   "debian-12-6.12, 6.15, 6.18, 4.19-arm64, 5.10-arm64, 5.15-arm64, 5.18-arm64, 5.19-arm64, "
                                   "5.19.9-arm64, 6.0-arm64, 6.1-arm64, debian-12-arm64, 6.6-arm64, 6.12-arm64, "
-                                  "debian-12-6.12-arm64, 6.18-arm64";
+                                  "debian-12-6.12-arm64, 6.15-arm64, 6.18-arm64";
 }
 
 TEST_CASE("debian-12 is Debian's 6.1 kernel with its configuration", "[unit][profiles]")
@@ -36,7 +36,7 @@ TEST_CASE("debian-12 is Debian's 6.1 kernel with its configuration", "[unit][pro
 
 TEST_CASE("every built-in profile loads and states the configuration the guest stack reads", "[unit][profiles]")
 {
-    REQUIRE(Profile::builtin_names().size() == 27);
+    REQUIRE(Profile::builtin_names().size() == 28);
     for (const std::string& name : Profile::builtin_names()) {
         auto p = Profile::named(name);
         INFO(name);
@@ -141,7 +141,7 @@ TEST_CASE("comparison_names() lists the profiles oldest first, each Debian kerne
     CHECK(Profile::comparison_names(Arch::kAarch64) ==
           std::vector<std::string>{"4.19-arm64", "5.10-arm64", "5.15-arm64", "5.18-arm64", "5.19-arm64",
                                    "5.19.9-arm64", "6.0-arm64", "6.1-arm64", "debian-12-arm64", "6.6-arm64",
-                                   "6.12-arm64", "debian-12-6.12-arm64", "6.18-arm64"});
+                                   "6.12-arm64", "debian-12-6.12-arm64", "6.15-arm64", "6.18-arm64"});
     for (const Arch arch : {Arch::kX86_64, Arch::kAarch64}) {
         KernelVersion previous;
         for (const std::string& name : Profile::comparison_names(arch)) {
