@@ -91,7 +91,10 @@ DomainType IommuCore::default_domain_type() const
 void IommuCore::subsys_init()
 {
     // iommu_subsys_init() (pr_fmt "iommu: "). Before v6.5 both lines were "%s %s", so a value without
-    // the command-line note ends in a space.
+    // the command-line note ends in a space. Each line has its own note: the default domain type's
+    // follows IOMMU_CMD_LINE_DMA_API (iommu.passthrough=), the invalidation policy's follows
+    // IOMMU_CMD_LINE_STRICT (iommu.strict=, since d8577d2e331d "iommu: Print strict or lazy mode at
+    // init time", v5.14; so in v6.1 and v6.12).
     const auto note = [&](bool cmdline) -> std::string_view {
         if (cmdline)
             return " (set via kernel command line)";
@@ -100,7 +103,7 @@ void IommuCore::subsys_init()
     if (behaviour_.print_default_domain)
         core_.log().print(kernel::LogLevel::info, "iommu: Default domain type: {}{}",
                           config_.passthrough ? "Passthrough" : "Translated",
-                          note(config_.passthrough_cmdline || config_.strict_cmdline));
+                          note(config_.passthrough_cmdline));
     if (behaviour_.print_invalidation_policy && !config_.passthrough)
         core_.log().print(kernel::LogLevel::info, "iommu: DMA domain TLB invalidation policy: {} mode{}",
                           config_.strict ? "strict" : "lazy", note(config_.strict_cmdline));

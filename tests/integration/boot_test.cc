@@ -159,6 +159,21 @@ TEST_CASE("iommu.passthrough=1 gives every group an identity domain attached wit
     CHECK(device(r, "0000:00:04.0").dma.result == DmaResult::kIdentity);
 }
 
+TEST_CASE("iommu.strict=1 notes the command line on the invalidation policy line only (d8577d2e331d)",
+          "[boot][strict]")
+{
+    SpecBuilder b = real_run_topology();
+    b.spec().cmdline.strict = true;
+    // What a real 6.12 guest printed with iommu.strict=1.
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    CHECK(logged(r, "iommu: Default domain type: Translated\n"));
+    CHECK(logged(r, "iommu: DMA domain TLB invalidation policy: strict mode (set via kernel command line)\n"));
+    // 6.1 prints both with "%s %s": the default domain type line ends in a space.
+    const GuestReport old = boot_guest(b.spec(), profile("6.1"));
+    CHECK(logged(old, "iommu: Default domain type: Translated \n"));
+    CHECK(logged(old, "iommu: DMA domain TLB invalidation policy: strict mode (set via kernel command line)\n"));
+}
+
 TEST_CASE("VFIO on x86 6.12: vfio-pci binds, VFIO_SET_IOMMU fails with EPERM without interrupt remapping",
           "[boot][vfio][stage2]")
 {
