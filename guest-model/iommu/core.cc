@@ -152,9 +152,16 @@ uint64_t IommuCore::pgsize_bitmap(const driver_core::Device& dev) const
 
 int IommuCore::dma_configure(driver_core::Device& dev)
 {
-    // The IOMMU itself is not translated ("We're not translating ourself", viot_dev_iommu_init()).
-    if (iommu_nodes_.count(&dev))
+    // The IOMMU itself is not translated. QEMU's VIOT PCI range covers the virtio-iommu's own requester
+    // ID, so viot_dev_iommu_init() is asked and answers -EINVAL ("We're not translating ourself"),
+    // before looking for the IOMMU's ops; acpi_iommu_configure_id() logs that with dev_dbg() and the
+    // device goes on untranslated (so in the v6.1 and v6.12 sources). QEMU virt's iommu-map leaves
+    // the IOMMU's own ID out; what of_iommu_configure() says of it is not modelled.
+    if (iommu_nodes_.count(&dev)) {
+        if (config_.firmware == Firmware::kAcpiViot)
+            dev_dbg(core_.log(), dev, "Adding to IOMMU failed: {}", -kernel::kEINVAL);
         return 0;
+    }
     if (devices_.count(&dev))
         return 0; // already probed: iommu_probe_device() finds the group and returns 0
     const auto link = links_.find(&dev);

@@ -296,9 +296,9 @@ void Gate::fgsp_probe(iommu::Group& group, iommu::Domain& domain)
     if (!pages)
         return;
     const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
-    if (iommu::iommu_map(*drv, domain, 0, pages->value(), 2 * kPage, prot) == 0) {
-        if (iommu::iommu_unmap(*drv, domain, 0, kPage) == kPage)
-            (void)iommu::iommu_unmap(*drv, domain, kPage, kPage);
+    if (iommu::iommu_map(core_.log(), *drv, domain, 0, pages->value(), 2 * kPage, prot) == 0) {
+        if (iommu::iommu_unmap(core_.log(), *drv, domain, 0, kPage) == kPage)
+            (void)iommu::iommu_unmap(core_.log(), *drv, domain, kPage, kPage);
         drv->iotlb_sync(domain);
     }
     ram_.free(*pages, 2 * kPage);
@@ -312,12 +312,12 @@ std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& dom
         return refuse(Stage::kUse, Rule::kMapDma, kernel::kENOMEM, "no guest memory for the user's buffer");
     std::optional<Verdict> failed;
     const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
-    if (int err = iommu::iommu_map(*drv, domain, kUserIova, phys->value(), kUserSize, prot); err) {
+    if (int err = iommu::iommu_map(core_.log(), *drv, domain, kUserIova, phys->value(), kUserSize, prot); err) {
         failed = refuse(Stage::kUse, Rule::kMapDma, -err, "VFIO_IOMMU_MAP_DMA failed");
     } else {
         if (std::string err = dma(kUserIova, phys->value(), kUserSize); !err.empty())
             failed = refuse(Stage::kUse, Rule::kDma, kernel::kEIO, err);
-        (void)iommu::iommu_unmap(*drv, domain, kUserIova, kUserSize);
+        (void)iommu::iommu_unmap(core_.log(), *drv, domain, kUserIova, kUserSize);
         drv->iotlb_sync(domain);
     }
     ram_.free(*phys, kUserSize);

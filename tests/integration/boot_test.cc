@@ -174,6 +174,24 @@ TEST_CASE("iommu.strict=1 notes the command line on the invalidation policy line
     CHECK(logged(old, "iommu: DMA domain TLB invalidation policy: strict mode (set via kernel command line)\n"));
 }
 
+TEST_CASE("With dynamic debug the virtio-iommu's own function is refused by VIOT: \"Adding to IOMMU failed: -22\"",
+          "[boot][dyndbg]")
+{
+    BootOptions debug;
+    debug.dynamic_debug = true;
+    for (const char* kernel : {"6.1", "debian-12-6.12"}) {
+        INFO(kernel);
+        const GuestReport r = boot_guest(real_run_topology().spec(), profile(kernel), debug);
+        CHECK(logged(r, "virtio-pci 0000:00:03.0: Adding to IOMMU failed: -22\n"));
+        CHECK(logged(r, "iommu: map: iova 0x"));
+        CHECK(logged(r, "iommu: unmap this: iova 0x"));
+        // dev_dbg() and pr_debug() print nothing without dynamic debug.
+        const GuestReport quiet = boot_guest(real_run_topology().spec(), profile(kernel));
+        CHECK_FALSE(logged(quiet, "Adding to IOMMU failed"));
+        CHECK_FALSE(logged(quiet, "iommu: map:"));
+    }
+}
+
 TEST_CASE("VFIO on x86 6.12: vfio-pci binds, VFIO_SET_IOMMU fails with EPERM without interrupt remapping",
           "[boot][vfio][stage2]")
 {
