@@ -94,7 +94,7 @@ void IommuCore::subsys_init()
     // the command-line note ends in a space. Each line has its own note: the default domain type's
     // follows IOMMU_CMD_LINE_DMA_API (iommu.passthrough=), the invalidation policy's follows
     // IOMMU_CMD_LINE_STRICT (iommu.strict=, since d8577d2e331d "iommu: Print strict or lazy mode at
-    // init time", v5.14; so in v6.1 and v6.12).
+    // init time", v5.15; so in v6.1 and v6.12).
     const auto note = [&](bool cmdline) -> std::string_view {
         if (cmdline)
             return " (set via kernel command line)";
