@@ -201,7 +201,13 @@ int IommuCore::probe_device(driver_core::Device& dev, IommuDriver& drv, const Fi
     if (!group->default_domain_)
         return setup_default_domain(*group);
     if (group->domain_)
-        return drv.attach_dev(*group->domain_, dev);
+        if (int err = drv.attach_dev(*group->domain_, dev); err)
+            return err;
+    // Before 0046a4337eae (v6.5) iommu_group_add_device() attached the device to group->domain (above)
+    // and iommu_probe_device() then attached it to the default domain again unless the group has a DMA
+    // owner: a device joining a group in the default domain got two ATTACHes in a row.
+    if (behaviour_.join_attaches_twice && !group->owned_)
+        return drv.attach_dev(*group->default_domain_, dev);
     return 0;
 }
 

@@ -3,37 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include "guest-model/iommu/dma_api.h"
+#include "tests/support/fake_iommu_driver.h"
 
 using namespace viommu::guest;
 using namespace viommu::guest::iommu;
 
 namespace {
 
-// An IOMMU with 4 KiB and 2 MiB pages that maps whatever it is asked and unmaps what it is asked.
-class PageDriver final : public IommuDriver {
-public:
-    const std::string& instance_name() const override { return name_; }
-    int probe_device(driver_core::Device&, const std::vector<uint32_t>&) override { return 0; }
-    void release_device(driver_core::Device&) override {}
-    std::vector<ResvRegion> resv_regions(driver_core::Device&) override { return {}; }
-    bool capable(driver_core::Device&, Cap) const override { return false; }
-    uint64_t pgsize_bitmap() const override { return 0x1000 | 0x200000; }
-    Geometry geometry() const override { return {}; }
-    std::unique_ptr<Domain> domain_alloc(DomainType type) override { return std::make_unique<Domain>(type); }
-    int attach_dev(Domain&, driver_core::Device&) override { return 0; }
-    int map_pages(Domain&, uint64_t, uint64_t, uint64_t pgsize, uint64_t pgcount, int, uint64_t& mapped) override
-    {
-        mapped = pgsize * pgcount;
-        return 0;
-    }
-    uint64_t unmap_pages(Domain&, uint64_t, uint64_t pgsize, uint64_t pgcount) override { return pgsize * pgcount; }
-    void iotlb_sync_map(Domain&) override {}
-    void iotlb_sync(Domain&) override {}
-    void flush_iotlb_all(Domain&) override {}
-
-private:
-    std::string name_ = "page-driver";
-};
+using PageDriver = viommu::test::FakeIommuDriver;
 
 std::vector<std::string> texts(const kernel::KernelLog& log)
 {
