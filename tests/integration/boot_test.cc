@@ -94,6 +94,34 @@ TEST_CASE("Groups are made in deferred-probe order once virtio_iommu loads, as i
     CHECK(logged(r, "pcieport 0000:00:08.0: Adding to iommu group 1"));
 }
 
+namespace {
+// 6.12 with virtio_iommu built in, and e1000e built in or a module.
+Profile builtin_iommu(const char* e1000e)
+{
+    auto p = Profile::from_json(fmt::format(R"({{"name": "iommu-y", "version": "6.12", "config": {{"CONFIG_VIRTIO_IOMMU": "y", "CONFIG_E1000E": "{}"}}}})",
+                                            e1000e),
+                                "test");
+    INFO((p ? std::string() : p.error()));
+    REQUIRE(p);
+    return *p;
+}
+} // namespace
+
+TEST_CASE("Group numbers follow the config: a built-in driver binds at device_initcall, a module's later",
+          "[boot][groups]")
+{
+    // virtio_iommu=y is up at device_initcall, but deferred probing starts only at late_initcall: a
+    // built-in e1000e (drivers/net, after drivers/iommu) gets the first group for its NIC at 00:06.0,
+    // ahead of the bridges that deferred; as a module it comes after all of them.
+    const GuestReport builtin = boot_guest(real_run_topology().spec(), builtin_iommu("y"));
+    const GuestReport module = boot_guest(real_run_topology().spec(), builtin_iommu("m"));
+    CHECK(device(builtin, "0000:00:06.0").group == 0);
+    CHECK(device(module, "0000:00:07.0").group == 0);
+    CHECK(device(module, "0000:00:06.0").group > device(module, "0000:00:00.0").group);
+    CHECK(device(builtin, "0000:00:06.0").driver == "e1000e");
+    CHECK(device(module, "0000:00:06.0").driver == "e1000e");
+}
+
 TEST_CASE("A device behind a PCIe-to-PCI bridge gets no group: Linux PROBEs its own requester ID", "[boot][bridge]")
 {
     const GuestReport r = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
