@@ -14,7 +14,6 @@ namespace {
 using key = profiles::fact::vfio;
 
 // The user's test buffer: what a VFIO user maps with VFIO_IOMMU_MAP_DMA before its device runs.
-constexpr uint64_t kUserIova = 0x100000;
 constexpr uint64_t kUserSize = 0x4000;
 constexpr uint64_t kPage = 0x1000;
 
@@ -229,9 +228,12 @@ Verdict Gate::use_type1(driver_core::Device& dev, iommu::Group& group, const Dma
             }
         }
         if (v.admitted) {
+            const std::vector<IovaRange> ranges = type1_ranges(group);
             fgsp_probe(group, *domain);
-            if (auto failed = dma_through(group, *domain, dma))
+            if (auto failed = dma_through(group, *domain, ranges, dma))
                 v = *failed;
+            else
+                v.iova_ranges = ranges;
         }
         // The container is closed, or the failed attach unwound: back to the blocking domain while owned,
         // to the default one once the ownership is released.
@@ -304,20 +306,35 @@ void Gate::fgsp_probe(iommu::Group& group, iommu::Domain& domain)
     ram_.free(*pages, 2 * kPage);
 }
 
-std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma)
+std::vector<IovaRange> Gate::type1_ranges(const iommu::Group& group) const
 {
+    // iommu_get_group_resv_regions(): the reserved regions of every device of the group.
+    std::vector<iommu::ResvRegion> resv;
+    for (const driver_core::Device* d : group.devices())
+        if (const iommu::DeviceIommu* di = iommu_.device(*d))
+            resv.insert(resv.end(), di->resv.begin(), di->resv.end());
+    return type1_iova_ranges(iommu_.iommu_of(*group.devices().front())->geometry(), resv);
+}
+
+std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& domain,
+                                         const std::vector<IovaRange>& ranges, const DmaCheck& dma)
+{
+    // vfio_dma_do_map(): outside the usable ranges is -EINVAL (9b77e5c79840, v5.4), before any pinning.
+    if (!iova_dma_valid(ranges, config_.user_iova, config_.user_iova + kUserSize - 1))
+        return refuse(Stage::kUse, Rule::kMapDma, kernel::kEINVAL,
+                      fmt::format("VFIO_IOMMU_MAP_DMA at IOVA {:#x} is outside the container's IOVA ranges", config_.user_iova));
     iommu::IommuDriver* drv = iommu_.iommu_of(*group.devices().front());
     const auto phys = ram_.alloc(kUserSize, kPage);
     if (!phys)
         return refuse(Stage::kUse, Rule::kMapDma, kernel::kENOMEM, "no guest memory for the user's buffer");
     std::optional<Verdict> failed;
     const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
-    if (int err = iommu::iommu_map(core_.log(), *drv, domain, kUserIova, phys->value(), kUserSize, prot); err) {
+    if (int err = iommu::iommu_map(core_.log(), *drv, domain, config_.user_iova, phys->value(), kUserSize, prot); err) {
         failed = refuse(Stage::kUse, Rule::kMapDma, -err, "VFIO_IOMMU_MAP_DMA failed");
     } else {
-        if (std::string err = dma(kUserIova, phys->value(), kUserSize); !err.empty())
+        if (std::string err = dma(config_.user_iova, phys->value(), kUserSize); !err.empty())
             failed = refuse(Stage::kUse, Rule::kDma, kernel::kEIO, err);
-        (void)iommu::iommu_unmap(core_.log(), *drv, domain, kUserIova, kUserSize);
+        (void)iommu::iommu_unmap(core_.log(), *drv, domain, config_.user_iova, kUserSize);
         drv->iotlb_sync(domain);
     }
     ram_.free(*phys, kUserSize);
@@ -363,7 +380,9 @@ Verdict Gate::use_iommufd(driver_core::Device& dev, iommu::Group& group, const D
         } else if (int err = iommu_.attach_group(group, *domain); err) {
             v = refuse(Stage::kIommufdAttach, Rule::kIommufd, -err, "the IOMMU refused to attach the group");
         } else {
-            if (auto failed = dma_through(group, *domain, dma))
+            // IOMMU_IOAS_MAP's own check of reserved ranges (iopt_reserve_iova()) is not modelled here:
+            // the whole IOVA space is offered.
+            if (auto failed = dma_through(group, *domain, {{0, UINT64_MAX}}, dma))
                 v = *failed;
             iommu_.detach_group(group);
         }

@@ -31,6 +31,7 @@ vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k)
     g.enable_unsafe_noiommu_mode = spec.cmdline.enable_unsafe_noiommu_mode;
     g.allow_unsafe_interrupts = spec.cmdline.allow_unsafe_interrupts;
     g.iommufd_allow_unsafe_interrupts = spec.cmdline.iommufd_allow_unsafe_interrupts;
+    g.user_iova = spec.vfio_map_iova;
     // Only a GICv3 ITS isolates MSIs: x86 without interrupt remapping and GICv2m do not.
     g.msi_isolated = spec.msi == MsiController::kGicV3Its;
     g.backend = spec.vfio_backend == VfioBackend::kIommufd ? vfio::Backend::kIommufd : vfio::Backend::kType1Container;

@@ -257,6 +257,39 @@ TEST_CASE("VFIO with allow_unsafe_interrupts=1 is admitted and the device DMAs t
     CHECK(d.domain == "DMA-FQ");
 }
 
+namespace {
+// The VFIO verdict for a hostdev at 00:06.0 on 6.12 with allow_unsafe_interrupts=1, its user mapping
+// its buffer at map_iova.
+vfio::Verdict unsafe_type1_verdict(uint64_t map_iova)
+{
+    SpecBuilder b;
+    b.hostdev(6);
+    b.spec().cmdline.allow_unsafe_interrupts = true;
+    b.spec().vfio_map_iova = map_iova;
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    return *d.vfio;
+}
+} // namespace
+
+TEST_CASE("An admitted type1 container reports the aperture minus the MSI window as its IOVA ranges",
+          "[boot][vfio][iova]")
+{
+    const vfio::Verdict v = unsafe_type1_verdict(0x100000);
+    REQUIRE(v.admitted);
+    CHECK(v.iova_ranges == std::vector<vfio::IovaRange>{{0, 0xfedfffff}, {0xfef00000, 0xffffffffffffffff}});
+}
+
+TEST_CASE("VFIO_IOMMU_MAP_DMA into the MSI window fails with EINVAL (9b77e5c79840)", "[boot][vfio][iova]")
+{
+    const vfio::Verdict v = unsafe_type1_verdict(0xfee00000);
+    CHECK_FALSE(v.admitted);
+    CHECK(v.stage == vfio::Stage::kUse);
+    CHECK(v.rule == guest::vfio::Rule::kMapDma);
+    CHECK(v.error == kEINVAL);
+}
+
 TEST_CASE("arm64 with a GICv3 ITS isolates MSIs: VFIO is admitted without unsafe interrupts", "[boot][vfio][arm64]")
 {
     SpecBuilder b(3, Arch::kAarch64);
