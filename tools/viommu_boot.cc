@@ -353,7 +353,7 @@ int run(int argc, char** argv)
     app.add_option("--json", json_path,
                    "Write the report as JSON to FILE (with --batch: the summary; with --compare-kernels: the matrix)");
     app.add_flag("--log", show_log, "Print the guest's kernel log (dmesg) before the table");
-    app.add_flag("--dyndbg", dyndbg, "Dynamic debug on: the log also gets the kernel's dev_dbg() lines");
+    app.add_flag("--dyndbg", dyndbg, "Dynamic debug on: the log also gets the kernel's dev_dbg() and pr_debug() lines");
     app.add_flag("--compare-kernels", compare, "Boot the guest under every built-in profile; print a device x kernel "
                                                "matrix");
     app.add_flag("--list-kernels", list_kernels, "List the built-in kernel profiles");

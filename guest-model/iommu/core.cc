@@ -91,7 +91,10 @@ DomainType IommuCore::default_domain_type() const
 void IommuCore::subsys_init()
 {
     // iommu_subsys_init() (pr_fmt "iommu: "). Before v6.5 both lines were "%s %s", so a value without
-    // the command-line note ends in a space.
+    // the command-line note ends in a space. Each line has its own note: the default domain type's
+    // follows IOMMU_CMD_LINE_DMA_API (iommu.passthrough=), the invalidation policy's follows
+    // IOMMU_CMD_LINE_STRICT (iommu.strict=, since d8577d2e331d "iommu: Print strict or lazy mode at
+    // init time", v5.15; so in v6.1 and v6.12).
     const auto note = [&](bool cmdline) -> std::string_view {
         if (cmdline)
             return " (set via kernel command line)";
@@ -100,7 +103,7 @@ void IommuCore::subsys_init()
     if (behaviour_.print_default_domain)
         core_.log().print(kernel::LogLevel::info, "iommu: Default domain type: {}{}",
                           config_.passthrough ? "Passthrough" : "Translated",
-                          note(config_.passthrough_cmdline || config_.strict_cmdline));
+                          note(config_.passthrough_cmdline));
     if (behaviour_.print_invalidation_policy && !config_.passthrough)
         core_.log().print(kernel::LogLevel::info, "iommu: DMA domain TLB invalidation policy: {} mode{}",
                           config_.strict ? "strict" : "lazy", note(config_.strict_cmdline));
@@ -149,9 +152,16 @@ uint64_t IommuCore::pgsize_bitmap(const driver_core::Device& dev) const
 
 int IommuCore::dma_configure(driver_core::Device& dev)
 {
-    // The IOMMU itself is not translated ("We're not translating ourself", viot_dev_iommu_init()).
-    if (iommu_nodes_.count(&dev))
+    // The IOMMU itself is not translated. QEMU's VIOT PCI range covers the virtio-iommu's own requester
+    // ID, so viot_dev_iommu_init() is asked and answers -EINVAL ("We're not translating ourself"),
+    // before looking for the IOMMU's ops; acpi_iommu_configure_id() logs that with dev_dbg() and the
+    // device goes on untranslated (so in the v6.1 and v6.12 sources). QEMU virt's iommu-map leaves
+    // the IOMMU's own ID out; what of_iommu_configure() says of it is not modelled.
+    if (iommu_nodes_.count(&dev)) {
+        if (config_.firmware == Firmware::kAcpiViot)
+            dev_dbg(core_.log(), dev, "Adding to IOMMU failed: {}", -kernel::kEINVAL);
         return 0;
+    }
     if (devices_.count(&dev))
         return 0; // already probed: iommu_probe_device() finds the group and returns 0
     const auto link = links_.find(&dev);
@@ -191,7 +201,13 @@ int IommuCore::probe_device(driver_core::Device& dev, IommuDriver& drv, const Fi
     if (!group->default_domain_)
         return setup_default_domain(*group);
     if (group->domain_)
-        return drv.attach_dev(*group->domain_, dev);
+        if (int err = drv.attach_dev(*group->domain_, dev); err)
+            return err;
+    // Before 0046a4337eae (v6.5) iommu_group_add_device() attached the device to group->domain (above)
+    // and iommu_probe_device() then attached it to the default domain again unless the group has a DMA
+    // owner: a device joining a group in the default domain got two ATTACHes in a row.
+    if (behaviour_.join_attaches_twice && !group->owned_)
+        return drv.attach_dev(*group->default_domain_, dev);
     return 0;
 }
 

@@ -14,6 +14,7 @@ CoreBehaviour CoreBehaviour::from(const profiles::Profile& profile)
     b.print_default_domain = has(key::kDefaultDomainLog);
     b.print_invalidation_policy = has(key::kTlbPolicyLog);
     b.log_trailing_space = !has(key::kLogNoTrailingSpace);
+    b.join_attaches_twice = !has(key::kJoinAttachesOnce);
     return b;
 }
 

@@ -12,6 +12,7 @@ struct CoreBehaviour {
     bool print_default_domain = true;          // "Default domain type: ..." at subsys_initcall (v5.4)
     bool print_invalidation_policy = true;     // "DMA domain TLB invalidation policy: ..." (v5.15 d8577d2e331d)
     bool log_trailing_space = false;           // "%s %s" before v6.5 (32261d10943b): "Translated "
+    bool join_attaches_twice = false;          // a device joining a domain is attached twice before v6.5 (0046a4337eae)
 
     static CoreBehaviour from(const profiles::Profile& profile);
 };

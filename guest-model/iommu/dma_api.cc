@@ -86,16 +86,22 @@ DmaApi::Cookie* DmaApi::cookie(driver_core::Device& dev, Domain& domain)
     return &c;
 }
 
-int iommu_map(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size, int prot)
+// drivers/iommu/iommu.c's pr_debug()s (pr_fmt "iommu: "), the same in v6.1 and v6.12. %pa prints a
+// phys_addr_t zero-padded to 16 hex digits on a 64-bit kernel (lib/vsprintf.c:address_val()).
+int iommu_map(kernel::KernelLog& log, IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size,
+              int prot)
 {
+    log.print(kernel::LogLevel::debug, "iommu: map: iova 0x{:x} pa 0x{:016x} size 0x{:x}", iova, paddr, size);
     uint64_t done = 0;
     while (done < size) {
         uint64_t count = 0;
         const uint64_t pgsize = iommu_pgsize(drv.pgsize_bitmap(), iova + done, paddr + done, size - done, count);
+        log.print(kernel::LogLevel::debug, "iommu: mapping: iova 0x{:x} pa 0x{:016x} pgsize 0x{:x} count {}",
+                  iova + done, paddr + done, pgsize, count);
         uint64_t mapped = 0;
         if (int err = drv.map_pages(domain, iova + done, paddr + done, pgsize, count, prot, mapped); err) {
             if (done)
-                (void)iommu_unmap(drv, domain, iova, done);
+                (void)iommu_unmap(log, drv, domain, iova, done);
             return err;
         }
         done += mapped;
@@ -104,8 +110,9 @@ int iommu_map(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, u
     return 0;
 }
 
-uint64_t iommu_unmap(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t size)
+uint64_t iommu_unmap(kernel::KernelLog& log, IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t size)
 {
+    log.print(kernel::LogLevel::debug, "iommu: unmap this: iova 0x{:x} size 0x{:x}", iova, size);
     uint64_t unmapped = 0;
     while (unmapped < size) {
         uint64_t count = 0;
@@ -114,6 +121,7 @@ uint64_t iommu_unmap(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t s
         const uint64_t n = drv.unmap_pages(domain, iova + unmapped, pgsize, count);
         if (!n)
             break;
+        log.print(kernel::LogLevel::debug, "iommu: unmapped: iova 0x{:x} size 0x{:x}", iova + unmapped, n);
         unmapped += n;
     }
     return unmapped;
@@ -137,7 +145,7 @@ Expected<uint64_t, int> DmaApi::map_single(driver_core::Device& dev, uint64_t ph
         iova = c.iovad->alloc(len, limit);
     if (!iova)
         return unexpected(-kernel::kENOMEM);
-    if (int err = iommu_map(*c.drv, domain, *iova, phys - offset, len, dir_to_prot(dir)); err) {
+    if (int err = iommu_map(core_.log(), *c.drv, domain, *iova, phys - offset, len, dir_to_prot(dir)); err) {
         c.iovad->free(*iova, len);
         return unexpected(err);
     }
@@ -154,7 +162,7 @@ void DmaApi::unmap_single(driver_core::Device& dev, uint64_t dma, uint64_t size,
     const uint64_t offset = dma & (granule - 1);
     const uint64_t iova = dma - offset;
     const uint64_t len = (size + offset + granule - 1) & ~(granule - 1);
-    (void)iommu_unmap(*c.drv, domain, iova, len);
+    (void)iommu_unmap(core_.log(), *c.drv, domain, iova, len);
     if (domain.type() != DomainType::kDmaFq) {
         c.drv->iotlb_sync(domain);
         c.iovad->free(iova, len);

@@ -18,6 +18,7 @@
 #include "guest-model/iommu/core.h"
 #include "guest-model/iommu/iova.h"
 #include "guest-model/kernel/clock.h"
+#include "guest-model/kernel/printk.h"
 #include "guest-model/mm/phys_alloc.h"
 
 namespace viommu::guest::iommu {
@@ -73,10 +74,13 @@ private:
 };
 
 // iommu_map(): [iova, iova + size) to paddr in runs of the largest pages the driver supports, then
-// iotlb_sync_map(); on failure what was mapped is unmapped again.
-int iommu_map(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size, int prot);
-// iommu_unmap(): the bytes unmapped, which may be more than asked when a mapping is larger.
-uint64_t iommu_unmap(IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t size);
+// iotlb_sync_map(); on failure what was mapped is unmapped again. With dynamic debug the log gets
+// __iommu_map()'s pr_debug() lines ("map: ...", then "mapping: ..." for each run).
+int iommu_map(kernel::KernelLog& log, IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size,
+              int prot);
+// iommu_unmap(): the bytes unmapped, which may be more than asked when a mapping is larger; with
+// dynamic debug __iommu_unmap()'s "unmap this: ..." and one "unmapped: ..." for each run.
+uint64_t iommu_unmap(kernel::KernelLog& log, IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t size);
 
 // iommu_pgsize(): the page size for the next run of [iova, iova + size) at paddr, and how many of them.
 uint64_t iommu_pgsize(uint64_t pgsize_bitmap, uint64_t iova, uint64_t paddr, uint64_t size, uint64_t& count);

@@ -9,7 +9,9 @@
 
 namespace viommu::guest {
 
+namespace driver_core {
 class Device;
+}
 
 namespace iommu {
 

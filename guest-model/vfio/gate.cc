@@ -14,7 +14,6 @@ namespace {
 using key = profiles::fact::vfio;
 
 // The user's test buffer: what a VFIO user maps with VFIO_IOMMU_MAP_DMA before its device runs.
-constexpr uint64_t kUserIova = 0x100000;
 constexpr uint64_t kUserSize = 0x4000;
 constexpr uint64_t kPage = 0x1000;
 
@@ -234,9 +233,12 @@ Verdict Gate::use_type1(driver_core::Device& dev, iommu::Group& group, const Dma
             }
         }
         if (v.admitted) {
+            const std::vector<IovaRange> ranges = type1_ranges(group);
             fgsp_probe(group, *domain);
-            if (auto failed = dma_through(group, *domain, dma, "VFIO_IOMMU_MAP_DMA"))
+            if (auto failed = dma_through(group, *domain, ranges, dma, "VFIO_IOMMU_MAP_DMA"))
                 v = *failed;
+            else
+                v.iova_ranges = ranges;
         }
         // The container is closed, or the failed attach unwound: back to the blocking domain while owned,
         // to the default one once the ownership is released.
@@ -301,29 +303,45 @@ void Gate::fgsp_probe(iommu::Group& group, iommu::Domain& domain)
     if (!pages)
         return;
     const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
-    if (iommu::iommu_map(*drv, domain, 0, pages->value(), 2 * kPage, prot) == 0) {
-        if (iommu::iommu_unmap(*drv, domain, 0, kPage) == kPage)
-            (void)iommu::iommu_unmap(*drv, domain, kPage, kPage);
+    if (iommu::iommu_map(core_.log(), *drv, domain, 0, pages->value(), 2 * kPage, prot) == 0) {
+        if (iommu::iommu_unmap(core_.log(), *drv, domain, 0, kPage) == kPage)
+            (void)iommu::iommu_unmap(core_.log(), *drv, domain, kPage, kPage);
         drv->iotlb_sync(domain);
     }
     ram_.free(*pages, 2 * kPage);
 }
 
-std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma,
+std::vector<IovaRange> Gate::type1_ranges(const iommu::Group& group) const
+{
+    // iommu_get_group_resv_regions(): the reserved regions of every device of the group.
+    std::vector<iommu::ResvRegion> resv;
+    for (const driver_core::Device* d : group.devices())
+        if (const iommu::DeviceIommu* di = iommu_.device(*d))
+            resv.insert(resv.end(), di->resv.begin(), di->resv.end());
+    return type1_iova_ranges(iommu_.iommu_of(*group.devices().front())->geometry(), resv);
+}
+
+std::optional<Verdict> Gate::dma_through(iommu::Group& group, iommu::Domain& domain,
+                                         const std::vector<IovaRange>& ranges, const DmaCheck& dma,
                                          const char* map_ioctl)
 {
+    // vfio_dma_do_map(): outside the usable ranges is -EINVAL (9b77e5c79840, v5.4), before any pinning.
+    if (!iova_dma_valid(ranges, config_.user_iova, config_.user_iova + kUserSize - 1))
+        return refuse(Stage::kUse, Rule::kMapDma, kernel::kEINVAL,
+                      fmt::format("{} at IOVA {:#x} is outside the container's IOVA ranges", map_ioctl,
+                                  config_.user_iova));
     iommu::IommuDriver* drv = iommu_.iommu_of(*group.devices().front());
     const auto phys = ram_.alloc(kUserSize, kPage);
     if (!phys)
         return refuse(Stage::kUse, Rule::kMapDma, kernel::kENOMEM, "no guest memory for the user's buffer");
     std::optional<Verdict> failed;
     const int prot = iommu::prot::kRead | iommu::prot::kWrite | iommu::prot::kCache;
-    if (int err = iommu::iommu_map(*drv, domain, kUserIova, phys->value(), kUserSize, prot); err) {
+    if (int err = iommu::iommu_map(core_.log(), *drv, domain, config_.user_iova, phys->value(), kUserSize, prot); err) {
         failed = refuse(Stage::kUse, Rule::kMapDma, -err, fmt::format("{} failed", map_ioctl));
     } else {
-        if (std::string err = dma(kUserIova, phys->value(), kUserSize); !err.empty())
+        if (std::string err = dma(config_.user_iova, phys->value(), kUserSize); !err.empty())
             failed = refuse(Stage::kUse, Rule::kDma, kernel::kEIO, err);
-        (void)iommu::iommu_unmap(*drv, domain, kUserIova, kUserSize);
+        (void)iommu::iommu_unmap(core_.log(), *drv, domain, config_.user_iova, kUserSize);
         drv->iotlb_sync(domain);
     }
     ram_.free(*phys, kUserSize);
@@ -374,8 +392,10 @@ Verdict Gate::use_iommufd(driver_core::Device& dev, iommu::Group& group, const D
         } else {
             // The compat container maps with VFIO_IOMMU_MAP_DMA (iommufd_vfio_map_dma()), the cdev's
             // user with IOMMU_IOAS_MAP on the IOAS it allocated (IOMMU_IOAS_ALLOC cannot fail here).
+            // IOMMU_IOAS_MAP's own check of reserved ranges (iopt_reserve_iova()) is not modelled here:
+            // the whole IOVA space is offered.
             const char* map = path == Backend::kIommufd ? "IOMMU_IOAS_MAP" : "VFIO_IOMMU_MAP_DMA";
-            if (auto failed = dma_through(group, *domain, dma, map))
+            if (auto failed = dma_through(group, *domain, {{0, UINT64_MAX}}, dma, map))
                 v = *failed;
             iommu_.detach_group(group);
         }

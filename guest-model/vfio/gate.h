@@ -39,6 +39,8 @@ struct GateConfig {
     bool msi_isolated = false;
     Backend backend = Backend::kType1Container; // the user path of the run
     UserPathConfig paths;                         // which device nodes the kernel has
+    // Where the user maps its buffer (VFIO_IOMMU_MAP_DMA's iova): 1 MiB, low, outside every reserved region.
+    uint64_t user_iova = 0x100000;
 };
 
 // The device's DMA once the user has mapped a buffer: `size` bytes of guest RAM at `phys`, reachable by
@@ -78,9 +80,12 @@ private:
     Verdict use_iommufd(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma, Backend path);
     Verdict check_msi(Stage stage, const driver_core::Device& dev, bool iommufd);
     void fgsp_probe(iommu::Group& group, iommu::Domain& domain);
-    // The map of a user buffer (map_ioctl names it), the device's DMA, the unmap: a refusal, or nothing.
-    std::optional<Verdict> dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma,
-                                       const char* map_ioctl);
+    // The map of a user buffer (map_ioctl names it) if it lies in ranges, the device's DMA, the unmap: a
+    // refusal, or nothing.
+    std::optional<Verdict> dma_through(iommu::Group& group, iommu::Domain& domain, const std::vector<IovaRange>& ranges,
+                                       const DmaCheck& dma, const char* map_ioctl);
+    // The container's usable IOVA ranges for the group (vfio_iommu_type1_attach_group()).
+    std::vector<IovaRange> type1_ranges(const iommu::Group& group) const;
     std::string non_viable_reason(const iommu::Group& group, const driver_core::Device& dev) const;
     static Verdict refuse(Stage stage, Rule rule, int err, std::string reason);
 

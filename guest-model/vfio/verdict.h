@@ -3,6 +3,8 @@
 // line the kernel logged, and what the user can change to get it admitted.
 #pragma once
 
+#include "guest-model/vfio/iova_ranges.h"
+
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -69,6 +71,8 @@ struct Verdict {
     std::string commit; // the commit that made the rule ("" for rules older than the model)
     std::vector<std::string> remedies; // what the user can change
     bool unsafe = false; // admitted without isolation (no-IOMMU mode, allow_unsafe_interrupts)
+    // A type1 container's usable IOVA ranges (VFIO_IOMMU_GET_INFO's IOVA range capability), once set up.
+    std::vector<IovaRange> iova_ranges;
 };
 
 // A refusal at `stage` by `rule`, with the errno the user sees and why.

@@ -35,6 +35,7 @@ vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k, const
     g.enable_unsafe_noiommu_mode = spec.cmdline.enable_unsafe_noiommu_mode;
     g.allow_unsafe_interrupts = spec.cmdline.allow_unsafe_interrupts;
     g.iommufd_allow_unsafe_interrupts = spec.cmdline.iommufd_allow_unsafe_interrupts;
+    g.user_iova = spec.vfio_map_iova;
     // Only a GICv3 ITS isolates MSIs: x86 without interrupt remapping and GICv2m do not.
     g.msi_isolated = spec.msi == MsiController::kGicV3Its;
     // The run's user path: --vfio-user, else the description's <viommu:vfio backend=...>.

@@ -102,6 +102,8 @@ struct GuestSpec {
     std::vector<FunctionDesc> functions;
     KernelCmdline cmdline;
     VfioBackend vfio_backend = VfioBackend::kType1Container;
+    // The IOVA at which the VFIO user maps its buffer (VFIO_IOMMU_MAP_DMA): low and free by default.
+    uint64_t vfio_map_iova = 0x100000;
     // What the description holds that the model does not reproduce, one sentence each.
     std::vector<std::string> warnings;
 };

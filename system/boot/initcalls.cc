@@ -7,6 +7,7 @@
 
 #include "guest-model/kernel/errno.h"
 #include "system/boot/boot.h"
+#include "system/boot/builtin_drivers.h"
 #include "system/boot/virtio_roles.h"
 
 namespace viommu::system::boot {
@@ -83,6 +84,13 @@ void Boot::device_initcalls()
     }
     if (kconfig_.virtio_iommu == Tristate::kBuiltin)
         register_driver(virtio_iommu_driver());
+    // Endpoint drivers built in (mfd/, ata/, net/, i2c/ come after iommu/): with virtio_iommu built in
+    // too, the IOMMU is already up and their devices get groups now, before the deferred ones get theirs
+    // at late_initcall; with virtio_iommu a module they join the deferred list here, in this order.
+    // vfio-pci binds only a device given to it (driver_override), so whether it is built in or a module
+    // changes no group number.
+    for (const std::string& name : builtin_pci_drivers(profile_))
+        register_driver(pci_driver(name, [](Function&) { return 0; }));
 }
 
 void Boot::load_modules()
@@ -98,7 +106,7 @@ void Boot::load_modules()
     std::set<std::string> loaded;
     for (Function& f : board_.functions()) {
         const std::string& name = f.desc->guest_driver;
-        if (name.empty() || name == "vfio-pci" || !loaded.insert(name).second)
+        if (name.empty() || name == "vfio-pci" || pci_driver_builtin(profile_, name) || !loaded.insert(name).second)
             continue;
         load_module(pci_driver(name, [](Function&) { return 0; }));
     }

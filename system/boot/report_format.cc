@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "base/printable.h"
@@ -37,6 +38,15 @@ std::string verdict_cell(const DeviceReport& d)
     return fmt::format("rejected: {} {}", guest::vfio::stage_name(v.stage), errno_text(v.error));
 }
 
+// "0x0-0xfedfffff" for each usable IOVA range, inclusive.
+std::vector<std::string> iova_ranges_text(const std::vector<guest::vfio::IovaRange>& ranges)
+{
+    std::vector<std::string> out;
+    for (const guest::vfio::IovaRange& r : ranges)
+        out.push_back(fmt::format("{:#x}-{:#x}", r.start, r.end));
+    return out;
+}
+
 nlohmann::json verdict_json(const guest::vfio::Verdict& v)
 {
     return {{"stage", guest::vfio::stage_name(v.stage)},
@@ -48,7 +58,8 @@ nlohmann::json verdict_json(const guest::vfio::Verdict& v)
             {"reason", v.reason},
             {"log", v.log},
             {"commit", v.commit},
-            {"remedies", v.remedies}};
+            {"remedies", v.remedies},
+            {"iova_ranges", iova_ranges_text(v.iova_ranges)}};
 }
 
 } // namespace
@@ -120,6 +131,8 @@ std::string render_table(const GuestReport& r)
         out += fmt::format("  rule:   {}{}\n", guest::vfio::rule_key(v.rule), v.commit.empty() ? "" : fmt::format(" ({})", v.commit.substr(0, 12)));
         if (!v.log.empty())
             out += fmt::format("  log:    {}\n", v.log);
+        if (!v.iova_ranges.empty())
+            out += fmt::format("  iova:   {} (VFIO_IOMMU_GET_INFO)\n", fmt::join(iova_ranges_text(v.iova_ranges), ", "));
         for (const std::string& fix : v.remedies)
             out += fmt::format("  change: {}\n", fix);
     }

@@ -96,6 +96,34 @@ TEST_CASE("Groups are made in deferred-probe order once virtio_iommu loads, as i
     CHECK(logged(r, "pcieport 0000:00:08.0: Adding to iommu group 1"));
 }
 
+namespace {
+// 6.12 with virtio_iommu built in, and e1000e built in or a module.
+Profile builtin_iommu(const char* e1000e)
+{
+    auto p = Profile::from_json(fmt::format(R"({{"name": "iommu-y", "version": "6.12", "config": {{"CONFIG_VIRTIO_IOMMU": "y", "CONFIG_E1000E": "{}"}}}})",
+                                            e1000e),
+                                "test");
+    INFO((p ? std::string() : p.error()));
+    REQUIRE(p);
+    return *p;
+}
+} // namespace
+
+TEST_CASE("Group numbers follow the config: a built-in driver binds at device_initcall, a module's later",
+          "[boot][groups]")
+{
+    // virtio_iommu=y is up at device_initcall, but deferred probing starts only at late_initcall: a
+    // built-in e1000e (drivers/net, after drivers/iommu) gets the first group for its NIC at 00:06.0,
+    // ahead of the bridges that deferred; as a module it comes after all of them.
+    const GuestReport builtin = boot_guest(real_run_topology().spec(), builtin_iommu("y"));
+    const GuestReport module = boot_guest(real_run_topology().spec(), builtin_iommu("m"));
+    CHECK(device(builtin, "0000:00:06.0").group == 0);
+    CHECK(device(module, "0000:00:07.0").group == 0);
+    CHECK(device(module, "0000:00:06.0").group > device(module, "0000:00:00.0").group);
+    CHECK(device(builtin, "0000:00:06.0").driver == "e1000e");
+    CHECK(device(module, "0000:00:06.0").driver == "e1000e");
+}
+
 TEST_CASE("A device behind a PCIe-to-PCI bridge gets no group: Linux PROBEs its own requester ID", "[boot][bridge]")
 {
     const GuestReport r = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
@@ -161,6 +189,39 @@ TEST_CASE("iommu.passthrough=1 gives every group an identity domain attached wit
     CHECK(device(r, "0000:00:04.0").dma.result == DmaResult::kIdentity);
 }
 
+TEST_CASE("iommu.strict=1 notes the command line on the invalidation policy line only (d8577d2e331d)",
+          "[boot][strict]")
+{
+    SpecBuilder b = real_run_topology();
+    b.spec().cmdline.strict = true;
+    // What a real 6.12 guest printed with iommu.strict=1.
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    CHECK(logged(r, "iommu: Default domain type: Translated\n"));
+    CHECK(logged(r, "iommu: DMA domain TLB invalidation policy: strict mode (set via kernel command line)\n"));
+    // 6.1 prints both with "%s %s": the default domain type line ends in a space.
+    const GuestReport old = boot_guest(b.spec(), profile("6.1"));
+    CHECK(logged(old, "iommu: Default domain type: Translated \n"));
+    CHECK(logged(old, "iommu: DMA domain TLB invalidation policy: strict mode (set via kernel command line)\n"));
+}
+
+TEST_CASE("With dynamic debug the virtio-iommu's own function is refused by VIOT: \"Adding to IOMMU failed: -22\"",
+          "[boot][dyndbg]")
+{
+    BootOptions debug;
+    debug.dynamic_debug = true;
+    for (const char* kernel : {"6.1", "debian-12-6.12"}) {
+        INFO(kernel);
+        const GuestReport r = boot_guest(real_run_topology().spec(), profile(kernel), debug);
+        CHECK(logged(r, "virtio-pci 0000:00:03.0: Adding to IOMMU failed: -22\n"));
+        CHECK(logged(r, "iommu: map: iova 0x"));
+        CHECK(logged(r, "iommu: unmap this: iova 0x"));
+        // dev_dbg() and pr_debug() print nothing without dynamic debug.
+        const GuestReport quiet = boot_guest(real_run_topology().spec(), profile(kernel));
+        CHECK_FALSE(logged(quiet, "Adding to IOMMU failed"));
+        CHECK_FALSE(logged(quiet, "iommu: map:"));
+    }
+}
+
 TEST_CASE("VFIO on x86 6.12: vfio-pci binds, VFIO_SET_IOMMU fails with EPERM without interrupt remapping",
           "[boot][vfio][stage2]")
 {
@@ -196,6 +257,39 @@ TEST_CASE("VFIO with allow_unsafe_interrupts=1 is admitted and the device DMAs t
     CHECK(r.exit_code() == 0);
     // After the container closes the group is back in its default domain.
     CHECK(d.domain == "DMA-FQ");
+}
+
+namespace {
+// The VFIO verdict for a hostdev at 00:06.0 on 6.12 with allow_unsafe_interrupts=1, its user mapping
+// its buffer at map_iova.
+vfio::Verdict unsafe_type1_verdict(uint64_t map_iova)
+{
+    SpecBuilder b;
+    b.hostdev(6);
+    b.spec().cmdline.allow_unsafe_interrupts = true;
+    b.spec().vfio_map_iova = map_iova;
+    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    return *d.vfio;
+}
+} // namespace
+
+TEST_CASE("An admitted type1 container reports the aperture minus the MSI window as its IOVA ranges",
+          "[boot][vfio][iova]")
+{
+    const vfio::Verdict v = unsafe_type1_verdict(0x100000);
+    REQUIRE(v.admitted);
+    CHECK(v.iova_ranges == std::vector<vfio::IovaRange>{{0, 0xfedfffff}, {0xfef00000, 0xffffffffffffffff}});
+}
+
+TEST_CASE("VFIO_IOMMU_MAP_DMA into the MSI window fails with EINVAL (9b77e5c79840)", "[boot][vfio][iova]")
+{
+    const vfio::Verdict v = unsafe_type1_verdict(0xfee00000);
+    CHECK_FALSE(v.admitted);
+    CHECK(v.stage == vfio::Stage::kUse);
+    CHECK(v.rule == guest::vfio::Rule::kMapDma);
+    CHECK(v.error == kEINVAL);
 }
 
 TEST_CASE("arm64 with a GICv3 ITS isolates MSIs: VFIO is admitted without unsafe interrupts", "[boot][vfio][arm64]")

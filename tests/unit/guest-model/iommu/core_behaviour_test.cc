@@ -35,3 +35,10 @@ TEST_CASE("4.19's IOMMU core prints no default domain type (v5.4)", "[unit][iomm
 {
     CHECK_FALSE(resolve("4.19").print_default_domain);
 }
+
+TEST_CASE("6.1's IOMMU core attaches a device joining a group twice; 6.12's once (0046a4337eae)",
+          "[unit][iommu][profiles]")
+{
+    CHECK(resolve("6.1").join_attaches_twice);
+    CHECK_FALSE(resolve("6.12").join_attaches_twice);
+}

@@ -55,3 +55,10 @@ TEST_CASE("devices get their IOMMU group when the IOMMU registers from v6.15 (bc
     check_starts_at("iommu.fw_at_register", "6.14.11", "6.15");
     CHECK_FALSE(decide("iommu.fw_at_register", "6.12.117").present);
 }
+
+TEST_CASE("from v6.5 a device joining a group is attached once (0046a4337eae); 6.1.y keeps the double attach",
+          "[unit][profiles]")
+{
+    check_starts_at("iommu.join_attaches_once", "6.4.16", "6.5");
+    CHECK_FALSE(decide("iommu.join_attaches_once", "6.1.192").present);
+}
