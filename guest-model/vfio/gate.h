@@ -28,6 +28,8 @@ namespace viommu::guest::vfio {
 
 enum class Backend { kType1Container, kIommufd };
 
+enum class MsiPlatform { kX86, kArm64 };
+
 struct GateConfig {
     bool noiommu_built = false;      // CONFIG_VFIO_NOIOMMU
     bool enable_unsafe_noiommu_mode = false;      // vfio.enable_unsafe_noiommu_mode=1
@@ -36,6 +38,9 @@ struct GateConfig {
     // The platform isolates MSIs (arm64 GICv3 ITS: IRQ_DOMAIN_FLAG_ISOLATED_MSI, before v6.3
     // IRQ_DOMAIN_FLAG_MSI_REMAP); x86 without interrupt remapping does not.
     bool msi_isolated = false;
+    // Where MSIs would be isolated instead, for the remedies: on x86 by an IOMMU that remaps interrupts,
+    // on arm64 by a GICv3 ITS.
+    MsiPlatform msi_platform = MsiPlatform::kArm64;
     Backend backend = Backend::kType1Container;
 };
 
@@ -71,6 +76,8 @@ private:
     Verdict use_type1(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma);
     Verdict use_iommufd(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma);
     Verdict check_msi(Stage stage, const driver_core::Device& dev, bool iommufd);
+    // The remedy that isolates MSIs on this platform, beside the unsafe module parameter.
+    std::string isolating_alternative() const;
     void fgsp_probe(iommu::Group& group, iommu::Domain& domain);
     // VFIO_IOMMU_MAP_DMA of a user buffer, the device's DMA, the unmap: a refusal, or nothing.
     std::optional<Verdict> dma_through(iommu::Group& group, iommu::Domain& domain, const DmaCheck& dma);

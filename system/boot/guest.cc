@@ -33,6 +33,7 @@ vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k)
     g.iommufd_allow_unsafe_interrupts = spec.cmdline.iommufd_allow_unsafe_interrupts;
     // Only a GICv3 ITS isolates MSIs: x86 without interrupt remapping and GICv2m do not.
     g.msi_isolated = spec.msi == MsiController::kGicV3Its;
+    g.msi_platform = spec.arch == Arch::kX86_64 ? vfio::MsiPlatform::kX86 : vfio::MsiPlatform::kArm64;
     g.backend = spec.vfio_backend == VfioBackend::kIommufd ? vfio::Backend::kIommufd : vfio::Backend::kType1Container;
     return g;
 }

@@ -36,6 +36,10 @@ check("default guest: the table", "DEVICE" in r.stdout and "GROUP" in r.stdout a
 check("default guest: EPERM at VFIO_SET_IOMMU", "VFIO REJECTED at VFIO_SET_IOMMU with EPERM" in r.stdout, r)
 check("default guest: no group behind the bridge", "PROBEs its own requester ID" in r.stdout, r)
 check("default guest: the kernel's message", "No interrupt remapping support." in r.stdout, r)
+check("default guest: the remedies name the isolating alternative viommu does not model",
+      "change: an IOMMU that isolates MSIs by interrupt remapping instead of the virtio-iommu: QEMU's intel-iommu "
+      "with intremap=on (libvirt: <iommu model='intel'><driver intremap='on'/></iommu> and <features><ioapic "
+      "driver='qemu'/></features>), which viommu does not model" in r.stdout, r)
 
 # --device-profile: the report names a profile other than the spec's; an unknown one is refused.
 r = run("--device-profile", "qemu-7.2", "--json", "/dev/stdout")

@@ -38,6 +38,13 @@ const DeviceReport& device(const GuestReport& r, const std::string& bdf)
     return r.devices.front();
 }
 
+// The guest b describes with a VFIO hostdev at 00:06.0, booted under kernel.
+GuestReport boot_with_hostdev(SpecBuilder b, const std::string& kernel)
+{
+    b.hostdev(6);
+    return boot_guest(b.spec(), profile(kernel));
+}
+
 bool logged(const GuestReport& r, const std::string& text)
 {
     return r.dmesg.find(text) != std::string::npos;
@@ -162,9 +169,7 @@ TEST_CASE("iommu.passthrough=1 gives every group an identity domain attached wit
 TEST_CASE("VFIO on x86 6.12: vfio-pci binds, VFIO_SET_IOMMU fails with EPERM without interrupt remapping",
           "[boot][vfio][stage2]")
 {
-    SpecBuilder b;
-    b.hostdev(6);
-    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const GuestReport r = boot_with_hostdev(SpecBuilder(), "debian-12-6.12");
     const DeviceReport& d = device(r, "0000:00:06.0");
     REQUIRE(d.vfio);
     CHECK_FALSE(d.vfio->admitted);
@@ -177,6 +182,34 @@ TEST_CASE("VFIO on x86 6.12: vfio-pci binds, VFIO_SET_IOMMU fails with EPERM wit
     CHECK(logged(r, "VFIO - User Level meta-driver version: 0.3"));
     CHECK(d.driver == "vfio-pci");
     CHECK(r.exit_code() == 1);
+}
+
+TEST_CASE("x86 without interrupt remapping: the remedies name the unsafe parameter and an IOMMU that remaps "
+          "interrupts, which viommu does not model",
+          "[boot][vfio][stage2]")
+{
+    const GuestReport r = boot_with_hostdev(SpecBuilder(), "debian-12-6.12");
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    REQUIRE(d.vfio->remedies.size() == 2);
+    CHECK(d.vfio->remedies[0] == "vfio_iommu_type1.allow_unsafe_interrupts=1 (the device can then forge MSIs)");
+    const std::string& alternative = d.vfio->remedies[1];
+    CHECK(alternative.find("<iommu model='intel'><driver intremap='on'/></iommu>") != std::string::npos);
+    CHECK(alternative.find("<ioapic driver='qemu'/>") != std::string::npos);
+    CHECK(alternative.find("which viommu does not model") != std::string::npos);
+    CHECK(alternative.find("GICv3") == std::string::npos);
+}
+
+TEST_CASE("arm64 with a GICv2m: the remedies name a GICv3 ITS, not an x86 IOMMU", "[boot][vfio][arm64]")
+{
+    SpecBuilder b(3, Arch::kAarch64);
+    b.spec().msi = MsiController::kGicV2m;
+    const GuestReport r = boot_with_hostdev(b, "6.12");
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    CHECK(d.vfio->error == kEPERM);
+    REQUIRE(d.vfio->remedies.size() == 2);
+    CHECK(d.vfio->remedies[1] == "a platform that isolates MSIs (arm64 with a GICv3 ITS)");
 }
 
 TEST_CASE("VFIO with allow_unsafe_interrupts=1 is admitted and the device DMAs through the container",
