@@ -1,5 +1,7 @@
 #include "system/boot/guest.h"
 
+#include <stdexcept>
+
 #include "system/boot/boot.h"
 
 namespace viommu::system::boot {
@@ -103,6 +105,8 @@ int GuestReport::exit_code() const
 
 GuestReport boot_guest(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options)
 {
+    if (!spec.not_modelled.empty())
+        throw std::invalid_argument("the guest is not modelled: " + spec.not_modelled);
     Boot boot(spec, profile, options);
     return boot.run();
 }

@@ -28,7 +28,8 @@ struct BootOptions {
 };
 
 // Throws std::invalid_argument for a spec that is inconsistent (a parent after its child, an IOMMU
-// index that is not a virtio-iommu function): front ends build valid specs, so that is a bug.
+// index that is not a virtio-iommu function) or not modelled (GuestSpec::not_modelled): front ends
+// build valid specs and report the others, so that is a bug.
 GuestReport boot_guest(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options = {});
 
 } // namespace viommu::system::boot

@@ -90,6 +90,10 @@ struct GuestSpec {
     VfioBackend vfio_backend = VfioBackend::kType1Container;
     // What the description holds that the model does not reproduce, one sentence each.
     std::vector<std::string> warnings;
+    // Set when the guest is outside what viommu models, so that any verdict for it would be invented (an
+    // IOMMU other than the virtio-iommu): what and why, one sentence. Such a guest is not booted
+    // (boot_guest() refuses it); front ends report it as not modelled.
+    std::string not_modelled;
 };
 
 } // namespace viommu::system::boot

@@ -25,6 +25,8 @@ Expected<GuestSpec, DomainError> Mapper::run(const xmlNode* domain)
     add_builtins(acpi);
     if (auto err = read_devices(xml::first_child(domain, "devices")))
         return unexpected(*err);
+    if (!spec_.not_modelled.empty())
+        return std::move(spec_); // nothing more of it is modelled
     if (machine_ == MachineType::kPc) {
         // qemuValidateDomainDeviceDefIOMMU(): "IOMMU device: 'virtio' is only supported with Q35 and ARM Virt
         // machines"; the PCI Express controllers need the PCIe root complex i440fx lacks.

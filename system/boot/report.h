@@ -73,4 +73,7 @@ struct GuestReport {
     int exit_code() const;
 };
 
+// The exit status of a guest that is not modelled (GuestSpec::not_modelled): no verdict, neither 0 nor 1.
+inline constexpr int kNotModelledExitCode = 3;
+
 } // namespace viommu::system::boot

@@ -138,6 +138,20 @@ std::string render_table(const GuestReport& r)
     return out;
 }
 
+std::string render_not_modelled(std::string_view guest, std::string_view why)
+{
+    return fmt::format("guest {}: not modelled: {}\n", printable(guest), printable(why));
+}
+
+std::string render_not_modelled_json(std::string_view guest, std::string_view why, int indent)
+{
+    const nlohmann::json j = {{"schema", kReportSchema},
+                              {"guest", guest},
+                              {"exit_code", kNotModelledExitCode},
+                              {"not_modelled", why}};
+    return j.dump(indent);
+}
+
 std::string render_json(const GuestReport& r, int indent)
 {
     nlohmann::json devices = nlohmann::json::array();

@@ -297,12 +297,29 @@ TEST_CASE("a virtio iommu is the IommuDesc and a function at its address, boot-b
     CHECK(spec.iommu.boot_bypass); // libvirt 9.0 takes no <driver> options here: QEMU's default
 }
 
-TEST_CASE("an intel iommu is warned about and the guest is modelled without an IOMMU", "[unit][libvirt]")
+TEST_CASE("a guest whose IOMMU is an intel-iommu is not modelled, naming the model and why", "[unit][libvirt]")
 {
     const GuestSpec spec = load("q35-intel-iommu.xml");
+    CHECK(spec.name == "q35-intel-iommu");
+    CHECK(spec.not_modelled == "<iommu model='intel'> is QEMU's intel-iommu (Intel VT-d); viommu models only the "
+                               "virtio-iommu, so it gives no groups, DMA or VFIO verdicts for a guest behind another "
+                               "IOMMU");
     CHECK_FALSE(spec.iommu.present);
-    CHECK(warnings_with(spec, "<iommu model='intel'> is not modelled: viommu models only the virtio-iommu") == 1);
-    CHECK(find(spec, "<interface type='user'> #1").iommu_platform);
+}
+
+TEST_CASE("a guest whose IOMMU is an SMMUv3 is not modelled either", "[unit][libvirt]")
+{
+    const GuestSpec spec = parse("<domain type='kvm'><name>arm</name><memory unit='MiB'>256</memory><os><type "
+                                 "arch='aarch64' machine='virt'>hvm</type></os><devices><iommu model='smmuv3'/>"
+                                 "</devices></domain>");
+    CHECK(spec.not_modelled.rfind("<iommu model='smmuv3'> is QEMU's Arm SMMUv3 (arm-smmuv3); viommu models only the "
+                                  "virtio-iommu",
+                                  0) == 0);
+}
+
+TEST_CASE("a guest with a virtio-iommu is modelled", "[unit][libvirt]")
+{
+    CHECK(load("q35-topology.xml").not_modelled.empty());
 }
 
 TEST_CASE("a hostdev is a VFIO function named by its host address", "[unit][libvirt]")
