@@ -56,11 +56,18 @@ struct Input {
     Expected<GuestSpec, DomainError> spec;
 };
 
-Input load(const std::string& path)
+// The guest of a file (or the default guest's), refused as bad input when its virtio-iommu cannot take
+// the properties it gives under the device profile that applies (a QEMU release without aw-bits, ...).
+Input load(const std::string& path, const BootOptions& options)
 {
-    if (path.empty())
-        return {std::string(kDefaultGuestSource), parse_domain_xml(default_guest_xml(), kDefaultGuestSource)};
-    return {path, load_domain_file(path)};
+    Input in = path.empty() ? Input{std::string(kDefaultGuestSource),
+                                    parse_domain_xml(default_guest_xml(), kDefaultGuestSource)}
+                            : Input{path, load_domain_file(path)};
+    if (in.spec && in.spec->not_modelled.empty()) {
+        if (const auto problems = iommu_option_problems(*in.spec, options); !problems.empty())
+            in.spec = unexpected(DomainError{DomainError::Kind::kUnsupported, in.source, problems.front()});
+    }
+    return in;
 }
 
 bool write_file(const std::string& path, const std::string& text)
@@ -258,7 +265,7 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
                 if (const auto it = skipped.find(files[i]); it != skipped.end()) {
                     result.status = "skipped";
                     result.error = it->second;
-                } else if (Input in = load(files[i]); !in.spec) {
+                } else if (Input in = load(files[i], options); !in.spec) {
                     result.error = in.spec.error().what();
                 } else if (!in.spec->not_modelled.empty()) {
                     result.status = "not-modelled";
@@ -399,7 +406,9 @@ int run(int argc, char** argv)
     }
     BootOptions options;
     options.dynamic_debug = dyndbg;
-    options.device = tools::device_behaviour(device_profile);
+    // Given, the option applies to every guest; else each guest's own <viommu:iommu device-profile>.
+    if (app.count("--device-profile"))
+        options.device = tools::device_behaviour(device_profile);
 
     if (!batch_dir.empty()) {
         if (!files.empty() || compare) {
@@ -416,7 +425,7 @@ int run(int argc, char** argv)
     }
     int worst = tools::kExitOk;
     for (const std::string& file : files) {
-        Input in = load(file);
+        Input in = load(file, options);
         if (!in.spec) {
             std::fprintf(stderr, "viommu-boot: %s\n", printable_lines(in.spec.error().what()).c_str());
             return tools::kExitBadInput;

@@ -58,7 +58,7 @@ machine::MachineConfig machine_config(const GuestSpec& spec)
 
 Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options)
     : spec_(spec), profile_(profile), kconfig_(resolve_kernel_config(profile, spec.arch, spec.cmdline)),
-      behaviour_(BootBehaviour::from(profile)), log_(clock_), machine_(machine_config(spec)), board_(spec, machine_, options.device),
+      behaviour_(BootBehaviour::from(profile)), log_(clock_), machine_(machine_config(spec)), board_(spec, machine_, device_behaviour(spec, options)),
       core_(profile, log_, clock_, core_options(spec)),
       iommu_(core_, core_config(kconfig_, spec.arch), iommu::CoreBehaviour::from(profile)),
       dma_(iommu_, clock_, machine_.allocator()),
@@ -75,6 +75,7 @@ Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const
 
 GuestReport Boot::run()
 {
+    firmware_loads_kernel();
     boot_kernel();
     std::vector<DeviceReport> devices = device_reports();
     vfio_user(devices);
@@ -107,6 +108,8 @@ GuestReport boot_guest(const GuestSpec& spec, const guest::profiles::Profile& pr
 {
     if (!spec.not_modelled.empty())
         throw std::invalid_argument("the guest is not modelled: " + spec.not_modelled);
+    if (const auto problems = iommu_option_problems(spec, options); !problems.empty())
+        throw std::invalid_argument(problems.front());
     Boot boot(spec, profile, options);
     return boot.run();
 }

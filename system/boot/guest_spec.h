@@ -58,9 +58,16 @@ struct FunctionDesc {
 struct IommuDesc {
     bool present = false;
     int function = -1; // index of the virtio-iommu-pci function in GuestSpec::functions
-    // QEMU's boot-bypass property (default on, QEMU >= 7.0): endpoints not attached to a domain
-    // bypass the IOMMU until the driver writes config.bypass.
+    // QEMU's boot-bypass property (default on since QEMU 7.0, 448179e33ea8 "virtio-iommu: Default to
+    // bypass during boot"): endpoints not attached to a domain bypass the IOMMU until the driver writes
+    // config.bypass.
     bool boot_bypass = true;
+    // QEMU's aw-bits and granule properties (QEMU 9.0): the input range [0, 2^aw_bits - 1] and the
+    // page granule in bytes. None: the device's defaults (64 bits, 4 KiB), what QEMU 7.2 always has.
+    std::optional<unsigned> aw_bits;
+    std::optional<uint64_t> granule;
+    // The VMM whose answers the device gives (hw/virtio-iommu/behaviour.h, "qemu-7.2"); "" none named.
+    std::string device_profile;
     // Features the device holds back (what-if runs and tests: a device without MAP_UNMAP, PROBE, ...).
     virtio::FeatureBits withheld_features = 0;
 };
@@ -87,6 +94,8 @@ struct GuestSpec {
     // Parents before their children. Bus numbers are assigned by the boot, as firmware does.
     std::vector<FunctionDesc> functions;
     KernelCmdline cmdline;
+    // QEMU loads the kernel itself (<os><kernel>, -kernel): the firmware reads no boot disk.
+    bool direct_kernel_boot = false;
     VfioBackend vfio_backend = VfioBackend::kType1Container;
     // What the description holds that the model does not reproduce, one sentence each.
     std::vector<std::string> warnings;

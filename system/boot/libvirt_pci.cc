@@ -173,9 +173,9 @@ std::optional<DomainError> Mapper::iommu(const xmlNode* node, const std::string&
     if (!*is_pci)
         return std::nullopt; // warned (the test driver accepts type='drive' here, bridge-and-libvirt.md case 22)
     // libvirt 9.0 accepts no <driver> attribute on model='virtio' (virDomainIOMMUDefValidate: "iommu model
-    // 'virtio' doesn't support additional attributes"), so QEMU's boot-bypass default (on) applies.
+    // 'virtio' doesn't support additional attributes"): its properties come from viommu's metadata or
+    // the qemu: namespace (libvirt_iommu_properties.cc), else QEMU's defaults.
     spec_.iommu.present = true;
-    spec_.iommu.boot_bypass = true;
     iommu_item_ = static_cast<int>(items_.size());
     items_.push_back(std::move(item));
     return std::nullopt;

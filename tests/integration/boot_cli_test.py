@@ -104,6 +104,33 @@ r = run(fixtures / "invalid-schema.xml")
 check("schema violation: libvirt's message, exit 2",
       r.returncode == 2 and "failed to validate against schema" in r.stderr, r)
 
+# boot-bypass from the domain XML: off, the same guest's report shows the firmware's and the unattached
+# device's faults, each device named with the reason QEMU 7.2 gives.
+off_xml = (fixtures / "q35-boot-bypass-off.xml").read_text()
+off = run(fixtures / "q35-boot-bypass-off.xml")
+check("boot-bypass off: the faults, named, with QEMU 7.2's reason",
+      off.returncode == 0 and "(boot-bypass off)" in off.stdout and "DMA faults with boot-bypass off: 2" in off.stdout
+      and "0000:00:04.0 (<disk> vda): firmware read at 0x40000000 (endpoint 0x0020): reason UNKNOWN" in off.stdout
+      and "0000:01:01.0 (<interface type='user'> #1): fault at " in off.stdout, off)
+with tempfile.TemporaryDirectory() as tmp:
+    on_file = pathlib.Path(tmp, "on.xml")
+    on_file.write_text(off_xml.replace("virtio-iommu-pci.boot-bypass=off", "virtio-iommu-pci.boot-bypass=on"))
+    on = run(on_file)
+    check("boot-bypass on: the same guest's report differs, without faults",
+          on.returncode == 0 and on.stdout != off.stdout and "DMA faults" not in on.stdout
+          and "bypassed" in on.stdout, on)
+    aw = pathlib.Path(tmp, "aw.xml")
+    aw.write_text(off_xml.replace("device-profile='qemu-7.2'", "device-profile='qemu-7.2' aw-bits='48'"))
+    r = run(aw)
+    check("aw-bits under QEMU 7.2: refused with the reason, exit 2",
+          r.returncode == 2 and "QEMU 7.2 cannot be given an input range" in r.stderr, r)
+    r = run(aw, "--device-profile", "qemu-9.1")
+    check("aw-bits under --device-profile qemu-9.1: taken", r.returncode == 0 and "(device profile qemu-9.1)" in r.stdout, r)
+r = run(fixtures / "invalid-iommu-driver.xml")
+check("<driver> options on a virtio-iommu: libvirt's refusal, and how to write them for this libvirt",
+      r.returncode == 2 and "doesn't support additional attributes (libvirt 9." in r.stderr
+      and "<viommu:iommu boot-bypass='off'" in r.stderr, r)
+
 # A guest with only non-IOMMU devices: nothing to admit, exit 0.
 r = run(fixtures / "q35-no-iommu-devices.xml")
 check("only non-IOMMU devices: exit 0", r.returncode == 0, r)

@@ -9,6 +9,7 @@
 #include <linux/virtio_iommu.h>
 
 #include "system/boot/guest.h"
+#include "system/boot/report_format.h"
 #include "guest-model/kernel/errno.h"
 #include "tests/support/guest_specs.h"
 
@@ -502,4 +503,132 @@ TEST_CASE("The virtio-iommu is driven through virtio-pci, which negotiates RING_
     CHECK(boot_guest(real_run_topology().spec(), profile("debian-12-6.12")).iommu.features == 0x10130000077);
     CHECK(boot_guest(real_run_topology().spec(), profile("6.1")).iommu.features == 0x10130000077);
     CHECK_FALSE(boot_guest(real_run_topology().spec(), profile("5.15")).iommu.features & virtio::feature(virtio::kFRingReset));
+}
+
+// QEMU's boot-bypass property (IommuDesc::boot_bypass) through the whole boot: off, the DMA of every
+// endpoint no domain holds faults, the firmware's included, and the report names each faulting device
+// with the reason the device gave.
+namespace {
+
+// q35 with a virtio-iommu, a virtio-blk boot disk with iommu_platform at 00:04.0, and an e1000 behind a
+// PCIe-to-PCI bridge at 00:05.0 (its DMA carries the alias 0x0100, which Linux never attaches).
+SpecBuilder disk_and_bridged_nic()
+{
+    SpecBuilder b;
+    b.add("virtio-blk", pci::Kind::kEndpoint, Role::kVirtioBlk, 4);
+    const int bridge = b.add("pcie-pci-bridge", pci::Kind::kPcieToPciBridge, Role::kBridge, 5);
+    b.nic(1, bridge);
+    return b;
+}
+
+GuestReport boot_with(bool boot_bypass, const std::string& device_profile)
+{
+    SpecBuilder b = disk_and_bridged_nic();
+    b.spec().iommu.boot_bypass = boot_bypass;
+    b.spec().iommu.device_profile = device_profile;
+    auto profile = guest::profiles::Profile::load("debian-12-6.12");
+    REQUIRE(profile);
+    return boot_guest(b.spec(), *profile);
+}
+
+} // namespace
+
+TEST_CASE("boot-bypass on: the firmware's and the unattached device's DMA bypass, as before", "[boot][bypass]")
+{
+    const GuestReport r = boot_with(true, "qemu-7.2");
+    CHECK(r.iommu.boot_bypass);
+    CHECK_FALSE(device(r, "0000:00:04.0").firmware_dma);
+    CHECK(device(r, "0000:01:01.0").dma.result == DmaResult::kBypassed);
+    CHECK(render_table(r).find("boot-bypass") == std::string::npos);
+}
+
+TEST_CASE("boot-bypass off: the firmware's read from its boot disk faults before any driver attaches it, "
+          "reason UNKNOWN under QEMU 7.2",
+          "[boot][bypass]")
+{
+    const GuestReport r = boot_with(false, "qemu-7.2");
+    CHECK_FALSE(r.iommu.boot_bypass);
+    const DeviceReport& disk = device(r, "0000:00:04.0");
+    REQUIRE(disk.firmware_dma);
+    CHECK(disk.firmware_dma->result == DmaResult::kFault);
+    // QEMU 7.2's virtio_iommu_translate(): an endpoint it holds no state for is "not known": R_UNKNOWN.
+    CHECK(disk.firmware_dma->reason == "UNKNOWN");
+    CHECK(disk.firmware_dma->detail == "firmware read at 0x40000000 (endpoint 0x0020)");
+    // Linux attaches it afterwards, and the driver's own DMA is translated.
+    CHECK(disk.dma.result == DmaResult::kTranslated);
+}
+
+TEST_CASE("boot-bypass off: a device Linux could not attach faults on every DMA, with the device's reason",
+          "[boot][bypass]")
+{
+    const GuestReport r = boot_with(false, "qemu-7.2");
+    const DeviceReport& nic = device(r, "0000:01:01.0");
+    CHECK_FALSE(nic.group);
+    CHECK(nic.dma.result == DmaResult::kFault);
+    CHECK(nic.dma.reason == "UNKNOWN");
+    // The spec's device keeps no state per endpoint: an endpoint in no domain is reason DOMAIN (§5.13.6.2).
+    const GuestReport spec = boot_with(false, "spec");
+    CHECK(device(spec, "0000:01:01.0").dma.reason == "DOMAIN");
+}
+
+TEST_CASE("boot-bypass off: the report names it, shows the faults in the DMA column and sums them up naming "
+          "each faulting device",
+          "[boot][bypass][report]")
+{
+    const std::string table = render_table(boot_with(false, "qemu-7.2"));
+    CHECK(table.find("(device profile qemu-7.2) (boot-bypass off)\n") != std::string::npos);
+    CHECK(table.find("firmware fault, translated") != std::string::npos);
+    CHECK(table.find("\nDMA faults with boot-bypass off: 2\n"
+                     "  0000:00:04.0 (virtio-blk): firmware read at 0x40000000 (endpoint 0x0020): reason UNKNOWN, "
+                     "before any driver attached it: on QEMU the firmware cannot load the guest from this disk") !=
+          std::string::npos);
+    CHECK(table.find("  0000:01:01.0 (e1000): fault at ") != std::string::npos);
+    CHECK(table.find("(endpoint 0x0100): reason UNKNOWN, Linux never attached it to a domain\n") != std::string::npos);
+    CHECK(table != render_table(boot_with(true, "qemu-7.2")));
+}
+
+TEST_CASE("a kernel QEMU loads itself (<os><kernel>): the firmware reads no disk, nothing faults before Linux",
+          "[boot][bypass]")
+{
+    SpecBuilder b = disk_and_bridged_nic();
+    b.spec().iommu.boot_bypass = false;
+    b.spec().direct_kernel_boot = true;
+    auto profile = guest::profiles::Profile::load("debian-12-6.12");
+    REQUIRE(profile);
+    const GuestReport r = boot_guest(b.spec(), *profile);
+    CHECK_FALSE(device(r, "0000:00:04.0").firmware_dma);
+}
+
+TEST_CASE("properties the guest's device profile cannot take are refused before the boot", "[boot][bypass]")
+{
+    SpecBuilder b;
+    b.spec().iommu.aw_bits = 48;
+    b.spec().iommu.device_profile = "qemu-7.2";
+    const auto problems = iommu_option_problems(b.spec(), {});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].rfind("the virtio-iommu's properties under device profile qemu-7.2: QEMU 7.2 cannot be given "
+                            "an input range",
+                            0) == 0);
+    auto profile = guest::profiles::Profile::load("debian-12-6.12");
+    REQUIRE(profile);
+    CHECK_THROWS_AS(boot_guest(b.spec(), *profile), std::invalid_argument);
+    b.spec().iommu.device_profile = "qemu-9.1";
+    CHECK(iommu_option_problems(b.spec(), {}).empty());
+    // The command line's profile, when given, is the one that applies.
+    BootOptions options;
+    options.device = hw::virtio_iommu::find_device_profile("qemu-7.2")->behaviour;
+    CHECK_FALSE(iommu_option_problems(b.spec(), options).empty());
+}
+
+TEST_CASE("aw-bits and granule set the device's input range and page size mask", "[boot][bypass]")
+{
+    SpecBuilder b;
+    b.spec().iommu.aw_bits = 48;
+    b.spec().iommu.granule = 65536;
+    auto profile = guest::profiles::Profile::load("debian-12-6.12");
+    REQUIRE(profile);
+    const GuestReport r = boot_guest(b.spec(), *profile);
+    // Linux's viommu_probe() logs them: "input address: %u bits" and "page mask: %#llx".
+    CHECK(r.dmesg.find("virtio_iommu virtio0: input address: 48 bits") != std::string::npos);
+    CHECK(r.dmesg.find("virtio_iommu virtio0: page mask: 0xffffffffffff0000") != std::string::npos);
 }
