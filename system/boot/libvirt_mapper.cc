@@ -33,6 +33,7 @@ Expected<GuestSpec, DomainError> Mapper::run(const xmlNode* domain, const xmlNod
         return unexpected(*err);
     if (auto err = read_qemu_override(written))
         return unexpected(*err);
+    warn_unmodelled_settings(domain);
     if (!spec_.iommu.present && !iommu_properties_from_.empty())
         warn(fmt::format("{} sets properties of a virtio-iommu the guest does not have; without effect",
                          iommu_properties_from_.front()));

@@ -8,6 +8,7 @@
 // One Mapper reads one document, in passes, one file each:
 //   libvirt_mapper.cc    the passes in order (run()) and the checks that span them
 //   libvirt_machine.cc   <os><type> (arch, machine), <features><gic>, <memory> and viommu's <metadata>
+//   libvirt_unmodelled.cc warnings for settings that change the guest but are not modelled
 //   libvirt_iommu_properties.cc  the virtio-iommu's properties: viommu's metadata, <qemu:commandline>
 //                        and <qemu:override>
 //   libvirt_pci.cc       <devices>: PCI controllers, the <iommu>, the other devices and their <address>
@@ -94,6 +95,8 @@ private:
                                               const std::string& value);
     std::optional<DomainError> read_qemu_commandline(const xmlNode* domain);
     std::optional<DomainError> read_qemu_override(const xmlNode* domain);
+    // libvirt_unmodelled.cc: a warning for each setting that changes the guest and is not modelled.
+    void warn_unmodelled_settings(const xmlNode* domain);
     std::optional<DomainError> read_devices(const xmlNode* devices);
     std::optional<DomainError> pci_controller(const xmlNode* node, const std::string& what);
     std::optional<DomainError> iommu(const xmlNode* node, const std::string& what);

@@ -400,6 +400,37 @@ TEST_CASE("libvirt 9.0's refusal of <driver> options on a virtio-iommu says how 
     CHECK(spec.error().message.find("-global") != std::string::npos);
 }
 
+TEST_CASE("the firmware's choice is warned about: only its boot-disk read is modelled", "[unit][libvirt]")
+{
+    std::string xml = q35("<iommu model='virtio'/>");
+    xml.replace(xml.find("<os>"), 4, "<os firmware='efi'>");
+    const GuestSpec spec = parse(xml);
+    CHECK(warnings_with(spec, "<os firmware='efi'>: the firmware is modelled only by its read from the boot disk") == 1);
+}
+
+TEST_CASE("a split I/O APIC is warned about: it does not isolate MSIs", "[unit][libvirt]")
+{
+    std::string xml = q35("<iommu model='virtio'/>");
+    xml.replace(xml.find("<acpi/>"), 7, "<acpi/><ioapic driver='qemu'/>");
+    CHECK(warnings_with(parse(xml), "<features><ioapic driver='qemu'/>: the I/O APIC's place is not modelled") == 1);
+}
+
+TEST_CASE("ATS on a device is warned about: every DMA is translated", "[unit][libvirt]")
+{
+    const GuestSpec spec = parse(q35("<iommu model='virtio'/><interface type='user'><model type='virtio'/>"
+                                     "<driver iommu='on' ats='on'/></interface>"));
+    CHECK(warnings_with(spec, "<interface type='user'> #1 has <driver ats='on'>: ATS is not modelled") == 1);
+}
+
+TEST_CASE("a PCI hostdev's option ROM is warned about; managed= (host-side) is not", "[unit][libvirt]")
+{
+    const GuestSpec spec = parse(q35("<iommu model='virtio'/><hostdev mode='subsystem' type='pci' managed='no'>"
+                                     "<source><address domain='0x0000' bus='0x65' slot='0x00' function='0x0'/>"
+                                     "</source><rom bar='off'/></hostdev>"));
+    CHECK(warnings_with(spec, "<hostdev> 0000:65:00.0 has <rom bar='off'>: its option ROM is not modelled") == 1);
+    CHECK(warnings_with(spec, "managed") == 0);
+}
+
 TEST_CASE("a hostdev is a VFIO function named by its host address", "[unit][libvirt]")
 {
     const GuestSpec spec = load("q35-topology.xml");
