@@ -3,7 +3,8 @@
 // VFIO devices the kernel admits. docs/boot.md documents the options, the output and the JSON report.
 //
 // Exit codes: 0 every VFIO device admitted, 1 one was rejected, 2 bad input (a file libvirt refuses,
-// an unknown profile, a bad option).
+// an unknown profile, a bad option), 3 a guest viommu does not model (an IOMMU other than the
+// virtio-iommu): no verdict is given for it.
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,16 +44,30 @@ namespace {
 // The "schema" of the --compare-kernels --json document; it changes when a field changes meaning.
 constexpr int kCompareSchema = 1;
 
+static_assert(tools::kExitNotModelled == kNotModelledExitCode);
+
+constexpr const char* kExitStatuses =
+    "Exit status: 0 every VFIO device admitted (or none asked for), 1 a VFIO device was rejected, 2 bad input "
+    "(a file libvirt refuses, an unknown profile, a bad option), 3 a guest viommu does not model (an IOMMU other "
+    "than the virtio-iommu): it gets no verdict. --batch: the worst of its guests, 2 before 3 before 1.";
+
 struct Input {
     std::string source; // file name, or the default guest's
     Expected<GuestSpec, DomainError> spec;
 };
 
-Input load(const std::string& path)
+// The guest of a file (or the default guest's), refused as bad input when its virtio-iommu cannot take
+// the properties it gives under the device profile that applies (a QEMU release without aw-bits, ...).
+Input load(const std::string& path, const BootOptions& options)
 {
-    if (path.empty())
-        return {std::string(kDefaultGuestSource), parse_domain_xml(default_guest_xml(), kDefaultGuestSource)};
-    return {path, load_domain_file(path)};
+    Input in = path.empty() ? Input{std::string(kDefaultGuestSource),
+                                    parse_domain_xml(default_guest_xml(), kDefaultGuestSource)}
+                            : Input{path, load_domain_file(path)};
+    if (in.spec && in.spec->not_modelled.empty()) {
+        if (const auto problems = iommu_option_problems(*in.spec, options); !problems.empty())
+            in.spec = unexpected(DomainError{DomainError::Kind::kUnsupported, in.source, problems.front()});
+    }
+    return in;
 }
 
 bool write_file(const std::string& path, const std::string& text)
@@ -116,8 +131,19 @@ nlohmann::ordered_json matrix_json(const GuestSpec& spec, const std::vector<std:
             {"devices", std::move(devices)}};
 }
 
+// A guest outside the model: said on stdout (it is the answer, not a failure), and in the JSON file.
+int report_not_modelled(const GuestSpec& spec, const std::string& json_path)
+{
+    std::printf("%s", render_not_modelled(spec.name, spec.not_modelled).c_str());
+    if (!json_path.empty() && !write_file(json_path, render_not_modelled_json(spec.name, spec.not_modelled) + "\n"))
+        return tools::kExitBadInput;
+    return tools::kExitNotModelled;
+}
+
 int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std::string& json_path)
 {
+    if (!spec.not_modelled.empty())
+        return report_not_modelled(spec, json_path);
     // The built-in profiles of the guest's architecture, oldest kernel first (profiles.json's "compare"
     // list): a guest boots only kernels built for it.
     std::vector<std::string> kernels = Profile::comparison_names(spec.arch);
@@ -244,8 +270,9 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
     // whatever the number of threads.
     struct Result {
         std::optional<GuestReport> report;
-        const char* status = "invalid"; // without a report: "invalid", "failed" or "skipped"
-        std::string error;
+        const char* status = "invalid"; // without a report: "invalid", "failed", "skipped" or "not-modelled"
+        std::string error;              // for "not-modelled": why
+        std::string guest;              // the domain's name, for "not-modelled"
     };
     std::vector<Result> results(files.size());
     Progress progress(files.size());
@@ -257,8 +284,12 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
                 if (const auto it = skipped.find(files[i]); it != skipped.end()) {
                     result.status = "skipped";
                     result.error = it->second;
-                } else if (Input in = load(files[i]); !in.spec) {
+                } else if (Input in = load(files[i], options); !in.spec) {
                     result.error = in.spec.error().what();
+                } else if (!in.spec->not_modelled.empty()) {
+                    result.status = "not-modelled";
+                    result.error = in.spec->not_modelled;
+                    result.guest = in.spec->name;
                 } else if (auto profile = profile_for(*in.spec, chosen); !profile) {
                     result.error = profile.error();
                 } else {
@@ -283,6 +314,18 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
         const std::string stem = printable(std::filesystem::path(files[i]).stem().string());
         if (!results[i].report) {
             ++unbooted[results[i].status];
+            if (std::string_view(results[i].status) == "not-modelled") {
+                std::printf("%-40s not modelled: %s\n", stem.c_str(), printable(results[i].error).c_str());
+                if (auto written = tools::replace_file((std::filesystem::path(out_dir) / (stem + ".json")).string(),
+                                                       render_not_modelled_json(results[i].guest, results[i].error));
+                    !written) {
+                    std::fprintf(stderr, "viommu-boot: %s\n", written.error().c_str());
+                    return tools::kExitBadInput;
+                }
+                summary.push_back({{"file", files[i]}, {"status", results[i].status}, {"guest", results[i].guest},
+                                   {"reason", results[i].error}});
+                continue;
+            }
             std::printf("%-40s %s: %s\n", stem.c_str(), results[i].status, printable(results[i].error).c_str());
             summary.push_back({{"file", files[i]}, {"status", results[i].status}, {"error", results[i].error}});
             continue;
@@ -312,6 +355,8 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
     for (const char* status : {"failed", "skipped"})
         if (unbooted[status])
             tally += fmt::format(", {} {}", unbooted[status], status);
+    if (unbooted["not-modelled"])
+        tally += fmt::format(", {} not modelled", unbooted["not-modelled"]);
     std::printf("\n%s\n", tally.c_str());
     // A file name need not be UTF-8; JSON must be (invalid bytes become U+FFFD rather than an exception).
     const std::string summary_text = summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -320,6 +365,9 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
     // A guest that was not booted (invalid, failed or skipped) is bad input: the batch did not check it.
     if (unbooted["invalid"] + unbooted["failed"] + unbooted["skipped"])
         return tools::kExitBadInput;
+    // A guest the model cannot answer for outweighs a rejection: the batch has no verdict for it.
+    if (unbooted["not-modelled"])
+        return tools::kExitNotModelled;
     return rejected ? tools::kExitRejected : tools::kExitOk;
 }
 
@@ -329,6 +377,7 @@ int run(int argc, char** argv)
 {
     CLI::App app{"viommu-boot: boot guests described in libvirt domain XML behind a virtio-iommu and report "
                  "their devices, IOMMU groups and VFIO verdicts"};
+    app.footer(kExitStatuses);
     tools::CommonOptions common;
     tools::add_common_options(app, common);
     std::vector<std::string> files;
@@ -390,7 +439,9 @@ int run(int argc, char** argv)
     }
     BootOptions options;
     options.dynamic_debug = dyndbg;
-    options.device = tools::device_behaviour(device_profile);
+    // Given, the option applies to every guest; else each guest's own <viommu:iommu device-profile>.
+    if (app.count("--device-profile"))
+        options.device = tools::device_behaviour(device_profile);
     if (!vfio_user.empty())
         options.vfio_user = vfio::backend_named(vfio_user);
 
@@ -409,7 +460,7 @@ int run(int argc, char** argv)
     }
     int worst = tools::kExitOk;
     for (const std::string& file : files) {
-        Input in = load(file);
+        Input in = load(file, options);
         if (!in.spec) {
             std::fprintf(stderr, "viommu-boot: %s\n", printable_lines(in.spec.error().what()).c_str());
             return tools::kExitBadInput;
@@ -417,8 +468,16 @@ int run(int argc, char** argv)
         if (file.empty())
             std::printf("No domain XML given: booting the built-in default guest (viommu-boot --help).\n\n");
         if (compare) {
-            if (int code = compare_kernels(*in.spec, options, json_path); code != tools::kExitOk)
+            const int code = compare_kernels(*in.spec, options, json_path);
+            if (code == tools::kExitBadInput)
                 return code;
+            worst = std::max(worst, code);
+            continue;
+        }
+        if (!in.spec->not_modelled.empty()) {
+            if (const int code = report_not_modelled(*in.spec, json_path); code == tools::kExitBadInput)
+                return code;
+            worst = std::max(worst, tools::kExitNotModelled);
             continue;
         }
         const auto profile = profile_for(*in.spec, chosen);

@@ -249,6 +249,20 @@ Verdict Gate::use_type1(driver_core::Device& dev, iommu::Group& group, const Dma
     return v;
 }
 
+std::string Gate::isolating_alternative() const
+{
+    if (config_.msi_platform == MsiPlatform::kArm64)
+        return "a platform that isolates MSIs (arm64 with a GICv3 ITS)";
+    // On x86 MSIs are isolated by interrupt remapping, which the virtio-iommu does not do: QEMU's
+    // intel-iommu does with intremap=on, which needs the split irqchip (libvirt's formatdomain.rst,
+    // <driver intremap>: "Currently this requires split I/O APIC (<ioapic driver='qemu'/>)"). Linux's
+    // intel IRQ remapping domain then has IRQ_DOMAIN_FLAG_ISOLATED_MSI (before v6.3: the IOMMU reports
+    // IOMMU_CAP_INTR_REMAP).
+    return "an IOMMU that isolates MSIs by interrupt remapping instead of the virtio-iommu: QEMU's intel-iommu "
+           "with intremap=on (libvirt: <iommu model='intel'><driver intremap='on'/></iommu> and <features><ioapic "
+           "driver='qemu'/></features>), which viommu does not model";
+}
+
 Verdict Gate::check_msi(Stage stage, const driver_core::Device& dev, bool iommufd)
 {
     // type1: iommu_group_has_isolated_msi() since 6b1a7a00427c (v6.3), before it
@@ -288,8 +302,7 @@ Verdict Gate::check_msi(Stage stage, const driver_core::Device& dev, bool iommuf
                 "\"allow_unsafe_interrupts\" to enable VFIO IOMMU support on this platform";
         core_.log().print(kernel::LogLevel::warning, "{}", v.log);
     }
-    v.remedies = {fmt::format("{}=1 (the device can then forge MSIs)", param),
-                  "a platform that isolates MSIs (arm64 with a GICv3 ITS)"};
+    v.remedies = {fmt::format("{}=1 (the device can then forge MSIs)", param), isolating_alternative()};
     return v;
 }
 

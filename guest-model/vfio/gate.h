@@ -29,6 +29,8 @@
 
 namespace viommu::guest::vfio {
 
+enum class MsiPlatform { kX86, kArm64 };
+
 struct GateConfig {
     bool noiommu_built = false;      // CONFIG_VFIO_NOIOMMU
     bool enable_unsafe_noiommu_mode = false;      // vfio.enable_unsafe_noiommu_mode=1
@@ -37,6 +39,9 @@ struct GateConfig {
     // The platform isolates MSIs (arm64 GICv3 ITS: IRQ_DOMAIN_FLAG_ISOLATED_MSI, before v6.3
     // IRQ_DOMAIN_FLAG_MSI_REMAP); x86 without interrupt remapping does not.
     bool msi_isolated = false;
+    // Where MSIs would be isolated instead, for the remedies: on x86 by an IOMMU that remaps interrupts,
+    // on arm64 by a GICv3 ITS.
+    MsiPlatform msi_platform = MsiPlatform::kArm64;
     Backend backend = Backend::kType1Container; // the user path of the run
     UserPathConfig paths;                         // which device nodes the kernel has
     // Where the user maps its buffer (VFIO_IOMMU_MAP_DMA's iova): 1 MiB, low, outside every reserved region.
@@ -79,6 +84,8 @@ private:
     // iommufd's bind and attach, from the compat container (inside VFIO_GROUP_GET_DEVICE_FD) or the cdev.
     Verdict use_iommufd(driver_core::Device& dev, iommu::Group& group, const DmaCheck& dma, Backend path);
     Verdict check_msi(Stage stage, const driver_core::Device& dev, bool iommufd);
+    // The remedy that isolates MSIs on this platform, beside the unsafe module parameter.
+    std::string isolating_alternative() const;
     void fgsp_probe(iommu::Group& group, iommu::Domain& domain);
     // The map of a user buffer (map_ioctl names it) if it lies in ranges, the device's DMA, the unmap: a
     // refusal, or nothing.

@@ -32,6 +32,14 @@ struct EndpointAttachment {
     bool bypass = false; // a bypass domain (ATTACH_F_BYPASS): DMA is not translated
 };
 
+// A fault the device met (§5.13.6.9 struct virtio_iommu_fault's fields), for host-side reports.
+struct FaultRecord {
+    uint8_t reason = 0; // wire::kFaultR*
+    uint32_t flags = 0;
+    EndpointId endpoint;
+    uint64_t address = 0;
+};
+
 struct IommuStats {
     uint64_t requests = 0;
     uint64_t faults_reported = 0;
@@ -53,6 +61,8 @@ public:
 
     // Whether an endpoint that is not attached to a domain is in bypass mode right now (§5.13.6).
     bool unattached_bypass() const;
+    // The latest fault, whether reported on the event queue or dropped for want of a buffer.
+    const std::optional<FaultRecord>& last_fault() const { return last_fault_; }
     // The value of config.bypass.
     uint8_t bypass_field() const { return bypass_; }
     // System reset (not device reset): config.bypass returns to its initial value (§5.13.4.2).
@@ -97,6 +107,7 @@ private:
     Domains domains_;
     uint8_t bypass_;
     IommuStats stats_;
+    std::optional<FaultRecord> last_fault_;
 };
 
 // The x86 MSI doorbell window QEMU's pc machines reserve for every endpoint (hw/i386/pc.c).

@@ -88,6 +88,7 @@ Translation VirtioIommu::translate(EndpointId endpoint, Iova iova, Access access
 
 void VirtioIommu::report_fault(uint8_t reason, uint32_t flags, EndpointId endpoint, uint64_t address)
 {
+    last_fault_ = FaultRecord{reason, flags, endpoint, address};
     std::optional<virtio::DescriptorChain> chain;
     if (!pop(wire::kEventQueue, chain)) {
         // §5.13.6.9: "If no buffer is available, the device can either wait for one to be consumed, or

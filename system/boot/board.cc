@@ -1,11 +1,13 @@
 #include "system/boot/board.h"
 
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "hw/virtio-iommu/pci.h"
+#include "system/boot/iommu_properties.h"
 #include "system/boot/virtio_roles.h"
 
 namespace viommu::system::boot {
@@ -80,7 +82,7 @@ void Board::add_iommu(const hw::virtio_iommu::DeviceBehaviour& device)
             ids.insert(qemu_requester_id(*f.pci));
     for (uint32_t id : ids)
         config.endpoints.push_back({hw::virtio_iommu::EndpointId(id), hw::virtio_iommu::EndpointId(id)});
-    config.boot_bypass = spec_.iommu.boot_bypass;
+    apply_iommu_properties(spec_.iommu, config);
     config.withheld = spec_.iommu.withheld_features;
     config.use_profile(device);
     // QEMU's pc machines report the x86 MSI window as a reserved MSI region of every endpoint.
@@ -105,33 +107,68 @@ void Board::add_dma_engines()
     }
 }
 
-std::string Board::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_t len, uint32_t seed, DmaOutcome& out)
+DmaOutcome Board::fault_outcome(const Function& f, uint64_t address, std::string_view what) const
 {
-    // The driver programs its device (registers only) and the device writes a frame at iova.
+    DmaOutcome out{DmaResult::kFault,
+                   fmt::format("{} at {:#x} (endpoint {:#06x})", what, address, qemu_requester_id(*f.pci)), ""};
+    // The reason the device gave (VIRTIO_IOMMU_FAULT_R_*): QEMU 7.2's virtio_iommu_translate() reports an
+    // endpoint it has no state for, one never attached, as R_UNKNOWN ("sid=%d is not known!!").
+    if (const auto& fault = iommu_ ? iommu_->last_fault() : std::nullopt) {
+        static constexpr const char* kReason[] = {"UNKNOWN", "DOMAIN", "MAPPING"};
+        out.reason = fault->reason < std::size(kReason) ? kReason[fault->reason] : fmt::format("{}", fault->reason);
+    }
+    return out;
+}
+
+std::optional<uint64_t> Board::run_engine(Function& f, uint64_t iova, uint64_t len, uint32_t seed, uint32_t command)
+{
+    // The driver programs its device (registers only) and the device does the transfer.
     hw::endpoints::DmaEngine& e = *f.engine;
     e.write(hw::endpoints::DmaEngine::kAddrLow, 4, iova & 0xffffffff);
     e.write(hw::endpoints::DmaEngine::kAddrHigh, 4, iova >> 32);
     e.write(hw::endpoints::DmaEngine::kLength, 4, len);
     e.write(hw::endpoints::DmaEngine::kSeed, 4, seed);
-    e.write(hw::endpoints::DmaEngine::kCommand, 4, hw::endpoints::DmaEngine::kCmdWrite);
+    e.write(hw::endpoints::DmaEngine::kCommand, 4, command);
     machine_.run(); // fault events reach the guest's virtio-iommu driver
     const auto status = e.read(hw::endpoints::DmaEngine::kStatus, 4);
     e.write(hw::endpoints::DmaEngine::kIrqAck, 4, 1);
+    if (status != hw::endpoints::DmaEngine::kStatusFault)
+        return std::nullopt;
+    return e.read(hw::endpoints::DmaEngine::kFaultLow, 4) | e.read(hw::endpoints::DmaEngine::kFaultHigh, 4) << 32;
+}
+
+std::optional<DmaOutcome> Board::firmware_dma(Function& f)
+{
+    // The firmware's request sits in its virtqueue in guest RAM; the device's first access reads it:
+    // 16 bytes, a virtio-blk request header (struct virtio_blk_outhdr), at a guest-physical address.
+    constexpr uint64_t kHeader = 16;
+    const uint64_t at = machine::MachineConfig{}.ram_base;
+    if (!f.engine)
+        return std::nullopt;
+    const std::optional<uint64_t> fault = run_engine(f, at, kHeader, 0, hw::endpoints::DmaEngine::kCmdRead);
+    if (!fault)
+        return std::nullopt;
+    return fault_outcome(f, *fault, "firmware read");
+}
+
+std::string Board::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_t len, uint32_t seed, DmaOutcome& out)
+{
+    hw::endpoints::DmaEngine& e = *f.engine;
+    const std::optional<uint64_t> fault = run_engine(f, iova, len, seed, hw::endpoints::DmaEngine::kCmdWrite);
     const uint32_t ep = e.port().endpoint_id();
-    if (status == hw::endpoints::DmaEngine::kStatusFault) {
-        const uint64_t at = e.read(hw::endpoints::DmaEngine::kFaultLow, 4) | e.read(hw::endpoints::DmaEngine::kFaultHigh, 4) << 32;
-        out = {DmaResult::kFault, fmt::format("fault at {:#x} (endpoint {:#06x})", at, ep)};
+    if (fault) {
+        out = fault_outcome(f, *fault, "fault");
         return out.detail;
     }
     std::vector<uint8_t> landed(len);
     if (!machine_.memory().read(GuestAddr(phys), landed)) {
-        out = {DmaResult::kCorrupt, fmt::format("buffer {:#x} is outside guest RAM", phys)};
+        out = {DmaResult::kCorrupt, fmt::format("buffer {:#x} is outside guest RAM", phys), {}};
         return out.detail;
     }
     for (uint64_t i = 0; i < len; ++i) {
         if (landed[i] != hw::endpoints::DmaEngine::pattern(seed, i)) {
             out = {DmaResult::kCorrupt,
-                   fmt::format("wrote at {:#x} but the bytes did not land at {:#x} (endpoint {:#06x})", iova, phys, ep)};
+                   fmt::format("wrote at {:#x} but the bytes did not land at {:#x} (endpoint {:#06x})", iova, phys, ep), {}};
             return out.detail;
         }
     }
@@ -139,13 +176,13 @@ std::string Board::device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_
     const auto attached =
         e.port().behind_iommu() ? iommu_->attachment(hw::virtio_iommu::EndpointId(ep)) : std::nullopt;
     if (!e.port().behind_iommu())
-        out = {DmaResult::kDirect, fmt::format("{:#x}, untranslated", phys)};
+        out = {DmaResult::kDirect, fmt::format("{:#x}, untranslated", phys), {}};
     else if (!attached)
-        out = {DmaResult::kBypassed, fmt::format("{:#x}: endpoint {:#06x} is in no domain and bypasses", iova, ep)};
+        out = {DmaResult::kBypassed, fmt::format("{:#x}: endpoint {:#06x} is in no domain and bypasses", iova, ep), {}};
     else if (attached->bypass)
-        out = {DmaResult::kIdentity, fmt::format("{:#x}: domain {} is a bypass domain", iova, attached->domain)};
+        out = {DmaResult::kIdentity, fmt::format("{:#x}: domain {} is a bypass domain", iova, attached->domain), {}};
     else
-        out = {DmaResult::kTranslated, fmt::format("IOVA {:#x} -> {:#x} in domain {}", iova, phys, attached->domain)};
+        out = {DmaResult::kTranslated, fmt::format("IOVA {:#x} -> {:#x} in domain {}", iova, phys, attached->domain), {}};
     return {};
 }
 

@@ -32,6 +32,7 @@ struct Function {
     unsigned deferrals = 0;
     guest::driver_core::Device* virtio = nullptr;    // the virtio device virtio-pci registered for it
     DmaOutcome dma;
+    std::optional<DmaOutcome> firmware_dma; // the firmware's DMA, when it faulted
 };
 
 class Board {
@@ -52,7 +53,16 @@ public:
     std::string device_dma(Function& f, uint64_t iova, uint64_t phys, uint64_t len, uint32_t seed,
                            DmaOutcome& out);
 
+    // The firmware has queued a request for f (its boot disk) and f reads it from guest RAM: physical
+    // addresses, no IOMMU driver. The outcome when it faulted, nothing when it went through.
+    std::optional<DmaOutcome> firmware_dma(Function& f);
+
 private:
+    // Programs f's engine for one transfer (DmaEngine::kCmdWrite or kCmdRead) and runs the machine until
+    // it is done: the faulting address when the IOMMU refused it.
+    std::optional<uint64_t> run_engine(Function& f, uint64_t iova, uint64_t len, uint32_t seed, uint32_t command);
+    // out, for a DMA of f's that faulted at address: where, and the reason the IOMMU reported.
+    DmaOutcome fault_outcome(const Function& f, uint64_t address, std::string_view what) const;
     void add_functions();
     void add_iommu(const hw::virtio_iommu::DeviceBehaviour& device);
     void add_dma_engines();

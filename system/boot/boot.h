@@ -60,6 +60,7 @@ private:
     Function* function_of(const guest::driver_core::Device& dev) const;
     // firmware.cc
     void describe_firmware();
+    void firmware_loads_kernel();
     // virtio_bus.cc
     void register_virtio_bus();
     guest::driver_core::DriverSpec virtio_driver(std::string name, std::function<int(guest::driver_core::Device&)> probe);

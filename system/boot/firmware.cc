@@ -26,4 +26,23 @@ void Boot::describe_firmware()
     }
 }
 
+void Boot::firmware_loads_kernel()
+{
+    // Before Linux runs, the firmware (SeaBIOS, OVMF) reads the kernel from the boot disk with its own
+    // virtio-blk driver, which knows no IOMMU: it hands the device guest-physical addresses. With QEMU's
+    // boot-bypass on that DMA bypasses the virtio-iommu, which is why QEMU turned it on by default
+    // (448179e33ea8 "virtio-iommu: Default to bypass during boot": without it "the VM [is] entirely
+    // unusable when a virtio-iommu driver isn't present, for example in a bootloader that loads the OS
+    // from storage"). A kernel given to QEMU directly (<os><kernel>) is loaded through fw_cfg instead.
+    // The model's boot disk is the first virtio-blk function.
+    if (spec_.direct_kernel_boot)
+        return;
+    for (Function& f : board_.functions()) {
+        if (f.desc->role != Role::kVirtioBlk)
+            continue;
+        f.firmware_dma = board_.firmware_dma(f);
+        return;
+    }
+}
+
 } // namespace viommu::system::boot

@@ -38,6 +38,7 @@ vfio::GateConfig gate_config(const GuestSpec& spec, const KernelConfig& k, const
     g.user_iova = spec.vfio_map_iova;
     // Only a GICv3 ITS isolates MSIs: x86 without interrupt remapping and GICv2m do not.
     g.msi_isolated = spec.msi == MsiController::kGicV3Its;
+    g.msi_platform = spec.arch == Arch::kX86_64 ? vfio::MsiPlatform::kX86 : vfio::MsiPlatform::kArm64;
     // The run's user path: --vfio-user, else the description's <viommu:vfio backend=...>.
     g.backend = options.vfio_user.value_or(spec.vfio_backend);
     g.paths = k.vfio_paths;
@@ -93,7 +94,7 @@ const GuestSpec& checked_arch(const GuestSpec& spec, const guest::profiles::Prof
 
 Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options)
     : spec_(checked_arch(spec, profile)), profile_(profile), kconfig_(resolve_kernel_config(profile, spec.arch, spec.tables, spec.cmdline)),
-      behaviour_(BootBehaviour::from(profile)), log_(clock_), machine_(machine_config(spec)), board_(spec, machine_, options.device),
+      behaviour_(BootBehaviour::from(profile)), log_(clock_), machine_(machine_config(spec)), board_(spec, machine_, device_behaviour(spec, options)),
       core_(profile, log_, clock_, core_options(spec)),
       iommu_(core_, core_config(kconfig_, spec.tables), iommu::CoreBehaviour::from(profile)),
       dma_(iommu_, clock_, machine_.allocator()),
@@ -110,6 +111,7 @@ Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const
 
 GuestReport Boot::run()
 {
+    firmware_loads_kernel();
     boot_kernel();
     std::vector<DeviceReport> devices = device_reports();
     vfio_user(devices);
@@ -140,6 +142,10 @@ int GuestReport::exit_code() const
 
 GuestReport boot_guest(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options)
 {
+    if (!spec.not_modelled.empty())
+        throw std::invalid_argument("the guest is not modelled: " + spec.not_modelled);
+    if (const auto problems = iommu_option_problems(spec, options); !problems.empty())
+        throw std::invalid_argument(problems.front());
     Boot boot(spec, profile, options);
     return boot.run();
 }

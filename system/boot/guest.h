@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "system/boot/guest_spec.h"
 #include "system/boot/report.h"
@@ -26,8 +27,9 @@ namespace viommu::system::boot {
 struct BootOptions {
     // Dynamic debug on (dyndbg=+p for the modelled call sites): the log gets the dev_dbg() lines too.
     bool dynamic_debug = false;
-    // Whose answers the virtio-iommu gives: the spec's, or a QEMU release's (--device-profile).
-    hw::virtio_iommu::DeviceBehaviour device;
+    // Whose answers the virtio-iommu gives: the spec's, or a QEMU release's (--device-profile). None:
+    // the guest's own (IommuDesc::device_profile), else the spec's.
+    std::optional<hw::virtio_iommu::DeviceBehaviour> device;
     // How the guest's user drives VFIO (--vfio-user); unset: as the guest's description says.
     std::optional<guest::vfio::Backend> vfio_user;
 };
@@ -40,8 +42,15 @@ std::optional<std::string> arch_mismatch(const GuestSpec& spec, const guest::pro
 guest::profiles::Profile default_profile(Arch arch);
 
 // Throws std::invalid_argument for a spec that is inconsistent (a parent after its child, an IOMMU
-// index that is not a virtio-iommu function) or a profile of another architecture (arch_mismatch()):
-// front ends check those first, so that is a bug.
+// index that is not a virtio-iommu function), a profile of another architecture (arch_mismatch()) or a
+// guest not modelled (GuestSpec::not_modelled): front ends check those first, so that is a bug.
 GuestReport boot_guest(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options = {});
+
+// The behaviour the guest's virtio-iommu gets: the options', else the one the guest names, else the spec's.
+const hw::virtio_iommu::DeviceBehaviour& device_behaviour(const GuestSpec& spec, const BootOptions& options);
+// What the guest's virtio-iommu cannot be given of its IommuDesc's properties under that behaviour (a
+// QEMU release without the aw-bits property, a granule it does not take), one message each; empty
+// when it can. boot_guest() throws std::invalid_argument for a spec with any: check first.
+std::vector<std::string> iommu_option_problems(const GuestSpec& spec, const BootOptions& options);
 
 } // namespace viommu::system::boot

@@ -70,9 +70,16 @@ struct FunctionDesc {
 struct IommuDesc {
     bool present = false;
     int function = -1; // index of the virtio-iommu-pci function in GuestSpec::functions
-    // QEMU's boot-bypass property (default on, QEMU >= 7.0): endpoints not attached to a domain
-    // bypass the IOMMU until the driver writes config.bypass.
+    // QEMU's boot-bypass property (default on since QEMU 7.0, 448179e33ea8 "virtio-iommu: Default to
+    // bypass during boot"): endpoints not attached to a domain bypass the IOMMU until the driver writes
+    // config.bypass.
     bool boot_bypass = true;
+    // QEMU's aw-bits and granule properties (QEMU 9.0): the input range [0, 2^aw_bits - 1] and the
+    // page granule in bytes. None: the device's defaults (64 bits, 4 KiB), what QEMU 7.2 always has.
+    std::optional<unsigned> aw_bits;
+    std::optional<uint64_t> granule;
+    // The VMM whose answers the device gives (hw/virtio-iommu/behaviour.h, "qemu-7.2"); "" none named.
+    std::string device_profile;
     // Features the device holds back (what-if runs and tests: a device without MAP_UNMAP, PROBE, ...).
     virtio::FeatureBits withheld_features = 0;
 };
@@ -101,11 +108,17 @@ struct GuestSpec {
     // Parents before their children. Bus numbers are assigned by the boot, as firmware does.
     std::vector<FunctionDesc> functions;
     KernelCmdline cmdline;
+    // QEMU loads the kernel itself (<os><kernel>, -kernel): the firmware reads no boot disk.
+    bool direct_kernel_boot = false;
     VfioBackend vfio_backend = VfioBackend::kType1Container;
     // The IOVA at which the VFIO user maps its buffer (VFIO_IOMMU_MAP_DMA): low and free by default.
     uint64_t vfio_map_iova = 0x100000;
     // What the description holds that the model does not reproduce, one sentence each.
     std::vector<std::string> warnings;
+    // Set when the guest is outside what viommu models, so that any verdict for it would be invented (an
+    // IOMMU other than the virtio-iommu): what and why, one sentence. Such a guest is not booted
+    // (boot_guest() refuses it); front ends report it as not modelled.
+    std::string not_modelled;
 };
 
 } // namespace viommu::system::boot

@@ -132,7 +132,7 @@ void Boot::traffic(Function& f)
     if (dma_api) {
         auto mapped = dma_.map_single(*f.dev, buf->value(), kBuffer, DmaDirection::kFromDevice);
         if (!mapped) {
-            f.dma = {DmaResult::kNotRun, fmt::format("dma_map_single failed ({})", guest::kernel::errno_symbol(mapped.error()))};
+            f.dma = {DmaResult::kNotRun, fmt::format("dma_map_single failed ({})", guest::kernel::errno_symbol(mapped.error())), {}};
             return;
         }
         addr = *mapped;

@@ -16,6 +16,7 @@
 
 #include "base/input_file.h"
 #include "system/boot/embedded_guest.h"
+#include "system/boot/libvirt_mapper.h"
 #include "system/boot/libxml.h"
 
 namespace viommu::system::boot {
@@ -142,6 +143,31 @@ std::string with_unique_name(xmlDoc* doc, std::string& original_name)
     return text;
 }
 
+// "9.0.0": the libvirt library this process runs.
+std::string libvirt_version()
+{
+    unsigned long version = 0;
+    if (virGetVersion(&version, nullptr, nullptr) < 0)
+        return "of this host";
+    return fmt::format("{}.{}.{}", version / 1000000, version / 1000 % 1000, version % 1000);
+}
+
+// libvirt's refusal, with what a user who wrote the virtio-iommu's properties as <driver> attributes
+// can write instead: libvirt 9.0's virDomainIOMMUDefValidate() refuses every <driver> attribute on
+// model='virtio'; later libvirt takes aw_bits and a granule (2eea8e382993 "qemu_validate: Check whether
+// granule of virtio-iommu is supported"), but validation here is the installed libvirt's.
+std::string with_hint(std::string message)
+{
+    if (message.find("iommu model 'virtio' doesn't support additional attributes") == std::string::npos)
+        return message;
+    return fmt::format("{} (libvirt {} takes no <driver> options on a virtio-iommu; libvirt releases after 9.0 take "
+                       "aw_bits and granule there. Here, write the device's properties as viommu metadata, "
+                       "<viommu:iommu boot-bypass='off' aw-bits='48' granule='4k'/>, or on QEMU's command line, "
+                       "<qemu:commandline><qemu:arg value='-global'/><qemu:arg "
+                       "value='virtio-iommu-pci.boot-bypass=off'/></qemu:commandline>; docs/boot.md)",
+                       message, libvirt_version());
+}
+
 } // namespace
 
 Expected<GuestSpec, DomainError> parse_domain_xml(std::string_view xml_text, std::string_view source)
@@ -169,8 +195,8 @@ Expected<GuestSpec, DomainError> parse_domain_xml(std::string_view xml_text, std
     std::string original_name;
     const auto normalised = define_and_read_back(driver, with_unique_name(doc.get(), original_name));
     if (!normalised)
-        return error(DomainError::Kind::kRejected, normalised.error());
-    auto spec = guest_spec_from_normalised_xml(*normalised, source);
+        return error(DomainError::Kind::kRejected, with_hint(normalised.error()));
+    auto spec = domain_map::map_domain(*normalised, xmlDocGetRootElement(doc.get()), source);
     if (spec)
         spec->name = original_name;
     return spec;

@@ -111,7 +111,7 @@ std::string_view namespace_of(const xmlNode* n)
 
 } // namespace
 
-void Mapper::read_metadata(const xmlNode* domain)
+std::optional<DomainError> Mapper::read_metadata(const xmlNode* domain)
 {
     for (const xmlNode* md : xml::children(domain, "metadata")) {
         for (const xmlNode* c = md->children; c; c = c->next) {
@@ -127,13 +127,14 @@ void Mapper::read_metadata(const xmlNode* domain)
             }
             if (xml::name(c) != "guest")
                 warn(fmt::format("<metadata>: viommu element <{}> is unknown (the root is <guest>)", xml::name(c)));
-            else
-                read_viommu_guest(c);
+            else if (auto err = read_viommu_guest(c))
+                return err;
         }
     }
+    return std::nullopt;
 }
 
-void Mapper::read_viommu_guest(const xmlNode* guest)
+std::optional<DomainError> Mapper::read_viommu_guest(const xmlNode* guest)
 {
     for (const xmlNode* e = guest->children; e; e = e->next) {
         if (e->type != XML_ELEMENT_NODE)
@@ -155,10 +156,18 @@ void Mapper::read_viommu_guest(const xmlNode* guest)
                      "name; ignored");
             else
                 overrides_.push_back({*address, *driver});
+        } else if (name == "iommu") {
+            // The virtio-iommu's properties, named as QEMU names them (libvirt_iommu_properties.cc).
+            for (const xmlAttr* a = e->properties; a; a = a->next) {
+                const std::string attr = reinterpret_cast<const char*>(a->name);
+                if (auto err = iommu_property(fmt::format("<viommu:iommu {}>", attr), attr, xml::attr_or(e, attr.c_str(), "")))
+                    return err;
+            }
         } else {
             warn(fmt::format("<metadata>: <{}> is not part of viommu's guest metadata", xml::name(e)));
         }
     }
+    return std::nullopt;
 }
 
 } // namespace viommu::system::boot::domain_map

@@ -7,7 +7,7 @@
 
 namespace viommu::system::boot::domain_map {
 
-Expected<GuestSpec, DomainError> Mapper::run(const xmlNode* domain)
+Expected<GuestSpec, DomainError> Mapper::run(const xmlNode* domain, const xmlNode* written)
 {
     if (!xml::is_element(domain, "domain"))
         return unexpected(unsupported(fmt::format("the document's root element is <{}>, not <domain>", xml::name(domain))));
@@ -15,8 +15,10 @@ Expected<GuestSpec, DomainError> Mapper::run(const xmlNode* domain)
     if (auto err = read_machine(domain))
         return unexpected(*err);
     read_memory(domain);
-    read_metadata(domain);
+    if (auto err = read_metadata(domain))
+        return unexpected(*err);
     const xmlNode* os = xml::first_child(domain, "os");
+    spec_.direct_kernel_boot = xml::first_child(os, "kernel") != nullptr;
     if (const xmlNode* cmdline = xml::first_child(os, "cmdline"))
         spec_.cmdline = parse_kernel_cmdline(xml::text(cmdline), spec_.arch, spec_.warnings);
     const xmlNode* features = xml::first_child(domain, "features");
@@ -25,6 +27,16 @@ Expected<GuestSpec, DomainError> Mapper::run(const xmlNode* domain)
     add_builtins(acpi);
     if (auto err = read_devices(xml::first_child(domain, "devices")))
         return unexpected(*err);
+    if (!spec_.not_modelled.empty())
+        return std::move(spec_); // nothing more of it is modelled
+    if (auto err = read_qemu_commandline(written))
+        return unexpected(*err);
+    if (auto err = read_qemu_override(written))
+        return unexpected(*err);
+    warn_unmodelled_settings(domain);
+    if (!spec_.iommu.present && !iommu_properties_from_.empty())
+        warn(fmt::format("{} sets properties of a virtio-iommu the guest does not have; without effect",
+                         iommu_properties_from_.front()));
     if (machine_ == MachineType::kPc) {
         // qemuValidateDomainDeviceDefIOMMU(): "IOMMU device: 'virtio' is only supported with Q35 and ARM Virt
         // machines"; the PCI Express controllers need the PCIe root complex i440fx lacks.
@@ -51,12 +63,22 @@ Expected<GuestSpec, DomainError> Mapper::run(const xmlNode* domain)
 
 namespace viommu::system::boot {
 
-Expected<GuestSpec, DomainError> guest_spec_from_normalised_xml(std::string_view text, std::string_view source)
+namespace domain_map {
+
+Expected<GuestSpec, DomainError> map_domain(std::string_view normalised, const xmlNode* written, std::string_view source)
 {
-    const xml::Doc doc = xml::parse(text);
+    const xml::Doc doc = xml::parse(normalised);
     if (!doc)
         return unexpected(DomainError{DomainError::Kind::kNotXml, std::string(source), "not well-formed XML"});
-    return domain_map::Mapper(source).run(xmlDocGetRootElement(doc.get()));
+    const xmlNode* root = xmlDocGetRootElement(doc.get());
+    return Mapper(source).run(root, written ? written : root);
+}
+
+} // namespace domain_map
+
+Expected<GuestSpec, DomainError> guest_spec_from_normalised_xml(std::string_view text, std::string_view source)
+{
+    return domain_map::map_domain(text, nullptr, source);
 }
 
 } // namespace viommu::system::boot

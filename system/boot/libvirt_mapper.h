@@ -8,6 +8,9 @@
 // One Mapper reads one document, in passes, one file each:
 //   libvirt_mapper.cc    the passes in order (run()) and the checks that span them
 //   libvirt_machine.cc   <os><type> (arch, machine), <features><gic>, <memory> and viommu's <metadata>
+//   libvirt_unmodelled.cc warnings for settings that change the guest but are not modelled
+//   libvirt_iommu_properties.cc  the virtio-iommu's properties: viommu's metadata, <qemu:commandline>
+//                        and <qemu:override>
 //   libvirt_pci.cc       <devices>: PCI controllers, the <iommu>, the other devices and their <address>
 //   libvirt_placement.cc the machine's built-in functions, devices without an address, each one's parent
 //   libvirt_pci_tree.cc  the PCI tree as Linux's bus scan sees it
@@ -71,7 +74,9 @@ class Mapper {
 public:
     explicit Mapper(std::string_view source) : source_(source) {}
 
-    Expected<GuestSpec, DomainError> run(const xmlNode* domain);
+    // domain is libvirt's normalised document; written is the document as written, for what libvirt
+    // validates but does not give back (the qemu: namespace).
+    Expected<GuestSpec, DomainError> run(const xmlNode* domain, const xmlNode* written);
 
 private:
     DomainError unsupported(std::string message) const
@@ -82,8 +87,16 @@ private:
 
     std::optional<DomainError> read_machine(const xmlNode* domain);
     void read_memory(const xmlNode* domain);
-    void read_metadata(const xmlNode* domain);
-    void read_viommu_guest(const xmlNode* guest);
+    std::optional<DomainError> read_metadata(const xmlNode* domain);
+    std::optional<DomainError> read_viommu_guest(const xmlNode* guest);
+    // libvirt_iommu_properties.cc: the virtio-iommu's QEMU properties (name as QEMU spells it, value as
+    // written; origin names where, for messages): a value the device cannot take is an error.
+    std::optional<DomainError> iommu_property(const std::string& origin, const std::string& name,
+                                              const std::string& value);
+    std::optional<DomainError> read_qemu_commandline(const xmlNode* domain);
+    std::optional<DomainError> read_qemu_override(const xmlNode* domain);
+    // libvirt_unmodelled.cc: a warning for each setting that changes the guest and is not modelled.
+    void warn_unmodelled_settings(const xmlNode* domain);
     std::optional<DomainError> read_devices(const xmlNode* devices);
     std::optional<DomainError> pci_controller(const xmlNode* node, const std::string& what);
     std::optional<DomainError> iommu(const xmlNode* node, const std::string& what);
@@ -107,7 +120,11 @@ private:
     std::map<int, std::vector<std::string>> dropped_behind_; // dropped bus -> what sat on it
     std::vector<HostdevOverride> overrides_;
     int iommu_item_ = -1;
+    std::vector<std::string> iommu_properties_from_; // where a virtio-iommu property was set
     bool root_declared_ = false;
 };
+
+// The guest of libvirt's normalised XML and the document as written (nullptr: the normalised one).
+Expected<GuestSpec, DomainError> map_domain(std::string_view normalised, const xmlNode* written, std::string_view source);
 
 } // namespace viommu::system::boot::domain_map

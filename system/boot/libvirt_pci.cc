@@ -131,13 +131,32 @@ std::optional<DomainError> Mapper::pci_controller(const xmlNode* node, const std
     return std::nullopt;
 }
 
+namespace {
+
+// What each libvirt IOMMU model is (formatdomain.rst, "IOMMU devices").
+std::string iommu_model_description(const std::string& model)
+{
+    if (model == "intel")
+        return "QEMU's intel-iommu (Intel VT-d)";
+    if (model == "smmuv3")
+        return "QEMU's Arm SMMUv3 (arm-smmuv3)";
+    if (model == "amd")
+        return "QEMU's amd-iommu (AMD-Vi)";
+    return fmt::format("an IOMMU of model '{}'", model);
+}
+
+} // namespace
+
 std::optional<DomainError> Mapper::iommu(const xmlNode* node, const std::string& what)
 {
     const std::string model = xml::attr_or(node, "model", "");
     if (model != "virtio") {
-        warn(fmt::format("{} is not modelled: viommu models only the virtio-iommu, so the guest is modelled without an "
-                         "IOMMU",
-                         what));
+        // Modelling the guest without its IOMMU would answer for another machine: an intel-iommu with
+        // intremap='on' isolates MSIs, so the real guest admits devices the IOMMU-less model rejects.
+        if (spec_.not_modelled.empty())
+            spec_.not_modelled = fmt::format("{} is {}; viommu models only the virtio-iommu, so it gives no groups, DMA "
+                                             "or VFIO verdicts for a guest behind another IOMMU",
+                                             what, iommu_model_description(model));
         return std::nullopt;
     }
     if (iommu_item_ >= 0) {
@@ -154,9 +173,9 @@ std::optional<DomainError> Mapper::iommu(const xmlNode* node, const std::string&
     if (!*is_pci)
         return std::nullopt; // warned (the test driver accepts type='drive' here, bridge-and-libvirt.md case 22)
     // libvirt 9.0 accepts no <driver> attribute on model='virtio' (virDomainIOMMUDefValidate: "iommu model
-    // 'virtio' doesn't support additional attributes"), so QEMU's boot-bypass default (on) applies.
+    // 'virtio' doesn't support additional attributes"): its properties come from viommu's metadata or
+    // the qemu: namespace (libvirt_iommu_properties.cc), else QEMU's defaults.
     spec_.iommu.present = true;
-    spec_.iommu.boot_bypass = true;
     iommu_item_ = static_cast<int>(items_.size());
     items_.push_back(std::move(item));
     return std::nullopt;

@@ -27,6 +27,7 @@ const char* dma_result_name(DmaResult r);
 struct DmaOutcome {
     DmaResult result = DmaResult::kNotRun;
     std::string detail; // "IOVA 0xfffff000 -> 0x1d64000", "fault at 0x1eac000 (endpoint 0x58)", ...
+    std::string reason; // a fault's reason as the device reported it: "UNKNOWN", "DOMAIN", "MAPPING"
 };
 
 struct DeviceReport {
@@ -44,6 +45,8 @@ struct DeviceReport {
     unsigned deferrals = 0;          // probes that deferred (-EPROBE_DEFER) waiting for the IOMMU
     std::string no_group_reason;     // why it has no IOMMU group although it is behind the IOMMU
     DmaOutcome dma;
+    // The firmware's DMA from its boot disk before Linux runs, when it faulted (boot-bypass off).
+    std::optional<DmaOutcome> firmware_dma;
     std::optional<guest::vfio::Verdict> vfio;
 };
 
@@ -58,6 +61,7 @@ struct IommuReport {
     uint64_t faults = 0;        // fault events it reported
     std::string why_not;        // why no IOMMU serves the guest, when it does not
     std::string device_profile; // whose answers the device gave (DeviceBehaviour::profile): "spec", "qemu-7.2"
+    bool boot_bypass = true;    // unattached endpoints bypass until the driver takes over (QEMU's boot-bypass)
 };
 
 struct GuestReport {
@@ -73,5 +77,8 @@ struct GuestReport {
     // 0: every device the user wants in VFIO was admitted; 1: one was not.
     int exit_code() const;
 };
+
+// The exit status of a guest that is not modelled (GuestSpec::not_modelled): no verdict, neither 0 nor 1.
+inline constexpr int kNotModelledExitCode = 3;
 
 } // namespace viommu::system::boot

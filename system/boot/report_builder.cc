@@ -45,6 +45,7 @@ DeviceReport Boot::report_for(Function& f)
         f.desc->role != Role::kHostBridge)
         r.no_group_reason = no_group_reason(f);
     r.dma = f.dma;
+    r.firmware_dma = f.firmware_dma;
     return r;
 }
 
@@ -95,6 +96,7 @@ GuestReport Boot::build_report(std::vector<DeviceReport> devices)
         if (viommu_error_)
             ir.why_not = fmt::format("the virtio-iommu driver failed to probe ({})", guest::kernel::errno_symbol(viommu_error_));
         ir.device_profile = board_.iommu()->config().behaviour.profile;
+        ir.boot_bypass = board_.iommu()->config().boot_bypass;
         ir.requests = board_.iommu()->stats().requests;
         ir.faults = board_.iommu()->stats().faults_reported;
     }

@@ -47,6 +47,42 @@ std::vector<std::string> iova_ranges_text(const std::vector<guest::vfio::IovaRan
     return out;
 }
 
+// The DMA column: the driver's DMA, after a fault of the firmware's when there was one.
+std::string dma_cell(const DeviceReport& d)
+{
+    const std::string driver = dma_result_name(d.dma.result);
+    return d.firmware_dma ? "firmware fault, " + driver : driver;
+}
+
+nlohmann::json dma_json(const DmaOutcome& dma)
+{
+    nlohmann::json j = {{"result", dma_result_name(dma.result)}, {"detail", dma.detail}};
+    if (!dma.reason.empty())
+        j["reason"] = dma.reason;
+    return j;
+}
+
+// With boot-bypass off, every DMA of an endpoint no domain holds faults: one line per fault, with the
+// reason the device gave, and what it means.
+std::string boot_bypass_faults(const GuestReport& r)
+{
+    std::vector<std::string> lines;
+    for (const DeviceReport& d : r.devices) {
+        if (d.firmware_dma)
+            lines.push_back(fmt::format("  {} ({}): {}: reason {}, before any driver attached it: on QEMU the "
+                                        "firmware cannot load the guest from this disk (the rest of this report "
+                                        "assumes a kernel loaded another way, <os><kernel>)",
+                                        d.bdf, printable(d.label), d.firmware_dma->detail, d.firmware_dma->reason));
+        if (d.dma.result == DmaResult::kFault)
+            lines.push_back(fmt::format("  {} ({}): {}: reason {}{}", d.bdf, printable(d.label), d.dma.detail,
+                                        d.dma.reason, d.group ? "" : ", Linux never attached it to a domain"));
+    }
+    std::string out = fmt::format("\nDMA faults with boot-bypass off: {}\n", lines.empty() ? "none" : std::to_string(lines.size()));
+    for (const std::string& line : lines)
+        out += line + "\n";
+    return out;
+}
+
 nlohmann::json verdict_json(const guest::vfio::Verdict& v)
 {
     return {{"stage", guest::vfio::stage_name(v.stage)},
@@ -82,7 +118,7 @@ std::string render_table(const GuestReport& r)
         rows.push_back({{d.bdf, printable(d.label), d.driver.empty() ? "-" : d.driver, d.group ? std::to_string(*d.group) : "-",
                          d.domain.empty() ? "-" : d.domain, d.behind_iommu ? hex_ids(d.linux_ids) : "-",
                          d.behind_iommu || r.iommu.present ? fmt::format("{:#06x}", d.qemu_endpoint) : "-",
-                         std::to_string(d.deferrals), dma_result_name(d.dma.result), verdict_cell(d)}});
+                         std::to_string(d.deferrals), dma_cell(d), verdict_cell(d)}});
     }
     std::vector<std::size_t> width(head.size());
     for (std::size_t i = 0; i < head.size(); ++i) {
@@ -94,8 +130,10 @@ std::string render_table(const GuestReport& r)
     std::string out =
         fmt::format("guest {} on Linux {} ({})\n", printable(r.guest), r.kernel_version, printable(r.kernel));
     // The device's profile is named only when it is not the spec's, so default reports read as before.
-    const std::string profile =
+    std::string profile =
         shows_device_profile(r.iommu) ? fmt::format(" (device profile {})", r.iommu.device_profile) : "";
+    if (r.iommu.present && !r.iommu.boot_bypass)
+        profile += " (boot-bypass off)";
     if (!r.iommu.present)
         out += "virtio-iommu: none in this machine\n";
     else if (r.iommu.driver_ready)
@@ -148,12 +186,28 @@ std::string render_table(const GuestReport& r)
         if (d.dma.result == DmaResult::kFault)
             out += fmt::format("  {}: DMA {}\n", d.bdf, d.dma.detail);
     }
+    if (r.iommu.present && !r.iommu.boot_bypass)
+        out += boot_bypass_faults(r);
     if (!r.warnings.empty()) {
         out += "\nwarnings (not modelled):\n";
         for (const std::string& w : r.warnings)
             out += fmt::format("  {}\n", printable(w));
     }
     return out;
+}
+
+std::string render_not_modelled(std::string_view guest, std::string_view why)
+{
+    return fmt::format("guest {}: not modelled: {}\n", printable(guest), printable(why));
+}
+
+std::string render_not_modelled_json(std::string_view guest, std::string_view why, int indent)
+{
+    const nlohmann::json j = {{"schema", kReportSchema},
+                              {"guest", guest},
+                              {"exit_code", kNotModelledExitCode},
+                              {"not_modelled", why}};
+    return j.dump(indent);
 }
 
 std::string render_json(const GuestReport& r, int indent)
@@ -172,8 +226,10 @@ std::string render_json(const GuestReport& r, int indent)
                             {"qemu_endpoint", d.qemu_endpoint},
                             {"deferrals", d.deferrals},
                             {"no_group_reason", d.no_group_reason},
-                            {"dma", {{"result", dma_result_name(d.dma.result)}, {"detail", d.dma.detail}}},
+                            {"dma", dma_json(d.dma)},
                             {"vfio", d.vfio ? verdict_json(*d.vfio) : nlohmann::json(nullptr)}};
+        if (d.firmware_dma)
+            j["firmware_dma"] = dma_json(*d.firmware_dma);
         devices.push_back(std::move(j));
     }
     nlohmann::json j = {{"schema", kReportSchema},
@@ -197,6 +253,8 @@ std::string render_json(const GuestReport& r, int indent)
                         {"dmesg", r.dmesg}};
     if (shows_device_profile(r.iommu))
         j["iommu"]["device_profile"] = r.iommu.device_profile;
+    if (r.iommu.present && !r.iommu.boot_bypass)
+        j["iommu"]["boot_bypass"] = false;
     return j.dump(indent);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "system/boot/report.h"
 
@@ -16,6 +17,11 @@ std::string render_table(const GuestReport& report);
 
 // One JSON object; indent < 0 gives one line.
 std::string render_json(const GuestReport& report, int indent = 2);
+
+// A guest that is not modelled (GuestSpec::not_modelled), named, with why: one line of text, or a JSON
+// object in place of its report (exit_code kNotModelledExitCode, the reason in "not_modelled").
+std::string render_not_modelled(std::string_view guest, std::string_view why);
+std::string render_not_modelled_json(std::string_view guest, std::string_view why, int indent = 2);
 
 // "EPERM" for 1; "errno 1234" for a value the table does not name.
 std::string errno_text(int err);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """viommu-boot end to end: the default guest, fixtures under tests/integration/fixtures, the exit codes
-(0 admitted, 1 rejected, 2 bad input), --json, --compare-kernels (and its --json matrix), and a batch of 200 generated guests
+(0 admitted, 1 rejected, 2 bad input, 3 not modelled), --json, --compare-kernels (and its --json matrix), and a batch of 200 generated guests
 whose results do not depend on the number of threads. Usage: boot_cli_test.py BUILD_DIR FIXTURES_DIR"""
 import json
 import pathlib
@@ -36,6 +36,35 @@ check("default guest: the table", "DEVICE" in r.stdout and "GROUP" in r.stdout a
 check("default guest: EPERM at VFIO_SET_IOMMU", "VFIO REJECTED at VFIO_SET_IOMMU with EPERM" in r.stdout, r)
 check("default guest: no group behind the bridge", "PROBEs its own requester ID" in r.stdout, r)
 check("default guest: the kernel's message", "No interrupt remapping support." in r.stdout, r)
+check("default guest: the remedies name the isolating alternative viommu does not model",
+      "change: an IOMMU that isolates MSIs by interrupt remapping instead of the virtio-iommu: QEMU's intel-iommu "
+      "with intremap=on (libvirt: <iommu model='intel'><driver intremap='on'/></iommu> and <features><ioapic "
+      "driver='qemu'/></features>), which viommu does not model" in r.stdout, r)
+
+r = run("--help")
+check("--help documents the exit statuses", r.returncode == 0 and "Exit status: 0" in r.stdout
+      and "3 a guest viommu does not model" in r.stdout, r)
+
+# A guest behind another IOMMU: not modelled, said with the model and why, no verdict, exit 3.
+intel = fixtures / "q35-intel-iommu.xml"
+r = run(intel)
+check("an intel-iommu guest: not modelled, exit 3",
+      r.returncode == 3 and r.stdout == "guest q35-intel-iommu: not modelled: <iommu model='intel'> is QEMU's "
+      "intel-iommu (Intel VT-d); viommu models only the virtio-iommu, so it gives no groups, DMA or VFIO verdicts "
+      "for a guest behind another IOMMU\n" and r.stderr == "", r)
+check("an intel-iommu guest: no table, no verdict",
+      "DEVICE" not in r.stdout and "REJECTED" not in r.stdout and "admitted" not in r.stdout, r)
+with tempfile.TemporaryDirectory() as tmp:
+    r = run(intel, "--json", pathlib.Path(tmp, "intel.json"))
+    doc = json.loads(pathlib.Path(tmp, "intel.json").read_text()) if r.returncode == 3 else {}
+check("an intel-iommu guest: the JSON says not modelled, exit code 3",
+      doc.get("exit_code") == 3 and doc.get("guest") == "q35-intel-iommu"
+      and doc.get("not_modelled", "").startswith("<iommu model='intel'>") and "devices" not in doc, r)
+r = run(intel, "--compare-kernels")
+check("--compare-kernels on an intel-iommu guest: not modelled, exit 3",
+      r.returncode == 3 and "not modelled" in r.stdout and "EPERM" not in r.stdout, r)
+r = run(fixtures / "virt-aarch64.xml", intel)
+check("several guests: a not-modelled one makes the exit status 3", r.returncode == 3, r)
 
 # --device-profile: the report names a profile other than the spec's; an unknown one is refused.
 r = run("--device-profile", "qemu-7.2", "--json", "/dev/stdout")
@@ -114,6 +143,33 @@ check("malformed XML: libvirt's message, exit 2", r.returncode == 2 and "Opening
 r = run(fixtures / "invalid-schema.xml")
 check("schema violation: libvirt's message, exit 2",
       r.returncode == 2 and "failed to validate against schema" in r.stderr, r)
+
+# boot-bypass from the domain XML: off, the same guest's report shows the firmware's and the unattached
+# device's faults, each device named with the reason QEMU 7.2 gives.
+off_xml = (fixtures / "q35-boot-bypass-off.xml").read_text()
+off = run(fixtures / "q35-boot-bypass-off.xml")
+check("boot-bypass off: the faults, named, with QEMU 7.2's reason",
+      off.returncode == 0 and "(boot-bypass off)" in off.stdout and "DMA faults with boot-bypass off: 2" in off.stdout
+      and "0000:00:04.0 (<disk> vda): firmware read at 0x40000000 (endpoint 0x0020): reason UNKNOWN" in off.stdout
+      and "0000:01:01.0 (<interface type='user'> #1): fault at " in off.stdout, off)
+with tempfile.TemporaryDirectory() as tmp:
+    on_file = pathlib.Path(tmp, "on.xml")
+    on_file.write_text(off_xml.replace("virtio-iommu-pci.boot-bypass=off", "virtio-iommu-pci.boot-bypass=on"))
+    on = run(on_file)
+    check("boot-bypass on: the same guest's report differs, without faults",
+          on.returncode == 0 and on.stdout != off.stdout and "DMA faults" not in on.stdout
+          and "bypassed" in on.stdout, on)
+    aw = pathlib.Path(tmp, "aw.xml")
+    aw.write_text(off_xml.replace("device-profile='qemu-7.2'", "device-profile='qemu-7.2' aw-bits='48'"))
+    r = run(aw)
+    check("aw-bits under QEMU 7.2: refused with the reason, exit 2",
+          r.returncode == 2 and "QEMU 7.2 cannot be given an input range" in r.stderr, r)
+    r = run(aw, "--device-profile", "qemu-9.1")
+    check("aw-bits under --device-profile qemu-9.1: taken", r.returncode == 0 and "(device profile qemu-9.1)" in r.stdout, r)
+r = run(fixtures / "invalid-iommu-driver.xml")
+check("<driver> options on a virtio-iommu: libvirt's refusal, and how to write them for this libvirt",
+      r.returncode == 2 and "doesn't support additional attributes (libvirt 9." in r.stderr
+      and "<viommu:iommu boot-bypass='off'" in r.stderr, r)
 
 # A guest with only non-IOMMU devices: nothing to admit, exit 0.
 r = run(fixtures / "q35-no-iommu-devices.xml")
@@ -281,6 +337,23 @@ with tempfile.TemporaryDirectory() as tmp:
           and json.loads((hostile / "good.json").read_text())["guest"] == "guest-000", r)
     check("batch: the summary line counts what failed and what was skipped",
           "1 failed, 2 skipped" in r.stdout, r)
+
+    # A batch with a guest viommu does not model: its own result kind, and exit 3 over a rejection.
+    mixed = tmp / "mixed"
+    mixed.mkdir()
+    (mixed / "other.xml").write_text(good)
+    (mixed / "intel.xml").write_text(intel.read_text())
+    r = run("--batch", mixed, "-j", "1", "--json", tmp / "mixed.json")
+    summary = {pathlib.Path(e["file"]).name: e for e in json.loads((tmp / "mixed.json").read_text())}
+    check("batch: a not-modelled guest is its own kind, named with why",
+          summary["intel.xml"] == {"file": str(mixed / "intel.xml"), "status": "not-modelled",
+                                   "guest": "q35-intel-iommu", "reason": summary["intel.xml"].get("reason")}
+          and summary["intel.xml"]["reason"].startswith("<iommu model='intel'> is QEMU's intel-iommu"), r)
+    check("batch: the tally counts it", "1 not modelled" in r.stdout
+          and "intel" + " " * 35 + " not modelled: <iommu model='intel'>" in r.stdout, r)
+    check("batch: its per-guest JSON says not modelled",
+          json.loads((mixed / "intel.json").read_text())["exit_code"] == 3, r)
+    check("batch: a not-modelled guest makes the batch exit 3", r.returncode == 3, r)
 
 for f in failures:
     print("FAIL:", f)

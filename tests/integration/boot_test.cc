@@ -9,6 +9,7 @@
 #include <linux/virtio_iommu.h>
 
 #include "system/boot/guest.h"
+#include "system/boot/report_format.h"
 #include "guest-model/kernel/errno.h"
 #include "tests/support/configured_profile.h"
 #include "tests/support/guest_specs.h"
@@ -38,6 +39,13 @@ const DeviceReport& device(const GuestReport& r, const std::string& bdf)
             return d;
     FAIL("no device " << bdf);
     return r.devices.front();
+}
+
+// The guest b describes with a VFIO hostdev at 00:06.0, booted under kernel.
+GuestReport boot_with_hostdev(SpecBuilder b, const std::string& kernel)
+{
+    b.hostdev(6);
+    return boot_guest(b.spec(), profile(kernel));
 }
 
 bool logged(const GuestReport& r, const std::string& text)
@@ -225,9 +233,7 @@ TEST_CASE("With dynamic debug the virtio-iommu's own function is refused by VIOT
 TEST_CASE("VFIO on x86 6.12: vfio-pci binds, VFIO_SET_IOMMU fails with EPERM without interrupt remapping",
           "[boot][vfio][stage2]")
 {
-    SpecBuilder b;
-    b.hostdev(6);
-    const GuestReport r = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const GuestReport r = boot_with_hostdev(SpecBuilder(), "debian-12-6.12");
     const DeviceReport& d = device(r, "0000:00:06.0");
     REQUIRE(d.vfio);
     CHECK_FALSE(d.vfio->admitted);
@@ -240,6 +246,34 @@ TEST_CASE("VFIO on x86 6.12: vfio-pci binds, VFIO_SET_IOMMU fails with EPERM wit
     CHECK(logged(r, "VFIO - User Level meta-driver version: 0.3"));
     CHECK(d.driver == "vfio-pci");
     CHECK(r.exit_code() == 1);
+}
+
+TEST_CASE("x86 without interrupt remapping: the remedies name the unsafe parameter and an IOMMU that remaps "
+          "interrupts, which viommu does not model",
+          "[boot][vfio][stage2]")
+{
+    const GuestReport r = boot_with_hostdev(SpecBuilder(), "debian-12-6.12");
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    REQUIRE(d.vfio->remedies.size() == 2);
+    CHECK(d.vfio->remedies[0] == "vfio_iommu_type1.allow_unsafe_interrupts=1 (the device can then forge MSIs)");
+    const std::string& alternative = d.vfio->remedies[1];
+    CHECK(alternative.find("<iommu model='intel'><driver intremap='on'/></iommu>") != std::string::npos);
+    CHECK(alternative.find("<ioapic driver='qemu'/>") != std::string::npos);
+    CHECK(alternative.find("which viommu does not model") != std::string::npos);
+    CHECK(alternative.find("GICv3") == std::string::npos);
+}
+
+TEST_CASE("arm64 with a GICv2m: the remedies name a GICv3 ITS, not an x86 IOMMU", "[boot][vfio][arm64]")
+{
+    SpecBuilder b(3, Arch::kAarch64);
+    b.spec().msi = MsiController::kGicV2m;
+    const GuestReport r = boot_with_hostdev(b, "6.12");
+    const DeviceReport& d = device(r, "0000:00:06.0");
+    REQUIRE(d.vfio);
+    CHECK(d.vfio->error == kEPERM);
+    REQUIRE(d.vfio->remedies.size() == 2);
+    CHECK(d.vfio->remedies[1] == "a platform that isolates MSIs (arm64 with a GICv3 ITS)");
 }
 
 TEST_CASE("VFIO with allow_unsafe_interrupts=1 is admitted and the device DMAs through the container",
@@ -567,6 +601,34 @@ bool binds(const std::string& kernel)
 
 } // namespace
 
+// QEMU's boot-bypass property (IommuDesc::boot_bypass) through the whole boot: off, the DMA of every
+// endpoint no domain holds faults, the firmware's included, and the report names each faulting device
+// with the reason the device gave.
+namespace {
+
+// q35 with a virtio-iommu, a virtio-blk boot disk with iommu_platform at 00:04.0, and an e1000 behind a
+// PCIe-to-PCI bridge at 00:05.0 (its DMA carries the alias 0x0100, which Linux never attaches).
+SpecBuilder disk_and_bridged_nic()
+{
+    SpecBuilder b;
+    b.add("virtio-blk", pci::Kind::kEndpoint, Role::kVirtioBlk, 4);
+    const int bridge = b.add("pcie-pci-bridge", pci::Kind::kPcieToPciBridge, Role::kBridge, 5);
+    b.nic(1, bridge);
+    return b;
+}
+
+GuestReport boot_with(bool boot_bypass, const std::string& device_profile)
+{
+    SpecBuilder b = disk_and_bridged_nic();
+    b.spec().iommu.boot_bypass = boot_bypass;
+    b.spec().iommu.device_profile = device_profile;
+    auto profile = guest::profiles::Profile::load("debian-12-6.12");
+    REQUIRE(profile);
+    return boot_guest(b.spec(), *profile);
+}
+
+} // namespace
+
 TEST_CASE("a kernel built for another architecture is refused before the boot", "[boot][arm64][profiles]")
 {
     SpecBuilder b(3, Arch::kAarch64);
@@ -695,4 +757,104 @@ TEST_CASE("arm64 virt reports no MSI region: virtio-iommu reserves IOMMU_RESV_SW
     x86.hostdev(6);
     CHECK(device(boot_guest(x86.spec(), profile("6.12")), "0000:00:06.0").reserved_regions ==
           std::vector<std::string>{"0x00000000fee00000 0x00000000feefffff msi"});
+}
+
+TEST_CASE("boot-bypass on: the firmware's and the unattached device's DMA bypass, as before", "[boot][bypass]")
+{
+    const GuestReport r = boot_with(true, "qemu-7.2");
+    CHECK(r.iommu.boot_bypass);
+    CHECK_FALSE(device(r, "0000:00:04.0").firmware_dma);
+    CHECK(device(r, "0000:01:01.0").dma.result == DmaResult::kBypassed);
+    CHECK(render_table(r).find("boot-bypass") == std::string::npos);
+}
+
+TEST_CASE("boot-bypass off: the firmware's read from its boot disk faults before any driver attaches it, "
+          "reason UNKNOWN under QEMU 7.2",
+          "[boot][bypass]")
+{
+    const GuestReport r = boot_with(false, "qemu-7.2");
+    CHECK_FALSE(r.iommu.boot_bypass);
+    const DeviceReport& disk = device(r, "0000:00:04.0");
+    REQUIRE(disk.firmware_dma);
+    CHECK(disk.firmware_dma->result == DmaResult::kFault);
+    // QEMU 7.2's virtio_iommu_translate(): an endpoint it holds no state for is "not known": R_UNKNOWN.
+    CHECK(disk.firmware_dma->reason == "UNKNOWN");
+    CHECK(disk.firmware_dma->detail == "firmware read at 0x40000000 (endpoint 0x0020)");
+    // Linux attaches it afterwards, and the driver's own DMA is translated.
+    CHECK(disk.dma.result == DmaResult::kTranslated);
+}
+
+TEST_CASE("boot-bypass off: a device Linux could not attach faults on every DMA, with the device's reason",
+          "[boot][bypass]")
+{
+    const GuestReport r = boot_with(false, "qemu-7.2");
+    const DeviceReport& nic = device(r, "0000:01:01.0");
+    CHECK_FALSE(nic.group);
+    CHECK(nic.dma.result == DmaResult::kFault);
+    CHECK(nic.dma.reason == "UNKNOWN");
+    // The spec's device keeps no state per endpoint: an endpoint in no domain is reason DOMAIN (§5.13.6.2).
+    const GuestReport spec = boot_with(false, "spec");
+    CHECK(device(spec, "0000:01:01.0").dma.reason == "DOMAIN");
+}
+
+TEST_CASE("boot-bypass off: the report names it, shows the faults in the DMA column and sums them up naming "
+          "each faulting device",
+          "[boot][bypass][report]")
+{
+    const std::string table = render_table(boot_with(false, "qemu-7.2"));
+    CHECK(table.find("(device profile qemu-7.2) (boot-bypass off)\n") != std::string::npos);
+    CHECK(table.find("firmware fault, translated") != std::string::npos);
+    CHECK(table.find("\nDMA faults with boot-bypass off: 2\n"
+                     "  0000:00:04.0 (virtio-blk): firmware read at 0x40000000 (endpoint 0x0020): reason UNKNOWN, "
+                     "before any driver attached it: on QEMU the firmware cannot load the guest from this disk") !=
+          std::string::npos);
+    CHECK(table.find("  0000:01:01.0 (e1000): fault at ") != std::string::npos);
+    CHECK(table.find("(endpoint 0x0100): reason UNKNOWN, Linux never attached it to a domain\n") != std::string::npos);
+    CHECK(table != render_table(boot_with(true, "qemu-7.2")));
+}
+
+TEST_CASE("a kernel QEMU loads itself (<os><kernel>): the firmware reads no disk, nothing faults before Linux",
+          "[boot][bypass]")
+{
+    SpecBuilder b = disk_and_bridged_nic();
+    b.spec().iommu.boot_bypass = false;
+    b.spec().direct_kernel_boot = true;
+    auto profile = guest::profiles::Profile::load("debian-12-6.12");
+    REQUIRE(profile);
+    const GuestReport r = boot_guest(b.spec(), *profile);
+    CHECK_FALSE(device(r, "0000:00:04.0").firmware_dma);
+}
+
+TEST_CASE("properties the guest's device profile cannot take are refused before the boot", "[boot][bypass]")
+{
+    SpecBuilder b;
+    b.spec().iommu.aw_bits = 48;
+    b.spec().iommu.device_profile = "qemu-7.2";
+    const auto problems = iommu_option_problems(b.spec(), {});
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].rfind("the virtio-iommu's properties under device profile qemu-7.2: QEMU 7.2 cannot be given "
+                            "an input range",
+                            0) == 0);
+    auto profile = guest::profiles::Profile::load("debian-12-6.12");
+    REQUIRE(profile);
+    CHECK_THROWS_AS(boot_guest(b.spec(), *profile), std::invalid_argument);
+    b.spec().iommu.device_profile = "qemu-9.1";
+    CHECK(iommu_option_problems(b.spec(), {}).empty());
+    // The command line's profile, when given, is the one that applies.
+    BootOptions options;
+    options.device = hw::virtio_iommu::find_device_profile("qemu-7.2")->behaviour;
+    CHECK_FALSE(iommu_option_problems(b.spec(), options).empty());
+}
+
+TEST_CASE("aw-bits and granule set the device's input range and page size mask", "[boot][bypass]")
+{
+    SpecBuilder b;
+    b.spec().iommu.aw_bits = 48;
+    b.spec().iommu.granule = 65536;
+    auto profile = guest::profiles::Profile::load("debian-12-6.12");
+    REQUIRE(profile);
+    const GuestReport r = boot_guest(b.spec(), *profile);
+    // Linux's viommu_probe() logs them: "input address: %u bits" and "page mask: %#llx".
+    CHECK(r.dmesg.find("virtio_iommu virtio0: input address: 48 bits") != std::string::npos);
+    CHECK(r.dmesg.find("virtio_iommu virtio0: page mask: 0xffffffffffff0000") != std::string::npos);
 }

@@ -60,19 +60,25 @@ for schema in sorted(schemas.glob("*.schema.json")):
 with tempfile.TemporaryDirectory() as tmp:
     tmp = pathlib.Path(tmp)
 
-    # viommu-boot's report: the default guest, and every fixture libvirt accepts (exit 0 or 1).
+    # viommu-boot's report: the default guest, and every fixture libvirt accepts (exit 0 or 1, or 3 for
+    # a guest viommu does not model).
     default_report = tmp / "default.json"
     r = run(boot, "--json", default_report)
     check("the default guest boots", r.returncode == 1 and default_report.exists(), r.stderr)
     expect_valid("the default guest's report", "boot-report.schema.json", default_report)
     reports = []
+    not_modelled = []
     for xml in sorted(fixtures.glob("*.xml")):
         out = tmp / f"{xml.stem}.report.json"
         r = run(boot, xml, "--json", out)
         if r.returncode in (0, 1):
             reports.append(out)
+        elif r.returncode == 3:
+            not_modelled.append(out)
     check("at least five fixtures boot", len(reports) >= 5, str(len(reports)))
+    check("a fixture is not modelled", len(not_modelled) >= 1, str(len(not_modelled)))
     expect_valid(f"{len(reports)} fixtures' reports", "boot-report.schema.json", *reports)
+    expect_valid("the not-modelled fixtures' reports", "boot-report.schema.json", *not_modelled)
 
     # A batch over the fixtures, the invalid ones included: the summary and every per-guest file.
     batch = tmp / "batch"
@@ -83,11 +89,12 @@ with tempfile.TemporaryDirectory() as tmp:
     (batch / "link.xml").symlink_to(fixtures / "q35-topology.xml")
     r = run(boot, "--batch", batch, "--out", tmp / "batch-out", "--json", tmp / "summary.json", "-j", "2")
     summary = json.loads((tmp / "summary.json").read_text())
-    check("the batch summary has valid, invalid, failed and skipped guests",
-          {"invalid", "failed", "skipped"} < {g["status"] for g in summary}, json.dumps(summary)[:400])
+    check("the batch summary has valid, invalid, failed, skipped and not-modelled guests",
+          {"invalid", "failed", "skipped", "not-modelled"} < {g["status"] for g in summary}, json.dumps(summary)[:400])
     expect_valid("the batch summary", "batch-summary.schema.json", tmp / "summary.json")
     per_guest = sorted((tmp / "batch-out").glob("*.json"))
-    check("the batch wrote a report per booted guest", len(per_guest) == len(reports), str(len(per_guest)))
+    check("the batch wrote a report per booted or not-modelled guest",
+          len(per_guest) == len(reports) + len(not_modelled), str(len(per_guest)))
     expect_valid("the batch's per-guest reports", "boot-report.schema.json", *per_guest)
 
     # --compare-kernels --json: the default guest and the arm64 one (verdicts ok and ERRNO@stage).
@@ -96,6 +103,10 @@ with tempfile.TemporaryDirectory() as tmp:
         r = run(boot, *extra, "--compare-kernels", "--json", out)
         check(f"--compare-kernels --json for the {name} exits 0", r.returncode == 0, r.stderr)
         expect_valid(f"the {name}'s kernel matrix", "compare-kernels.schema.json", out)
+    out = tmp / "matrix-not-modelled.json"
+    r = run(boot, fixtures / "q35-intel-iommu.xml", "--compare-kernels", "--json", out)
+    check("--compare-kernels --json for a guest behind an intel-iommu exits 3", r.returncode == 3, r.stderr)
+    expect_valid("the not-modelled guest's kernel matrix", "compare-kernels.schema.json", out)
 
     # viommu-replay: every conformance script run now, and the golden files.
     for script in sorted(scripts.glob("*.txt")):
@@ -156,6 +167,15 @@ with tempfile.TemporaryDirectory() as tmp:
     del broken["exit_code"]
     expect_refused("a report without exit_code", "boot-report.schema.json", broken, tmp)
 
+    not_modelled_report = json.loads(not_modelled[0].read_text())
+    broken = copy.deepcopy(not_modelled_report)
+    del broken["not_modelled"]
+    expect_refused("a not-modelled guest without why", "boot-report.schema.json", broken, tmp)
+    broken = copy.deepcopy(not_modelled_report)
+    broken["exit_code"] = 1
+    expect_refused("a not-modelled guest with a verdict's exit code", "boot-report.schema.json", broken, tmp)
+    expect_refused("a not-modelled guest without its reason", "batch-summary.schema.json",
+                   [{"file": "a.xml", "status": "not-modelled", "guest": "a"}], tmp)
     expect_refused("a guest with status 'maybe'", "batch-summary.schema.json",
                    [{"file": "a.xml", "status": "maybe", "vfio_devices": 1, "vfio_admitted": 0}], tmp)
     expect_refused("an invalid guest without its error", "batch-summary.schema.json",

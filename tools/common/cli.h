@@ -1,5 +1,6 @@
 // What every viommu command line shares: --trace GLOB (repeatable; `--trace help` lists the trace
-// points), --log-level, and the exit codes (0 ok, 1 a verdict the user asked about failed, 2 bad input).
+// points), --log-level, and the exit codes (0 ok, 1 a verdict the user asked about failed, 2 bad input,
+// 3 outside what viommu models: no verdict given).
 #pragma once
 
 #include <optional>
@@ -13,6 +14,7 @@ namespace viommu::tools {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRejected = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitNotModelled = 3;
 
 struct CommonOptions {
     std::vector<std::string> trace;

@@ -68,3 +68,11 @@ TEST_CASE("An errno the table does not name is printed as a number", "[unit][rep
     CHECK(errno_text(1) == "EPERM");
     CHECK(errno_text(4242) == "errno 4242");
 }
+
+TEST_CASE("A guest that is not modelled is one line naming it and why, and JSON with exit code 3", "[unit][report]")
+{
+    CHECK(render_not_modelled("g\x1b", "<iommu model='intel'> is an intel-iommu") ==
+          "guest g\\x1b: not modelled: <iommu model='intel'> is an intel-iommu\n");
+    const auto j = nlohmann::json::parse(render_not_modelled_json("g", "why"));
+    CHECK(j == nlohmann::json{{"schema", kReportSchema}, {"guest", "g"}, {"exit_code", 3}, {"not_modelled", "why"}});
+}
