@@ -10,15 +10,16 @@ namespace viommu::system::boot::domain_map {
 void Mapper::warn_unmodelled_settings(const xmlNode* domain)
 {
     const xmlNode* os = xml::first_child(domain, "os");
-    // The firmware's only modelled act is reading the boot disk (boot-bypass), the same for SeaBIOS
-    // and OVMF; what else the chosen firmware does (option ROMs, its own drivers) is not modelled.
+    // The firmware's modelled acts are reading the boot disk (boot-bypass), the same for SeaBIOS and OVMF,
+    // and on aarch64 whether UEFI hands the guest ACPI or the device tree (libvirt_machine.cc); what else
+    // the chosen firmware does (option ROMs, its own drivers) is not modelled.
     if (const std::optional<std::string> firmware = xml::attr(os, "firmware"))
         warn(fmt::format("<os firmware='{}'>: the firmware is modelled only by its read from the boot disk, the same "
-                         "for SeaBIOS and OVMF",
+                         "for SeaBIOS and OVMF, and on aarch64 by the tables it hands over (ACPI or device tree)",
                          *firmware));
     else if (const xmlNode* loader = xml::first_child(os, "loader"))
         warn(fmt::format("<os><loader>{}</loader>: the firmware is modelled only by its read from the boot disk, the "
-                         "same for SeaBIOS and OVMF",
+                         "same for SeaBIOS and OVMF, and on aarch64 by the tables it hands over (ACPI or device tree)",
                          trim(xml::text(loader))));
     // QEMU's split irqchip (kernel-irqchip=split) is what an intel-iommu's interrupt remapping needs; with
     // a virtio-iommu, which remaps no interrupt, MSIs stay unisolated either way.

@@ -268,7 +268,7 @@ TEST_CASE("arm64 with a GICv2m: the remedies name a GICv3 ITS, not an x86 IOMMU"
 {
     SpecBuilder b(3, Arch::kAarch64);
     b.spec().msi = MsiController::kGicV2m;
-    const GuestReport r = boot_with_hostdev(b, "6.12");
+    const GuestReport r = boot_with_hostdev(b, "6.12-arm64");
     const DeviceReport& d = device(r, "0000:00:06.0");
     REQUIRE(d.vfio);
     CHECK(d.vfio->error == kEPERM);

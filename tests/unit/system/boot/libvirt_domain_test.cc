@@ -510,7 +510,8 @@ TEST_CASE("an aarch64 guest reads ACPI only when UEFI firmware hands it QEMU's t
     // UEFI without <acpi/>: libvirt turns QEMU's ACPI off, edk2 passes the device tree on.
     const GuestSpec no_acpi = parse(virt(" firmware='efi'", ""));
     CHECK(no_acpi.tables == FirmwareTables::kDeviceTree);
-    CHECK(no_acpi.warnings.empty());
+    CHECK(std::none_of(no_acpi.warnings.begin(), no_acpi.warnings.end(),
+                       [](const std::string& w) { return w.starts_with("<features><acpi/>"); }));
     // x86 guests always get ACPI.
     CHECK(load("q35-topology.xml").tables == FirmwareTables::kAcpi);
 }
