@@ -126,7 +126,7 @@ nlohmann::ordered_json matrix_json(const GuestSpec& spec, const std::vector<std:
     }
     return {{"schema", kCompareSchema},
             {"guest", spec.name},
-            {"vfio_user", reports.front().vfio_user},
+            {"vfio_user", vfio::backend_name(reports.front().vfio_user)},
             {"kernels", kernels},
             {"devices", std::move(devices)}};
 }
@@ -181,7 +181,7 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
     const std::string arch = spec.arch == Arch::kX86_64 ? "" : fmt::format(" {}", arch_name(spec.arch));
     std::printf("guest %s, VFIO user %s: VFIO verdict (ok, ok! admitted unsafely, ERRNO@stage) or IOMMU group (gN, - "
                 "none) per%s kernel\n\n%s\n",
-                printable(spec.name).c_str(), reports.front().vfio_user.c_str(), arch.c_str(), head.c_str());
+                printable(spec.name).c_str(), vfio::backend_name(reports.front().vfio_user), arch.c_str(), head.c_str());
     for (const std::string& bdf : rows) {
         std::string line = fmt::format("{:<{}}", bdf + " (" + printable(what[bdf]) + ")", w0);
         for (std::size_t i = 0; i < kernels.size(); ++i) {

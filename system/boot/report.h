@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "guest-model/vfio/user_path.h"
 #include "guest-model/vfio/verdict.h"
 
 namespace viommu::system::boot {
@@ -68,7 +69,7 @@ struct GuestReport {
     std::string guest;          // the domain name
     std::string kernel;         // the profile's name
     std::string kernel_version;
-    std::string vfio_user;      // how the user drove VFIO: "type1", "iommufd-compat", "iommufd" (vfio::backend_name())
+    guest::vfio::Backend vfio_user = guest::vfio::Backend::kType1Container; // how the user drove VFIO
     IommuReport iommu;
     std::vector<DeviceReport> devices; // in bus order
     std::vector<std::string> warnings; // what the description holds that the model does not reproduce

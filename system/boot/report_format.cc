@@ -143,8 +143,8 @@ std::string render_table(const GuestReport& r)
         out += fmt::format("virtio-iommu: at {}{}, not in use: {}\n", r.iommu.bdf, profile, r.iommu.why_not);
     // The user path (--vfio-user), for guests that give a device to VFIO.
     if (std::any_of(r.devices.begin(), r.devices.end(), [](const DeviceReport& d) { return d.vfio.has_value(); }))
-        if (const auto path = guest::vfio::backend_named(r.vfio_user))
-            out += fmt::format("VFIO user: {}: {}\n", r.vfio_user, guest::vfio::backend_description(*path));
+        out += fmt::format("VFIO user: {}: {}\n", guest::vfio::backend_name(r.vfio_user),
+                           guest::vfio::backend_description(r.vfio_user));
     out += "\n";
     auto line = [&](const std::vector<std::string>& cells) {
         std::string l;
@@ -236,7 +236,7 @@ std::string render_json(const GuestReport& r, int indent)
                         {"guest", r.guest},
                         {"kernel", r.kernel},
                         {"kernel_version", r.kernel_version},
-                        {"vfio_user", r.vfio_user},
+                        {"vfio_user", guest::vfio::backend_name(r.vfio_user)},
                         {"exit_code", r.exit_code()},
                         {"iommu",
                          {{"present", r.iommu.present},
