@@ -41,6 +41,28 @@ fs::path probe_next_to_us()
     return fs::read_symlink("/proc/self/exe", ec).parent_path() / "truth-probe";
 }
 
+// Prints the differences (stdout), writes them as JSON; 0 when none is unknown, else 1.
+int compare(const truth::Observation& model, const truth::Observation& real,
+            const std::vector<truth::KnownDifference>& known, const std::string& recording_name,
+            const std::string& json_path)
+{
+    std::vector<truth::Difference> differences = truth::diff(model, real);
+    truth::mark_known(differences, known, recording_name);
+    bool unknown = false;
+    for (const truth::Difference& d : differences)
+        unknown = unknown || d.known.empty();
+    std::printf("guest %s, kernel %s: model and real boot %s\n", model.guest.c_str(), model.kernel.c_str(),
+                differences.empty() ? "agree" : unknown ? "disagree" : "differ only where known");
+    std::printf("%s", truth::render_table(differences).c_str());
+    if (!json_path.empty())
+        if (auto written = tools::replace_file(json_path, truth::differences_json(model, differences).dump(2) + "\n");
+            !written) {
+            std::fprintf(stderr, "viommu-truth: %s\n", written.error().c_str());
+            return tools::kExitBadInput;
+        }
+    return unknown ? tools::kExitRejected : tools::kExitOk;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -54,6 +76,7 @@ int main(int argc, char** argv)
     std::string record_dir;
     std::string known_path;
     std::string probe;
+    std::string recording;
     app.add_option("domain", xml_path, "libvirt domain XML (none: viommu-boot's built-in default guest)");
     app.add_option("-k,--kernel", kernel, "kernel profile to boot for real")->capture_default_str();
     app.add_option("--cache", cache, "where kernels are downloaded and unpacked (default $XDG_CACHE_HOME/viommu)");
@@ -62,10 +85,23 @@ int main(int argc, char** argv)
     app.add_option("--record", record_dir, "keep the real boot in DIR (tests/ground-truth/recordings/NAME)");
     app.add_option("--known", known_path, "known differences (tests/ground-truth/known-differences.json)");
     app.add_option("--probe", probe, "truth-probe (default: the one built next to viommu-truth)");
+    app.add_option("--recording", recording,
+                   "compare the model with a recorded real boot (its domain.xml and kernel) instead of booting")
+        ->excludes("domain");
     app.footer("Exit status: 0 the model agrees (or differs only where --known says why), 1 it disagrees, 2 bad "
                "input, 3 the real boot failed.");
     VIOMMU_PARSE(app, argc, argv);
 
+    std::optional<truth::Recording> recorded;
+    if (!recording.empty()) {
+        auto r = truth::read_recording(recording);
+        if (!r) {
+            std::fprintf(stderr, "viommu-truth: %s\n", r.error().c_str());
+            return tools::kExitBadInput;
+        }
+        recorded = std::move(*r);
+        kernel = recorded->profile;
+    }
     const truth::TruthProfile* profile = truth::truth_profile(kernel);
     if (!profile) {
         std::fprintf(stderr, "viommu-truth: no Debian kernel for profile %s (known: %s)\n", kernel.c_str(),
@@ -77,7 +113,7 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "viommu-truth: %s\n", model_profile.error().c_str());
         return tools::kExitBadInput;
     }
-    std::string xml_text(boot::default_guest_xml());
+    std::string xml_text(recorded ? recorded->domain_xml : std::string(boot::default_guest_xml()));
     if (!xml_path.empty()) {
         auto text = truth::read_text_file(xml_path);
         if (!text) {
@@ -86,7 +122,9 @@ int main(int argc, char** argv)
         }
         xml_text = std::move(*text);
     }
-    auto spec = boot::parse_domain_xml(xml_text, xml_path.empty() ? boot::kDefaultGuestSource : xml_path);
+    const std::string source = recorded ? recording + "/" + truth::kRecordedXml
+                               : xml_path.empty() ? std::string(boot::kDefaultGuestSource) : xml_path;
+    auto spec = boot::parse_domain_xml(xml_text, source);
     if (!spec) {
         std::fprintf(stderr, "viommu-truth: %s\n", spec.error().what().c_str());
         return tools::kExitBadInput;
@@ -110,6 +148,8 @@ int main(int argc, char** argv)
     }
 
     const truth::Observation model = truth::run_model(*spec, *model_profile);
+    if (recorded)
+        return compare(model, recorded->real, known, recorded->name, json_path);
 
     truth::RealBootOptions options;
     options.cache = cache.empty() ? truth::default_cache_dir() : fs::path(cache);
@@ -134,19 +174,6 @@ int main(int argc, char** argv)
         }
     }
 
-    std::vector<truth::Difference> differences = truth::diff(model, real->observation);
-    truth::mark_known(differences, known, record_dir.empty() ? "" : fs::path(record_dir).filename().string());
-    bool unknown = false;
-    for (const truth::Difference& d : differences)
-        unknown = unknown || d.known.empty();
-    std::printf("guest %s, kernel %s: model and real boot %s\n", spec->name.c_str(), kernel.c_str(),
-                differences.empty() ? "agree" : unknown ? "disagree" : "differ only where known");
-    std::printf("%s", truth::render_table(differences).c_str());
-    if (!json_path.empty())
-        if (auto written = tools::replace_file(json_path, truth::differences_json(model, differences).dump(2) + "\n");
-            !written) {
-            std::fprintf(stderr, "viommu-truth: %s\n", written.error().c_str());
-            return tools::kExitBadInput;
-        }
-    return unknown ? tools::kExitRejected : tools::kExitOk;
+    return compare(model, real->observation, known,
+                   record_dir.empty() ? "" : fs::path(record_dir).filename().string(), json_path);
 }

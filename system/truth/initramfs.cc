@@ -59,7 +59,7 @@ std::vector<std::string> depends(const std::string& module_bytes)
 const std::vector<std::string>& wanted_modules()
 {
     static const std::vector<std::string> kModules = {
-        "virtio_iommu", "virtio_net", "virtio_blk", "lpc_ich", "ahci", "i2c_i801", "e1000e",
+        "virtio_pci", "virtio_iommu", "virtio_net", "virtio_blk", "lpc_ich", "ahci", "i2c_i801", "e1000e",
         "vfio", "vfio_pci", "vfio_iommu_type1"};
     return kModules;
 }
@@ -71,8 +71,10 @@ std::string init_script(const std::vector<std::string>& vfio_ids)
         ids += " " + id;
     // udev's coldplug, as viommu-boot's model orders it (system/boot/initcalls.cc, load_modules()): a
     // module for each device without a driver, the virtio bus first (only the virtio-iommu is there until
-    // its driver lets the other virtio-pci functions probe), then the PCI functions. settle waits until
-    // the number of bound devices stops changing: deferred probes run from a workqueue.
+    // its driver lets the other virtio-pci functions probe, so it is walked twice), then the PCI
+    // functions. settle waits until the number of bound devices stops changing: deferred probes run from
+    // a workqueue. Rounds repeat while they bind anything, for devices a round's modules made appear
+    // (the virtio devices of Debian 12's 6.1, whose virtio_pci is a module), as udev's uevents would.
     return fmt::format(R"init(#!/bin/sh
 # viommu-truth's guest init (system/truth/initramfs.cc).
 mount -t proc proc /proc
@@ -83,21 +85,28 @@ coldplug() {{
     [ -e "$d/driver" ] || [ ! -e "$d/modalias" ] || modprobe -b "$(cat "$d/modalias")" 2>/dev/null
   done
 }}
+bound() {{
+  ls -d /sys/bus/pci/devices/*/driver /sys/bus/virtio/devices/*/driver 2>/dev/null | wc -l
+}}
 settle() {{
   before=x
   for i in 1 2 3 4 5 6 7 8 9 10; do
-    now=$(ls -d /sys/bus/pci/devices/*/driver /sys/bus/virtio/devices/*/driver 2>/dev/null | wc -l)
+    now=$(bound)
     [ "$now" = "$before" ] && return
     before=$now
     sleep 1
   done
 }}
-coldplug /sys/bus/virtio/devices/*
-settle
-coldplug /sys/bus/virtio/devices/*
-settle
-coldplug /sys/bus/pci/devices/*
-settle
+for round in 1 2 3; do
+  start=$(bound)
+  coldplug /sys/bus/virtio/devices/*
+  settle
+  coldplug /sys/bus/virtio/devices/*
+  settle
+  coldplug /sys/bus/pci/devices/*
+  settle
+  [ "$(bound)" = "$start" ] && break
+done
 # What driverctl's set-override needs, and the type1 container the VFIO user asks for.
 modprobe vfio_iommu_type1
 modprobe vfio-pci

@@ -60,13 +60,17 @@ std::string stage_of(const std::string& step)
     return step; // "open /dev/vfio/vfio", the VFIO_* ioctls: named alike
 }
 
-// The errno of vfio-pci's failed probe of bdf, from the kernel log (really_probe()'s warning).
+// The errno of vfio-pci's failed probe of bdf, from the kernel log: really_probe()'s warning, which
+// Debian's 6.12 words "vfio-pci BDF: probe with driver vfio-pci failed with error -22" and its 6.1
+// "vfio-pci: probe of BDF failed with error -22" (both seen in the recordings).
 int failed_probe_errno(const ProbeOutput& out, const std::string& bdf)
 {
-    const std::string needle = "vfio-pci " + bdf + ": probe with driver vfio-pci failed with error -";
+    const std::string needles[] = {"vfio-pci " + bdf + ": probe with driver vfio-pci failed with error -",
+                                   "vfio-pci: probe of " + bdf + " failed with error -"};
     for (const std::string& line : out.kernel_log)
-        if (const size_t at = line.find(needle); at != std::string::npos)
-            return std::atoi(line.c_str() + at + needle.size());
+        for (const std::string& needle : needles)
+            if (const size_t at = line.find(needle); at != std::string::npos)
+                return std::atoi(line.c_str() + at + needle.size());
     return 0;
 }
 

@@ -55,8 +55,9 @@ private:
     // bus=..,addr=SS.F[,multifunction=on] of a function.
     std::string place(const FunctionDesc& f) const
     {
+        // QEMU wants multifunction=on on function 0 only; Linux marks the other functions by itself.
         return fmt::format("bus={},addr={:#x}.{:#x}{}", f.parent < 0 ? "pcie.0" : bus_id(f.parent), f.pci.slot,
-                           f.pci.function, f.pci.multifunction ? ",multifunction=on" : "");
+                           f.pci.function, f.pci.multifunction && f.pci.function == 0 ? ",multifunction=on" : "");
     }
 
     void add(std::string device) { plan_.args.insert(plan_.args.end(), {"-device", std::move(device)}); }
@@ -93,9 +94,9 @@ private:
             add(fmt::format("{},{}", kStandInDevice, where));
             if (plan_.vfio_ids.empty())
                 plan_.vfio_ids.push_back(kStandInId);
-            plan_.notes.push_back(fmt::format("{} is stood in for by QEMU's {} ({}) at slot {:#x}.{:#x} of {}",
+            plan_.notes.push_back(fmt::format("{} is stood in for by QEMU's {} ({}) at slot {:#x} function {} of {}",
                                               f.source, kStandInDevice, kStandInId, f.pci.slot, f.pci.function,
-                                              f.parent < 0 ? "pcie.0" : spec_.functions[static_cast<size_t>(f.parent)].pci.label));
+                                              f.parent < 0 ? "pcie.0" : spec_.functions[static_cast<size_t>(f.parent)].source));
             return "";
         case Role::kEmulated:
             if (f.guest_driver == "e1000e") {

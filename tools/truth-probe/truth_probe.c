@@ -75,6 +75,24 @@ static void link_name(const char *path, char *out, size_t size)
     copy_text(out, size, slash ? slash + 1 : target);
 }
 
+/* The first line of dir/name/attr ("/sys/bus/pci/devices", "0000:00:03.0", "vendor"). */
+static void read_attr(const char *dir, const char *name, const char *attr, char *out, size_t size)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s/%s", dir, name, attr);
+    read_line(path, out, size);
+}
+
+/* The name dir/name/attr links to ("driver" -> "vfio-pci"). */
+static void link_attr(const char *dir, const char *name, const char *attr, char *out, size_t size)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s/%s", dir, name, attr);
+    link_name(path, out, size);
+}
+
+static const char *const kPci = "/sys/bus/pci/devices";
+
 /* Writes text to a sysfs attribute; 0 or the errno of the failing step. */
 static int write_attr(const char *path, const char *text)
 {
@@ -98,17 +116,12 @@ static void pci_functions(void)
     for (int i = 0; i < n; ++i) {
         const char *bdf = names[i]->d_name;
         if (bdf[0] != '.') {
-            char path[512], vendor[32], device[32], cls[32], driver[128], group[32];
-            snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/vendor", bdf);
-            read_line(path, vendor, sizeof vendor);
-            snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/device", bdf);
-            read_line(path, device, sizeof device);
-            snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/class", bdf);
-            read_line(path, cls, sizeof cls);
-            snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/driver", bdf);
-            link_name(path, driver, sizeof driver);
-            snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/iommu_group", bdf);
-            link_name(path, group, sizeof group);
+            char vendor[32], device[32], cls[32], driver[128], group[32];
+            read_attr(kPci, bdf, "vendor", vendor, sizeof vendor);
+            read_attr(kPci, bdf, "device", device, sizeof device);
+            read_attr(kPci, bdf, "class", cls, sizeof cls);
+            link_attr(kPci, bdf, "driver", driver, sizeof driver);
+            link_attr(kPci, bdf, "iommu_group", group, sizeof group);
             printf("{\"kind\":\"pci\",\"bdf\":");
             put_json_string(bdf);
             printf(",\"vendor\":");
@@ -165,13 +178,11 @@ static void virtio_devices(void)
     for (int i = 0; i < n; ++i) {
         const char *name = names[i]->d_name;
         if (name[0] != '.') {
+            const char *virtio = "/sys/bus/virtio/devices";
             char path[512], id[32], features[160], driver[128], parent[512], pci[64];
-            snprintf(path, sizeof path, "/sys/bus/virtio/devices/%s/device", name);
-            read_line(path, id, sizeof id);
-            snprintf(path, sizeof path, "/sys/bus/virtio/devices/%s/features", name);
-            read_line(path, features, sizeof features);
-            snprintf(path, sizeof path, "/sys/bus/virtio/devices/%s/driver", name);
-            link_name(path, driver, sizeof driver);
+            read_attr(virtio, name, "device", id, sizeof id);
+            read_attr(virtio, name, "features", features, sizeof features);
+            link_attr(virtio, name, "driver", driver, sizeof driver);
             /* The device's sysfs directory sits inside its virtio-pci function's. */
             snprintf(path, sizeof path, "/sys/bus/virtio/devices/%s/..", name);
             pci[0] = '\0';
@@ -208,7 +219,7 @@ static void step(const char *name, int err, int *first)
 /* The VFIO user's steps for one function; stops at the first that fails. */
 static void vfio_user(const char *bdf)
 {
-    char path[512], driver[128], group[32];
+    char path[512], driver[128] = "", group[32] = "";
     int first = 1, err, group_fd = -1, container = -1, device = -1;
     int viable = -1;
 
@@ -217,8 +228,7 @@ static void vfio_user(const char *bdf)
     printf(",\"steps\":[");
 
     /* driverctl set-override: unbind the current driver, then let only vfio-pci match. */
-    snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/driver", bdf);
-    link_name(path, driver, sizeof driver);
+    link_attr(kPci, bdf, "driver", driver, sizeof driver);
     if (driver[0] && strcmp(driver, "vfio-pci") != 0) {
         snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/driver/unbind", bdf);
         step("unbind", write_attr(path, bdf), &first);
@@ -230,10 +240,8 @@ static void vfio_user(const char *bdf)
         goto out;
     err = write_attr("/sys/bus/pci/drivers_probe", bdf);
     step("drivers_probe", err, &first);
-    snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/driver", bdf);
-    link_name(path, driver, sizeof driver);
-    snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/iommu_group", bdf);
-    link_name(path, group, sizeof group);
+    link_attr(kPci, bdf, "driver", driver, sizeof driver);
+    link_attr(kPci, bdf, "iommu_group", group, sizeof group);
     if (err || strcmp(driver, "vfio-pci") != 0)
         goto out;
 
@@ -314,11 +322,9 @@ static void vfio_users(int argc, char **argv)
     int n = scandir("/sys/bus/pci/devices", &names, NULL, by_name);
     for (int i = 0; i < n; ++i) {
         const char *bdf = names[i]->d_name;
-        char path[512], vendor[32], device[32], id[80];
-        snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/vendor", bdf);
-        read_line(path, vendor, sizeof vendor);
-        snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/device", bdf);
-        read_line(path, device, sizeof device);
+        char vendor[32], device[32], id[80];
+        read_attr(kPci, bdf, "vendor", vendor, sizeof vendor);
+        read_attr(kPci, bdf, "device", device, sizeof device);
         snprintf(id, sizeof id, "%s:%s", vendor[0] ? vendor + 2 : "", device[0] ? device + 2 : "");
         for (int a = 1; a < argc; ++a)
             if (bdf[0] != '.' && strcmp(argv[a], id) == 0)
