@@ -37,6 +37,12 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
         if (out_fd < 0)
             _exit(127);
         dup2(out_fd, STDOUT_FILENO);
+        if (options.stderr_file) {
+            const int err_fd = open(options.stderr_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (err_fd < 0)
+                _exit(127);
+            dup2(err_fd, STDERR_FILENO);
+        }
         const int null_in = open("/dev/null", O_RDONLY);
         if (null_in >= 0)
             dup2(null_in, STDIN_FILENO);

@@ -18,11 +18,12 @@ struct CommandResult {
 struct CommandOptions {
     std::filesystem::path cwd;               // empty: ours
     std::optional<std::filesystem::path> stdout_file; // else captured in CommandResult::out
+    std::optional<std::filesystem::path> stderr_file; // else ours
     std::optional<std::chrono::milliseconds> time_limit;
 };
 
-// Runs argv[0] (searched on PATH) with argv; its standard error goes to ours, so the user sees why a step
-// failed.
+// Runs argv[0] (searched on PATH) with argv; its standard error goes to ours unless a file is named, so
+// the user sees why a step failed.
 CommandResult run_command(const std::vector<std::string>& argv, const CommandOptions& options = {});
 
 // "apt-get download linux-image-...": argv joined with spaces, for messages and recordings.

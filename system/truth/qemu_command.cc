@@ -157,6 +157,12 @@ private:
             k.push_back("iommufd.allow_unsafe_interrupts=1");
         if (c.deferred_probe_timeout)
             k.push_back(fmt::format("deferred_probe_timeout={}", *c.deferred_probe_timeout));
+        // With boot-bypass off, the kernel's real-mode setup asks the BIOS for its disks (EDD, INT 13h
+        // function 48h, arch/x86/boot/edd.c) and SeaBIOS's DMA to them faults and never completes: the
+        // guest hangs at "Probing EDD" with nothing on the console (seen on QEMU 7.2 with 6.12.118).
+        // edd=off skips that probe; what it fills, /sys/firmware/edd, is nothing the comparison reads.
+        if (spec_.iommu.present && !spec_.iommu.boot_bypass)
+            k.push_back("edd=off");
     }
 
     const boot::GuestSpec& spec_;

@@ -23,7 +23,8 @@ struct QemuPlan {
     // boot adds (real_boot.h). "SCRATCH_IMAGE" stands for the scratch disk image's path.
     std::vector<std::string> args;
     // What the guest kernel gets besides console=ttyS0 panic=-1: the options of <os><cmdline> the model
-    // honours (boot::KernelCmdline), each written as the kernel reads it.
+    // honours (boot::KernelCmdline), each written as the kernel reads it, and edd=off when boot-bypass
+    // is off (qemu_command.cc says why).
     std::vector<std::string> kernel_args;
     // The PCI identities ("1234:11e8") the guest's VFIO user takes to vfio-pci.
     std::vector<std::string> vfio_ids;

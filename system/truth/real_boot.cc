@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -112,11 +113,14 @@ Expected<RealBoot, RealBootFailure> real_boot(const boot::GuestSpec& spec, const
     const auto start = std::chrono::steady_clock::now();
     CommandOptions limited;
     limited.stdout_file = work / "qemu.out";
+    limited.stderr_file = work / "qemu.err";
     limited.time_limit = options.time_limit;
     const CommandResult qemu = run_command(boot.qemu_argv, limited);
     boot.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     boot.console = read_file(console_file);
     boot.trace = read_file(trace_file);
+    boot.qemu_stderr = read_file(work / "qemu.err");
+    std::fputs(boot.qemu_stderr.c_str(), stderr);
     if (qemu.timed_out)
         return failure(fmt::format("the guest did not power off within {} s", options.time_limit.count()), work);
     if (qemu.status != 0)

@@ -27,6 +27,7 @@ struct RealBoot {
     Observation observation;
     std::string console;                 // the serial console, as written
     std::string trace;                   // QEMU's trace log
+    std::string qemu_stderr;             // what QEMU reported (error_report(): faults it could not deliver, ...)
     std::vector<std::string> qemu_argv;  // the exact command line
     KernelPackage kernel;
     std::string qemu_version;            // "QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)"

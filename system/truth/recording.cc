@@ -65,6 +65,7 @@ Expected<void, std::string> write_recording(const fs::path& dir, const std::stri
         {kRecordedConsole, trimmed_console(boot.console)},
         {kRecordedTrace, trimmed_trace(boot.trace)},
         {kRecordedArgv, shell_line(boot.qemu_argv) + "\n"},
+        {kRecordedQemuStderr, boot.qemu_stderr},
         {kRecordedVersions, versions.dump(2) + "\n"}};
     for (const auto& [name, text] : files)
         if (!write_text(dir / name, text))

@@ -19,6 +19,7 @@ inline constexpr const char* kRecordedConsole = "console.log";
 inline constexpr const char* kRecordedTrace = "trace.log";
 inline constexpr const char* kRecordedArgv = "qemu-argv.txt";
 inline constexpr const char* kRecordedVersions = "versions.json";
+inline constexpr const char* kRecordedQemuStderr = "qemu-stderr.log";
 
 struct Recording {
     std::string name;       // the folder's name

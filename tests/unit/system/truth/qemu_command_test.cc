@@ -66,6 +66,15 @@ TEST_CASE("boot-bypass off is QEMU's virtio-iommu-pci property", "[unit][truth]"
     CHECK(has(plan->args, "virtio-iommu-pci,bus=pcie.0,addr=0x3.0x0,boot-bypass=off"));
 }
 
+TEST_CASE("boot-bypass off skips the kernel's EDD probe, whose BIOS disk DMA would fault and hang", "[unit][truth]")
+{
+    boot::GuestSpec spec = default_guest();
+    spec.iommu.boot_bypass = false;
+    const auto plan = qemu_plan(spec);
+    REQUIRE(plan);
+    CHECK(plan->kernel_args == std::vector<std::string>{"edd=off"});
+}
+
 TEST_CASE("a property QEMU 7.2 lacks is refused", "[unit][truth]")
 {
     boot::GuestSpec spec = default_guest();
