@@ -86,9 +86,15 @@ Expected<RealBoot, RealBootFailure> real_boot(const boot::GuestSpec& spec, const
     boot.notes = plan.notes;
 
     const fs::path scratch = work / "scratch.img";
+    // The virtio-blk disk's backing: 1 MiB of zeros (the guest only binds the driver to it).
     std::ofstream(scratch, std::ios::binary).put('\0');
-    fs::resize_file(scratch, 1 << 20);
-    std::ofstream(work / "trace-events") << "virtio_iommu_*\n";
+    std::error_code ec;
+    fs::resize_file(scratch, 1 << 20, ec);
+    std::ofstream events(work / "trace-events");
+    events << "virtio_iommu_*\n";
+    events.close();
+    if (ec || !events)
+        return failure(fmt::format("cannot write the scratch disk or trace events in {}", work.string()), work);
 
     std::string append = "console=ttyS0 panic=-1";
     for (const std::string& a : plan.kernel_args)
@@ -136,7 +142,6 @@ Expected<RealBoot, RealBootFailure> real_boot(const boot::GuestSpec& spec, const
     TraceRequests requests = trace_requests(boot.trace);
     boot.observation.endpoints = std::move(requests.endpoints);
     boot.observation.attach_order = std::move(requests.attach_order);
-    std::error_code ec;
     fs::remove_all(work, ec);
     return boot;
 }
