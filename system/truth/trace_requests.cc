@@ -42,7 +42,11 @@ public:
         const std::string_view name = text.substr(0, space);
         const std::string_view args = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
         if (name == "virtio_iommu_fill_resv_property") {
-            // One line per region; a new PROBE starts when the endpoint changes or a request intervenes.
+            // QEMU shows a PROBE only by its properties: one line per region; a new PROBE starts when the
+            // endpoint changes or a request intervenes. viommu's device traces the PROBE itself (below),
+            // and its property lines, QEMU's too, are not counted again.
+            if (traces_probes_)
+                return;
             if (const auto ep = field(args, "dev"); ep && (!last_resv_ || *last_resv_ != *ep)) {
                 ++at_(static_cast<uint32_t>(*ep)).probes;
                 last_resv_ = static_cast<uint32_t>(*ep);
@@ -51,6 +55,7 @@ public:
         }
         last_resv_.reset();
         if (name == "virtio_iommu_probe") {
+            traces_probes_ = true;
             pending_probe_ = field(args, "endpoint");
         } else if (name == "virtio_iommu_request_done") {
             if (field(args, "type") == 5u && args.find("status=OK") != std::string_view::npos && pending_probe_)
@@ -108,6 +113,7 @@ private:
     std::vector<uint32_t> attach_order_;
     std::optional<uint64_t> pending_probe_;
     std::optional<uint32_t> last_resv_;
+    bool traces_probes_ = false; // viommu's own virtio_iommu_probe event seen: its lines count the PROBEs
 };
 
 } // namespace

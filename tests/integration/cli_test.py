@@ -68,7 +68,8 @@ with tempfile.TemporaryDirectory() as tmp:
     batch.mkdir()
     for name in ("q35-topology.xml", "q35-no-addresses.xml"):
         (batch / name).write_text((fixtures / name).read_text())
-    r = run([boot, "--batch", str(batch), "--out", str(pathlib.Path(tmp)), "--trace", "virtio_iommu_attach"])
+    r = subprocess.run([boot, "--batch", str(batch), "--out", str(pathlib.Path(tmp)), "--trace", "virtio_iommu_attach"],
+                       capture_output=True, text=True)
     attach_lines = [line for line in r.stderr.splitlines() if "virtio_iommu_attach " in line]
     guests = {line.split(": virtio_iommu_attach ")[0] for line in attach_lines}
     if not attach_lines or guests != {"q35-topology", "q35-no-addresses"}:
