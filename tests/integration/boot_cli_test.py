@@ -143,6 +143,17 @@ check("malformed XML: libvirt's message, exit 2", r.returncode == 2 and "Opening
 r = run(fixtures / "invalid-schema.xml")
 check("schema violation: libvirt's message, exit 2",
       r.returncode == 2 and "failed to validate against schema" in r.stderr, r)
+for name in ("malformed.xml", "invalid-schema.xml"):
+    r = run(fixtures / name)
+    check(f"{name}: libvirt's message has no stray \"(null)\" or blank line",
+          r.returncode == 2 and "(null)" not in r.stderr and "\n\n" not in r.stderr and r.stderr.endswith("content\n"
+          if name == "invalid-schema.xml" else "^\n"), r)
+with tempfile.TemporaryDirectory() as tmp:
+    empty = pathlib.Path(tmp, "empty.xml")
+    empty.write_text("")
+    r = run(empty)
+check("an empty file: libvirt's message without the \"(null)\" where the document's line would be",
+      r.returncode == 2 and r.stderr == f"viommu-boot: {empty}: (domain_definition):1: Document is empty\n", r)
 
 # boot-bypass from the domain XML: off, the same guest's report shows the firmware's and the unattached
 # device's faults, each device named with the reason QEMU 7.2 gives.
