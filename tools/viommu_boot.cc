@@ -379,7 +379,7 @@ int run(int argc, char** argv)
                  "their devices, IOMMU groups and VFIO verdicts"};
     app.footer(kExitStatuses);
     tools::CommonOptions common;
-    tools::add_common_options(app, common);
+    tools::add_common_options(app, common, "viommu-boot");
     std::vector<std::string> files;
     std::string kernel; // none: each guest's architecture's default
     std::string json_path;

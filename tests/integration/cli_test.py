@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Command-line contract of the tools: --help exits 0, every bad input exits 2 with a message naming the
 problem, --trace enables trace points by glob. Usage: cli_test.py BUILD_DIR"""
+import json
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -54,6 +56,9 @@ with tempfile.TemporaryDirectory() as tmp:
     expect("replay unknown exact trace point", [replay, "--trace", "no_such_point", str(good)], 2, "does not exist")
     expect("replay trace help lists points", [replay, "--trace", "help", str(good)], 0, "virtio_iommu_map",
            "virtqueue_pop", where="stdout")
+    expect("replay trace help needs no script", [replay, "--trace", "help"], 0, "virtio_iommu_map", where="stdout")
+    expect("replay trace help needs no script, boot neither", [str(tools / "viommu-boot"), "--trace", "help"], 0,
+           "virtio_iommu_map", where="stdout")
     expect("replay refuses a malformed trace glob", [replay, "--trace", "[", str(good)], 2, "without its ']'")
     expect("replay trace glob", [replay, "--trace", "virtio_iommu_attach", str(good)], 0,
            "virtio_iommu_attach domain=1 endpoint=8 bypass=false")
@@ -95,6 +100,20 @@ with tempfile.TemporaryDirectory() as tmp:
     expect("replay qemu-9.1 refuses a granule its property cannot take", qemu91 + ["--granule", "32k", str(good)], 2,
            "takes 4k, 8k, 16k or 64k")
     expect("replay qemu-9.1 refuses aw-bits below 32", qemu91 + ["--aw-bits", "20", str(good)], 2, "within [32,64]")
+
+# --version: the project version meson was given, and the commit when built from a git clone.
+info = json.loads((build / "meson-info" / "intro-projectinfo.json").read_text())
+source = pathlib.Path(json.loads((build / "meson-info" / "meson-info.json").read_text())["directories"]["source"])
+from_clone = subprocess.run(["git", "-C", str(source), "rev-parse", "--git-dir"], capture_output=True).returncode == 0
+for tool in ("viommu-boot", "viommu-replay", "viommu-bench"):
+    if not (tools / tool).exists():
+        continue  # viommu-bench is built only with Google Benchmark and Abseil
+    r = run([str(tools / tool), "--version"])
+    shape = re.fullmatch(rf"{tool} {re.escape(info['version'])}( \(git [0-9a-f]{{7,}}[^)]*\))?\n", r.stdout)
+    if r.returncode != 0 or not shape or from_clone != ("(git " in r.stdout):
+        failures.append(f"{tool} --version: exit {r.returncode}, {r.stdout!r} (built from a clone: {from_clone})")
+    else:
+        print(f"ok: {tool} --version")
 
 if failures:
     print("\n".join(failures))

@@ -12,6 +12,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include "tools/common/cli.h"
+#include "tools/common/version.h"
+
 namespace {
 
 template <class Base>
@@ -68,17 +71,31 @@ private:
     std::map<std::string, double> medians_; // of each case's repetitions, when repeated
 };
 
+// --help: Google Benchmark's options, then viommu-bench's own and its exit statuses.
+void print_help()
+{
+    benchmark::PrintDefaultHelp();
+    std::printf("          [--version]\n\n"
+                "Exit status: 0 the benchmarks ran (or --help, --version); 2 an argument it does not know.\n");
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
     bool json = false;
-    for (int i = 1; i < argc; ++i)
+    for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--benchmark_format=json") == 0)
             json = true;
-    benchmark::Initialize(&argc, argv);
+        // Google Benchmark has no --version of its own; answered before it reads the arguments.
+        if (std::strcmp(argv[i], "--version") == 0) {
+            std::printf("%s\n", viommu::tools::version_text("viommu-bench").c_str());
+            return viommu::tools::kExitOk;
+        }
+    }
+    benchmark::Initialize(&argc, argv, print_help);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
-        return 2;
+        return viommu::tools::kExitBadInput;
     if (json) {
         RatioReporter<benchmark::JSONReporter> reporter(stderr);
         benchmark::RunSpecifiedBenchmarks(&reporter);

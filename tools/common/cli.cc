@@ -7,11 +7,13 @@
 
 #include "base/printable.h"
 #include "base/trace/trace.h"
+#include "tools/common/version.h"
 
 namespace viommu::tools {
 
-void add_common_options(CLI::App& app, CommonOptions& options)
+void add_common_options(CLI::App& app, CommonOptions& options, std::string_view tool)
 {
+    app.set_version_flag("--version", version_text(tool), "Print the version (and the git commit built) and exit");
     app.add_option("--trace", options.trace,
                    "Enable the trace points matching GLOB (repeatable), e.g. 'virtio_iommu_*'; "
                    "'help' lists them")
