@@ -204,7 +204,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
     r = run(aarch64, "--compare-kernels")
     check("--compare-kernels: a matrix with both verdicts",
-          r.returncode == 0 and "EINVAL@bind" in r.stdout and " ok " in r.stdout + " ", r)
+          r.returncode == 1 and "EINVAL@bind" in r.stdout and " ok " in r.stdout + " ", r)
     table = r.stdout
     check("--compare-kernels: an aarch64 guest boots the aarch64 profiles only, and says so",
           "per aarch64 kernel" in table and table.splitlines()[2].split()[1:]
@@ -213,7 +213,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("--compare-kernels: an x86_64 guest boots the x86_64 profiles only",
           "-arm64" not in r.stdout and "debian-12-6.12" in r.stdout and "per kernel" in r.stdout, r)
     r = run(aarch64, "--compare-kernels", "--json", tmp / "matrix.json")
-    check("--compare-kernels --json: the same table, the same exit status", r.returncode == 0 and r.stdout == table, r)
+    check("--compare-kernels --json: the same table, the same exit status", r.returncode == 1 and r.stdout == table, r)
     matrix = json.loads((tmp / "matrix.json").read_text())
     kernels = table.splitlines()[2].split()[1:]
     rows = [line.split(" (", 1)[0] for line in table.splitlines()[3:]]
@@ -365,6 +365,70 @@ with tempfile.TemporaryDirectory() as tmp:
     check("batch: its per-guest JSON says not modelled",
           json.loads((mixed / "intel.json").read_text())["exit_code"] == 3, r)
     check("batch: a not-modelled guest makes the batch exit 3", r.returncode == 3, r)
+
+# What a CI job relies on: exit statuses it can trust, no option silently ignored, JSON on stdout.
+aarch64 = fixtures / "virt-aarch64.xml"
+r = run(aarch64, "--compare-kernels")
+check("--compare-kernels exits with the worst verdict of its kernels: 1 when one rejects",
+      r.returncode == 1 and "EINVAL@bind" in r.stdout and " ok " in r.stdout, r)
+r = run(fixtures / "q35-no-iommu-devices.xml", "--compare-kernels")
+check("--compare-kernels exits 0 when no kernel rejects a device", r.returncode == 0 and "DEVICE" in r.stdout, r)
+r = run(aarch64, "--compare-kernels", "--json", "-")
+matrix = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+check("--compare-kernels --json -: the matrix alone on stdout, the table on stderr, the same exit status",
+      r.returncode == 1 and matrix.get("guest") == "virt-aarch64" and "EINVAL@bind" in r.stderr, r)
+with tempfile.TemporaryDirectory() as tmp:
+    r = run("--json", "-")
+    report = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+    check("--json -: the report alone on stdout, no file named '-'", r.returncode == 1 and report.get("exit_code") == 1
+          and "DEVICE" in r.stderr and "built-in default guest" in r.stderr and not pathlib.Path("-").exists(), r)
+    unsafe = pathlib.Path(tmp, "unsafe.xml")
+    unsafe.write_text((fixtures / "virt-aarch64-gicv2.xml").read_text().replace(
+        "hvm</type>", "hvm</type><cmdline>vfio_iommu_type1.allow_unsafe_interrupts=1</cmdline>"))
+    r = run(unsafe)
+    check("an unsafe admission (ok!) is an admission without --strict", r.returncode == 0
+          and "admitted (unsafe)" in r.stdout, r)
+    r = run(unsafe, "--strict")
+    check("--strict: an unsafe admission counts as a rejection, and says so on stderr",
+          r.returncode == 1 and "admitted (unsafe)" in r.stdout and "--strict" in r.stderr, r)
+    r = run(unsafe, "--compare-kernels", "--kernel", "6.1-arm64")
+    check("--kernel with --compare-kernels: exit 2 naming both",
+          r.returncode == 2 and "--kernel" in r.stderr and "--compare-kernels" in r.stderr, r)
+    batch_dir = pathlib.Path(tmp, "unsafe-batch")
+    batch_dir.mkdir()
+    (batch_dir / "unsafe.xml").write_text(unsafe.read_text())
+    r = run("--batch", batch_dir, "--kernel", "6.12-arm64")
+    check("--batch: an unsafe admission is an admission without --strict", r.returncode == 0, r)
+    r = run("--batch", batch_dir, "--kernel", "6.12-arm64", "--strict", "--json", "-")
+    summary = json.loads(r.stdout) if r.stdout.startswith("[") else []
+    check("--batch --strict: an unsafe admission makes the batch exit 1; --json - puts the summary on stdout",
+          r.returncode == 1 and len(summary) == 1 and "1 guests:" in r.stderr, r)
+    empty_dir = pathlib.Path(tmp, "no-xml")
+    empty_dir.mkdir()
+    (empty_dir / "notes.txt").write_text("not a guest\n")
+    r = run("--batch", empty_dir)
+    check("--batch on a directory without *.xml: exit 2, saying so",
+          r.returncode == 2 and "no *.xml file" in r.stderr and r.stdout == "", r)
+for args, first, second in [(["--out", "/tmp"], "--out", "--batch"), (["-j", "2"], "--jobs", "--batch"),
+                            ([aarch64, "--list-kernels"], "--list-kernels", "domain"),
+                            (["--list-kernels", "--kernel", "6.1"], "--list-kernels", "--kernel"),
+                            (["--list-kernels", "--json", "-"], "--list-kernels", "--json"),
+                            (["--compare-kernels", "--log"], "--compare-kernels", "--log"),
+                            (["--compare-kernels", "--dyndbg"], "--compare-kernels", "--dyndbg"),
+                            (["--batch", fixtures, "--log"], "--batch", "--log"),
+                            (["--batch", fixtures, aarch64], "--batch", "domain"),
+                            (["--batch", fixtures, "--compare-kernels"], "--batch", "--compare-kernels"),
+                            (["--dyndbg"], "--dyndbg", "--log")]:
+    r = run(*args)
+    check(f"{' '.join(map(str, args))}: an option with no effect is an error naming both",
+          r.returncode == 2 and first in r.stderr and second in r.stderr and r.stdout == "", r)
+r = run("--dyndbg", "--json", "/dev/null")
+check("--dyndbg with --json: the report's dmesg shows it, so it is taken", r.returncode == 1, r)
+r = run("--version")
+check("--version exits 0", r.returncode == 0 and r.stdout.startswith("viommu-boot "), r)
+r = run("--help")
+check("--help documents --strict and the worst-verdict rule",
+      "--strict" in r.stdout and "--compare-kernels (across its kernels): the worst" in r.stdout, r)
 
 for f in failures:
     print("FAIL:", f)
