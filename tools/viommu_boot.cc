@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/printable.h"
+#include "guest-model/profiles/kernel_argument.h"
 #include "system/boot/guest.h"
 #include "system/boot/libvirt_domain.h"
 #include "system/boot/report_format.h"
@@ -428,8 +429,9 @@ int run(int argc, char** argv)
                            ->check(CLI::ExistingFile);
     auto* kernel_opt = app.add_option(
         "-k,--kernel", kernel,
-        fmt::format("Kernel profile: a built-in name (--list-kernels), a version (5.19.8) or a profile JSON "
-                    "file, built for the guest's architecture [default: {} for x86_64 guests, {} for "
+        fmt::format("Kernel profile: a built-in name (--list-kernels), a version (5.19.8), a release as `uname -r` "
+                    "prints it (6.1.0-18-amd64), a kernel's configuration (/boot/config-RELEASE, /proc/config.gz) or a "
+                    "profile JSON file, built for the guest's architecture [default: {} for x86_64 guests, {} for "
                     "aarch64 ones]",
                     Profile::default_name(Arch::kX86_64), Profile::default_name(Arch::kAarch64)));
     auto* json_opt = app.add_option("--json", json_path,
@@ -491,12 +493,15 @@ int run(int argc, char** argv)
     }
     std::optional<Profile> chosen;
     if (!kernel.empty()) {
-        auto profile = Profile::load(kernel);
-        if (!profile) {
-            std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable_lines(profile.error()).c_str());
+        auto choice = resolve_kernel_argument(kernel);
+        if (!choice) {
+            std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable_lines(choice.error()).c_str());
             return tools::kExitBadInput;
         }
-        chosen = std::move(*profile);
+        // A configuration file or a uname release: which profile that became, and why, before the answer.
+        if (!choice->how.empty())
+            std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable(choice->how).c_str());
+        chosen = std::move(choice->profile);
     }
     BootOptions options;
     options.dynamic_debug = dyndbg;

@@ -2,6 +2,7 @@
 """viommu-boot end to end: the default guest, fixtures under tests/integration/fixtures, the exit codes
 (0 admitted, 1 rejected, 2 bad input, 3 not modelled), --json, --compare-kernels (and its --json matrix), and a batch of 200 generated guests
 whose results do not depend on the number of threads. Usage: boot_cli_test.py BUILD_DIR FIXTURES_DIR"""
+import gzip
 import json
 import pathlib
 import random
@@ -424,6 +425,68 @@ for args, first, second in [(["--out", "/tmp"], "--out", "--batch"), (["-j", "2"
           r.returncode == 2 and first in r.stderr and second in r.stderr and r.stdout == "", r)
 r = run("--dyndbg", "--json", "/dev/null")
 check("--dyndbg with --json: the report's dmesg shows it, so it is taken", r.returncode == 1, r)
+# --kernel as users have it: what `uname -r` prints, and the kernel's own configuration.
+for release, profile in [("6.1.0-18-amd64", "debian-12"), ("6.12.12+bpo-amd64", "debian-12-6.12"),
+                         ("6.12.117+deb12-amd64", "debian-12-6.12"), ("6.8.0-45-generic", "6.8"),
+                         ("6.11.4-301.fc41.x86_64", "6.11.4")]:
+    r = run("--kernel", release, "--json", "-")
+    report = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+    check(f"--kernel {release}: profile {profile}, named with why on stderr",
+          report.get("kernel") == profile and f"--kernel: {release} is " in r.stderr
+          and f"profile {profile}\n" in r.stderr, r)
+r = run(aarch64, "--kernel", "6.1.0-18-arm64")
+check("--kernel 6.1.0-18-arm64: Debian 12's arm64 profile", "profile debian-12-arm64" in r.stderr
+      and r.returncode in (0, 1), r)
+r = run("--kernel", "6.1.0-18-sparc64-smp!")
+check("--kernel with a string that matches nothing: exit 2, saying what it accepts",
+      r.returncode == 2 and "not a release as `uname -r` prints it" in r.stderr, r)
+
+profiles_json = json.loads((fixtures.parent.parent.parent / "guest-model" / "profiles" / "data" / "profiles.json").read_text())
+
+
+def kconfig(header, values):
+    lines = ["#", "# Automatically generated file; DO NOT EDIT.", f"# Linux/{header} Kernel Configuration", "#"]
+    for key, value in values.items():
+        lines.append(f"# {key} is not set" if value == "n" else f"{key}={value}")
+    return "\n".join(lines) + "\n"
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    debian = profiles_json["profiles"]["debian-12"]
+    config = pathlib.Path(tmp, "config-6.1.0-56-amd64")
+    config.write_text(kconfig(f"x86 {debian['version']}", {"CONFIG_X86_64": "y", **debian["config"]}))
+    by_file = run("--kernel", config, "--json", "-")
+    by_name = run("--kernel", "debian-12", "--json", "-")
+    devices = lambda r: json.loads(r.stdout)["devices"] if r.stdout.startswith("{") else None
+    check("--kernel CONFIG_FILE: Debian 12's configuration gives what the debian-12 profile gives, under its name",
+          by_file.returncode == by_name.returncode == 1 and by_file.stdout.replace(config.name, "debian-12")
+          == by_name.stdout and "debian-12 does not build the virtio-iommu driver" in by_name.stdout, by_file)
+    check("--kernel CONFIG_FILE: says the release its header names and what it decides",
+          "is the configuration of Linux 6.1.192 for x86_64 (its header)" in by_file.stderr
+          and "CONFIG_VIRTIO_IOMMU=n" in by_file.stderr, by_file)
+    with_driver = pathlib.Path(tmp, "config-with-driver")
+    with_driver.write_text(config.read_text().replace("# CONFIG_VIRTIO_IOMMU is not set", "CONFIG_VIRTIO_IOMMU=m")
+                           .replace("# CONFIG_ACPI_VIOT is not set", "CONFIG_ACPI_VIOT=y"))
+    r = run("--kernel", with_driver, "--json", "-")
+    report = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+    check("--kernel CONFIG_FILE: CONFIG_VIRTIO_IOMMU=m in the file builds the driver",
+          report.get("iommu", {}).get("driver_ready") is True and report["iommu"]["why_not"] == "", r)
+    gz = pathlib.Path(tmp, "config.gz")
+    gz.write_bytes(gzip.compress(with_driver.read_bytes()))
+    r_gz = run("--kernel", gz, "--json", "-")
+    check("--kernel /proc/config.gz's contents, gzip: the same as the plain file",
+          r_gz.returncode == r.returncode and devices(r_gz) == devices(r), r_gz)
+    arm = pathlib.Path(tmp, "config-arm64")
+    arm.write_text(kconfig("arm64 6.12.0", {"CONFIG_ARM64": "y", "CONFIG_VIRTIO_IOMMU": "m", "CONFIG_VFIO": "m",
+                                            "CONFIG_VIRTIO_PCI": "y", "CONFIG_PCI": "y", "CONFIG_OF": "y"}))
+    r = run("--kernel", arm)
+    check("--kernel CONFIG_FILE for arm64 refuses an x86_64 guest", r.returncode == 2 and "aarch64" in r.stderr, r)
+    broken = pathlib.Path(tmp, "config-broken")
+    broken.write_text(config.read_text() + "VFIO=m\n")
+    r = run("--kernel", broken)
+    check("--kernel with a broken configuration file: exit 2 naming the line",
+          r.returncode == 2 and "neither CONFIG_NAME=VALUE nor a comment" in r.stderr, r)
+
 r = run("--version")
 check("--version exits 0", r.returncode == 0 and r.stdout.startswith("viommu-boot "), r)
 r = run("--help")
