@@ -101,6 +101,23 @@ with tempfile.TemporaryDirectory() as tmp:
            "takes 4k, 8k, 16k or 64k")
     expect("replay qemu-9.1 refuses aw-bits below 32", qemu91 + ["--aw-bits", "20", str(good)], 2, "within [32,64]")
 
+# viommu-bench --benchmark_out=-: the report on stdout, as '-' means for every tool, not a file named '-'.
+bench = tools / "viommu-bench"
+if bench.exists():
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run([str(bench), "--benchmark_filter=virtqueue/ours/pop_push/descs:1$",
+                            "--benchmark_min_time=0.001", "--benchmark_out=-"], capture_output=True, text=True, cwd=tmp)
+        try:
+            report = json.loads(r.stdout)
+        except json.JSONDecodeError:
+            report = {}
+        if r.returncode != 0 or not report.get("benchmarks") or pathlib.Path(tmp, "-").exists() \
+                or "virtqueue/ours/pop_push" not in r.stderr:
+            failures.append(f"bench --benchmark_out=-: exit {r.returncode}, stdout {r.stdout[:300]!r}, "
+                            f"stderr {r.stderr[:300]!r}")
+        else:
+            print("ok: bench --benchmark_out=- writes the report to stdout, the table to stderr")
+
 # --version: the project version meson was given, and the commit when built from a git clone.
 info = json.loads((build / "meson-info" / "intro-projectinfo.json").read_text())
 source = pathlib.Path(json.loads((build / "meson-info" / "meson-info.json").read_text())["directories"]["source"])
