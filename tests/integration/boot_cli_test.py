@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """viommu-boot end to end: the default guest, fixtures under tests/integration/fixtures, the exit codes
-(0 admitted, 1 rejected, 2 bad input, 3 not modelled), --json, --compare-kernels (and its --json matrix), and a batch of 200 generated guests
-whose results do not depend on the number of threads. Usage: boot_cli_test.py BUILD_DIR FIXTURES_DIR"""
+(0 admitted, 1 rejected, 2 bad input, 3 not modelled; --strict; the worst across --compare-kernels), --json
+(and --json -), --compare-kernels (and its --json matrix), options that mean nothing together, --kernel
+as a uname release or a kernel configuration, and a batch of 200 generated guests whose results do not
+depend on the number of threads. Usage: boot_cli_test.py BUILD_DIR FIXTURES_DIR"""
 import gzip
 import json
 import pathlib
