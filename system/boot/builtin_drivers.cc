@@ -19,12 +19,18 @@ constexpr PciDriverSymbol kSymbols[] = {
 
 } // namespace
 
-bool pci_driver_builtin(const guest::profiles::Profile& profile, std::string_view driver)
+DriverBuild pci_driver_build(const guest::profiles::Profile& profile, std::string_view driver)
 {
-    for (const PciDriverSymbol& s : kSymbols)
-        if (s.driver == driver)
-            return profile.config(s.config) == "y";
-    return false;
+    for (const PciDriverSymbol& s : kSymbols) {
+        if (s.driver != driver)
+            continue;
+        const auto value = profile.config(s.config);
+        if (value == "y")
+            return DriverBuild::kBuiltin;
+        if (value == "n")
+            return DriverBuild::kAbsent;
+    }
+    return DriverBuild::kModule;
 }
 
 std::vector<std::string> builtin_pci_drivers(const guest::profiles::Profile& profile)

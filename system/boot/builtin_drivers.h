@@ -14,12 +14,13 @@
 
 namespace viommu::system::boot {
 
-// The drivers of the list below that the profile builds in (CONFIG_...=y), in link order. A driver the
-// list does not name, or whose symbol the profile does not set, is a module (as distributions build
-// them).
-std::vector<std::string> builtin_pci_drivers(const guest::profiles::Profile& profile);
+// How the profile builds a PCI endpoint driver: in (CONFIG_...=y), as a module (m), or not at all (n:
+// its devices stay without a driver). A driver the list below does not name, or whose symbol the
+// profile does not set, is a module (as distributions build them).
+enum class DriverBuild { kBuiltin, kModule, kAbsent };
+DriverBuild pci_driver_build(const guest::profiles::Profile& profile, std::string_view driver);
 
-// Whether the profile builds the named driver in.
-bool pci_driver_builtin(const guest::profiles::Profile& profile, std::string_view driver);
+// The drivers of the list below that the profile builds in, in link order.
+std::vector<std::string> builtin_pci_drivers(const guest::profiles::Profile& profile);
 
 } // namespace viommu::system::boot

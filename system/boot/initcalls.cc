@@ -106,7 +106,8 @@ void Boot::load_modules()
     std::set<std::string> loaded;
     for (Function& f : board_.functions()) {
         const std::string& name = f.desc->guest_driver;
-        if (name.empty() || name == "vfio-pci" || pci_driver_builtin(profile_, name) || !loaded.insert(name).second)
+        if (name.empty() || name == "vfio-pci" || pci_driver_build(profile_, name) != DriverBuild::kModule ||
+            !loaded.insert(name).second)
             continue;
         load_module(pci_driver(name, [](Function&) { return 0; }));
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "guest-model/vfio/user_path.h"
+#include "system/boot/guest_spec.h"
 #include "guest-model/vfio/verdict.h"
 
 namespace viommu::system::boot {
@@ -69,6 +70,8 @@ struct GuestReport {
     std::string guest;          // the domain name
     std::string kernel;         // the profile's name
     std::string kernel_version;
+    Arch arch = Arch::kX86_64;
+    FirmwareTables tables = FirmwareTables::kAcpi; // what describes the hardware (and the virtio-iommu) to Linux
     guest::vfio::Backend vfio_user = guest::vfio::Backend::kType1Container; // how the user drove VFIO
     IommuReport iommu;
     std::vector<DeviceReport> devices; // in bus order

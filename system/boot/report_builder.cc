@@ -72,6 +72,8 @@ GuestReport Boot::build_report(std::vector<DeviceReport> devices)
     report.guest = spec_.name;
     report.kernel = profile_.name();
     report.kernel_version = profile_.version().str();
+    report.arch = spec_.arch;
+    report.tables = spec_.tables;
     report.vfio_user = gate_.backend();
     std::vector<std::size_t> order(functions.size());
     for (std::size_t i = 0; i < order.size(); ++i)

@@ -20,6 +20,12 @@ bool shows_device_profile(const IommuReport& iommu)
     return iommu.present && !iommu.device_profile.empty() && iommu.device_profile != "spec";
 }
 
+// What describes the machine to Linux: ACPI tables (with the VIOT for a virtio-iommu) or a device tree.
+std::string_view tables_text(FirmwareTables t)
+{
+    return t == FirmwareTables::kAcpi ? "ACPI" : "device tree";
+}
+
 std::string hex_ids(const std::vector<uint32_t>& ids)
 {
     std::string out;
@@ -128,7 +134,8 @@ std::string render_table(const GuestReport& r)
     }
     // The guest's and the profile's names and the labels come from input files: shown, never obeyed.
     std::string out =
-        fmt::format("guest {} on Linux {} ({})\n", printable(r.guest), r.kernel_version, printable(r.kernel));
+        fmt::format("guest {} on Linux {} ({}), {}, {}\n", printable(r.guest), r.kernel_version, printable(r.kernel),
+                    guest::profiles::arch_name(r.arch), tables_text(r.tables));
     // The device's profile is named only when it is not the spec's, so default reports read as before.
     std::string profile =
         shows_device_profile(r.iommu) ? fmt::format(" (device profile {})", r.iommu.device_profile) : "";
@@ -236,6 +243,8 @@ std::string render_json(const GuestReport& r, int indent)
                         {"guest", r.guest},
                         {"kernel", r.kernel},
                         {"kernel_version", r.kernel_version},
+                        {"arch", guest::profiles::arch_name(r.arch)},
+                        {"firmware_tables", r.tables == FirmwareTables::kAcpi ? "acpi" : "device-tree"},
                         {"vfio_user", guest::vfio::backend_name(r.vfio_user)},
                         {"exit_code", r.exit_code()},
                         {"iommu",

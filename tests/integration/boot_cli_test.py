@@ -132,7 +132,8 @@ r = run("--list-kernels")
 lines = {line.split()[0]: line.split()[1] for line in r.stdout.splitlines()}
 check("--list-kernels shows each profile's architecture",
       lines.get("6.12") == "x86_64" and lines.get("6.12-arm64") == "aarch64"
-      and lines.get("debian-12-arm64") == "aarch64", r)
+      and lines.get("debian-12-arm64") == "aarch64" and lines.get("6.19") == "x86_64"
+      and lines.get("6.19-arm64") == "aarch64", r)
 r = run("--help")
 check("--help names each architecture's default kernel",
       "debian-12-6.12 for x86_64 guests" in r.stdout and "debian-12-6.12-arm64 for" in r.stdout, r)

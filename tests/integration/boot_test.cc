@@ -858,3 +858,35 @@ TEST_CASE("aw-bits and granule set the device's input range and page size mask",
     CHECK(r.dmesg.find("virtio_iommu virtio0: input address: 48 bits") != std::string::npos);
     CHECK(r.dmesg.find("virtio_iommu virtio0: page mask: 0xffffffffffff0000") != std::string::npos);
 }
+
+TEST_CASE("A mainline profile builds x86_64_defconfig's NIC drivers in: they defer until virtio_iommu loads",
+          "[boot][groups]")
+{
+    // CONFIG_E1000E=y in x86_64_defconfig: e1000e registers at device_initcall, before the virtio_iommu
+    // module is up, so its probe defers (dma_configure() returns -EPROBE_DEFER); Debian builds it as a
+    // module, which udev loads once the IOMMU is there.
+    const GuestReport mainline = boot_guest(real_run_topology().spec(), profile("6.12"));
+    const GuestReport debian = boot_guest(real_run_topology().spec(), profile("debian-12-6.12"));
+    CHECK(device(mainline, "0000:00:06.0").driver == "e1000e");
+    CHECK(device(mainline, "0000:00:06.0").deferrals >= 1);
+    CHECK(device(debian, "0000:00:06.0").driver == "e1000e");
+    CHECK(device(debian, "0000:00:06.0").deferrals == 0);
+}
+
+TEST_CASE("A driver the profile's config does not build leaves its device without a driver or a group",
+          "[boot][groups]")
+{
+    // x86_64_defconfig leaves CONFIG_LPC_ICH unset: q35's ICH9 LPC function (00:1f.0) is never probed,
+    // so dma_configure() never runs for it and virtio-iommu never sees it. Debian builds lpc_ich (m).
+    SpecBuilder b;
+    b.add("ICH9-LPC", pci::Kind::kEndpoint, Role::kEmulated, 0x1f, -1, 0, "lpc_ich");
+    b.add("ich9-ahci", pci::Kind::kEndpoint, Role::kEmulated, 0x1f, -1, 2, "ahci");
+    const GuestSpec& spec = b.spec();
+    const GuestReport mainline = boot_guest(spec, profile("6.12"));
+    const GuestReport debian = boot_guest(spec, profile("debian-12-6.12"));
+    CHECK(device(mainline, "0000:00:1f.0").driver.empty());
+    CHECK_FALSE(device(mainline, "0000:00:1f.0").group);
+    CHECK(device(mainline, "0000:00:1f.2").driver == "ahci");
+    CHECK(device(debian, "0000:00:1f.0").driver == "lpc_ich");
+    CHECK(device(debian, "0000:00:1f.0").group);
+}

@@ -62,3 +62,13 @@ TEST_CASE("from v6.5 a device joining a group is attached once (0046a4337eae); 6
     check_starts_at("iommu.join_attaches_once", "6.4.16", "6.5");
     CHECK_FALSE(decide("iommu.join_attaches_once", "6.1.192").present);
 }
+
+TEST_CASE("from v7.0 a PCI reset of an ATS-capable device parks it on the blocking domain (c279e83953d9); "
+          "6.19 does not",
+          "[unit][profiles]")
+{
+    check_starts_at("iommu.pci_reset_blocking_domain", "6.19", "7.0");
+    const auto d = decide("iommu.pci_reset_blocking_domain", "7.0");
+    CHECK(d.commit == "c279e83953d937470f8a6e69b69f62608714f13f");
+    CHECK_FALSE(decide("iommu.pci_reset_blocking_domain", "6.18").present);
+}

@@ -18,9 +18,9 @@ namespace {
 constexpr FactKey kMatchDefer = fact::driver_core::kMatchDeferStopsAttach;
 // Every built-in profile, as an unknown name's error lists them: x86_64 then aarch64, oldest first.
 constexpr const char* kBuiltins = "4.19, 5.10, 5.15, 5.18, 5.19, 5.19.9, 6.0, 6.1, debian-12, 6.6, 6.12, "
-                                  "debian-12-6.12, 6.15, 6.18, 4.19-arm64, 5.10-arm64, 5.15-arm64, 5.18-arm64, 5.19-arm64, "
-                                  "5.19.9-arm64, 6.0-arm64, 6.1-arm64, debian-12-arm64, 6.6-arm64, 6.12-arm64, "
-                                  "debian-12-6.12-arm64, 6.15-arm64, 6.18-arm64";
+                                  "debian-12-6.12, 6.15, 6.18, 6.19, 4.19-arm64, 5.10-arm64, 5.15-arm64, 5.18-arm64, "
+                                  "5.19-arm64, 5.19.9-arm64, 6.0-arm64, 6.1-arm64, debian-12-arm64, 6.6-arm64, "
+                                  "6.12-arm64, debian-12-6.12-arm64, 6.15-arm64, 6.18-arm64, 6.19-arm64";
 }
 
 TEST_CASE("debian-12 is Debian's 6.1 kernel with its configuration", "[unit][profiles]")
@@ -36,7 +36,7 @@ TEST_CASE("debian-12 is Debian's 6.1 kernel with its configuration", "[unit][pro
 
 TEST_CASE("every built-in profile loads and states the configuration the guest stack reads", "[unit][profiles]")
 {
-    REQUIRE(Profile::builtin_names().size() == 28);
+    REQUIRE(Profile::builtin_names().size() == 30);
     for (const std::string& name : Profile::builtin_names()) {
         auto p = Profile::named(name);
         INFO(name);
@@ -56,7 +56,7 @@ TEST_CASE("the mainline profiles name point releases: 5.18 is 5.18.19, 5.19 is 5
     const std::pair<const char*, const char*> expected[] = {
         {"4.19", "4.19"}, {"5.10", "5.10"},   {"5.15", "5.15"}, {"5.18", "5.18.19"}, {"5.19", "5.19.8"},
         {"5.19.9", "5.19.9"}, {"6.0", "6.0"}, {"6.1", "6.1"},   {"6.6", "6.6"},      {"6.12", "6.12"},
-        {"6.15", "6.15"},     {"6.18", "6.18"}};
+        {"6.15", "6.15"},     {"6.18", "6.18"},   {"6.19", "6.19"}};
     for (const auto& [name, version] : expected) {
         INFO(name);
         auto p = Profile::named(name);
@@ -137,11 +137,12 @@ TEST_CASE("comparison_names() lists the profiles oldest first, each Debian kerne
 {
     CHECK(Profile::comparison_names(Arch::kX86_64) ==
           std::vector<std::string>{"4.19", "5.10", "5.15", "5.18", "5.19", "5.19.9", "6.0", "6.1", "debian-12", "6.6",
-                                   "6.12", "debian-12-6.12", "6.15", "6.18"});
+                                   "6.12", "debian-12-6.12", "6.15", "6.18", "6.19"});
     CHECK(Profile::comparison_names(Arch::kAarch64) ==
           std::vector<std::string>{"4.19-arm64", "5.10-arm64", "5.15-arm64", "5.18-arm64", "5.19-arm64",
                                    "5.19.9-arm64", "6.0-arm64", "6.1-arm64", "debian-12-arm64", "6.6-arm64",
-                                   "6.12-arm64", "debian-12-6.12-arm64", "6.15-arm64", "6.18-arm64"});
+                                   "6.12-arm64", "debian-12-6.12-arm64", "6.15-arm64", "6.18-arm64",
+                                   "6.19-arm64"});
     for (const Arch arch : {Arch::kX86_64, Arch::kAarch64}) {
         KernelVersion previous;
         for (const std::string& name : Profile::comparison_names(arch)) {
@@ -264,3 +265,25 @@ TEST_CASE("load() takes a built-in name, a version or a file", "[unit][profiles]
                                      kBuiltins));
 }
 
+
+TEST_CASE("6.19 carries 6.18 forward on both architectures: the same configuration, every behaviour decided "
+          "alike",
+          "[unit][profiles]")
+{
+    for (const auto& [name, previous] : {std::pair{"6.19", "6.18"}, std::pair{"6.19-arm64", "6.18-arm64"}}) {
+        INFO(name);
+        auto p = Profile::named(name);
+        auto prev = Profile::named(previous);
+        REQUIRE(p);
+        REQUIRE(prev);
+        CHECK(p->version().str() == "6.19");
+        CHECK(p->arch() == prev->arch());
+        CHECK(p->config_values() == prev->config_values());
+        for (const FactKey key : FactKeys::kAll) {
+            INFO(key.str());
+            CHECK(p->has(key).present == prev->has(key).present);
+        }
+        // The first behaviour after 6.19 is not in it (iommu.pci_reset_blocking_domain, v7.0).
+        CHECK_FALSE(p->has(fact::iommu::kPciResetBlockingDomain).present);
+    }
+}

@@ -76,3 +76,17 @@ TEST_CASE("A guest that is not modelled is one line naming it and why, and JSON 
     const auto j = nlohmann::json::parse(render_not_modelled_json("g", "why"));
     CHECK(j == nlohmann::json{{"schema", kReportSchema}, {"guest", "g"}, {"exit_code", 3}, {"not_modelled", "why"}});
 }
+
+TEST_CASE("The report names the guest's architecture and what describes the machine: ACPI or a device tree",
+          "[unit][report]")
+{
+    GuestReport r = sample();
+    CHECK(render_table(r).rfind("guest g on Linux 6.12.117 (debian-12-6.12), x86_64, ACPI\n", 0) == 0);
+    CHECK(nlohmann::json::parse(render_json(r))["firmware_tables"] == "acpi");
+    r.arch = Arch::kAarch64;
+    r.tables = FirmwareTables::kDeviceTree;
+    CHECK(render_table(r).rfind("guest g on Linux 6.12.117 (debian-12-6.12), aarch64, device tree\n", 0) == 0);
+    const auto j = nlohmann::json::parse(render_json(r));
+    CHECK(j["arch"] == "aarch64");
+    CHECK(j["firmware_tables"] == "device-tree");
+}
