@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/printable.h"
+#include "base/trace/trace.h"
 #include "guest-model/profiles/kernel_argument.h"
 #include "system/boot/guest.h"
 #include "system/boot/libvirt_domain.h"
@@ -324,6 +325,7 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
                     // A guest the boot cannot take (RAM the host cannot map, memory exhausted) is that
                     // guest's result; an exception must not leave the pool and end the batch.
                     try {
+                        const trace::ScopedContext trace_context(in.spec->name); // its trace lines say whose
                         result.report = boot_guest(*in.spec, *profile, options);
                     } catch (const std::exception& e) {
                         result.status = "failed";

@@ -37,6 +37,7 @@ void DeviceBase::set_status(uint8_t requested)
 {
     const uint8_t old = status_;
     trace_virtio_set_status(name_, old, requested);
+    on_status_write(requested);
     if (requested == 0) {
         reset();
         return;

@@ -142,6 +142,8 @@ protected:
     // Called when the driver notifies q and the device may use it (DRIVER_OK, not broken, queue ready).
     virtual void on_queue_notify(unsigned q) = 0;
     virtual void on_reset() {}
+    // Every status the driver writes, before the device acts on it (a 0 then resets it).
+    virtual void on_status_write(uint8_t /*requested*/) {}
     // A device-specific reason to refuse FEATURES_OK; nullopt to accept.
     virtual std::optional<std::string> validate_features(FeatureBits) const { return std::nullopt; }
     virtual void on_features_ok() {}

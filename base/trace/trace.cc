@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fnmatch.h>
 #include <mutex>
+#include <utility>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -92,6 +93,16 @@ EnableResult enable(std::string_view glob)
     return result;
 }
 
+void disable(std::string_view glob)
+{
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    std::erase(r.globs, std::string(glob));
+    for (TracePoint* tp : r.points)
+        if (matches(std::string(glob), tp->name()))
+            tp->set_enabled(false);
+}
+
 void disable_all()
 {
     Registry& r = registry();
@@ -129,10 +140,23 @@ std::shared_ptr<spdlog::logger> sink()
     return r.sink;
 }
 
+namespace {
+thread_local std::string current_context;
+} // namespace
+
+ScopedContext::ScopedContext(std::string name) : previous_(std::exchange(current_context, std::move(name))) {}
+ScopedContext::~ScopedContext()
+{
+    current_context = std::move(previous_);
+}
+
 namespace detail {
 void write(const TracePoint& tp, std::string_view args)
 {
-    sink()->trace("{} {}", tp.name(), args);
+    if (current_context.empty())
+        sink()->trace("{} {}", tp.name(), args);
+    else
+        sink()->trace("{}: {} {}", current_context, tp.name(), args);
 }
 } // namespace detail
 

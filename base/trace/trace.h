@@ -51,6 +51,8 @@ struct EnableResult {
 // Turns on every trace point whose name matches the shell-style glob (*, ?, [...]). Trace points that
 // register later are matched against every glob enabled so far.
 EnableResult enable(std::string_view glob);
+// Turns off every trace point the glob matches (an events file's "-PATTERN"), and forgets that glob.
+void disable(std::string_view glob);
 // Turns every trace point off and forgets the globs.
 void disable_all();
 // The names of every registered trace point, sorted.
@@ -59,6 +61,19 @@ std::vector<std::string> names();
 // Where enabled trace points write: stderr by default. Tests and tools may redirect it.
 void set_sink(std::shared_ptr<spdlog::logger> sink);
 std::shared_ptr<spdlog::logger> sink();
+
+// While one is alive, the trace lines this thread writes start with "NAME: " (one guest of a batch
+// among others booting on other threads).
+class ScopedContext {
+public:
+    explicit ScopedContext(std::string name);
+    ~ScopedContext();
+    ScopedContext(const ScopedContext&) = delete;
+    ScopedContext& operator=(const ScopedContext&) = delete;
+
+private:
+    std::string previous_;
+};
 
 namespace detail {
 void write(const TracePoint& tp, std::string_view args);

@@ -60,6 +60,7 @@ VirtioIommu::VirtioIommu(virtio::GuestMemory& mem, IommuConfig config)
     : DeviceBase("virtio-iommu", wire::kDeviceId, mem, offered_features(config), {kQueueSize, kQueueSize}),
       config_(effective(std::move(config))), domains_(config_), bypass_(config_.boot_bypass ? 1 : 0)
 {
+    trace_virtio_iommu_get_features(device_features());
 }
 
 RequestFeatures VirtioIommu::request_features() const
@@ -90,12 +91,21 @@ std::optional<EndpointAttachment> VirtioIommu::attachment(EndpointId endpoint) c
 
 void VirtioIommu::system_reset()
 {
+    trace_virtio_iommu_system_reset();
     reset();
     bypass_ = config_.boot_bypass ? 1 : 0;
 }
 
+void VirtioIommu::on_status_write(uint8_t requested)
+{
+    trace_virtio_iommu_device_status(requested);
+}
+
 void VirtioIommu::on_reset()
 {
+    // QEMU's virtio_reset() writes status 0 through the device's set_status() before its reset().
+    trace_virtio_iommu_device_status(0);
+    trace_virtio_iommu_device_reset();
     // §5.13.5: "When the device is reset, endpoints are not attached to any domain." config.bypass
     // "SHOULD NOT change on device reset" (§5.13.4.2).
     domains_.clear();
@@ -116,6 +126,9 @@ void VirtioIommu::read_config(uint32_t offset, std::span<uint8_t> out) const
     c.domain_range.end = config_.domain_end;
     c.probe_size = config_.probe_size;
     c.bypass = bypass_;
+    trace_virtio_iommu_get_config(c.page_size_mask, c.input_range.start, c.input_range.end,
+                                  static_cast<int32_t>(c.domain_range.start), static_cast<int32_t>(c.domain_range.end),
+                                  c.probe_size, c.bypass);
     std::memcpy(out.data(), reinterpret_cast<const uint8_t*>(&c) + offset, out.size());
 }
 
@@ -125,17 +138,17 @@ void VirtioIommu::write_config(uint32_t offset, std::span<const uint8_t> in)
     // and MUST NOT write a value other than 0 or 1. Writes to other fields are ignored; a forbidden
     // bypass write leaves the outcome open, and QEMU's set_config gives up on the driver.
     constexpr uint32_t kBypass = offsetof(wire::Config, bypass);
-    if (offset > kBypass || offset + in.size() <= kBypass)
-        return;
-    const uint8_t value = in[kBypass - offset];
-    if (value == bypass_)
-        return;
-    if (!negotiated(wire::kFBypassConfig))
-        return fail("cannot set config.bypass without VIRTIO_IOMMU_F_BYPASS_CONFIG");
-    if (value > 1)
-        return fail(fmt::format("invalid config.bypass value '{}'", value));
-    bypass_ = value;
-    trace_virtio_iommu_set_bypass(bypass_);
+    const bool writes_bypass = offset <= kBypass && offset + in.size() > kBypass;
+    const uint8_t value = writes_bypass ? in[kBypass - offset] : bypass_;
+    if (value != bypass_) {
+        if (!negotiated(wire::kFBypassConfig))
+            return fail("cannot set config.bypass without VIRTIO_IOMMU_F_BYPASS_CONFIG");
+        if (value > 1)
+            return fail(fmt::format("invalid config.bypass value '{}'", value));
+        bypass_ = value;
+    }
+    // QEMU's set_config() sees the whole space on every write and traces each one it accepts.
+    trace_virtio_iommu_set_config(value);
 }
 
 void VirtioIommu::on_queue_notify(unsigned q)
@@ -215,17 +228,21 @@ Expected<void, Error> VirtioIommu::execute(const Request& request, uint64_t writ
         [&](const auto& r) -> Expected<void, Error> {
             using T = std::decay_t<decltype(r)>;
             if constexpr (std::is_same_v<T, AttachRequest>) {
-                trace_virtio_iommu_attach(r.domain.value(), r.endpoint.value(), r.bypass);
+                trace_virtio_iommu_attach(static_cast<int32_t>(r.domain.value()), static_cast<int32_t>(r.endpoint.value()));
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, DetachRequest>) {
-                trace_virtio_iommu_detach(r.domain.value(), r.endpoint.value());
+                trace_virtio_iommu_detach(static_cast<int32_t>(r.domain.value()), static_cast<int32_t>(r.endpoint.value()));
                 return domains_.apply(r);
             } else if constexpr (std::is_same_v<T, MapRequest>) {
-                trace_virtio_iommu_map(r.domain.value(), r.mapping.iova.first.value(), r.mapping.iova.last.value(),
-                                       r.mapping.phys_start, r.mapping.flags);
-                return domains_.apply(r);
+                // QEMU traces a MAP once its checks have passed.
+                auto done = domains_.apply(r);
+                if (done)
+                    trace_virtio_iommu_map(static_cast<int32_t>(r.domain.value()), r.mapping.iova.first.value(),
+                                           r.mapping.iova.last.value(), r.mapping.phys_start,
+                                           static_cast<int32_t>(r.mapping.flags));
+                return done;
             } else if constexpr (std::is_same_v<T, UnmapRequest>) {
-                trace_virtio_iommu_unmap(r.domain.value(), r.range.first.value(), r.range.last.value());
+                trace_virtio_iommu_unmap(static_cast<int32_t>(r.domain.value()), r.range.first.value(), r.range.last.value());
                 auto done = domains_.apply(r);
                 if (!done && done.error() == Error::kUnmapNeverEnds)
                     fail("UNMAP over an inverted interval: QEMU 7.2 loops forever in virtio_iommu_unmap()");

@@ -83,6 +83,7 @@ private:
 
     void on_queue_notify(unsigned q) override;
     void on_reset() override;
+    void on_status_write(uint8_t requested) override;
     void read_config(uint32_t offset, std::span<uint8_t> out) const override;
     void write_config(uint32_t offset, std::span<const uint8_t> in) override;
 

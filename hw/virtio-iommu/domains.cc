@@ -1,3 +1,4 @@
+#include "hw/virtio-iommu/trace_events.h"
 #include "hw/virtio-iommu/domains.h"
 
 #include <algorithm>
@@ -62,6 +63,7 @@ void Domains::remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint)
     // and its ID can be reused by the driver for another domain."
     if (d.endpoints.empty()) {
         mappings_ -= d.mappings.size();
+        trace_virtio_iommu_put_domain(static_cast<int32_t>(d.id.value()));
         domains_.erase(d.id);
     }
 }
@@ -74,8 +76,10 @@ Expected<void, Error> Domains::apply(const AttachRequest& r)
     if (!config_->endpoint_exists(endpoint))
         return unexpected(Error::kNoSuchEndpoint);
     // QEMU's virtio_iommu_get_endpoint() makes the endpoint's state here, whatever comes next.
-    if (!endpoint_state_.empty())
+    if (!endpoint_state_.empty() && !endpoint_state_[endpoint.value()]) {
         endpoint_state_[endpoint.value()] = true;
+        trace_virtio_iommu_get_endpoint(static_cast<int32_t>(endpoint.value()));
+    }
     if (config_->behaviour.attach_detaches_first)
         return attach_detaching_first(r);
     // The spec gives no status for a domain outside domain_range (§5.13.6.1 only forbids the driver to
@@ -135,6 +139,7 @@ void Domains::join(VirtioIommuDomain* target, DomainId domain, bool bypass, Endp
         d->bypass = bypass;
         target = d.get();
         domains_.emplace(domain, std::move(d));
+        trace_virtio_iommu_get_domain(static_cast<int32_t>(domain.value()));
     }
     target->endpoints.push_back(endpoint);
     count_endpoint_reserved(*target, endpoint, true);
@@ -167,8 +172,10 @@ Expected<void, Error> Domains::apply(const DetachRequest& r)
     if (current == attached_.end() || current->second->id != domain)
         return unexpected(Error::kNotAttached);
     remove_endpoint(*current->second, endpoint);
-    if (config_->behaviour.endpoint_state == EndpointState::kUntilDetach)
+    if (config_->behaviour.endpoint_state == EndpointState::kUntilDetach) {
         endpoint_state_[endpoint.value()] = false;
+        trace_virtio_iommu_put_endpoint(static_cast<int32_t>(endpoint.value()));
+    }
     return {};
 }
 
@@ -301,10 +308,7 @@ Expected<void, Error> Domains::apply(const UnmapRequest& r)
             return unexpected(Error::kWouldSplit);
         return {};
     }
-    const auto result = d->mappings.remove_range(range, [&](const Mapping& m) {
-        --mappings_;
-        notify_each(*d, m, false);
-    });
+    const auto result = d->mappings.remove_range(range, [&](const Mapping& m) { unmapped(*d, m); });
     if (result == MappingStore::RemoveResult::kWouldSplit) {
         if (!config_->behaviour.unmap_checks_split_first)
             remove_before_split(*d, range);
@@ -335,22 +339,36 @@ void Domains::remove_before_split(VirtioIommuDomain& d, IovaRange range)
     if (!at_end || at_end->iova.first == range.first)
         return;
     const IovaRange before{range.first, Iova(at_end->iova.first.value() - 1)};
-    (void)d.mappings.remove_range(before, [&](const Mapping& m) {
-        --mappings_;
-        notify_each(d, m, false);
-    });
+    (void)d.mappings.remove_range(before, [&](const Mapping& m) { unmapped(d, m); });
+}
+
+void Domains::unmapped(const VirtioIommuDomain& d, const Mapping& m)
+{
+    --mappings_;
+    notify_each(d, m, false);
+    trace_virtio_iommu_unmap_done(static_cast<int32_t>(d.id.value()), m.iova.first.value(), m.iova.last.value());
 }
 
 void Domains::clear()
 {
-    // §5.13.5: "When the device is reset, endpoints are not attached to any domain."
-    while (!attached_.empty()) {
-        const auto [endpoint, domain] = *attached_.begin();
-        remove_endpoint(*domain, endpoint);
+    // §5.13.5: "When the device is reset, endpoints are not attached to any domain." In QEMU 7.2's
+    // order (virtio_iommu_device_reset() destroys its trees of domains, then of endpoints, each in ID
+    // order): each domain with its endpoints, then the endpoints' state.
+    std::vector<DomainId> ids;
+    for (const auto& [id, d] : domains_)
+        ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    for (DomainId id : ids) {
+        // Every domain has an endpoint (the last one to leave erases it), a restored one included.
+        while (VirtioIommuDomain* d = find_mut(id))
+            remove_endpoint(*d, d->endpoints.back());
     }
-    domains_.clear();
-    // QEMU 7.2's virtio_iommu_device_reset() frees its endpoints' state with its domains.
-    std::fill(endpoint_state_.begin(), endpoint_state_.end(), false);
+    for (std::size_t ep = 0; ep < endpoint_state_.size(); ++ep) {
+        if (!endpoint_state_[ep])
+            continue;
+        endpoint_state_[ep] = false;
+        trace_virtio_iommu_put_endpoint(static_cast<int32_t>(ep));
+    }
 }
 
 void Domains::replace_all(Domains&& restored)

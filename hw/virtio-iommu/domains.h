@@ -102,6 +102,8 @@ private:
     // with no endpoint (the domain's lifetime: §5.13.6.4).
     void remove_endpoint(VirtioIommuDomain& d, EndpointId endpoint);
     void notify_each(const VirtioIommuDomain& d, const Mapping& m, bool mapped) const;
+    // A mapping UNMAP removed: counted, its listeners told, traced.
+    void unmapped(const VirtioIommuDomain& d, const Mapping& m);
     // MAP's rules; `attached_regions`: checked against the per-endpoint regions of the domain's endpoints
     // too, not only the global ones.
     Expected<void, Error> map(const MapRequest& r, bool attached_regions);

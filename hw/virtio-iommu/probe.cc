@@ -1,5 +1,6 @@
 #include "hw/virtio-iommu/probe.h"
 
+#include "hw/virtio-iommu/trace_events.h"
 #include "hw/virtio-iommu/wire.h"
 
 namespace viommu::hw::virtio_iommu {
@@ -28,6 +29,7 @@ void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virt
         prop.start = r.range.first.value();
         prop.end = r.range.last.value();
         (void)out.write_obj(prop); // room checked by the caller: probe_size bytes, and these fit in it
+        trace_virtio_iommu_fill_resv_property(static_cast<int32_t>(endpoint.value()), prop.subtype, prop.start, prop.end);
         written += sizeof(prop);
     }
     // "If the device doesn't fill all probe_size bytes with properties, it SHOULD fill the remaining

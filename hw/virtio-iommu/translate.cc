@@ -42,7 +42,9 @@ Translation VirtioIommu::fault(uint8_t reason, uint32_t flags, EndpointId endpoi
 
 Translation VirtioIommu::translate(EndpointId endpoint, Iova iova, Access access)
 {
-    trace_virtio_iommu_translate(endpoint.value(), iova.value(), access_char(access));
+    // QEMU's IOMMUAccessFlags: IOMMU_RO 1, IOMMU_WO 2.
+    trace_virtio_iommu_translate(endpoint.value(), static_cast<int32_t>(endpoint.value()), iova.value(),
+                                 access == Access::kRead ? 1 : 2);
     const VirtioIommuDomain* domain = domains_.domain_of(endpoint);
     if (!domain) {
         // An endpoint this IOMMU does not manage is not translated here, and has no valid ID to put in
@@ -82,7 +84,7 @@ Translation VirtioIommu::translate(EndpointId endpoint, Iova iova, Access access
         return fault(wire::kFaultRMapping, wire::kFaultFWrite, endpoint, iova);
     const uint64_t offset = iova.value() - m->iova.first.value();
     const uint64_t gpa = m->phys_start + offset; // cannot wrap: MAP checked phys_start + size
-    trace_virtio_iommu_translate_out(endpoint.value(), iova.value(), gpa);
+    trace_virtio_iommu_translate_out(iova.value(), gpa, static_cast<int32_t>(endpoint.value()));
     return {true, gpa, bytes_to(iova, m->iova.last)};
 }
 
@@ -113,7 +115,7 @@ void VirtioIommu::report_fault(uint8_t reason, uint32_t flags, EndpointId endpoi
     f.address = address;
     (void)out.write_obj(f); // room checked above
     ++stats_.faults_reported;
-    trace_virtio_iommu_report_fault(reason, flags, endpoint.value(), address);
+    trace_virtio_iommu_report_fault(reason, static_cast<int32_t>(flags), static_cast<int32_t>(endpoint.value()), address);
     push(wire::kEventQueue, std::move(*chain), static_cast<uint32_t>(out.written()));
     notify_used(wire::kEventQueue);
 }

@@ -5,6 +5,9 @@ namespace viommu::system::replay {
 DeviceTarget::DeviceTarget(const hw::virtio_iommu::IommuConfig& config)
     : device_(machine_.add_device<hw::virtio_iommu::VirtioIommu>(config)), client_(machine_.handle(0))
 {
+    // The machine powers on through a system reset, as QEMU's does before its guest runs
+    // (qemu_system_reset() in qemu_init()): the device's trace starts as QEMU's does.
+    device_.system_reset();
 }
 
 DmaResult DeviceTarget::dma(const DmaOp& op)

@@ -171,7 +171,8 @@ QemuTarget::QemuTarget(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) 
 QemuTarget::~QemuTarget() = default;
 
 Expected<std::unique_ptr<QemuTarget>, QemuTargetError>
-QemuTarget::start(const std::string& binary, const vi::IommuConfig& config, const std::set<uint32_t>& named)
+QemuTarget::start(const std::string& binary, const vi::IommuConfig& config, const std::set<uint32_t>& named,
+                  std::vector<std::string> extra_args)
 {
     uint8_t iommu_devfn = 0;
     auto devices = qemu_devices(config, named, iommu_devfn);
@@ -181,6 +182,7 @@ QemuTarget::start(const std::string& binary, const vi::IommuConfig& config, cons
     qc.binary = binary;
     qc.ram_bytes = kRamBytes;
     qc.devices = std::move(*devices);
+    qc.extra_args = std::move(extra_args);
     auto process = qemu::QemuProcess::start(qc);
     if (!process)
         return unexpected(QemuTargetError{QemuTargetError::Kind::kQemuFailed, process.error()});

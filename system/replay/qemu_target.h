@@ -46,9 +46,10 @@ qemu_devices(const hw::virtio_iommu::IommuConfig& config, const std::set<uint32_
 
 class QemuTarget final : public Target {
 public:
-    // binary: a path or a name looked up on PATH.
+    // binary: a path or a name looked up on PATH; extra_args go to QEMU as they are (e.g. -trace).
     static Expected<std::unique_ptr<QemuTarget>, QemuTargetError>
-    start(const std::string& binary, const hw::virtio_iommu::IommuConfig& config, const std::set<uint32_t>& named);
+    start(const std::string& binary, const hw::virtio_iommu::IommuConfig& config, const std::set<uint32_t>& named,
+          std::vector<std::string> extra_args = {});
     ~QemuTarget() override;
 
     guest::virtio_iommu::IommuRequestClient& client() override;

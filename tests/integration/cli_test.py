@@ -29,6 +29,7 @@ def expect(name, args, code, *needles, stdin=None, where="stderr"):
 
 
 replay = str(tools / "viommu-replay")
+boot = str(tools / "viommu-boot")
 with tempfile.TemporaryDirectory() as tmp:
     good = pathlib.Path(tmp, "good.txt")
     good.write_text("attach 1 8\n")
@@ -61,7 +62,34 @@ with tempfile.TemporaryDirectory() as tmp:
            "virtio_iommu_map", where="stdout")
     expect("replay refuses a malformed trace glob", [replay, "--trace", "[", str(good)], 2, "without its ']'")
     expect("replay trace glob", [replay, "--trace", "virtio_iommu_attach", str(good)], 0,
-           "virtio_iommu_attach domain=1 endpoint=8 bypass=false")
+           "virtio_iommu_attach domain=1 endpoint=8\n")
+    # QEMU's -trace forms: enable=PATTERN, events=FILE ('-PATTERN' disables), file=FILE, comma-separated.
+    expect("replay trace enable=", [replay, "--trace", "enable=virtio_iommu_attach", str(good)], 0,
+           "virtio_iommu_attach domain=1 endpoint=8\n")
+    events = pathlib.Path(tmp, "events")
+    events.write_text("# what QEMU's -trace events=FILE reads\nvirtio_iommu_*\n-virtio_iommu_get_config\n")
+    trace_out = pathlib.Path(tmp, "trace.log")
+    expect("replay trace events= and file=", [replay, "--trace", f"events={events},file={trace_out}", str(good)], 0)
+    written = trace_out.read_text() if trace_out.exists() else ""
+    if "virtio_iommu_attach domain=1 endpoint=8\n" not in written or "virtio_iommu_get_config" in written:
+        failures.append(f"replay trace events=/file=: the file holds {written[:400]!r}")
+    expect("replay refuses an unknown trace option", [replay, "--trace", "backend=log", str(good)], 2,
+           "unknown trace option 'backend'")
+    expect("replay refuses a missing events file", [replay, "--trace", f"events={tmp}/none", str(good)], 2,
+           "--trace events=")
+    # In a batch, guests boot side by side: each trace line starts with its guest's name.
+    fixtures = pathlib.Path(__file__).resolve().parent / "fixtures"
+    batch = pathlib.Path(tmp, "batch")
+    batch.mkdir()
+    for name in ("q35-topology.xml", "q35-no-addresses.xml"):
+        (batch / name).write_text((fixtures / name).read_text())
+    r = run([boot, "--batch", str(batch), "--out", str(pathlib.Path(tmp)), "--trace", "virtio_iommu_attach"])
+    attach_lines = [line for line in r.stderr.splitlines() if "virtio_iommu_attach " in line]
+    guests = {line.split(": virtio_iommu_attach ")[0] for line in attach_lines}
+    if not attach_lines or guests != {"q35-topology", "q35-no-addresses"}:
+        failures.append(f"batch trace lines do not all name their guest: {attach_lines[:6]!r}")
+    else:
+        print("ok: batch trace lines name their guest")
     expect("replay refuses a script that never ends", [replay, "/dev/zero"], 2, "larger than 16 MiB")
     expect("replay refuses a directory as its script", [replay, tmp], 2, "is a directory")
     expect("replay keeps stdout JSON Lines: the device's warning goes to stderr",

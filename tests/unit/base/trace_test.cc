@@ -69,3 +69,25 @@ TEST_CASE("a glob with a '[' that no ']' closes is refused, and enables nothing"
     trace_test_trace_beta();
     CHECK(t.out.str().empty());
 }
+
+TEST_CASE("a pattern disabled after a wider one turns off only what it matches", "[unit][trace]")
+{
+    CapturedTrace t;
+    viommu::trace::enable("test_trace_*");
+    viommu::trace::disable("test_trace_beta");
+    trace_test_trace_alpha(1, 0x1);
+    trace_test_trace_beta();
+    CHECK(t.out.str() == "test_trace_alpha a=1 b=0x1\n");
+}
+
+TEST_CASE("a thread's trace context names whose line it is, and ends with its scope", "[unit][trace]")
+{
+    CapturedTrace t;
+    viommu::trace::enable("test_trace_beta");
+    {
+        const viommu::trace::ScopedContext context("guest-a");
+        trace_test_trace_beta();
+    }
+    trace_test_trace_beta();
+    CHECK(t.out.str() == "guest-a: test_trace_beta no arguments\ntest_trace_beta no arguments\n");
+}
