@@ -4,17 +4,10 @@
 
 #include <fmt/format.h>
 
+#include "base/text.h"
+
 namespace viommu::guest::profiles {
 namespace {
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
-}
 
 // A "quoted string" value as conf_write() escapes it (a backslash before '"' and '\').
 std::optional<std::string> unquote(std::string_view value)
@@ -39,7 +32,7 @@ bool looks_like_kconfig(std::string_view text)
     std::size_t start = 0;
     while (start < text.size()) {
         const std::size_t end = std::min(text.find('\n', start), text.size());
-        const std::string_view line = trim(text.substr(start, end - start));
+        const std::string_view line = trim_blanks(text.substr(start, end - start));
         if (!line.empty())
             return line.front() == '#' || line.starts_with("CONFIG_");
         start = end + 1;
@@ -58,7 +51,7 @@ Expected<Kconfig, std::string> parse_kconfig(std::string_view text, std::string_
     std::size_t start = 0;
     for (std::size_t number = 1; start < text.size(); ++number) {
         const std::size_t end = std::min(text.find('\n', start), text.size());
-        const std::string line(trim(text.substr(start, end - start)));
+        const std::string line(trim_blanks(text.substr(start, end - start)));
         start = end + 1;
         std::smatch m;
         if (std::regex_match(line, m, header) && !arch_word) {
