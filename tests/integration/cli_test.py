@@ -10,22 +10,12 @@ import tempfile
 
 build = pathlib.Path(sys.argv[1])
 tools = build / "tools"
-failures = []
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "support"))
+from cli_expect import Expectations  # noqa: E402
 
-
-def run(args, stdin=None):
-    return subprocess.run(args, input=stdin, capture_output=True, text=True)
-
-
-def expect(name, args, code, *needles, stdin=None, where="stderr"):
-    r = run(args, stdin)
-    text = r.stdout if where == "stdout" else r.stderr
-    missing = [n for n in needles if n not in text]
-    if r.returncode != code or missing:
-        failures.append(f"{name}: exit {r.returncode} (want {code}), missing {missing!r}\n"
-                        f"  stdout: {r.stdout[:400]!r}\n  stderr: {r.stderr[:400]!r}")
-    else:
-        print(f"ok: {name}")
+checks = Expectations()
+failures = checks.failures
+expect = checks.expect
 
 
 replay = str(tools / "viommu-replay")

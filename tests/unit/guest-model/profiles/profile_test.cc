@@ -45,7 +45,10 @@ TEST_CASE("every built-in profile loads and states the configuration the guest s
         CHECK_FALSE(p->source().empty());
         CHECK(p->config_enabled("CONFIG_MODULES"));
         // Stated, not left to a default, so that "no virtio-iommu driver" is the profile's own answer.
-        for (const char* key : {"CONFIG_VIRTIO_IOMMU", "CONFIG_ACPI_VIOT", "CONFIG_VFIO", "CONFIG_VFIO_NOIOMMU"})
+        for (const char* key : {"CONFIG_VIRTIO_IOMMU", "CONFIG_ACPI_VIOT", "CONFIG_VFIO", "CONFIG_VFIO_NOIOMMU",
+                                "CONFIG_VFIO_CONTAINER", "CONFIG_IOMMUFD", "CONFIG_IOMMUFD_VFIO_CONTAINER",
+                                "CONFIG_VFIO_DEVICE_CDEV", "CONFIG_LPC_ICH", "CONFIG_SATA_AHCI", "CONFIG_E1000",
+                                "CONFIG_E1000E", "CONFIG_I2C_I801"})
             CHECK(p->config(key).has_value());
     }
 }
