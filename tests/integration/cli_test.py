@@ -18,6 +18,10 @@ failures = checks.failures
 expect = checks.expect
 
 
+def run(args, stdin=None):
+    return subprocess.run(args, input=stdin, capture_output=True, text=True)
+
+
 replay = str(tools / "viommu-replay")
 boot = str(tools / "viommu-boot")
 with tempfile.TemporaryDirectory() as tmp:
@@ -140,7 +144,7 @@ if bench.exists():
 info = json.loads((build / "meson-info" / "intro-projectinfo.json").read_text())
 source = pathlib.Path(json.loads((build / "meson-info" / "meson-info.json").read_text())["directories"]["source"])
 from_clone = subprocess.run(["git", "-C", str(source), "rev-parse", "--git-dir"], capture_output=True).returncode == 0
-for tool in ("viommu-boot", "viommu-replay", "viommu-bench"):
+for tool in ("viommu-boot", "viommu-replay", "viommu-bench", "viommu-truth"):
     if not (tools / tool).exists():
         continue  # viommu-bench is built only with Google Benchmark and Abseil
     r = run([str(tools / tool), "--version"])
@@ -149,6 +153,23 @@ for tool in ("viommu-boot", "viommu-replay", "viommu-bench"):
         failures.append(f"{tool} --version: exit {r.returncode}, {r.stdout!r} (built from a clone: {from_clone})")
     else:
         print(f"ok: {tool} --version")
+
+# viommu-truth: a recording boots nothing, so the options of a real boot are refused with it; --json -.
+truth = str(tools / "viommu-truth")
+recording = str(source / "tests" / "ground-truth" / "recordings" / "default-guest")
+for option, value in [("--kernel", "6.1"), ("--time-limit", "10"), ("--cache", "/tmp"), ("--probe", "/bin/true"),
+                      ("--record", "/tmp/never")]:
+    expect(f"truth --recording with {option}: an option with no effect, exit 2 naming both",
+           [truth, "--recording", recording, option, value], 2, option, "--recording")
+r = run([truth, "--recording", recording, "--json", "-"])
+try:
+    differences = json.loads(r.stdout)
+except json.JSONDecodeError:
+    differences = {}
+if r.returncode not in (0, 1) or differences.get("schema") != 1 or "model and real boot" not in r.stderr:
+    failures.append(f"truth --json -: exit {r.returncode}, stdout {r.stdout[:300]!r}, stderr {r.stderr[:300]!r}")
+else:
+    print("ok: truth --json - writes the differences to stdout, the table to stderr")
 
 if failures:
     print("\n".join(failures))

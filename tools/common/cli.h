@@ -22,7 +22,9 @@ struct CommonOptions {
     std::string log_level = "warn";
 };
 
-// --trace, --log-level and --version ("TOOL VERSION (git DESCRIBE)"); tool names the program.
+// --version: "TOOL VERSION (git DESCRIBE)"; tool names the program.
+void add_version_option(CLI::App& app, std::string_view tool);
+// --trace, --log-level and --version.
 void add_common_options(CLI::App& app, CommonOptions& options, std::string_view tool);
 
 // Applies the options. Returns an exit code when the program should stop now (`--trace help`, or a
