@@ -4,7 +4,8 @@
 //
 // Exit codes: 0 every VFIO device admitted, 1 one was rejected, 2 bad input (a file libvirt refuses,
 // an unknown profile, a bad option), 3 a guest viommu does not model (an IOMMU other than the
-// virtio-iommu): no verdict is given for it.
+// virtio-iommu): no verdict is given for it. Several verdicts (files, --batch, --compare-kernels): the
+// worst, 2 before 3 before 1.
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,7 +13,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -27,6 +27,7 @@
 
 #include "base/printable.h"
 #include "base/trace/trace.h"
+#include "guest-model/profiles/kernel_argument.h"
 #include "system/boot/guest.h"
 #include "system/boot/libvirt_domain.h"
 #include "system/boot/report_format.h"
@@ -48,9 +49,25 @@ constexpr int kCompareSchema = 1;
 static_assert(tools::kExitNotModelled == kNotModelledExitCode);
 
 constexpr const char* kExitStatuses =
-    "Exit status: 0 every VFIO device admitted (or none asked for), 1 a VFIO device was rejected, 2 bad input "
-    "(a file libvirt refuses, an unknown profile, a bad option), 3 a guest viommu does not model (an IOMMU other "
-    "than the virtio-iommu): it gets no verdict. --batch: the worst of its guests, 2 before 3 before 1.";
+    "Exit status: 0 every VFIO device admitted (or none asked for), 1 a VFIO device was rejected (with --strict, "
+    "also one admitted only unsafely, ok!), 2 bad input (a file libvirt refuses, an unknown profile, a bad option "
+    "or combination of options, an empty --batch directory), 3 a guest viommu does not model (an IOMMU other than "
+    "the virtio-iommu): it gets no verdict. Several guests, --batch, and --compare-kernels (across its kernels): "
+    "the worst, 2 before 3 before 1.";
+
+// --strict: a device VFIO admitted only because allow_unsafe_interrupts is on (it can forge MSIs) counts
+// as rejected, for a CI job that must not pass on an unsafe admission.
+bool admitted_unsafely(const GuestReport& r)
+{
+    return std::any_of(r.devices.begin(), r.devices.end(),
+                       [](const DeviceReport& d) { return d.vfio && d.vfio->admitted && d.vfio->unsafe; });
+}
+
+int verdict_exit_code(const GuestReport& r, bool strict)
+{
+    const int code = r.exit_code();
+    return code == tools::kExitOk && strict && admitted_unsafely(r) ? tools::kExitRejected : code;
+}
 
 struct Input {
     std::string source; // file name, or the default guest's
@@ -71,13 +88,11 @@ Input load(const std::string& path, const BootOptions& options)
     return in;
 }
 
+// --json FILE, or standard output for "-".
 bool write_file(const std::string& path, const std::string& text)
 {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) {
-        std::fprintf(stderr, "viommu-boot: cannot write %s\n", path.c_str());
+    if (auto written = tools::write_output(path, text); !written) {
+        std::fprintf(stderr, "viommu-boot: %s\n", printable(written.error()).c_str());
         return false;
     }
     return true;
@@ -132,19 +147,22 @@ nlohmann::ordered_json matrix_json(const GuestSpec& spec, const std::vector<std:
             {"devices", std::move(devices)}};
 }
 
-// A guest outside the model: said on stdout (it is the answer, not a failure), and in the JSON file.
-int report_not_modelled(const GuestSpec& spec, const std::string& json_path)
+// A guest outside the model: said on the text stream (it is the answer, not a failure), and in the JSON.
+int report_not_modelled(const GuestSpec& spec, const std::string& json_path, FILE* text)
 {
-    std::printf("%s", render_not_modelled(spec.name, spec.not_modelled).c_str());
+    std::fprintf(text, "%s", render_not_modelled(spec.name, spec.not_modelled).c_str());
     if (!json_path.empty() && !write_file(json_path, render_not_modelled_json(spec.name, spec.not_modelled) + "\n"))
         return tools::kExitBadInput;
     return tools::kExitNotModelled;
 }
 
-int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std::string& json_path)
+// The exit status is the worst of the kernels' verdicts, as for several guests: a CI job comparing kernels
+// fails when one of them rejects a device.
+int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std::string& json_path, bool strict,
+                    FILE* text)
 {
     if (!spec.not_modelled.empty())
-        return report_not_modelled(spec, json_path);
+        return report_not_modelled(spec, json_path, text);
     // The built-in profiles of the guest's architecture, oldest kernel first (profiles.json's "compare"
     // list): a guest boots only kernels built for it.
     std::vector<std::string> kernels = Profile::comparison_names(spec.arch);
@@ -180,8 +198,9 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
     }
     // An x86_64 guest's heading has said nothing of the architecture since before there were others.
     const std::string arch = spec.arch == Arch::kX86_64 ? "" : fmt::format(" {}", arch_name(spec.arch));
-    std::printf("guest %s, VFIO user %s: VFIO verdict (ok, ok! admitted unsafely, ERRNO@stage) or IOMMU group (gN, - "
-                "none) per%s kernel\n\n%s\n",
+    std::fprintf(text,
+                 "guest %s, VFIO user %s: VFIO verdict (ok, ok! admitted unsafely, ERRNO@stage) or IOMMU group (gN, - "
+                 "none) per%s kernel\n\n%s\n",
                 printable(spec.name).c_str(), vfio::backend_name(reports.front().vfio_user), arch.c_str(), head.c_str());
     for (const std::string& bdf : rows) {
         std::string line = fmt::format("{:<{}}", bdf + " (" + printable(what[bdf]) + ")", w0);
@@ -192,11 +211,14 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
                     cell = matrix_cell(d);
             line += fmt::format("  {:<{}}", cell, widths[i]);
         }
-        std::printf("%s\n", line.c_str());
+        std::fprintf(text, "%s\n", line.c_str());
     }
     if (!json_path.empty() && !write_file(json_path, matrix_json(spec, kernels, reports, rows, what).dump(2) + "\n"))
         return tools::kExitBadInput;
-    return tools::kExitOk;
+    int worst = tools::kExitOk;
+    for (const GuestReport& r : reports)
+        worst = std::max(worst, verdict_exit_code(r, strict));
+    return worst;
 }
 
 // One line that redraws itself on a terminal: "[=====>      ] 37/200".
@@ -237,7 +259,7 @@ Expected<Profile, std::string> profile_for(const GuestSpec& spec, const std::opt
 }
 
 int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, const std::optional<Profile>& chosen,
-          const BootOptions& options, const std::string& summary_json)
+          const BootOptions& options, const std::string& summary_json, bool strict, FILE* text)
 {
     std::error_code ec;
     std::vector<std::string> files;
@@ -261,6 +283,12 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
     }
     for (const auto& [file, why] : skipped)
         files.push_back(file);
+    // A CI job pointed at the wrong directory must not pass having checked nothing.
+    if (files.empty()) {
+        std::fprintf(stderr, "viommu-boot: --batch %s: no *.xml file there, no guest to boot\n",
+                     printable(dir).c_str());
+        return tools::kExitBadInput;
+    }
     std::sort(files.begin(), files.end());
     std::filesystem::create_directories(out_dir, ec);
     if (ec) {
@@ -310,14 +338,14 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
         pool.join();
     }
     std::map<std::string, std::size_t> unbooted; // status -> guests
-    std::size_t admitted = 0, rejected = 0;
+    std::size_t admitted = 0, rejected = 0, admitted_unsafe = 0;
     nlohmann::json summary = nlohmann::json::array();
     for (std::size_t i = 0; i < files.size(); ++i) {
         const std::string stem = printable(std::filesystem::path(files[i]).stem().string());
         if (!results[i].report) {
             ++unbooted[results[i].status];
             if (std::string_view(results[i].status) == "not-modelled") {
-                std::printf("%-40s not modelled: %s\n", stem.c_str(), printable(results[i].error).c_str());
+                std::fprintf(text, "%-40s not modelled: %s\n", stem.c_str(), printable(results[i].error).c_str());
                 if (auto written = tools::replace_file((std::filesystem::path(out_dir) / (stem + ".json")).string(),
                                                        render_not_modelled_json(results[i].guest, results[i].error));
                     !written) {
@@ -328,21 +356,23 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
                                    {"reason", results[i].error}});
                 continue;
             }
-            std::printf("%-40s %s: %s\n", stem.c_str(), results[i].status, printable(results[i].error).c_str());
+            std::fprintf(text, "%-40s %s: %s\n", stem.c_str(), results[i].status, printable(results[i].error).c_str());
             summary.push_back({{"file", files[i]}, {"status", results[i].status}, {"error", results[i].error}});
             continue;
         }
         const GuestReport& r = *results[i].report;
         const int code = r.exit_code();
         code == 0 ? ++admitted : ++rejected;
+        if (code == 0 && strict && admitted_unsafely(r))
+            ++admitted_unsafe;
         unsigned vfio = 0, ok = 0;
         for (const DeviceReport& d : r.devices)
             if (d.vfio) {
                 ++vfio;
                 ok += d.vfio->admitted ? 1 : 0;
             }
-        std::printf("%-40s %s (%u of %u VFIO devices admitted)\n", stem.c_str(), code == 0 ? "admitted" : "rejected",
-                    ok, vfio);
+        std::fprintf(text, "%-40s %s (%u of %u VFIO devices admitted)\n", stem.c_str(),
+                     code == 0 ? "admitted" : "rejected", ok, vfio);
         if (auto written = tools::replace_file((std::filesystem::path(out_dir) / (stem + ".json")).string(),
                                                render_json(r));
             !written) {
@@ -359,7 +389,9 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
             tally += fmt::format(", {} {}", unbooted[status], status);
     if (unbooted["not-modelled"])
         tally += fmt::format(", {} not modelled", unbooted["not-modelled"]);
-    std::printf("\n%s\n", tally.c_str());
+    std::fprintf(text, "\n%s\n", tally.c_str());
+    if (admitted_unsafe)
+        std::fprintf(stderr, "viommu-boot: --strict: %zu admitted only unsafely, counted as rejected\n", admitted_unsafe);
     // A file name need not be UTF-8; JSON must be (invalid bytes become U+FFFD rather than an exception).
     const std::string summary_text = summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     if (!summary_json.empty() && !write_file(summary_json, summary_text))
@@ -370,7 +402,7 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
     // A guest the model cannot answer for outweighs a rejection: the batch has no verdict for it.
     if (unbooted["not-modelled"])
         return tools::kExitNotModelled;
-    return rejected ? tools::kExitRejected : tools::kExitOk;
+    return rejected + admitted_unsafe ? tools::kExitRejected : tools::kExitOk;
 }
 
 } // namespace
@@ -381,7 +413,7 @@ int run(int argc, char** argv)
                  "their devices, IOMMU groups and VFIO verdicts"};
     app.footer(kExitStatuses);
     tools::CommonOptions common;
-    tools::add_common_options(app, common);
+    tools::add_common_options(app, common, "viommu-boot");
     std::vector<std::string> files;
     std::string kernel; // none: each guest's architecture's default
     std::string json_path;
@@ -392,35 +424,66 @@ int run(int argc, char** argv)
     bool dyndbg = false;
     bool compare = false;
     bool list_kernels = false;
+    bool strict = false;
     std::string device_profile = "spec";
     std::string vfio_user;
-    app.add_option("domain", files, "libvirt domain XML files (none: the built-in default guest)")
-        ->check(CLI::ExistingFile);
-    app.add_option("-k,--kernel", kernel,
-                   fmt::format("Kernel profile: a built-in name (--list-kernels), a version (5.19.8) or a profile JSON "
-                               "file, built for the guest's architecture [default: {} for x86_64 guests, {} for "
-                               "aarch64 ones]",
-                               Profile::default_name(Arch::kX86_64), Profile::default_name(Arch::kAarch64)));
-    app.add_option("--json", json_path,
-                   "Write the report as JSON to FILE (with --batch: the summary; with --compare-kernels: the matrix)");
-    app.add_flag("--log", show_log, "Print the guest's kernel log (dmesg) before the table");
-    app.add_flag("--dyndbg", dyndbg, "Dynamic debug on: the log also gets the kernel's dev_dbg() and pr_debug() lines");
-    app.add_flag("--compare-kernels", compare, "Boot the guest under every built-in profile; print a device x kernel "
-                                               "matrix");
-    app.add_flag("--list-kernels", list_kernels, "List the built-in kernel profiles");
+    auto* domain_opt = app.add_option("domain", files, "libvirt domain XML files (none: the built-in default guest)")
+                           ->check(CLI::ExistingFile);
+    auto* kernel_opt = app.add_option(
+        "-k,--kernel", kernel,
+        fmt::format("Kernel profile: a built-in name (--list-kernels), a version (5.19.8), a release as `uname -r` "
+                    "prints it (6.1.0-18-amd64), a kernel's configuration (/boot/config-RELEASE, /proc/config.gz) or a "
+                    "profile JSON file, built for the guest's architecture [default: {} for x86_64 guests, {} for "
+                    "aarch64 ones]",
+                    Profile::default_name(Arch::kX86_64), Profile::default_name(Arch::kAarch64)));
+    auto* json_opt = app.add_option("--json", json_path,
+                                    "Write the report as JSON to FILE, '-' for standard output (the text then goes to "
+                                    "stderr); with --batch: the summary; with --compare-kernels: the matrix");
+    auto* log_opt = app.add_flag("--log", show_log, "Print the guest's kernel log (dmesg) before the table");
+    auto* dyndbg_opt = app.add_flag("--dyndbg", dyndbg,
+                                    "Dynamic debug on: the log (--log, and the JSON report's dmesg) also gets the "
+                                    "kernel's dev_dbg() and pr_debug() lines");
+    auto* compare_opt = app.add_flag("--compare-kernels", compare,
+                                     "Boot the guest under every built-in profile of its architecture; print a "
+                                     "device x kernel matrix; exit with the worst verdict");
+    auto* list_opt = app.add_flag("--list-kernels", list_kernels, "List the built-in kernel profiles");
+    auto* strict_opt = app.add_flag("--strict", strict,
+                                    "A VFIO device admitted only unsafely (allow_unsafe_interrupts: ok!) counts as "
+                                    "rejected for the exit status");
     tools::add_device_profile_option(app, device_profile);
-    app.add_option("--vfio-user", vfio_user,
-                   "How the guest's user drives VFIO: type1 (VFIO's container), iommufd-compat (iommufd's compat "
-                   "container) or iommufd (the device cdev); default: the domain's <viommu:vfio backend>, else type1")
-        ->check(CLI::IsMember({"type1", "iommufd-compat", "iommufd"}));
+    auto* vfio_user_opt =
+        app.add_option("--vfio-user", vfio_user,
+                       "How the guest's user drives VFIO: type1 (VFIO's container), iommufd-compat (iommufd's compat "
+                       "container) or iommufd (the device cdev); default: the domain's <viommu:vfio backend>, else type1")
+            ->check(CLI::IsMember({"type1", "iommufd-compat", "iommufd"}));
     auto* batch_opt = app.add_option("--batch", batch_dir, "Boot every *.xml in DIR concurrently")
                           ->check(CLI::ExistingDirectory);
-    app.add_option("--out", out_dir, "With --batch: where the per-guest JSON reports go (default: DIR)")
-        ->needs(batch_opt);
-    app.add_option("-j,--jobs", jobs, "With --batch: threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+    auto* out_opt = app.add_option("--out", out_dir, "With --batch: where the per-guest JSON reports go (default: DIR)")
+                        ->needs(batch_opt);
+    auto* jobs_opt =
+        app.add_option("-j,--jobs", jobs, "With --batch: threads (default: all cores)")->check(CLI::Range(1u, 1024u))
+            ->needs(batch_opt);
+    // No option is silently ignored: a combination in which one has no effect is refused, naming both.
+    // --list-kernels boots nothing; --compare-kernels chooses the kernels itself and prints no log;
+    // --batch prints no log (each guest's JSON report holds it).
+    for (CLI::Option* other : {domain_opt, kernel_opt, json_opt, log_opt, dyndbg_opt, compare_opt, strict_opt,
+                               app.get_option("--device-profile"), vfio_user_opt, batch_opt, out_opt, jobs_opt})
+        list_opt->excludes(other);
+    for (CLI::Option* other : {kernel_opt, log_opt, dyndbg_opt, batch_opt})
+        compare_opt->excludes(other);
+    batch_opt->excludes(domain_opt)->excludes(log_opt);
     VIOMMU_PARSE(app, argc, argv);
     if (auto code = tools::apply_common_options(common))
         return *code;
+    // --dyndbg changes only the kernel log: it needs something that shows the log.
+    if (dyndbg && !show_log && json_path.empty() && batch_dir.empty()) {
+        std::fprintf(stderr, "viommu-boot: --dyndbg adds to the kernel log, which only --log, --json or --batch "
+                             "show\n");
+        return tools::kExitBadInput;
+    }
+    // With the JSON on standard output, the text (table, matrix, batch lines) goes to stderr so that stdout
+    // parses.
+    FILE* text = json_path == tools::kStandardOutput ? stderr : stdout;
 
     if (list_kernels) {
         for (const std::string& name : Profile::builtin_names()) {
@@ -432,12 +495,15 @@ int run(int argc, char** argv)
     }
     std::optional<Profile> chosen;
     if (!kernel.empty()) {
-        auto profile = Profile::load(kernel);
-        if (!profile) {
-            std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable_lines(profile.error()).c_str());
+        auto choice = resolve_kernel_argument(kernel);
+        if (!choice) {
+            std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable_lines(choice.error()).c_str());
             return tools::kExitBadInput;
         }
-        chosen = std::move(*profile);
+        // A configuration file or a uname release: which profile that became, and why, before the answer.
+        if (!choice->how.empty())
+            std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable(choice->how).c_str());
+        chosen = std::move(choice->profile);
     }
     BootOptions options;
     options.dynamic_debug = dyndbg;
@@ -447,13 +513,8 @@ int run(int argc, char** argv)
     if (!vfio_user.empty())
         options.vfio_user = vfio::backend_named(vfio_user);
 
-    if (!batch_dir.empty()) {
-        if (!files.empty() || compare) {
-            std::fprintf(stderr, "viommu-boot: --batch takes no domain files and no --compare-kernels\n");
-            return tools::kExitBadInput;
-        }
-        return batch(batch_dir, out_dir.empty() ? batch_dir : out_dir, jobs, chosen, options, json_path);
-    }
+    if (!batch_dir.empty())
+        return batch(batch_dir, out_dir.empty() ? batch_dir : out_dir, jobs, chosen, options, json_path, strict, text);
     if (files.empty())
         files.push_back(""); // the default guest
     if (!json_path.empty() && files.size() > 1) {
@@ -468,16 +529,16 @@ int run(int argc, char** argv)
             return tools::kExitBadInput;
         }
         if (file.empty())
-            std::printf("No domain XML given: booting the built-in default guest (viommu-boot --help).\n\n");
+            std::fprintf(text, "No domain XML given: booting the built-in default guest (viommu-boot --help).\n\n");
         if (compare) {
-            const int code = compare_kernels(*in.spec, options, json_path);
+            const int code = compare_kernels(*in.spec, options, json_path, strict, text);
             if (code == tools::kExitBadInput)
                 return code;
             worst = std::max(worst, code);
             continue;
         }
         if (!in.spec->not_modelled.empty()) {
-            if (const int code = report_not_modelled(*in.spec, json_path); code == tools::kExitBadInput)
+            if (const int code = report_not_modelled(*in.spec, json_path, text); code == tools::kExitBadInput)
                 return code;
             worst = std::max(worst, tools::kExitNotModelled);
             continue;
@@ -490,11 +551,16 @@ int run(int argc, char** argv)
         }
         const GuestReport report = boot_guest(*in.spec, *profile, options);
         if (show_log)
-            std::printf("%s\n", report.dmesg.c_str());
-        std::printf("%s", render_table(report).c_str());
+            std::fprintf(text, "%s\n", report.dmesg.c_str());
+        std::fprintf(text, "%s", render_table(report).c_str());
         if (!json_path.empty() && !write_file(json_path, render_json(report) + "\n"))
             return tools::kExitBadInput;
-        worst = std::max(worst, report.exit_code());
+        const int code = verdict_exit_code(report, strict);
+        if (code != report.exit_code())
+            std::fprintf(stderr, "viommu-boot: --strict: %s admitted a VFIO device only unsafely, counted as "
+                                 "rejected\n",
+                         printable(report.guest).c_str());
+        worst = std::max(worst, code);
     }
     return worst;
 }

@@ -59,14 +59,15 @@ int run(int argc, char** argv)
 {
     CLI::App app{"viommu-replay: send a request script to a virtio-iommu through a real virtqueue, print JSON Lines"};
     tools::CommonOptions common;
-    tools::add_common_options(app, common);
+    tools::add_common_options(app, common, "viommu-replay");
     tools::IommuOptions device;
     tools::add_iommu_options(app, device);
     std::string script_path;
     std::vector<std::string> decline;
     uint32_t event_buffers = 64;
     std::string against;
-    app.add_option("SCRIPT", script_path, "Request script ('-' reads standard input)")->required();
+    // Not required by CLI11: `--trace help` lists the trace points with no script; checked below.
+    app.add_option("SCRIPT", script_path, "Request script ('-' reads standard input); required but with --trace help");
     app.add_option("--decline", decline, "A feature the driver does not accept although offered (repeatable)")
         ->allow_extra_args(false);
     app.add_option("--event-buffers", event_buffers, "Buffers the driver keeps on the event queue")
@@ -81,6 +82,10 @@ int run(int argc, char** argv)
     VIOMMU_PARSE(app, argc, argv);
     if (auto code = tools::apply_common_options(common))
         return *code;
+    if (script_path.empty()) {
+        std::fprintf(stderr, "viommu-replay: SCRIPT is required (the request script, or '-' for standard input)\n");
+        return tools::kExitBadInput;
+    }
 
     system::replay::ReplayOptions options;
     auto config = tools::build_iommu_config(device);

@@ -51,11 +51,15 @@ int compare(const truth::Observation& model, const truth::Observation& real,
     bool unknown = false;
     for (const truth::Difference& d : differences)
         unknown = unknown || d.known.empty();
-    std::printf("guest %s, kernel %s: model and real boot %s\n", model.guest.c_str(), model.kernel.c_str(),
-                differences.empty() ? "agree" : unknown ? "disagree" : "differ only where known");
-    std::printf("%s", truth::render_table(differences).c_str());
+    // With the JSON on standard output (--json -), the table goes to stderr so that stdout parses.
+    FILE* text = json_path == tools::kStandardOutput ? stderr : stdout;
+    std::fprintf(text, "guest %s, kernel %s: model and real boot %s\n", model.guest.c_str(), model.kernel.c_str(),
+                 differences.empty() ? "agree" : unknown ? "disagree" : "differ only where known");
+    std::fprintf(text, "%s", truth::render_table(differences).c_str());
+    const std::string json = truth::differences_json(model, differences).dump(2) + "\n";
     if (!json_path.empty())
-        if (auto written = tools::replace_file(json_path, truth::differences_json(model, differences).dump(2) + "\n");
+        if (auto written = json_path == tools::kStandardOutput ? tools::write_output(json_path, json)
+                                                               : tools::replace_file(json_path, json);
             !written) {
             std::fprintf(stderr, "viommu-truth: %s\n", written.error().c_str());
             return tools::kExitBadInput;
@@ -77,17 +81,25 @@ int main(int argc, char** argv)
     std::string known_path;
     std::string probe;
     std::string recording;
+    tools::add_version_option(app, "viommu-truth");
     app.add_option("domain", xml_path, "libvirt domain XML (none: viommu-boot's built-in default guest)");
-    app.add_option("-k,--kernel", kernel, "kernel profile to boot for real")->capture_default_str();
-    app.add_option("--cache", cache, "where kernels are downloaded and unpacked (default $XDG_CACHE_HOME/viommu)");
-    app.add_option("--time-limit", time_limit, "seconds the real boot may take")->capture_default_str();
-    app.add_option("--json", json_path, "write the differences as JSON to FILE");
-    app.add_option("--record", record_dir, "keep the real boot in DIR (tests/ground-truth/recordings/NAME)");
+    auto* kernel_opt = app.add_option("-k,--kernel", kernel, "kernel profile to boot for real")->capture_default_str();
+    auto* cache_opt = app.add_option("--cache", cache,
+                                     "where kernels are downloaded and unpacked (default $XDG_CACHE_HOME/viommu)");
+    auto* time_limit_opt =
+        app.add_option("--time-limit", time_limit, "seconds the real boot may take")->capture_default_str();
+    app.add_option("--json", json_path, "write the differences as JSON to FILE, '-' for standard output (the table "
+                                        "then goes to stderr)");
+    auto* record_opt = app.add_option("--record", record_dir, "keep the real boot in DIR (tests/ground-truth/recordings/NAME)");
     app.add_option("--known", known_path, "known differences (tests/ground-truth/known-differences.json)");
-    app.add_option("--probe", probe, "truth-probe (default: the one built next to viommu-truth)");
-    app.add_option("--recording", recording,
-                   "compare the model with a recorded real boot (its domain.xml and kernel) instead of booting")
-        ->excludes("domain");
+    auto* probe_opt = app.add_option("--probe", probe, "truth-probe (default: the one built next to viommu-truth)");
+    auto* recording_opt =
+        app.add_option("--recording", recording,
+                       "compare the model with a recorded real boot (its domain.xml and kernel) instead of booting")
+            ->excludes("domain");
+    // A recording brings its own kernel and boots nothing: the options of a real boot mean nothing with it.
+    for (CLI::Option* other : {kernel_opt, cache_opt, time_limit_opt, record_opt, probe_opt})
+        recording_opt->excludes(other);
     app.footer("Exit status: 0 the model agrees (or differs only where --known says why), 1 it disagrees, 2 bad "
                "input, 3 the real boot failed.");
     VIOMMU_PARSE(app, argc, argv);

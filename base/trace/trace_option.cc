@@ -2,20 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "base/text.h"
+
 namespace viommu::trace {
-
-namespace {
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
-}
-
-} // namespace
 
 Expected<TraceOption, std::string> parse_trace_option(std::string_view text)
 {
@@ -56,12 +45,12 @@ std::vector<EventsFileLine> parse_events_file(std::string_view text)
         std::size_t end = text.find('\n', start);
         if (end == std::string_view::npos)
             end = text.size();
-        const std::string_view line = trim(text.substr(start, end - start));
+        const std::string_view line = trim_blanks(text.substr(start, end - start));
         start = end + 1;
         if (line.empty() || line.front() == '#')
             continue;
         if (line.front() == '-')
-            out.push_back({std::string(trim(line.substr(1))), true});
+            out.push_back({std::string(trim_blanks(line.substr(1))), true});
         else
             out.push_back({std::string(line), false});
     }

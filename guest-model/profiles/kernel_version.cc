@@ -1,5 +1,6 @@
 #include "guest-model/profiles/kernel_version.h"
 
+#include <cctype>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -34,6 +35,20 @@ Expected<KernelVersion, std::string> KernelVersion::parse(std::string_view text)
     if (count < 2)
         return bad();
     return KernelVersion{parts[0], parts[1], parts[2]};
+}
+
+std::optional<KernelVersion::Prefixed> KernelVersion::parse_prefix(std::string_view release)
+{
+    // The longest run of digits and dots at the start, without a dot at its end ("6.1." is not a version).
+    std::size_t end = 0;
+    while (end < release.size() && (std::isdigit(static_cast<unsigned char>(release[end])) || release[end] == '.'))
+        ++end;
+    while (end > 0 && release[end - 1] == '.')
+        --end;
+    auto version = parse(release.substr(0, end));
+    if (!version)
+        return std::nullopt;
+    return Prefixed{*version, release.substr(end)};
 }
 
 std::string KernelVersion::str() const

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <compare>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,11 @@ struct KernelVersion {
 
     // The error names what was wrong: "\"6.x\" is not a kernel version (expected MAJOR.MINOR[.PATCH])".
     [[nodiscard]] static Expected<KernelVersion, std::string> parse(std::string_view text);
+    // The MAJOR.MINOR[.PATCH] a release string starts with and what follows it: "6.1.0-18-amd64" is 6.1.0
+    // and "-18-amd64" (`uname -r`), "6.12.0-rc3" is 6.12.0 and "-rc3" (a .config header). Nullopt when it
+    // does not start with a version; the rest is empty for a bare version.
+    struct Prefixed;
+    [[nodiscard]] static std::optional<Prefixed> parse_prefix(std::string_view release);
 
     // "6.1" for patch 0, else "5.15.63".
     std::string str() const;
@@ -24,6 +30,11 @@ struct KernelVersion {
     bool same_tree(const KernelVersion& other) const { return major == other.major && minor == other.minor; }
 
     auto operator<=>(const KernelVersion&) const = default;
+};
+
+struct KernelVersion::Prefixed {
+    KernelVersion version;
+    std::string_view rest;
 };
 
 } // namespace viommu::guest::profiles

@@ -322,6 +322,37 @@ Expected<Profile, std::string> Profile::load(const std::string& spec)
                                   spec, fmt::join(builtin_names(), ", ")));
 }
 
+Expected<Profile, std::string> Profile::from_kconfig(const Kconfig& config, std::string name)
+{
+    auto p = for_version(config.version.str());
+    if (!p)
+        return unexpected(p.error());
+    p->name_ = std::move(name);
+    p->arch_ = config.arch;
+    p->description_ = fmt::format("Linux {} for {}, configured by {}", config.version.str(), arch_name(config.arch),
+                                  p->name_);
+    // Absent from a .config, these mean what the release does, and system/boot/kernel_config.cc models
+    // that when the profile does not set them: VFIO's container is always built before e5a9ec7e096a
+    // (v6.2), and before v5.15 there is no strict/lazy choice (the architecture's default applies).
+    constexpr std::string_view kReleaseDefaultWhenAbsent[] = {"CONFIG_VFIO_CONTAINER", "CONFIG_IOMMU_DEFAULT_DMA_STRICT",
+                                                               "CONFIG_IOMMU_DEFAULT_DMA_LAZY"};
+    std::map<std::string, std::string, std::less<>> decided(config.symbols.begin(), config.symbols.end());
+    const auto decide_absent = [&](const Json& values) {
+        for (const auto& [key, value] : values.items())
+            if (!decided.contains(key) &&
+                std::find(std::begin(kReleaseDefaultWhenAbsent), std::end(kReleaseDefaultWhenAbsent), key) ==
+                    std::end(kReleaseDefaultWhenAbsent))
+                decided.emplace(key, "n");
+    };
+    const Json& doc = builtin_document();
+    if (doc.contains("defaults"))
+        decide_absent(doc.at("defaults").value("config", Json::object()));
+    for (const auto& [profile_name, profile] : doc.at("profiles").items())
+        decide_absent(profile.value("config", Json::object()));
+    p->config_ = std::move(decided);
+    return p;
+}
+
 Decision Profile::has(FactKey key) const
 {
     const std::string_view behaviour = key.str();

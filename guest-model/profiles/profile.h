@@ -24,6 +24,7 @@
 #include "guest-model/profiles/arch.h"
 #include "guest-model/profiles/fact_key.h"
 #include "guest-model/profiles/facts.h"
+#include "guest-model/profiles/kconfig.h"
 #include "guest-model/profiles/kernel_version.h"
 
 namespace viommu::guest::profiles {
@@ -42,6 +43,11 @@ public:
     [[nodiscard]] static Expected<Profile, std::string> from_file(const std::string& path);
     // What a command line accepts: a built-in name, else a version, else a file.
     [[nodiscard]] static Expected<Profile, std::string> load(const std::string& spec);
+    // A kernel's own configuration (kconfig.h), named name: the facts table decides behaviours by the
+    // version its header names, the file the configuration. Every symbol a built-in profile sets is
+    // decided by the file: set as it says, else not set, but for those whose absence means what the
+    // release does (CONFIG_VFIO_CONTAINER before v6.2, the IOMMU default-domain choice before v5.15).
+    [[nodiscard]] static Expected<Profile, std::string> from_kconfig(const Kconfig& config, std::string name);
     // Every built-in profile: those of comparison_names() in its order, then any others by name.
     static std::vector<std::string> builtin_names();
     // The built-in profiles a comparison across kernels shows, in order: mainline releases oldest first,

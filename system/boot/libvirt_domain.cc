@@ -1,6 +1,7 @@
 // The libvirt half of the front end: validation by the test driver, and the normalised XML it gives back.
 #include "system/boot/libvirt_domain.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -36,10 +37,38 @@ namespace {
 // libvirt's default error handler prints every error to stderr; the caller prints the one that matters.
 void ignore_error(void*, virErrorPtr) {}
 
+// libvirt's XML parse error (catchXMLError() in src/util/virxml.c) is "FILE:LINE: MESSAGE", the
+// document's line at the error and a "----^" under the column. For a document with no line there (an
+// empty file) the line is a NULL string, which glibc's printf writes as "(null)": that line and its
+// pointer say nothing and go. The schema's messages end with a newline, which would print as a blank
+// line after the message.
+std::string without_empty_context(std::string message)
+{
+    std::string out;
+    std::size_t start = 0;
+    bool drop_pointer = false;
+    while (start < message.size()) {
+        const std::size_t end = std::min(message.find('\n', start), message.size());
+        const std::string_view line(message.data() + start, end - start);
+        const bool pointer = !line.empty() && line.back() == '^' &&
+                             line.find_first_not_of('-') == line.size() - 1;
+        if (line == "(null)")
+            drop_pointer = true;
+        else if (!(drop_pointer && pointer)) {
+            drop_pointer = false;
+            out.append(line).append("\n");
+        }
+        start = end + 1;
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+        out.pop_back();
+    return out;
+}
+
 std::string last_libvirt_error()
 {
     const char* m = virGetLastErrorMessage(); // thread-local, never NULL
-    return m ? m : "unknown libvirt error";
+    return m ? without_empty_context(m) : "unknown libvirt error";
 }
 
 // One connection to the test driver for the whole process. test:///default is in-process and its state

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """viommu-boot end to end: the default guest, fixtures under tests/integration/fixtures, the exit codes
-(0 admitted, 1 rejected, 2 bad input, 3 not modelled), --json, --compare-kernels (and its --json matrix), and a batch of 200 generated guests
-whose results do not depend on the number of threads. Usage: boot_cli_test.py BUILD_DIR FIXTURES_DIR"""
+(0 admitted, 1 rejected, 2 bad input, 3 not modelled; --strict; the worst across --compare-kernels), --json
+(and --json -), --compare-kernels (and its --json matrix), options that mean nothing together, --kernel
+as a uname release or a kernel configuration, and a batch of 200 generated guests whose results do not
+depend on the number of threads. Usage: boot_cli_test.py BUILD_DIR FIXTURES_DIR"""
+import gzip
 import json
 import pathlib
 import random
@@ -144,6 +147,17 @@ check("malformed XML: libvirt's message, exit 2", r.returncode == 2 and "Opening
 r = run(fixtures / "invalid-schema.xml")
 check("schema violation: libvirt's message, exit 2",
       r.returncode == 2 and "failed to validate against schema" in r.stderr, r)
+for name in ("malformed.xml", "invalid-schema.xml"):
+    r = run(fixtures / name)
+    check(f"{name}: libvirt's message has no stray \"(null)\" or blank line",
+          r.returncode == 2 and "(null)" not in r.stderr and "\n\n" not in r.stderr and r.stderr.endswith("content\n"
+          if name == "invalid-schema.xml" else "^\n"), r)
+with tempfile.TemporaryDirectory() as tmp:
+    empty = pathlib.Path(tmp, "empty.xml")
+    empty.write_text("")
+    r = run(empty)
+check("an empty file: libvirt's message without the \"(null)\" where the document's line would be",
+      r.returncode == 2 and r.stderr == f"viommu-boot: {empty}: (domain_definition):1: Document is empty\n", r)
 
 # boot-bypass from the domain XML: off, the same guest's report shows the firmware's and the unattached
 # device's faults, each device named with the reason QEMU 7.2 gives.
@@ -194,7 +208,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
     r = run(aarch64, "--compare-kernels")
     check("--compare-kernels: a matrix with both verdicts",
-          r.returncode == 0 and "EINVAL@bind" in r.stdout and " ok " in r.stdout + " ", r)
+          r.returncode == 1 and "EINVAL@bind" in r.stdout and " ok " in r.stdout + " ", r)
     table = r.stdout
     check("--compare-kernels: an aarch64 guest boots the aarch64 profiles only, and says so",
           "per aarch64 kernel" in table and table.splitlines()[2].split()[1:]
@@ -203,7 +217,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("--compare-kernels: an x86_64 guest boots the x86_64 profiles only",
           "-arm64" not in r.stdout and "debian-12-6.12" in r.stdout and "per kernel" in r.stdout, r)
     r = run(aarch64, "--compare-kernels", "--json", tmp / "matrix.json")
-    check("--compare-kernels --json: the same table, the same exit status", r.returncode == 0 and r.stdout == table, r)
+    check("--compare-kernels --json: the same table, the same exit status", r.returncode == 1 and r.stdout == table, r)
     matrix = json.loads((tmp / "matrix.json").read_text())
     kernels = table.splitlines()[2].split()[1:]
     rows = [line.split(" (", 1)[0] for line in table.splitlines()[3:]]
@@ -355,6 +369,132 @@ with tempfile.TemporaryDirectory() as tmp:
     check("batch: its per-guest JSON says not modelled",
           json.loads((mixed / "intel.json").read_text())["exit_code"] == 3, r)
     check("batch: a not-modelled guest makes the batch exit 3", r.returncode == 3, r)
+
+# What a CI job relies on: exit statuses it can trust, no option silently ignored, JSON on stdout.
+aarch64 = fixtures / "virt-aarch64.xml"
+r = run(aarch64, "--compare-kernels")
+check("--compare-kernels exits with the worst verdict of its kernels: 1 when one rejects",
+      r.returncode == 1 and "EINVAL@bind" in r.stdout and " ok " in r.stdout, r)
+r = run(fixtures / "q35-no-iommu-devices.xml", "--compare-kernels")
+check("--compare-kernels exits 0 when no kernel rejects a device", r.returncode == 0 and "DEVICE" in r.stdout, r)
+r = run(aarch64, "--compare-kernels", "--json", "-")
+matrix = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+check("--compare-kernels --json -: the matrix alone on stdout, the table on stderr, the same exit status",
+      r.returncode == 1 and matrix.get("guest") == "virt-aarch64" and "EINVAL@bind" in r.stderr, r)
+with tempfile.TemporaryDirectory() as tmp:
+    r = run("--json", "-")
+    report = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+    check("--json -: the report alone on stdout, no file named '-'", r.returncode == 1 and report.get("exit_code") == 1
+          and "DEVICE" in r.stderr and "built-in default guest" in r.stderr and not pathlib.Path("-").exists(), r)
+    unsafe = pathlib.Path(tmp, "unsafe.xml")
+    unsafe.write_text((fixtures / "virt-aarch64-gicv2.xml").read_text().replace(
+        "hvm</type>", "hvm</type><cmdline>vfio_iommu_type1.allow_unsafe_interrupts=1</cmdline>"))
+    r = run(unsafe)
+    check("an unsafe admission (ok!) is an admission without --strict", r.returncode == 0
+          and "admitted (unsafe)" in r.stdout, r)
+    r = run(unsafe, "--strict")
+    check("--strict: an unsafe admission counts as a rejection, and says so on stderr",
+          r.returncode == 1 and "admitted (unsafe)" in r.stdout and "--strict" in r.stderr, r)
+    r = run(unsafe, "--compare-kernels", "--kernel", "6.1-arm64")
+    check("--kernel with --compare-kernels: exit 2 naming both",
+          r.returncode == 2 and "--kernel" in r.stderr and "--compare-kernels" in r.stderr, r)
+    batch_dir = pathlib.Path(tmp, "unsafe-batch")
+    batch_dir.mkdir()
+    (batch_dir / "unsafe.xml").write_text(unsafe.read_text())
+    r = run("--batch", batch_dir, "--kernel", "6.12-arm64")
+    check("--batch: an unsafe admission is an admission without --strict", r.returncode == 0, r)
+    r = run("--batch", batch_dir, "--kernel", "6.12-arm64", "--strict", "--json", "-")
+    summary = json.loads(r.stdout) if r.stdout.startswith("[") else []
+    check("--batch --strict: an unsafe admission makes the batch exit 1; --json - puts the summary on stdout",
+          r.returncode == 1 and len(summary) == 1 and "1 guests:" in r.stderr, r)
+    empty_dir = pathlib.Path(tmp, "no-xml")
+    empty_dir.mkdir()
+    (empty_dir / "notes.txt").write_text("not a guest\n")
+    r = run("--batch", empty_dir)
+    check("--batch on a directory without *.xml: exit 2, saying so",
+          r.returncode == 2 and "no *.xml file" in r.stderr and r.stdout == "", r)
+for args, first, second in [(["--out", "/tmp"], "--out", "--batch"), (["-j", "2"], "--jobs", "--batch"),
+                            ([aarch64, "--list-kernels"], "--list-kernels", "domain"),
+                            (["--list-kernels", "--kernel", "6.1"], "--list-kernels", "--kernel"),
+                            (["--list-kernels", "--json", "-"], "--list-kernels", "--json"),
+                            (["--compare-kernels", "--log"], "--compare-kernels", "--log"),
+                            (["--compare-kernels", "--dyndbg"], "--compare-kernels", "--dyndbg"),
+                            (["--batch", fixtures, "--log"], "--batch", "--log"),
+                            (["--batch", fixtures, aarch64], "--batch", "domain"),
+                            (["--batch", fixtures, "--compare-kernels"], "--batch", "--compare-kernels"),
+                            (["--dyndbg"], "--dyndbg", "--log")]:
+    r = run(*args)
+    check(f"{' '.join(map(str, args))}: an option with no effect is an error naming both",
+          r.returncode == 2 and first in r.stderr and second in r.stderr and r.stdout == "", r)
+r = run("--dyndbg", "--json", "/dev/null")
+check("--dyndbg with --json: the report's dmesg shows it, so it is taken", r.returncode == 1, r)
+# --kernel as users have it: what `uname -r` prints, and the kernel's own configuration.
+for release, profile in [("6.1.0-18-amd64", "debian-12"), ("6.12.12+bpo-amd64", "debian-12-6.12"),
+                         ("6.12.117+deb12-amd64", "debian-12-6.12"), ("6.8.0-45-generic", "6.8"),
+                         ("6.11.4-301.fc41.x86_64", "6.11.4")]:
+    r = run("--kernel", release, "--json", "-")
+    report = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+    check(f"--kernel {release}: profile {profile}, named with why on stderr",
+          report.get("kernel") == profile and f"--kernel: {release} is " in r.stderr
+          and f"profile {profile}\n" in r.stderr, r)
+r = run(aarch64, "--kernel", "6.1.0-18-arm64")
+check("--kernel 6.1.0-18-arm64: Debian 12's arm64 profile", "profile debian-12-arm64" in r.stderr
+      and r.returncode in (0, 1), r)
+r = run("--kernel", "6.1.0-18-sparc64-smp!")
+check("--kernel with a string that matches nothing: exit 2, saying what it accepts",
+      r.returncode == 2 and "not a release as `uname -r` prints it" in r.stderr, r)
+
+profiles_json = json.loads((fixtures.parent.parent.parent / "guest-model" / "profiles" / "data" / "profiles.json").read_text())
+
+
+def kconfig(header, values):
+    lines = ["#", "# Automatically generated file; DO NOT EDIT.", f"# Linux/{header} Kernel Configuration", "#"]
+    for key, value in values.items():
+        lines.append(f"# {key} is not set" if value == "n" else f"{key}={value}")
+    return "\n".join(lines) + "\n"
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    debian = profiles_json["profiles"]["debian-12"]
+    config = pathlib.Path(tmp, "config-6.1.0-56-amd64")
+    config.write_text(kconfig(f"x86 {debian['version']}", {"CONFIG_X86_64": "y", **debian["config"]}))
+    by_file = run("--kernel", config, "--json", "-")
+    by_name = run("--kernel", "debian-12", "--json", "-")
+    devices = lambda r: json.loads(r.stdout)["devices"] if r.stdout.startswith("{") else None
+    check("--kernel CONFIG_FILE: Debian 12's configuration gives what the debian-12 profile gives, under its name",
+          by_file.returncode == by_name.returncode == 1 and by_file.stdout.replace(config.name, "debian-12")
+          == by_name.stdout and "debian-12 does not build the virtio-iommu driver" in by_name.stdout, by_file)
+    check("--kernel CONFIG_FILE: says the release its header names and what it decides",
+          "is the configuration of Linux 6.1.192 for x86_64 (its header)" in by_file.stderr
+          and "CONFIG_VIRTIO_IOMMU=n" in by_file.stderr, by_file)
+    with_driver = pathlib.Path(tmp, "config-with-driver")
+    with_driver.write_text(config.read_text().replace("# CONFIG_VIRTIO_IOMMU is not set", "CONFIG_VIRTIO_IOMMU=m")
+                           .replace("# CONFIG_ACPI_VIOT is not set", "CONFIG_ACPI_VIOT=y"))
+    r = run("--kernel", with_driver, "--json", "-")
+    report = json.loads(r.stdout) if r.stdout.startswith("{") else {}
+    check("--kernel CONFIG_FILE: CONFIG_VIRTIO_IOMMU=m in the file builds the driver",
+          report.get("iommu", {}).get("driver_ready") is True and report["iommu"]["why_not"] == "", r)
+    gz = pathlib.Path(tmp, "config.gz")
+    gz.write_bytes(gzip.compress(with_driver.read_bytes()))
+    r_gz = run("--kernel", gz, "--json", "-")
+    check("--kernel /proc/config.gz's contents, gzip: the same as the plain file",
+          r_gz.returncode == r.returncode and devices(r_gz) == devices(r), r_gz)
+    arm = pathlib.Path(tmp, "config-arm64")
+    arm.write_text(kconfig("arm64 6.12.0", {"CONFIG_ARM64": "y", "CONFIG_VIRTIO_IOMMU": "m", "CONFIG_VFIO": "m",
+                                            "CONFIG_VIRTIO_PCI": "y", "CONFIG_PCI": "y", "CONFIG_OF": "y"}))
+    r = run("--kernel", arm)
+    check("--kernel CONFIG_FILE for arm64 refuses an x86_64 guest", r.returncode == 2 and "aarch64" in r.stderr, r)
+    broken = pathlib.Path(tmp, "config-broken")
+    broken.write_text(config.read_text() + "VFIO=m\n")
+    r = run("--kernel", broken)
+    check("--kernel with a broken configuration file: exit 2 naming the line",
+          r.returncode == 2 and "neither CONFIG_NAME=VALUE nor a comment" in r.stderr, r)
+
+r = run("--version")
+check("--version exits 0", r.returncode == 0 and r.stdout.startswith("viommu-boot "), r)
+r = run("--help")
+check("--help documents --strict and the worst-verdict rule",
+      "--strict" in r.stdout and "--compare-kernels (across its kernels): the worst" in r.stdout, r)
 
 for f in failures:
     print("FAIL:", f)

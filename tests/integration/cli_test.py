@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Command-line contract of the tools: --help exits 0, every bad input exits 2 with a message naming the
 problem, --trace enables trace points by glob. Usage: cli_test.py BUILD_DIR"""
+import json
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -14,6 +16,10 @@ from cli_expect import Expectations  # noqa: E402
 checks = Expectations()
 failures = checks.failures
 expect = checks.expect
+
+
+def run(args, stdin=None):
+    return subprocess.run(args, input=stdin, capture_output=True, text=True)
 
 
 replay = str(tools / "viommu-replay")
@@ -45,6 +51,9 @@ with tempfile.TemporaryDirectory() as tmp:
     expect("replay unknown exact trace point", [replay, "--trace", "no_such_point", str(good)], 2, "does not exist")
     expect("replay trace help lists points", [replay, "--trace", "help", str(good)], 0, "virtio_iommu_map",
            "virtqueue_pop", where="stdout")
+    expect("replay trace help needs no script", [replay, "--trace", "help"], 0, "virtio_iommu_map", where="stdout")
+    expect("replay trace help needs no script, boot neither", [str(tools / "viommu-boot"), "--trace", "help"], 0,
+           "virtio_iommu_map", where="stdout")
     expect("replay refuses a malformed trace glob", [replay, "--trace", "[", str(good)], 2, "without its ']'")
     expect("replay trace glob", [replay, "--trace", "virtio_iommu_attach", str(good)], 0,
            "virtio_iommu_attach domain=1 endpoint=8\n")
@@ -114,6 +123,54 @@ with tempfile.TemporaryDirectory() as tmp:
     expect("replay qemu-9.1 refuses a granule its property cannot take", qemu91 + ["--granule", "32k", str(good)], 2,
            "takes 4k, 8k, 16k or 64k")
     expect("replay qemu-9.1 refuses aw-bits below 32", qemu91 + ["--aw-bits", "20", str(good)], 2, "within [32,64]")
+
+# viommu-bench --benchmark_out=-: the report on stdout, as '-' means for every tool, not a file named '-'.
+bench = tools / "viommu-bench"
+if bench.exists():
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run([str(bench), "--benchmark_filter=virtqueue/ours/pop_push/descs:1$",
+                            "--benchmark_min_time=0.001", "--benchmark_out=-"], capture_output=True, text=True, cwd=tmp)
+        try:
+            report = json.loads(r.stdout)
+        except json.JSONDecodeError:
+            report = {}
+        if r.returncode != 0 or not report.get("benchmarks") or pathlib.Path(tmp, "-").exists() \
+                or "virtqueue/ours/pop_push" not in r.stderr:
+            failures.append(f"bench --benchmark_out=-: exit {r.returncode}, stdout {r.stdout[:300]!r}, "
+                            f"stderr {r.stderr[:300]!r}")
+        else:
+            print("ok: bench --benchmark_out=- writes the report to stdout, the table to stderr")
+
+# --version: the project version meson was given, and the commit when built from a git clone.
+info = json.loads((build / "meson-info" / "intro-projectinfo.json").read_text())
+source = pathlib.Path(json.loads((build / "meson-info" / "meson-info.json").read_text())["directories"]["source"])
+from_clone = subprocess.run(["git", "-C", str(source), "rev-parse", "--git-dir"], capture_output=True).returncode == 0
+for tool in ("viommu-boot", "viommu-replay", "viommu-bench", "viommu-truth"):
+    if not (tools / tool).exists():
+        continue  # viommu-bench is built only with Google Benchmark and Abseil
+    r = run([str(tools / tool), "--version"])
+    shape = re.fullmatch(rf"{tool} {re.escape(info['version'])}( \(git [0-9a-f]{{7,}}[^)]*\))?\n", r.stdout)
+    if r.returncode != 0 or not shape or from_clone != ("(git " in r.stdout):
+        failures.append(f"{tool} --version: exit {r.returncode}, {r.stdout!r} (built from a clone: {from_clone})")
+    else:
+        print(f"ok: {tool} --version")
+
+# viommu-truth: a recording boots nothing, so the options of a real boot are refused with it; --json -.
+truth = str(tools / "viommu-truth")
+recording = str(source / "tests" / "ground-truth" / "recordings" / "default-guest")
+for option, value in [("--kernel", "6.1"), ("--time-limit", "10"), ("--cache", "/tmp"), ("--probe", "/bin/true"),
+                      ("--record", "/tmp/never")]:
+    expect(f"truth --recording with {option}: an option with no effect, exit 2 naming both",
+           [truth, "--recording", recording, option, value], 2, option, "--recording")
+r = run([truth, "--recording", recording, "--json", "-"])
+try:
+    differences = json.loads(r.stdout)
+except json.JSONDecodeError:
+    differences = {}
+if r.returncode not in (0, 1) or differences.get("schema") != 1 or "model and real boot" not in r.stderr:
+    failures.append(f"truth --json -: exit {r.returncode}, stdout {r.stdout[:300]!r}, stderr {r.stderr[:300]!r}")
+else:
+    print("ok: truth --json - writes the differences to stdout, the table to stderr")
 
 if failures:
     print("\n".join(failures))

@@ -7,10 +7,14 @@
 // --benchmark_repetitions the ratio is of the medians.
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <map>
 #include <string>
 
 #include <benchmark/benchmark.h>
+
+#include "tools/common/cli.h"
+#include "tools/common/version.h"
 
 namespace {
 
@@ -68,22 +72,50 @@ private:
     std::map<std::string, double> medians_; // of each case's repetitions, when repeated
 };
 
+// --help: Google Benchmark's options, then viommu-bench's own and its exit statuses.
+void print_help()
+{
+    benchmark::PrintDefaultHelp();
+    std::printf("          [--version]\n\n"
+                "--benchmark_out=- writes the report to standard output; the table and ratios then go to stderr.\n"
+                "Exit status: 0 the benchmarks ran (or --help, --version); 2 an argument it does not know.\n");
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
     bool json = false;
-    for (int i = 1; i < argc; ++i)
+    // --benchmark_out=- writes the file report to standard output, as "-" means for every viommu tool
+    // (Google Benchmark would create a file named "-"); the console table and the ratios then go to
+    // stderr, so that stdout parses.
+    static char out_to_stdout_flag[] = "--benchmark_out=/dev/stdout";
+    bool out_to_stdout = false;
+    for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--benchmark_format=json") == 0)
             json = true;
-    benchmark::Initialize(&argc, argv);
+        if (std::strcmp(argv[i], "--benchmark_out=-") == 0) {
+            argv[i] = out_to_stdout_flag;
+            out_to_stdout = true;
+        }
+        // Google Benchmark has no --version of its own; answered before it reads the arguments.
+        if (std::strcmp(argv[i], "--version") == 0) {
+            std::printf("%s\n", viommu::tools::version_text("viommu-bench").c_str());
+            return viommu::tools::kExitOk;
+        }
+    }
+    benchmark::Initialize(&argc, argv, print_help);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
-        return 2;
+        return viommu::tools::kExitBadInput;
     if (json) {
         RatioReporter<benchmark::JSONReporter> reporter(stderr);
+        if (out_to_stdout)
+            reporter.SetOutputStream(&std::cerr);
         benchmark::RunSpecifiedBenchmarks(&reporter);
     } else {
-        RatioReporter<benchmark::ConsoleReporter> reporter(stdout);
+        RatioReporter<benchmark::ConsoleReporter> reporter(out_to_stdout ? stderr : stdout);
+        if (out_to_stdout)
+            reporter.SetOutputStream(&std::cerr);
         benchmark::RunSpecifiedBenchmarks(&reporter);
     }
     benchmark::Shutdown();

@@ -10,11 +10,18 @@
 #include "base/printable.h"
 #include "base/trace/trace.h"
 #include "base/trace/trace_option.h"
+#include "tools/common/version.h"
 
 namespace viommu::tools {
 
-void add_common_options(CLI::App& app, CommonOptions& options)
+void add_version_option(CLI::App& app, std::string_view tool)
 {
+    app.set_version_flag("--version", version_text(tool), "Print the version (and the git commit built) and exit");
+}
+
+void add_common_options(CLI::App& app, CommonOptions& options, std::string_view tool)
+{
+    add_version_option(app, tool);
     app.add_option("--trace", options.trace,
                    "Enable the trace points matching GLOB (repeatable), e.g. 'virtio_iommu_*'; 'help' lists them. "
                    "QEMU's forms too: enable=GLOB, events=FILE (a glob per line, '-GLOB' disables), file=FILE "

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -21,20 +22,25 @@ struct CommonOptions {
     std::string log_level = "warn";
 };
 
-void add_common_options(CLI::App& app, CommonOptions& options);
+// --version: "TOOL VERSION (git DESCRIBE)"; tool names the program.
+void add_version_option(CLI::App& app, std::string_view tool);
+// --trace, --log-level and --version.
+void add_common_options(CLI::App& app, CommonOptions& options, std::string_view tool);
 
 // Applies the options. Returns an exit code when the program should stop now (`--trace help`, or a
 // trace name that does not exist), nullopt to go on.
 std::optional<int> apply_common_options(const CommonOptions& options);
 
-// CLI11's parse with viommu's exit codes: --help exits 0, any parse error prints CLI11's message and
-// exits 2.
+// CLI11's parse with viommu's exit codes: --help and --version exit 0, any parse error prints CLI11's
+// message and exits 2.
 #define VIOMMU_PARSE(app, argc, argv)                                           \
     try {                                                                       \
         (app).parse((argc), (argv));                                            \
     } catch (const CLI::CallForHelp& e) {                                       \
         return (app).exit(e);                                                   \
     } catch (const CLI::CallForAllHelp& e) {                                    \
+        return (app).exit(e);                                                   \
+    } catch (const CLI::CallForVersion& e) {                                    \
         return (app).exit(e);                                                   \
     } catch (const CLI::ParseError& e) {                                        \
         (app).exit(e);                                                          \

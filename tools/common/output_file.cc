@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -44,6 +45,21 @@ Expected<void, std::string> replace_file(const std::string& path, const std::str
         ::unlink(tmp.c_str());
         return fail(err);
     }
+    return {};
+}
+
+Expected<void, std::string> write_output(const std::string& path, const std::string& text)
+{
+    if (path == kStandardOutput) {
+        if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+            return unexpected(fmt::format("cannot write standard output: {}", std::strerror(errno)));
+        return {};
+    }
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out)
+        return unexpected(fmt::format("cannot write {}", path));
     return {};
 }
 

@@ -562,14 +562,14 @@ TEST_CASE("elements with no bearing on PCI or the IOMMU pass silently", "[unit][
 
 // ---- libvirt's verdict -------------------------------------------------------------------------------
 
-TEST_CASE("a document that fails libvirt's schema gives libvirt's message as is", "[unit][libvirt]")
+TEST_CASE("a document that fails libvirt's schema gives libvirt's message, without its last newline", "[unit][libvirt]")
 {
     const auto spec = load_domain_file(fixture("invalid-schema.xml"));
     REQUIRE_FALSE(spec);
     CHECK(spec.error().kind == DomainError::Kind::kRejected);
     CHECK(spec.error().message == "XML document failed to validate against schema: Unable to validate doc against "
                                   "/usr/share/libvirt/schemas/domain.rng\nExtra element devices in interleave\n"
-                                  "Element domain failed to validate content\n");
+                                  "Element domain failed to validate content");
 }
 
 TEST_CASE("libvirt's own validation refusals are passed on word for word", "[unit][libvirt]")
@@ -588,7 +588,15 @@ TEST_CASE("text that is not XML gives libvirt's parser message", "[unit][libvirt
     CHECK(spec.error().message.find("(domain_definition):1: Opening and ending tag mismatch: devices line 1 and "
                                     "domain") == 0);
     CHECK(parse_domain_xml("", "empty.xml").error().kind == DomainError::Kind::kNotXml);
+    CHECK(spec.error().message.find("(null)") == std::string::npos);
     CHECK(parse_domain_xml(std::string("\0\xff<", 3), "binary.xml").error().kind == DomainError::Kind::kNotXml);
+}
+
+TEST_CASE("an empty document's error has no \"(null)\" line where libvirt shows the document's line", "[unit][libvirt]")
+{
+    const auto spec = parse_domain_xml("", "empty.xml");
+    REQUIRE_FALSE(spec);
+    CHECK(spec.error().message == "(domain_definition):1: Document is empty");
 }
 
 TEST_CASE("an unreadable file is an error naming it", "[unit][libvirt]")
