@@ -103,9 +103,11 @@ void Boot::load_modules()
     for (const VirtioRole& r : virtio_roles())
         if (!r.driver.empty() && r.role != Role::kVirtioIommu)
             load_module(virtio_driver(std::string(r.driver), [](guest::driver_core::Device&) { return 0; }));
+    // udev replays the "add" uevents in the order the devices were added: pci_bus_add_devices() order
+    // (each bus's devices, then the buses below its bridges), not the order of the description.
     std::set<std::string> loaded;
-    for (Function& f : board_.functions()) {
-        const std::string& name = f.desc->guest_driver;
+    for (const Function* f : enumeration_) {
+        const std::string& name = f->desc->guest_driver;
         if (name.empty() || name == "vfio-pci" || pci_driver_build(profile_, name) != DriverBuild::kModule ||
             !loaded.insert(name).second)
             continue;

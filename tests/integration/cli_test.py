@@ -8,22 +8,12 @@ import tempfile
 
 build = pathlib.Path(sys.argv[1])
 tools = build / "tools"
-failures = []
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "support"))
+from cli_expect import Expectations  # noqa: E402
 
-
-def run(args, stdin=None):
-    return subprocess.run(args, input=stdin, capture_output=True, text=True)
-
-
-def expect(name, args, code, *needles, stdin=None, where="stderr"):
-    r = run(args, stdin)
-    text = r.stdout if where == "stdout" else r.stderr
-    missing = [n for n in needles if n not in text]
-    if r.returncode != code or missing:
-        failures.append(f"{name}: exit {r.returncode} (want {code}), missing {missing!r}\n"
-                        f"  stdout: {r.stdout[:400]!r}\n  stderr: {r.stderr[:400]!r}")
-    else:
-        print(f"ok: {name}")
+checks = Expectations()
+failures = checks.failures
+expect = checks.expect
 
 
 replay = str(tools / "viommu-replay")
@@ -78,7 +68,8 @@ with tempfile.TemporaryDirectory() as tmp:
     batch.mkdir()
     for name in ("q35-topology.xml", "q35-no-addresses.xml"):
         (batch / name).write_text((fixtures / name).read_text())
-    r = run([boot, "--batch", str(batch), "--out", str(pathlib.Path(tmp)), "--trace", "virtio_iommu_attach"])
+    r = subprocess.run([boot, "--batch", str(batch), "--out", str(pathlib.Path(tmp)), "--trace", "virtio_iommu_attach"],
+                       capture_output=True, text=True)
     attach_lines = [line for line in r.stderr.splitlines() if "virtio_iommu_attach " in line]
     guests = {line.split(": virtio_iommu_attach ")[0] for line in attach_lines}
     if not attach_lines or guests != {"q35-topology", "q35-no-addresses"}:

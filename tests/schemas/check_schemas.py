@@ -5,9 +5,11 @@ deliberately broken document (so that a schema which accepts anything fails here
 Real outputs: viommu-boot's report for the default guest and every fixture that boots, a batch over the
 fixtures (its summary and every per-guest file), --compare-kernels --json, viommu-replay's JSON Lines for
 every script in tests/conformance/scripts (and the golden .jsonl files), and the profile example of
-docs/kernel-profiles.md and the built-in profiles written out as files, which viommu-boot must also accept.
+docs/kernel-profiles.md and the built-in profiles written out as files, which viommu-boot must also accept,
+every ground-truth recording's report.json (real boots, viommu-truth --record) and viommu-truth's
+differences for each recording (--recording DIR --json).
 
-Usage: check_schemas.py VALIDATE_JSON VIOMMU_BOOT VIOMMU_REPLAY SOURCE_DIR"""
+Usage: check_schemas.py VALIDATE_JSON VIOMMU_BOOT VIOMMU_REPLAY SOURCE_DIR VIOMMU_TRUTH"""
 import copy
 import json
 import pathlib
@@ -18,6 +20,8 @@ import sys
 import tempfile
 
 validator, boot, replay, source = sys.argv[1], sys.argv[2], sys.argv[3], pathlib.Path(sys.argv[4])
+truth = sys.argv[5]
+recordings = source / "tests" / "ground-truth" / "recordings"
 schemas = source / "docs" / "schemas"
 fixtures = source / "tests" / "integration" / "fixtures"
 scripts = source / "tests" / "conformance" / "scripts"
@@ -198,6 +202,29 @@ with tempfile.TemporaryDirectory() as tmp:
 
     broken = dict(profile, config={"MODULES": "y"})
     expect_refused("a configuration key that is not CONFIG_*", "kernel-profile.schema.json", broken, tmp)
+    # Ground truth: the recorded real boots and viommu-truth's differences against each (no QEMU).
+    recorded = sorted(recordings.glob("*/report.json"))
+    check("there are ground-truth recordings", bool(recorded))
+    expect_valid(f"{len(recorded)} recorded real boots", "truth-report.schema.json", *recorded)
+    diffs = []
+    for rec in recorded:
+        out = tmp / f"truth-diff-{rec.parent.name}.json"
+        r = run(truth, "--recording", rec.parent, "--json", out,
+                "--known", source / "tests" / "ground-truth" / "known-differences.json")
+        check(f"viommu-truth --recording {rec.parent.name} runs", r.returncode in (0, 1) and out.exists(), r.stderr)
+        diffs.append(out)
+    expect_valid("viommu-truth's differences for every recording", "truth-diff.schema.json", *diffs)
+    real = json.loads(recorded[0].read_text())
+    broken = copy.deepcopy(real)
+    broken["devices"][0]["domain"] = "DMA-FQQ"
+    expect_refused("a domain type sysfs does not write", "truth-report.schema.json", broken, tmp)
+    broken = copy.deepcopy(real)
+    broken["devices"][0]["vfio"] = {"admitted": True, "stage": "VFIO_SET_IOMMU", "errno": 1}
+    expect_refused("an admitted VFIO outcome with a failing stage", "truth-report.schema.json", broken, tmp)
+    expect_refused("a difference without its known reason or null", "truth-diff.schema.json",
+                   {"schema": 1, "guest": "g", "kernel": "k", "agree": True,
+                    "differences": [{"field": "attach_order", "model": "a", "real": "b"}]}, tmp)
+
     broken = {"name": "no-version"}
     expect_refused("a profile with neither base nor version", "kernel-profile.schema.json", broken, tmp)
     broken = dict(profile, kernel="6.1")

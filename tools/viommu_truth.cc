@@ -1,0 +1,179 @@
+// viommu-truth: boots a libvirt domain for real (QEMU, TCG, a Debian kernel, truth-probe in its
+// initramfs), runs viommu-boot's model on the same guest and kernel profile, and prints where the two
+// disagree. docs/ground-truth.md documents the mapping, the stand-in devices and the known differences.
+//
+// Exit codes: 0 the model agrees (every difference, if any, is a known one given with --known), 1 it
+// disagrees, 2 bad input (an XML libvirt refuses or the mapping cannot boot, an unknown profile, a bad
+// option), 3 the real boot failed (timeout, kernel panic, no probe output, a download that failed).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "system/boot/libvirt_domain.h"
+#include "system/truth/diff.h"
+#include "system/truth/model_run.h"
+#include "system/truth/qemu_command.h"
+#include "system/truth/real_boot.h"
+#include "system/truth/recording.h"
+#include "system/truth/text_file.h"
+#include "tools/common/cli.h"
+#include "tools/common/output_file.h"
+
+using namespace viommu;
+using namespace viommu::system;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kExitBootFailed = 3;
+
+// truth-probe is built next to this program (meson: tools/truth-probe).
+fs::path probe_next_to_us()
+{
+    std::error_code ec;
+    return fs::read_symlink("/proc/self/exe", ec).parent_path() / "truth-probe";
+}
+
+// Prints the differences (stdout), writes them as JSON; 0 when none is unknown, else 1.
+int compare(const truth::Observation& model, const truth::Observation& real,
+            const std::vector<truth::KnownDifference>& known, const std::string& recording_name,
+            const std::string& json_path)
+{
+    std::vector<truth::Difference> differences = truth::diff(model, real);
+    truth::mark_known(differences, known, recording_name);
+    bool unknown = false;
+    for (const truth::Difference& d : differences)
+        unknown = unknown || d.known.empty();
+    std::printf("guest %s, kernel %s: model and real boot %s\n", model.guest.c_str(), model.kernel.c_str(),
+                differences.empty() ? "agree" : unknown ? "disagree" : "differ only where known");
+    std::printf("%s", truth::render_table(differences).c_str());
+    if (!json_path.empty())
+        if (auto written = tools::replace_file(json_path, truth::differences_json(model, differences).dump(2) + "\n");
+            !written) {
+            std::fprintf(stderr, "viommu-truth: %s\n", written.error().c_str());
+            return tools::kExitBadInput;
+        }
+    return unknown ? tools::kExitRejected : tools::kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"viommu-truth: boot a libvirt domain for real under QEMU and compare it with viommu-boot's model"};
+    std::string xml_path;
+    std::string kernel = "debian-12-6.12";
+    std::string cache;
+    unsigned time_limit = 300;
+    std::string json_path;
+    std::string record_dir;
+    std::string known_path;
+    std::string probe;
+    std::string recording;
+    app.add_option("domain", xml_path, "libvirt domain XML (none: viommu-boot's built-in default guest)");
+    app.add_option("-k,--kernel", kernel, "kernel profile to boot for real")->capture_default_str();
+    app.add_option("--cache", cache, "where kernels are downloaded and unpacked (default $XDG_CACHE_HOME/viommu)");
+    app.add_option("--time-limit", time_limit, "seconds the real boot may take")->capture_default_str();
+    app.add_option("--json", json_path, "write the differences as JSON to FILE");
+    app.add_option("--record", record_dir, "keep the real boot in DIR (tests/ground-truth/recordings/NAME)");
+    app.add_option("--known", known_path, "known differences (tests/ground-truth/known-differences.json)");
+    app.add_option("--probe", probe, "truth-probe (default: the one built next to viommu-truth)");
+    app.add_option("--recording", recording,
+                   "compare the model with a recorded real boot (its domain.xml and kernel) instead of booting")
+        ->excludes("domain");
+    app.footer("Exit status: 0 the model agrees (or differs only where --known says why), 1 it disagrees, 2 bad "
+               "input, 3 the real boot failed.");
+    VIOMMU_PARSE(app, argc, argv);
+
+    std::optional<truth::Recording> recorded;
+    if (!recording.empty()) {
+        auto r = truth::read_recording(recording);
+        if (!r) {
+            std::fprintf(stderr, "viommu-truth: %s\n", r.error().c_str());
+            return tools::kExitBadInput;
+        }
+        recorded = std::move(*r);
+        kernel = recorded->profile;
+    }
+    const truth::TruthProfile* profile = truth::truth_profile(kernel);
+    if (!profile) {
+        std::fprintf(stderr, "viommu-truth: no Debian kernel for profile %s (known: %s)\n", kernel.c_str(),
+                     truth::truth_profile_names().c_str());
+        return tools::kExitBadInput;
+    }
+    auto model_profile = guest::profiles::Profile::named(kernel);
+    if (!model_profile) {
+        std::fprintf(stderr, "viommu-truth: %s\n", model_profile.error().c_str());
+        return tools::kExitBadInput;
+    }
+    std::string xml_text(recorded ? recorded->domain_xml : std::string(boot::default_guest_xml()));
+    if (!xml_path.empty()) {
+        auto text = truth::read_text_file(xml_path);
+        if (!text) {
+            std::fprintf(stderr, "viommu-truth: cannot read %s\n", xml_path.c_str());
+            return tools::kExitBadInput;
+        }
+        xml_text = std::move(*text);
+    }
+    const std::string source = recorded ? recording + "/" + truth::kRecordedXml
+                               : xml_path.empty() ? std::string(boot::kDefaultGuestSource) : xml_path;
+    auto spec = boot::parse_domain_xml(xml_text, source);
+    if (!spec) {
+        std::fprintf(stderr, "viommu-truth: %s\n", spec.error().what().c_str());
+        return tools::kExitBadInput;
+    }
+    auto plan = truth::qemu_plan(*spec);
+    if (!plan) {
+        std::fprintf(stderr, "viommu-truth: cannot boot %s for real: %s\n", spec->name.c_str(), plan.error().c_str());
+        return tools::kExitBadInput;
+    }
+    std::vector<truth::KnownDifference> known;
+    if (!known_path.empty()) {
+        auto text = truth::read_text_file(known_path);
+        auto parsed = text ? truth::parse_known_differences(*text)
+                           : Expected<std::vector<truth::KnownDifference>, std::string>(
+                                 unexpected("cannot read " + known_path));
+        if (!parsed) {
+            std::fprintf(stderr, "viommu-truth: %s\n", parsed.error().c_str());
+            return tools::kExitBadInput;
+        }
+        known = std::move(*parsed);
+    }
+
+    const truth::Observation model = truth::run_model(*spec, *model_profile);
+    if (recorded)
+        return compare(model, recorded->real, known, recorded->name, json_path);
+
+    truth::RealBootOptions options;
+    options.cache = cache.empty() ? truth::default_cache_dir() : fs::path(cache);
+    options.probe = probe.empty() ? probe_next_to_us() : fs::path(probe);
+    options.time_limit = std::chrono::seconds(time_limit);
+    for (const std::string& note : plan->notes)
+        std::fprintf(stderr, "viommu-truth: stand-in: %s\n", note.c_str());
+    auto real = truth::real_boot(*spec, *plan, *profile, options);
+    if (!real) {
+        std::fprintf(stderr, "viommu-truth: the real boot failed: %s\n", real.error().message.c_str());
+        if (!real.error().work.empty())
+            std::fprintf(stderr, "viommu-truth: its files are in %s\n", real.error().work.string().c_str());
+        return kExitBootFailed;
+    }
+    std::fprintf(stderr, "viommu-truth: real boot of %s under %s (%s, %s) took %.1f s\n", spec->name.c_str(),
+                 kernel.c_str(), real->kernel.package.c_str(), real->kernel.version.c_str(), real->seconds);
+
+    if (!record_dir.empty()) {
+        if (auto written = truth::write_recording(record_dir, xml_text, *real); !written) {
+            std::fprintf(stderr, "viommu-truth: %s\n", written.error().c_str());
+            return tools::kExitBadInput;
+        }
+    }
+
+    return compare(model, real->observation, known,
+                   record_dir.empty() ? "" : fs::path(record_dir).filename().string(), json_path);
+}
