@@ -223,13 +223,16 @@ std::string render_batch_html(const std::vector<BatchEntry>& entries)
                             html_escape(e.status), html_escape(e.detail));
     }
     body += "</table>\n";
-    // Rows hide when their status is unticked or their text does not hold the filter.
+    // Rows hide when their status is unticked or their text does not hold the filter; a link can carry the
+    // text filter as #q=TEXT.
     constexpr const char* kScript =
         "function f(){const on=new Set([...document.querySelectorAll('#filters input[data-status]')]"
         ".filter(c=>c.checked).map(c=>c.dataset.status));const t=document.getElementById('text').value.toLowerCase();"
         "for(const r of document.querySelectorAll('#guests tr[data-status]'))"
         "r.style.display=on.has(r.dataset.status)&&r.textContent.toLowerCase().includes(t)?'':'none';}"
-        "document.getElementById('filters').addEventListener('input',f);";
+        "document.getElementById('filters').addEventListener('input',f);"
+        "if(location.hash.startsWith('#q=')){document.getElementById('text').value="
+        "decodeURIComponent(location.hash.slice(3));f();}";
     return page("viommu-boot --batch", body, kScript);
 }
 
