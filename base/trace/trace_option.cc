@@ -12,7 +12,8 @@ Expected<TraceOption, std::string> parse_trace_option(std::string_view text)
     std::size_t start = 0;
     while (start <= text.size()) {
         const std::size_t comma = text.find(',', start);
-        const std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        const std::string_view item =
+            text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
         start = comma == std::string_view::npos ? text.size() + 1 : comma + 1;
         if (item.empty())
             return unexpected(fmt::format("empty item in trace option '{}'", text));

@@ -1,9 +1,9 @@
-#include "hw/virtio-iommu/trace_events.h"
 #include "hw/virtio-iommu/domains.h"
 
 #include <algorithm>
 
 #include "base/checked.h"
+#include "hw/virtio-iommu/trace_events.h"
 
 namespace viommu::hw::virtio_iommu {
 

@@ -34,6 +34,7 @@ struct DmaOutcome {
 
 struct DeviceReport {
     std::string bdf;    // "0000:01:01.0"
+    std::string parent; // the bridge whose secondary bus it sits on ("" on the root bus)
     std::string label;  // what it is ("virtio-net", "hostdev 0000:65:00.0", "pcie-root-port")
     std::string role;   // boot::role_name()
     std::string driver; // the driver bound at the end of the boot ("" none)

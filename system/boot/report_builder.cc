@@ -17,6 +17,8 @@ DeviceReport Boot::report_for(Function& f)
 {
     DeviceReport r;
     r.bdf = f.pci->bdf();
+    if (f.pci->parent)
+        r.parent = f.pci->parent->bdf();
     r.label = f.desc->source.empty() ? f.desc->pci.label : f.desc->source;
     r.role = role_name(f.desc->role);
     if (f.dev->bound()) {

@@ -34,16 +34,6 @@ std::string hex_ids(const std::vector<uint32_t>& ids)
     return out;
 }
 
-std::string verdict_cell(const DeviceReport& d)
-{
-    if (!d.vfio)
-        return "-";
-    const guest::vfio::Verdict& v = *d.vfio;
-    if (v.admitted)
-        return v.unsafe ? "admitted (unsafe)" : "admitted";
-    return fmt::format("rejected: {} {}", guest::vfio::stage_name(v.stage), errno_text(v.error));
-}
-
 // "0x0-0xfedfffff" for each usable IOVA range, inclusive.
 std::vector<std::string> iova_ranges_text(const std::vector<guest::vfio::IovaRange>& ranges)
 {
@@ -51,13 +41,6 @@ std::vector<std::string> iova_ranges_text(const std::vector<guest::vfio::IovaRan
     for (const guest::vfio::IovaRange& r : ranges)
         out.push_back(fmt::format("{:#x}-{:#x}", r.start, r.end));
     return out;
-}
-
-// The DMA column: the driver's DMA, after a fault of the firmware's when there was one.
-std::string dma_cell(const DeviceReport& d)
-{
-    const std::string driver = dma_result_name(d.dma.result);
-    return d.firmware_dma ? "firmware fault, " + driver : driver;
 }
 
 nlohmann::json dma_json(const DmaOutcome& dma)
@@ -106,6 +89,23 @@ nlohmann::json verdict_json(const guest::vfio::Verdict& v)
 
 } // namespace
 
+std::string verdict_text(const DeviceReport& d)
+{
+    if (!d.vfio)
+        return "-";
+    const guest::vfio::Verdict& v = *d.vfio;
+    if (v.admitted)
+        return v.unsafe ? "admitted (unsafe)" : "admitted";
+    return fmt::format("rejected: {} {}", guest::vfio::stage_name(v.stage), errno_text(v.error));
+}
+
+// The DMA column: the driver's DMA, after a fault of the firmware's when there was one.
+std::string dma_text(const DeviceReport& d)
+{
+    const std::string driver = dma_result_name(d.dma.result);
+    return d.firmware_dma ? "firmware fault, " + driver : driver;
+}
+
 std::string errno_text(int err)
 {
     const char* name = guest::kernel::errno_name(err);
@@ -124,7 +124,7 @@ std::string render_table(const GuestReport& r)
         rows.push_back({{d.bdf, printable(d.label), d.driver.empty() ? "-" : d.driver, d.group ? std::to_string(*d.group) : "-",
                          d.domain.empty() ? "-" : d.domain, d.behind_iommu ? hex_ids(d.linux_ids) : "-",
                          d.behind_iommu || r.iommu.present ? fmt::format("{:#06x}", d.qemu_endpoint) : "-",
-                         std::to_string(d.deferrals), dma_cell(d), verdict_cell(d)}});
+                         std::to_string(d.deferrals), dma_text(d), verdict_text(d)}});
     }
     std::vector<std::size_t> width(head.size());
     for (std::size_t i = 0; i < head.size(); ++i) {

@@ -26,4 +26,9 @@ std::string render_not_modelled_json(std::string_view guest, std::string_view wh
 // "EPERM" for 1; "errno 1234" for a value the table does not name.
 std::string errno_text(int err);
 
+// The table's VFIO cell ("admitted", "admitted (unsafe)", "rejected: VFIO_SET_IOMMU EPERM", "-") and DMA
+// cell ("translated", "firmware fault, none", ...).
+std::string verdict_text(const DeviceReport& d);
+std::string dma_text(const DeviceReport& d);
+
 } // namespace viommu::system::boot
