@@ -31,6 +31,7 @@
 #include "system/boot/guest.h"
 #include "system/boot/libvirt_domain.h"
 #include "system/boot/report_format.h"
+#include "system/boot/report_html.h"
 #include "tools/common/iommu_options.h"
 #include "tools/common/cli.h"
 #include "tools/common/output_file.h"
@@ -158,8 +159,8 @@ int report_not_modelled(const GuestSpec& spec, const std::string& json_path, FIL
 
 // The exit status is the worst of the kernels' verdicts, as for several guests: a CI job comparing kernels
 // fails when one of them rejects a device.
-int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std::string& json_path, bool strict,
-                    FILE* text)
+int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std::string& json_path,
+                    const std::string& html_path, bool strict, FILE* text)
 {
     if (!spec.not_modelled.empty())
         return report_not_modelled(spec, json_path, text);
@@ -215,6 +216,25 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
     }
     if (!json_path.empty() && !write_file(json_path, matrix_json(spec, kernels, reports, rows, what).dump(2) + "\n"))
         return tools::kExitBadInput;
+    if (!html_path.empty()) {
+        KernelMatrix m{spec.name,
+                       fmt::format("{} guest, VFIO user {}", arch_name(spec.arch), vfio::backend_name(reports.front().vfio_user)),
+                       kernels,
+                       {}};
+        for (const std::string& bdf : rows) {
+            KernelMatrix::Row row{bdf, what[bdf], {}, {}};
+            for (const GuestReport& r : reports) {
+                const auto d = std::find_if(r.devices.begin(), r.devices.end(),
+                                            [&](const DeviceReport& x) { return x.bdf == bdf; });
+                // As the text table has it ("g3" for a device not given to VFIO), and a VFIO cell's group beside it.
+                row.cells.push_back(d == r.devices.end() ? "?" : matrix_cell(*d));
+                row.groups.push_back(d != r.devices.end() && d->vfio ? d->group : std::nullopt);
+            }
+            m.rows.push_back(std::move(row));
+        }
+        if (!write_file(html_path, render_matrix_html(m)))
+            return tools::kExitBadInput;
+    }
     int worst = tools::kExitOk;
     for (const GuestReport& r : reports)
         worst = std::max(worst, verdict_exit_code(r, strict));
@@ -259,7 +279,8 @@ Expected<Profile, std::string> profile_for(const GuestSpec& spec, const std::opt
 }
 
 int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, const std::optional<Profile>& chosen,
-          const BootOptions& options, const std::string& summary_json, bool strict, FILE* text)
+          const BootOptions& options, const std::string& summary_json, const std::string& summary_html, bool strict,
+          FILE* text)
 {
     std::error_code ec;
     std::vector<std::string> files;
@@ -396,6 +417,20 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
     const std::string summary_text = summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     if (!summary_json.empty() && !write_file(summary_json, summary_text))
         return tools::kExitBadInput;
+    if (!summary_html.empty()) {
+        std::vector<BatchEntry> entries;
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            const nlohmann::json& e = summary[i];
+            std::string detail = e.value("error", e.value("reason", std::string()));
+            if (e.contains("vfio_devices"))
+                detail = fmt::format("{} of {} VFIO devices admitted", e["vfio_admitted"].get<unsigned>(),
+                                     e["vfio_devices"].get<unsigned>());
+            entries.push_back({files[i], e.value("guest", results[i].report ? results[i].report->guest : std::string()),
+                               e["status"].get<std::string>(), detail});
+        }
+        if (!write_file(summary_html, render_batch_html(entries)))
+            return tools::kExitBadInput;
+    }
     // A guest that was not booted (invalid, failed or skipped) is bad input: the batch did not check it.
     if (unbooted["invalid"] + unbooted["failed"] + unbooted["skipped"])
         return tools::kExitBadInput;
@@ -417,6 +452,7 @@ int run(int argc, char** argv)
     std::vector<std::string> files;
     std::string kernel; // none: each guest's architecture's default
     std::string json_path;
+    std::string html_path;
     std::string batch_dir;
     std::string out_dir;
     unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -439,6 +475,10 @@ int run(int argc, char** argv)
     auto* json_opt = app.add_option("--json", json_path,
                                     "Write the report as JSON to FILE, '-' for standard output (the text then goes to "
                                     "stderr); with --batch: the summary; with --compare-kernels: the matrix");
+    auto* html_opt = app.add_option("--html", html_path,
+                                    "Write the report as one self-contained HTML page to FILE ('-' for standard "
+                                    "output): the PCI tree, the IOMMU groups, each VFIO verdict with its rule; with "
+                                    "--batch: the summary; with --compare-kernels: the matrix");
     auto* log_opt = app.add_flag("--log", show_log, "Print the guest's kernel log (dmesg) before the table");
     auto* dyndbg_opt = app.add_flag("--dyndbg", dyndbg,
                                     "Dynamic debug on: the log (--log, and the JSON report's dmesg) also gets the "
@@ -466,7 +506,7 @@ int run(int argc, char** argv)
     // No option is silently ignored: a combination in which one has no effect is refused, naming both.
     // --list-kernels boots nothing; --compare-kernels chooses the kernels itself and prints no log;
     // --batch prints no log (each guest's JSON report holds it).
-    for (CLI::Option* other : {domain_opt, kernel_opt, json_opt, log_opt, dyndbg_opt, compare_opt, strict_opt,
+    for (CLI::Option* other : {domain_opt, kernel_opt, json_opt, html_opt, log_opt, dyndbg_opt, compare_opt, strict_opt,
                                app.get_option("--device-profile"), vfio_user_opt, batch_opt, out_opt, jobs_opt})
         list_opt->excludes(other);
     for (CLI::Option* other : {kernel_opt, log_opt, dyndbg_opt, batch_opt})
@@ -483,7 +523,11 @@ int run(int argc, char** argv)
     }
     // With the JSON on standard output, the text (table, matrix, batch lines) goes to stderr so that stdout
     // parses.
-    FILE* text = json_path == tools::kStandardOutput ? stderr : stdout;
+    if (json_path == tools::kStandardOutput && html_path == tools::kStandardOutput) {
+        std::fprintf(stderr, "viommu-boot: --json - and --html - cannot both have standard output\n");
+        return tools::kExitBadInput;
+    }
+    FILE* text = json_path == tools::kStandardOutput || html_path == tools::kStandardOutput ? stderr : stdout;
 
     if (list_kernels) {
         for (const std::string& name : Profile::builtin_names()) {
@@ -514,11 +558,11 @@ int run(int argc, char** argv)
         options.vfio_user = vfio::backend_named(vfio_user);
 
     if (!batch_dir.empty())
-        return batch(batch_dir, out_dir.empty() ? batch_dir : out_dir, jobs, chosen, options, json_path, strict, text);
+        return batch(batch_dir, out_dir.empty() ? batch_dir : out_dir, jobs, chosen, options, json_path, html_path, strict, text);
     if (files.empty())
         files.push_back(""); // the default guest
-    if (!json_path.empty() && files.size() > 1) {
-        std::fprintf(stderr, "viommu-boot: --json takes one guest (use --batch for many)\n");
+    if ((!json_path.empty() || !html_path.empty()) && files.size() > 1) {
+        std::fprintf(stderr, "viommu-boot: --%s takes one guest (use --batch for many)\n", json_path.empty() ? "html" : "json");
         return tools::kExitBadInput;
     }
     int worst = tools::kExitOk;
@@ -531,7 +575,7 @@ int run(int argc, char** argv)
         if (file.empty())
             std::fprintf(text, "No domain XML given: booting the built-in default guest (viommu-boot --help).\n\n");
         if (compare) {
-            const int code = compare_kernels(*in.spec, options, json_path, strict, text);
+            const int code = compare_kernels(*in.spec, options, json_path, html_path, strict, text);
             if (code == tools::kExitBadInput)
                 return code;
             worst = std::max(worst, code);
@@ -554,6 +598,8 @@ int run(int argc, char** argv)
             std::fprintf(text, "%s\n", report.dmesg.c_str());
         std::fprintf(text, "%s", render_table(report).c_str());
         if (!json_path.empty() && !write_file(json_path, render_json(report) + "\n"))
+            return tools::kExitBadInput;
+        if (!html_path.empty() && !write_file(html_path, render_html(report)))
             return tools::kExitBadInput;
         const int code = verdict_exit_code(report, strict);
         if (code != report.exit_code())

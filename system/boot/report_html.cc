@@ -54,7 +54,7 @@ const char* cell_class(std::string_view cell)
         return "admitted";
     if (cell == "ok!")
         return "unsafe";
-    if (cell.empty() || cell == "-")
+    if (cell.empty() || cell == "-" || cell == "?" || cell.front() == 'g') // no VFIO verdict: "g3", "-"
         return "none";
     return "rejected";
 }

@@ -58,10 +58,11 @@ with tempfile.TemporaryDirectory() as tmp:
     matrix = tmp / "matrix.html"
     r = subprocess.run([boot, "--compare-kernels", "--html", str(matrix)], capture_output=True, text=True)
     text = dom(matrix) if matrix.exists() else ""
-    check("compare-kernels: 5.18 admits, 6.12 rejects at VFIO_SET_IOMMU",
-          'class="unsafe" data-kernel="5.18"' in text or 'class="admitted" data-kernel="5.18"' in text, text)
-    check("compare-kernels: a rejection is coloured as one", 'class="rejected" data-kernel="6.12">EPERM@SET_IOMMU' in text,
-          text)
+    check("compare-kernels: 5.19 refuses the bind (no cache coherency), 6.12 VFIO_SET_IOMMU, each coloured as a rejection",
+          'class="rejected" data-kernel="5.19">EINVAL@bind' in text
+          and 'class="rejected" data-kernel="6.12">EPERM@SET_IOMMU' in text, text)
+    check("compare-kernels: a device not given to VFIO is not coloured, its group shown",
+          'class="none" data-kernel="6.12">g' in text, text)
     screenshot(matrix, "matrix")
 
     batch_dir = tmp / "batch"
@@ -73,7 +74,7 @@ with tempfile.TemporaryDirectory() as tmp:
                        capture_output=True, text=True)
     text = dom(summary) if summary.exists() else ""
     check("batch: one row per guest with its status", text.count("<tr data-status=") == 3
-          and 'data-status="bad-input"' in text and 'data-status="not-modelled"' in text, text)
+          and 'data-status="invalid"' in text and 'data-status="not-modelled"' in text, text)
     filtered = dom(summary, "#q=malformed")
     hidden = filtered.count('style="display: none;"')
     check("batch: the text filter hides the rows that do not hold it", hidden == 2, filtered)
