@@ -143,6 +143,7 @@ nlohmann::ordered_json matrix_json(const GuestSpec& spec, const std::vector<std:
     }
     return {{"schema", kCompareSchema},
             {"guest", spec.name},
+            {"arch", arch_name(spec.arch)},
             {"vfio_user", vfio::backend_name(reports.front().vfio_user)},
             {"kernels", kernels},
             {"devices", std::move(devices)}};

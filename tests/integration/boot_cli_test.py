@@ -224,6 +224,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("--compare-kernels --json: the kernels in the table's order (profiles.json's)",
           matrix["kernels"] == kernels and all([c["kernel"] for c in d["kernels"]] == kernels for d in matrix["devices"]))
     check("--compare-kernels --json: one object per row of the table", [d["bdf"] for d in matrix["devices"]] == rows)
+    check("--compare-kernels --json: the guest's architecture", matrix["arch"] == "aarch64")
     hostdev = [d for d in matrix["devices"] if any(c["verdict"] for c in d["kernels"])]
     by_kernel = {c["kernel"]: c for c in hostdev[0]["kernels"]} if len(hostdev) == 1 else {}
     check("--compare-kernels --json: the hostdev's verdict and group per kernel, as the table has them",
