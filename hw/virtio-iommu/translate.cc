@@ -9,8 +9,6 @@ namespace viommu::hw::virtio_iommu {
 
 namespace {
 
-constexpr char access_char(Access a) { return a == Access::kRead ? 'r' : 'w'; }
-
 // The bytes from iova to the inclusive end of a range, where 0 (the whole 2^64) is told as UINT64_MAX.
 uint64_t bytes_to(Iova iova, Iova last)
 {
