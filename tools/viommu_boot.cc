@@ -117,6 +117,13 @@ std::string matrix_cell(const DeviceReport& d)
     return d.group ? fmt::format("g{}", *d.group) : "-";
 }
 
+// The device at bdf in one kernel's report, or nullptr: the matrix's cell lookup (text, JSON and HTML).
+const DeviceReport* device_at(const GuestReport& r, const std::string& bdf)
+{
+    const auto d = std::find_if(r.devices.begin(), r.devices.end(), [&](const DeviceReport& x) { return x.bdf == bdf; });
+    return d == r.devices.end() ? nullptr : &*d;
+}
+
 // The matrix as JSON: per device (the table's rows, in order) one entry per kernel, in the table's
 // order, with the VFIO verdict as the table writes it (null for a device not given to VFIO) and the
 // IOMMU group (null for none).
@@ -129,13 +136,11 @@ nlohmann::ordered_json matrix_json(const GuestSpec& spec, const std::vector<std:
         nlohmann::ordered_json per_kernel = nlohmann::ordered_json::array();
         for (std::size_t i = 0; i < kernels.size(); ++i) {
             nlohmann::ordered_json cell = {{"kernel", kernels[i]}, {"verdict", nullptr}, {"group", nullptr}};
-            for (const DeviceReport& d : reports[i].devices) {
-                if (d.bdf != bdf)
-                    continue;
-                if (d.vfio)
-                    cell["verdict"] = matrix_cell(d);
-                if (d.group)
-                    cell["group"] = *d.group;
+            if (const DeviceReport* d = device_at(reports[i], bdf)) {
+                if (d->vfio)
+                    cell["verdict"] = matrix_cell(*d);
+                if (d->group)
+                    cell["group"] = *d->group;
             }
             per_kernel.push_back(std::move(cell));
         }
@@ -207,11 +212,8 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
     for (const std::string& bdf : rows) {
         std::string line = fmt::format("{:<{}}", bdf + " (" + printable(what[bdf]) + ")", w0);
         for (std::size_t i = 0; i < kernels.size(); ++i) {
-            std::string cell = "?";
-            for (const DeviceReport& d : reports[i].devices)
-                if (d.bdf == bdf)
-                    cell = matrix_cell(d);
-            line += fmt::format("  {:<{}}", cell, widths[i]);
+            const DeviceReport* d = device_at(reports[i], bdf);
+            line += fmt::format("  {:<{}}", d ? matrix_cell(*d) : "?", widths[i]);
         }
         std::fprintf(text, "%s\n", line.c_str());
     }
@@ -225,11 +227,10 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
         for (const std::string& bdf : rows) {
             KernelMatrix::Row row{bdf, what[bdf], {}, {}};
             for (const GuestReport& r : reports) {
-                const auto d = std::find_if(r.devices.begin(), r.devices.end(),
-                                            [&](const DeviceReport& x) { return x.bdf == bdf; });
+                const DeviceReport* d = device_at(r, bdf);
                 // As the text table has it ("g3" for a device not given to VFIO), and a VFIO cell's group beside it.
-                row.cells.push_back(d == r.devices.end() ? "?" : matrix_cell(*d));
-                row.groups.push_back(d != r.devices.end() && d->vfio ? d->group : std::nullopt);
+                row.cells.push_back(d ? matrix_cell(*d) : "?");
+                row.groups.push_back(d && d->vfio ? d->group : std::nullopt);
             }
             m.rows.push_back(std::move(row));
         }

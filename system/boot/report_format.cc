@@ -20,12 +20,6 @@ bool shows_device_profile(const IommuReport& iommu)
     return iommu.present && !iommu.device_profile.empty() && iommu.device_profile != "spec";
 }
 
-// What describes the machine to Linux: ACPI tables (with the VIOT for a virtio-iommu) or a device tree.
-std::string_view tables_text(FirmwareTables t)
-{
-    return t == FirmwareTables::kAcpi ? "ACPI" : "device tree";
-}
-
 std::string hex_ids(const std::vector<uint32_t>& ids)
 {
     std::string out;
@@ -104,6 +98,11 @@ std::string dma_text(const DeviceReport& d)
 {
     const std::string driver = dma_result_name(d.dma.result);
     return d.firmware_dma ? "firmware fault, " + driver : driver;
+}
+
+std::string_view tables_text(FirmwareTables t)
+{
+    return t == FirmwareTables::kAcpi ? "ACPI" : "device tree";
 }
 
 std::string errno_text(int err)

@@ -23,6 +23,9 @@ std::string render_json(const GuestReport& report, int indent = 2);
 std::string render_not_modelled(std::string_view guest, std::string_view why);
 std::string render_not_modelled_json(std::string_view guest, std::string_view why, int indent = 2);
 
+// What describes the machine to Linux: "ACPI" (with the VIOT for a virtio-iommu) or "device tree".
+std::string_view tables_text(FirmwareTables tables);
+
 // "EPERM" for 1; "errno 1234" for a value the table does not name.
 std::string errno_text(int err);
 

@@ -155,7 +155,7 @@ std::string render_html(const GuestReport& r)
     std::string body = fmt::format("<h1>guest {} on Linux {} ({})</h1>\n<p>{}, {}; virtio-iommu: {}; VFIO user: {}</p>\n",
                                    html_escape(r.guest), html_escape(r.kernel_version), html_escape(r.kernel),
                                    guest::profiles::arch_name(r.arch),
-                                   r.tables == FirmwareTables::kAcpi ? "ACPI" : "device tree",
+                                   tables_text(r.tables),
                                    html_escape(r.iommu.present ? (r.iommu.driver_ready
                                                                       ? fmt::format("{} at {}, {} requests, {} faults",
                                                                                     r.iommu.device, r.iommu.bdf,
