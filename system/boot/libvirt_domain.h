@@ -54,9 +54,17 @@ struct DomainError {
 // own kernel driver NAME instead and the function gets no VFIO verdict.
 inline constexpr std::string_view kMetadataNamespace = "https://viommu.dev/xmlns/guest/1";
 
+// Who checks a document against libvirt's domain schema: a copy of the schema parsed once per thread
+// (the default; libvirt itself when this host's libvirt answers differently, see domain_schema.h), or
+// libvirt on every define, which parses the schema each time. The two give the same answers.
+enum class SchemaCheck { kParsedOnce, kLibvirtEachTime };
+// Whether kParsedOnce can be used on this host (otherwise it means kLibvirtEachTime).
+[[nodiscard]] bool schema_parsed_once_available();
+
 // Validates xml with libvirt and builds the guest it describes. source names the text in errors and in
 // the GuestSpec's warnings ("guest.xml"). GuestSpec::name is the document's <name>.
-[[nodiscard]] Expected<GuestSpec, DomainError> parse_domain_xml(std::string_view xml, std::string_view source);
+[[nodiscard]] Expected<GuestSpec, DomainError> parse_domain_xml(std::string_view xml, std::string_view source,
+                                                                SchemaCheck check = SchemaCheck::kParsedOnce);
 // The same for a file; source is the path.
 [[nodiscard]] Expected<GuestSpec, DomainError> load_domain_file(const std::string& path);
 
