@@ -73,6 +73,8 @@ RingScenario decode_ring_scenario(std::span<const uint8_t> input)
     ByteReader r(input);
     RingScenario s;
     s.layout = layout(r);
+    // Each operation takes at least its kind byte: no regrowth while decoding.
+    s.ops.reserve(std::min<std::size_t>(input.size(), kMaxRingOps));
     while (!r.empty() && s.ops.size() < kMaxRingOps) {
         switch (r.u8() % kKinds) {
         case kDesc: {
