@@ -555,7 +555,8 @@ int run(int argc, char** argv)
         // A configuration file or a uname release: which profile that became, and why, before the answer.
         if (!choice->how.empty())
             spdlog::info("--kernel: {}", printable(choice->how));
-        spdlog::debug("--kernel {}: profile {}", printable(kernel), choice->profile.name());
+        else
+            spdlog::debug("--kernel {}: profile {}", printable(kernel), choice->profile.name());
         chosen = std::move(choice->profile);
     }
     BootOptions options;
