@@ -24,6 +24,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "base/printable.h"
 #include "base/trace/trace.h"
@@ -82,6 +83,8 @@ Input load(const std::string& path, const BootOptions& options)
     Input in = path.empty() ? Input{std::string(kDefaultGuestSource),
                                     parse_domain_xml(default_guest_xml(), kDefaultGuestSource)}
                             : Input{path, load_domain_file(path)};
+    if (in.spec)
+        spdlog::debug("{}: guest {}, {}", printable(in.source), printable(in.spec->name), arch_name(in.spec->arch));
     if (in.spec && in.spec->not_modelled.empty()) {
         if (const auto problems = iommu_option_problems(*in.spec, options); !problems.empty())
             in.spec = unexpected(DomainError{DomainError::Kind::kUnsupported, in.source, problems.front()});
@@ -93,7 +96,7 @@ Input load(const std::string& path, const BootOptions& options)
 bool write_file(const std::string& path, const std::string& text)
 {
     if (auto written = tools::write_output(path, text); !written) {
-        std::fprintf(stderr, "viommu-boot: %s\n", printable(written.error()).c_str());
+        spdlog::error("{}", printable(written.error()));
         return false;
     }
     return true;
@@ -177,9 +180,10 @@ int compare_kernels(const GuestSpec& spec, const BootOptions& options, const std
     for (const std::string& name : kernels) {
         auto p = Profile::named(name);
         if (!p) {
-            std::fprintf(stderr, "viommu-boot: %s\n", p.error().c_str());
+            spdlog::error("{}", p.error());
             return tools::kExitBadInput;
         }
+        spdlog::debug("--compare-kernels: guest {} under {}", printable(spec.name), name);
         reports.push_back(boot_guest(spec, *p, options));
     }
     // Rows: every function the IOMMU can translate, VFIO ones first.
@@ -250,7 +254,8 @@ public:
     void step()
     {
         const std::size_t done = ++done_;
-        if (!tty_)
+        // Progress is an info line: --log-level warn (or above) hides the bar too.
+        if (!tty_ || !spdlog::should_log(spdlog::level::info))
             return;
         std::lock_guard lock(mutex_);
         constexpr std::size_t kWidth = 40;
@@ -273,8 +278,11 @@ private:
 // architecture, or else the built-in default of that architecture.
 Expected<Profile, std::string> profile_for(const GuestSpec& spec, const std::optional<Profile>& chosen)
 {
-    if (!chosen)
+    if (!chosen) {
+        spdlog::debug("guest {}: the default kernel profile of {}, {}", printable(spec.name), arch_name(spec.arch),
+                      Profile::default_name(spec.arch));
         return default_profile(spec.arch);
+    }
     if (auto why = arch_mismatch(spec, *chosen))
         return unexpected(*why);
     return *chosen;
@@ -301,21 +309,20 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
                                                                                                : "not a regular file";
     }
     if (ec) {
-        std::fprintf(stderr, "viommu-boot: cannot read directory %s: %s\n", dir.c_str(), ec.message().c_str());
+        spdlog::error("cannot read directory {}: {}", dir, ec.message());
         return tools::kExitBadInput;
     }
     for (const auto& [file, why] : skipped)
         files.push_back(file);
     // A CI job pointed at the wrong directory must not pass having checked nothing.
     if (files.empty()) {
-        std::fprintf(stderr, "viommu-boot: --batch %s: no *.xml file there, no guest to boot\n",
-                     printable(dir).c_str());
+        spdlog::error("--batch {}: no *.xml file there, no guest to boot", printable(dir));
         return tools::kExitBadInput;
     }
     std::sort(files.begin(), files.end());
     std::filesystem::create_directories(out_dir, ec);
     if (ec) {
-        std::fprintf(stderr, "viommu-boot: cannot create %s: %s\n", out_dir.c_str(), ec.message().c_str());
+        spdlog::error("cannot create {}: {}", out_dir, ec.message());
         return tools::kExitBadInput;
     }
     // Every guest boots on its own machine; the results go to their own slot, so the output is the same
@@ -372,7 +379,7 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
                 if (auto written = tools::replace_file((std::filesystem::path(out_dir) / (stem + ".json")).string(),
                                                        render_not_modelled_json(results[i].guest, results[i].error));
                     !written) {
-                    std::fprintf(stderr, "viommu-boot: %s\n", written.error().c_str());
+                    spdlog::error("{}", written.error());
                     return tools::kExitBadInput;
                 }
                 summary.push_back({{"file", files[i]}, {"status", results[i].status}, {"guest", results[i].guest},
@@ -399,7 +406,7 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
         if (auto written = tools::replace_file((std::filesystem::path(out_dir) / (stem + ".json")).string(),
                                                render_json(r));
             !written) {
-            std::fprintf(stderr, "viommu-boot: %s\n", written.error().c_str());
+            spdlog::error("{}", written.error());
             return tools::kExitBadInput;
         }
         summary.push_back({{"file", files[i]}, {"status", code == 0 ? "admitted" : "rejected"},
@@ -414,7 +421,7 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
         tally += fmt::format(", {} not modelled", unbooted["not-modelled"]);
     std::fprintf(text, "\n%s\n", tally.c_str());
     if (admitted_unsafe)
-        std::fprintf(stderr, "viommu-boot: --strict: %zu admitted only unsafely, counted as rejected\n", admitted_unsafe);
+        spdlog::warn("--strict: {} admitted only unsafely, counted as rejected", admitted_unsafe);
     // A file name need not be UTF-8; JSON must be (invalid bytes become U+FFFD rather than an exception).
     const std::string summary_text = summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     if (!summary_json.empty() && !write_file(summary_json, summary_text))
@@ -519,14 +526,13 @@ int run(int argc, char** argv)
         return *code;
     // --dyndbg changes only the kernel log: it needs something that shows the log.
     if (dyndbg && !show_log && json_path.empty() && batch_dir.empty()) {
-        std::fprintf(stderr, "viommu-boot: --dyndbg adds to the kernel log, which only --log, --json or --batch "
-                             "show\n");
+        spdlog::error("--dyndbg adds to the kernel log, which only --log, --json or --batch show");
         return tools::kExitBadInput;
     }
     // With the JSON on standard output, the text (table, matrix, batch lines) goes to stderr so that stdout
     // parses.
     if (json_path == tools::kStandardOutput && html_path == tools::kStandardOutput) {
-        std::fprintf(stderr, "viommu-boot: --json - and --html - cannot both have standard output\n");
+        spdlog::error("--json - and --html - cannot both have standard output");
         return tools::kExitBadInput;
     }
     FILE* text = json_path == tools::kStandardOutput || html_path == tools::kStandardOutput ? stderr : stdout;
@@ -543,12 +549,14 @@ int run(int argc, char** argv)
     if (!kernel.empty()) {
         auto choice = resolve_kernel_argument(kernel);
         if (!choice) {
-            std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable_lines(choice.error()).c_str());
+            spdlog::error("--kernel: {}", printable_lines(choice.error()));
             return tools::kExitBadInput;
         }
         // A configuration file or a uname release: which profile that became, and why, before the answer.
         if (!choice->how.empty())
-            std::fprintf(stderr, "viommu-boot: --kernel: %s\n", printable(choice->how).c_str());
+            spdlog::info("--kernel: {}", printable(choice->how));
+        else
+            spdlog::debug("--kernel {}: profile {}", printable(kernel), choice->profile.name());
         chosen = std::move(choice->profile);
     }
     BootOptions options;
@@ -564,14 +572,14 @@ int run(int argc, char** argv)
     if (files.empty())
         files.push_back(""); // the default guest
     if ((!json_path.empty() || !html_path.empty()) && files.size() > 1) {
-        std::fprintf(stderr, "viommu-boot: --%s takes one guest (use --batch for many)\n", json_path.empty() ? "html" : "json");
+        spdlog::error("--{} takes one guest (use --batch for many)", json_path.empty() ? "html" : "json");
         return tools::kExitBadInput;
     }
     int worst = tools::kExitOk;
     for (const std::string& file : files) {
         Input in = load(file, options);
         if (!in.spec) {
-            std::fprintf(stderr, "viommu-boot: %s\n", printable_lines(in.spec.error().what()).c_str());
+            spdlog::error("{}", printable_lines(in.spec.error().what()));
             return tools::kExitBadInput;
         }
         if (file.empty())
@@ -591,8 +599,7 @@ int run(int argc, char** argv)
         }
         const auto profile = profile_for(*in.spec, chosen);
         if (!profile) {
-            std::fprintf(stderr, "viommu-boot: %s: %s\n", printable(in.source).c_str(),
-                         printable_lines(profile.error()).c_str());
+            spdlog::error("{}: {}", printable(in.source), printable_lines(profile.error()));
             return tools::kExitBadInput;
         }
         const GuestReport report = boot_guest(*in.spec, *profile, options);
@@ -605,9 +612,8 @@ int run(int argc, char** argv)
             return tools::kExitBadInput;
         const int code = verdict_exit_code(report, strict);
         if (code != report.exit_code())
-            std::fprintf(stderr, "viommu-boot: --strict: %s admitted a VFIO device only unsafely, counted as "
-                                 "rejected\n",
-                         printable(report.guest).c_str());
+            spdlog::warn("--strict: {} admitted a VFIO device only unsafely, counted as rejected",
+                         printable(report.guest));
         worst = std::max(worst, code);
     }
     return worst;
@@ -615,12 +621,13 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
+    tools::install_logger("viommu-boot");
     // A spec the boot cannot take is a bug in a front end, not bad input; still, say so and stop with a
     // defined status rather than abort.
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "viommu-boot: internal error: %s\n", e.what());
+        spdlog::error("internal error: {}", e.what());
         return tools::kExitBadInput;
     }
 }

@@ -2,6 +2,8 @@
 // object per step (docs/replay.md).
 #include <cstdio>
 
+#include <spdlog/spdlog.h>
+
 #include "base/input_file.h"
 #include "base/printable.h"
 #include "system/replay/against_qemu.h"
@@ -26,23 +28,23 @@ int run_against(const std::string& peer, const system::replay::ReplayOptions& op
     if (peer.rfind("qemu=", 0) == 0 && peer.size() > 5)
         binary = peer.substr(5);
     else if (peer != "qemu") {
-        std::fprintf(stderr, "viommu-replay: --against: '%s' is not a peer (use qemu or qemu=BINARY)\n",
-                     printable(peer).c_str());
+        spdlog::error("--against: '{}' is not a peer (use qemu or qemu=BINARY)", printable(peer));
         return tools::kExitBadInput;
     }
+    spdlog::debug("--against: QEMU is {}", printable(binary));
     using Outcome = system::replay::AgainstQemu::Outcome;
     const auto r = system::replay::run_against_qemu(binary, options, steps);
     for (const std::string& note : r.notes)
-        std::fprintf(stderr, "viommu-replay: %s\n", note.c_str());
+        spdlog::warn("{}", note);
     switch (r.outcome) {
     case Outcome::kNotExpressible:
-        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", r.message.c_str());
+        spdlog::error("--against qemu: {}", r.message);
         return tools::kExitBadInput;
     case Outcome::kPeerFailed:
-        std::fprintf(stderr, "viommu-replay: --against qemu: %s\n", r.message.c_str());
+        spdlog::error("--against qemu: {}", r.message);
         return kExitPeerFailed;
     case Outcome::kDeviceFailed:
-        std::fprintf(stderr, "viommu-replay: %s\n", r.message.c_str());
+        spdlog::error("{}", r.message);
         return tools::kExitRejected;
     case Outcome::kCompared:
         break;
@@ -50,7 +52,7 @@ int run_against(const std::string& peer, const system::replay::ReplayOptions& op
     const auto& c = r.comparison;
     for (const std::string& line : c.lines)
         std::printf("%s\n", line.c_str());
-    std::fprintf(stderr, "viommu-replay: %zu steps, %zu differ (%zu unexplained), %zu not comparable\n", steps.size(),
+    spdlog::info("{} steps, {} differ ({} unexplained), {} not comparable", steps.size(),
                  c.differences, c.unexplained, c.not_comparable);
     return c.unexplained ? tools::kExitRejected : tools::kExitOk;
 }
@@ -83,14 +85,14 @@ int run(int argc, char** argv)
     if (auto code = tools::apply_common_options(common))
         return *code;
     if (script_path.empty()) {
-        std::fprintf(stderr, "viommu-replay: SCRIPT is required (the request script, or '-' for standard input)\n");
+        spdlog::error("SCRIPT is required (the request script, or '-' for standard input)");
         return tools::kExitBadInput;
     }
 
     system::replay::ReplayOptions options;
     auto config = tools::build_iommu_config(device);
     if (!config) {
-        std::fprintf(stderr, "viommu-replay: %s\n", config.error().c_str());
+        spdlog::error("{}", config.error());
         return tools::kExitBadInput;
     }
     options.device = *config;
@@ -98,7 +100,7 @@ int run(int argc, char** argv)
     for (const std::string& name : decline) {
         auto bit = hw::virtio_iommu::feature_by_name(name);
         if (!bit) {
-            std::fprintf(stderr, "viommu-replay: --decline: %s\n", bit.error().c_str());
+            spdlog::error("--decline: {}", bit.error());
             return tools::kExitBadInput;
         }
         options.decline |= virtio::feature(*bit);
@@ -106,25 +108,26 @@ int run(int argc, char** argv)
 
     const auto text = read_input_file(script_path, kMaxScript);
     if (!text) {
-        std::fprintf(stderr, "viommu-replay: cannot read %s: %s\n", printable(script_path).c_str(),
-                     text.error().reason.c_str());
+        spdlog::error("cannot read {}: {}", printable(script_path), text.error().reason);
         return tools::kExitBadInput;
     }
+    spdlog::debug("read {} ({} bytes)", script_path == "-" ? "standard input" : printable(script_path), text->size());
     const auto steps = system::replay::parse_script(*text);
     if (!steps) {
         // The message quotes the script's words: escaped, so a NUL cannot cut it short nor an ESC drive
         // the terminal.
-        std::fprintf(stderr, "viommu-replay: %s:%zu: %s\n", printable(script_path).c_str(), steps.error().line,
-                     printable(steps.error().message).c_str());
+        spdlog::error("{}:{}: {}", printable(script_path), steps.error().line, printable(steps.error().message));
         return tools::kExitBadInput;
     }
 
+    spdlog::debug("{} steps; device profile {}, the driver declines {:#x} of its features", steps->size(),
+                  device.device_profile, options.decline);
     if (!against.empty())
         return run_against(against, options, *steps);
 
     system::replay::Runner runner(options);
     if (auto ok = runner.start(); !ok) {
-        std::fprintf(stderr, "viommu-replay: the driver could not bring the device up: %s\n", ok.error().c_str());
+        spdlog::error("the driver could not bring the device up: {}", ok.error());
         return 1;
     }
     const bool answered = runner.run(*steps, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
@@ -135,12 +138,13 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
+    tools::install_logger("viommu-replay");
     // A host-side failure (guest RAM the host cannot map, memory exhausted) ends the run with a message
     // and a defined status, never an abort.
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "viommu-replay: %s\n", e.what());
+        spdlog::error("{}", e.what());
         return tools::kExitBadInput;
     }
 }

@@ -15,6 +15,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "system/boot/libvirt_domain.h"
 #include "system/truth/diff.h"
@@ -24,6 +25,7 @@
 #include "system/truth/recording.h"
 #include "system/truth/text_file.h"
 #include "tools/common/cli.h"
+#include "tools/common/logging.h"
 #include "tools/common/output_file.h"
 
 using namespace viommu;
@@ -61,7 +63,7 @@ int compare(const truth::Observation& model, const truth::Observation& real,
         if (auto written = json_path == tools::kStandardOutput ? tools::write_output(json_path, json)
                                                                : tools::replace_file(json_path, json);
             !written) {
-            std::fprintf(stderr, "viommu-truth: %s\n", written.error().c_str());
+            spdlog::error("{}", written.error());
             return tools::kExitBadInput;
         }
     return unknown ? tools::kExitRejected : tools::kExitOk;
@@ -71,6 +73,7 @@ int compare(const truth::Observation& model, const truth::Observation& real,
 
 int main(int argc, char** argv)
 {
+    tools::install_logger("viommu-truth");
     CLI::App app{"viommu-truth: boot a libvirt domain for real under QEMU and compare it with viommu-boot's model"};
     std::string xml_path;
     std::string kernel = "debian-12-6.12";
@@ -81,7 +84,9 @@ int main(int argc, char** argv)
     std::string known_path;
     std::string probe;
     std::string recording;
+    std::string log_level = tools::kDefaultLogLevel;
     tools::add_version_option(app, "viommu-truth");
+    tools::add_log_level_option(app, log_level);
     app.add_option("domain", xml_path, "libvirt domain XML (none: viommu-boot's built-in default guest)");
     auto* kernel_opt = app.add_option("-k,--kernel", kernel, "kernel profile to boot for real")->capture_default_str();
     auto* cache_opt = app.add_option("--cache", cache,
@@ -103,33 +108,34 @@ int main(int argc, char** argv)
     app.footer("Exit status: 0 the model agrees (or differs only where --known says why), 1 it disagrees, 2 bad "
                "input, 3 the real boot failed.");
     VIOMMU_PARSE(app, argc, argv);
+    tools::set_log_level(log_level);
 
     std::optional<truth::Recording> recorded;
     if (!recording.empty()) {
         auto r = truth::read_recording(recording);
         if (!r) {
-            std::fprintf(stderr, "viommu-truth: %s\n", r.error().c_str());
+            spdlog::error("{}", r.error());
             return tools::kExitBadInput;
         }
         recorded = std::move(*r);
         kernel = recorded->profile;
+        spdlog::debug("recording {}: {}, kernel profile {}", recording, recorded->name, kernel);
     }
     const truth::TruthProfile* profile = truth::truth_profile(kernel);
     if (!profile) {
-        std::fprintf(stderr, "viommu-truth: no Debian kernel for profile %s (known: %s)\n", kernel.c_str(),
-                     truth::truth_profile_names().c_str());
+        spdlog::error("no Debian kernel for profile {} (known: {})", kernel, truth::truth_profile_names());
         return tools::kExitBadInput;
     }
     auto model_profile = guest::profiles::Profile::named(kernel);
     if (!model_profile) {
-        std::fprintf(stderr, "viommu-truth: %s\n", model_profile.error().c_str());
+        spdlog::error("{}", model_profile.error());
         return tools::kExitBadInput;
     }
     std::string xml_text(recorded ? recorded->domain_xml : std::string(boot::default_guest_xml()));
     if (!xml_path.empty()) {
         auto text = truth::read_text_file(xml_path);
         if (!text) {
-            std::fprintf(stderr, "viommu-truth: cannot read %s\n", xml_path.c_str());
+            spdlog::error("cannot read {}", xml_path);
             return tools::kExitBadInput;
         }
         xml_text = std::move(*text);
@@ -138,12 +144,13 @@ int main(int argc, char** argv)
                                : xml_path.empty() ? std::string(boot::kDefaultGuestSource) : xml_path;
     auto spec = boot::parse_domain_xml(xml_text, source);
     if (!spec) {
-        std::fprintf(stderr, "viommu-truth: %s\n", spec.error().what().c_str());
+        spdlog::error("{}", spec.error().what());
         return tools::kExitBadInput;
     }
+    spdlog::debug("{}: guest {}, model under kernel profile {}", source, spec->name, model_profile->name());
     auto plan = truth::qemu_plan(*spec);
     if (!plan) {
-        std::fprintf(stderr, "viommu-truth: cannot boot %s for real: %s\n", spec->name.c_str(), plan.error().c_str());
+        spdlog::error("cannot boot {} for real: {}", spec->name, plan.error());
         return tools::kExitBadInput;
     }
     std::vector<truth::KnownDifference> known;
@@ -153,10 +160,11 @@ int main(int argc, char** argv)
                            : Expected<std::vector<truth::KnownDifference>, std::string>(
                                  unexpected("cannot read " + known_path));
         if (!parsed) {
-            std::fprintf(stderr, "viommu-truth: %s\n", parsed.error().c_str());
+            spdlog::error("{}", parsed.error());
             return tools::kExitBadInput;
         }
         known = std::move(*parsed);
+        spdlog::debug("{}: {} known differences", known_path, known.size());
     }
 
     const truth::Observation model = truth::run_model(*spec, *model_profile);
@@ -167,21 +175,23 @@ int main(int argc, char** argv)
     options.cache = cache.empty() ? truth::default_cache_dir() : fs::path(cache);
     options.probe = probe.empty() ? probe_next_to_us() : fs::path(probe);
     options.time_limit = std::chrono::seconds(time_limit);
+    spdlog::debug("real boot of {} under {}: kernels cached in {}, probe {}, {} s at most", spec->name, kernel,
+                  options.cache.string(), options.probe.string(), time_limit);
     for (const std::string& note : plan->notes)
-        std::fprintf(stderr, "viommu-truth: stand-in: %s\n", note.c_str());
+        spdlog::warn("stand-in: {}", note);
     auto real = truth::real_boot(*spec, *plan, *profile, options);
     if (!real) {
-        std::fprintf(stderr, "viommu-truth: the real boot failed: %s\n", real.error().message.c_str());
+        spdlog::error("the real boot failed: {}", real.error().message);
         if (!real.error().work.empty())
-            std::fprintf(stderr, "viommu-truth: its files are in %s\n", real.error().work.string().c_str());
+            spdlog::error("its files are in {}", real.error().work.string());
         return kExitBootFailed;
     }
-    std::fprintf(stderr, "viommu-truth: real boot of %s under %s (%s, %s) took %.1f s\n", spec->name.c_str(),
-                 kernel.c_str(), real->kernel.package.c_str(), real->kernel.version.c_str(), real->seconds);
+    spdlog::info("real boot of {} under {} ({}, {}) took {:.1f} s", spec->name, kernel, real->kernel.package,
+                 real->kernel.version, real->seconds);
 
     if (!record_dir.empty()) {
         if (auto written = truth::write_recording(record_dir, xml_text, *real); !written) {
-            std::fprintf(stderr, "viommu-truth: %s\n", written.error().c_str());
+            spdlog::error("{}", written.error());
             return tools::kExitBadInput;
         }
     }

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "system/truth/host_command.h"
 
@@ -105,7 +106,7 @@ Expected<KernelPackage, std::string> fetch_kernel(const TruthProfile& profile, c
     k.package = newest(matching);
     std::optional<fs::path> deb = find_deb(cache, k.package);
     if (!deb) {
-        std::fprintf(stderr, "viommu-truth: downloading %s into %s\n", k.package.c_str(), cache.string().c_str());
+        spdlog::info("downloading {} into {}", k.package, cache.string()); // progress: minutes, at times
         const std::vector<std::string> download = {"apt-get", "download", "-q", k.package};
         CommandOptions in_cache;
         in_cache.cwd = cache;

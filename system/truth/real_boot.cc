@@ -2,11 +2,11 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "system/truth/host_command.h"
 #include "system/truth/text_file.h"
@@ -126,7 +126,10 @@ Expected<RealBoot, RealBootFailure> real_boot(const boot::GuestSpec& spec, const
     boot.console = read_file(console_file);
     boot.trace = read_file(trace_file);
     boot.qemu_stderr = read_file(work / "qemu.err");
-    std::fputs(boot.qemu_stderr.c_str(), stderr);
+    // QEMU's own diagnostics (error_report(): a fault it could not deliver, ...), a warning line each.
+    std::istringstream qemu_said(boot.qemu_stderr);
+    for (std::string line; std::getline(qemu_said, line);)
+        spdlog::warn("{}", line);
     if (qemu.timed_out)
         return failure(fmt::format("the guest did not power off within {} s", options.time_limit.count()), work);
     if (qemu.status != 0)

@@ -12,8 +12,10 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
 
 #include "tools/common/cli.h"
+#include "tools/common/logging.h"
 #include "tools/common/version.h"
 
 namespace {
@@ -76,15 +78,23 @@ private:
 void print_help()
 {
     benchmark::PrintDefaultHelp();
-    std::printf("          [--version]\n\n"
+    std::printf("          [--version]\n"
+                "          [--log-level=<trace|debug|info|warn|error|critical|off>]\n\n"
+                "--log-level: the diagnostics on stderr (the devices' guest errors) at that level and above; "
+                "default: info.\n"
                 "--benchmark_out=- writes the report to standard output; the table and ratios then go to stderr.\n"
-                "Exit status: 0 the benchmarks ran (or --help, --version); 2 an argument it does not know.\n");
+                "Exit status: 0 the benchmarks ran (or --help, --version); 2 an argument it does not know, or an "
+                "unknown log level.\n");
 }
 
 } // namespace
 
 int main(int argc, char** argv)
 {
+    viommu::tools::install_logger("viommu-bench");
+    // Taken out before Google Benchmark reads the arguments, which refuses any it does not know.
+    if (auto code = viommu::tools::take_log_level_argument(argc, argv))
+        return *code;
     bool json = false;
     // --benchmark_out=- writes the file report to standard output, as "-" means for every viommu tool
     // (Google Benchmark would create a file named "-"); the console table and the ratios then go to
@@ -97,6 +107,7 @@ int main(int argc, char** argv)
         if (std::strcmp(argv[i], "--benchmark_out=-") == 0) {
             argv[i] = out_to_stdout_flag;
             out_to_stdout = true;
+            spdlog::debug("--benchmark_out=-: the report on standard output, the table and ratios on stderr");
         }
         // Google Benchmark has no --version of its own; answered before it reads the arguments.
         if (std::strcmp(argv[i], "--version") == 0) {

@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "base/input_file.h"
@@ -28,8 +27,7 @@ void add_common_options(CLI::App& app, CommonOptions& options, std::string_view 
                    "(the trace goes there instead of stderr), comma-separated")
         ->type_name("GLOB")
         ->allow_extra_args(false);
-    app.add_option("--log-level", options.log_level, "Log level: trace, debug, info, warn, error, off")
-        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+    add_log_level_option(app, options.log_level);
 }
 
 namespace {
@@ -39,11 +37,11 @@ std::optional<int> enable_glob(const std::string& glob)
 {
     const trace::EnableResult enabled = trace::enable(glob);
     if (enabled.malformed) {
-        std::fprintf(stderr, "error: trace pattern '%s' has a '[' without its ']'\n", printable(glob).c_str());
+        spdlog::error("error: trace pattern '{}' has a '[' without its ']'", printable(glob));
         return kExitBadInput;
     }
     if (enabled.unknown_exact_name) {
-        std::fprintf(stderr, "error: trace point '%s' does not exist (try --trace help)\n", printable(glob).c_str());
+        spdlog::error("error: trace point '{}' does not exist (try --trace help)", printable(glob));
         return kExitBadInput;
     }
     return std::nullopt;
@@ -53,7 +51,7 @@ std::optional<int> apply_trace_option(const std::string& argument)
 {
     const auto option = trace::parse_trace_option(argument);
     if (!option) {
-        std::fprintf(stderr, "error: --trace: %s\n", printable(option.error()).c_str());
+        spdlog::error("error: --trace: {}", printable(option.error()));
         return kExitBadInput;
     }
     for (const std::string& glob : option->patterns)
@@ -63,7 +61,7 @@ std::optional<int> apply_trace_option(const std::string& argument)
     for (const std::string& path : option->events_files) {
         const auto text = read_input_file(path, kEventsFileCap);
         if (!text) {
-            std::fprintf(stderr, "error: --trace events=%s: %s\n", printable(path).c_str(), text.error().reason.c_str());
+            spdlog::error("error: --trace events={}: {}", printable(path), text.error().reason);
             return kExitBadInput;
         }
         for (const trace::EventsFileLine& line : trace::parse_events_file(*text)) {
@@ -81,7 +79,7 @@ std::optional<int> apply_trace_option(const std::string& argument)
             logger->set_level(spdlog::level::trace);
             trace::set_sink(std::move(logger));
         } catch (const spdlog::spdlog_ex& e) {
-            std::fprintf(stderr, "error: --trace file=%s: %s\n", printable(*option->file).c_str(), e.what());
+            spdlog::error("error: --trace file={}: {}", printable(*option->file), e.what());
             return kExitBadInput;
         }
     }
@@ -92,11 +90,7 @@ std::optional<int> apply_trace_option(const std::string& argument)
 
 std::optional<int> apply_common_options(const CommonOptions& options)
 {
-    // Tools write their data on stdout (JSON Lines, tables); every diagnostic, the device's guest errors
-    // included, goes to stderr.
-    spdlog::set_default_logger(
-        std::make_shared<spdlog::logger>("viommu", std::make_shared<spdlog::sinks::stderr_sink_mt>()));
-    spdlog::set_level(spdlog::level::from_str(options.log_level));
+    set_log_level(options.log_level);
     for (const std::string& argument : options.trace) {
         if (argument == "help") {
             for (const std::string& name : trace::names())

@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tools/common/logging.h"
+
 namespace viommu::tools {
 
 inline constexpr int kExitOk = 0;
@@ -19,7 +21,7 @@ inline constexpr int kExitNotModelled = 3;
 
 struct CommonOptions {
     std::vector<std::string> trace;
-    std::string log_level = "warn";
+    std::string log_level = kDefaultLogLevel;
 };
 
 // --version: "TOOL VERSION (git DESCRIBE)"; tool names the program.
@@ -27,7 +29,7 @@ void add_version_option(CLI::App& app, std::string_view tool);
 // --trace, --log-level and --version.
 void add_common_options(CLI::App& app, CommonOptions& options, std::string_view tool);
 
-// Applies the options. Returns an exit code when the program should stop now (`--trace help`, or a
+// Applies the options (install_logger must have run). Returns an exit code when the program should stop now (`--trace help`, or a
 // trace name that does not exist), nullopt to go on.
 std::optional<int> apply_common_options(const CommonOptions& options);
 

@@ -11,6 +11,9 @@ _viommu()
     --trace)
         COMPREPLY=($(compgen -W "help $("$tool" --trace help 2>/dev/null)" -- "$cur"))
         return ;;
+    --log-level) # spdlog's level names (tools/common/logging.h)
+        COMPREPLY=($(compgen -W "trace debug info warn error critical off" -- "$cur"))
+        return ;;
     --vfio-user)
         COMPREPLY=($(compgen -W "type1 iommufd-compat iommufd" -- "$cur"))
         return ;;
