@@ -34,11 +34,13 @@ namespace {
 
 constexpr int kExitBootFailed = 3;
 
-// truth-probe is built next to this program (meson: tools/truth-probe).
-fs::path probe_next_to_us()
+// truth-probe is built next to this program: meson builds it for the host (tools/truth-probe), and
+// scripts/record-truth cross-compiles truth-probe-aarch64 for arm64 guests.
+fs::path probe_next_to_us(guest::profiles::Arch guest_arch)
 {
     std::error_code ec;
-    return fs::read_symlink("/proc/self/exe", ec).parent_path() / "truth-probe";
+    return fs::read_symlink("/proc/self/exe", ec).parent_path() /
+           (guest_arch == guest::profiles::Arch::kX86_64 ? "truth-probe" : "truth-probe-aarch64");
 }
 
 // Prints the differences (stdout), writes them as JSON; 0 when none is unknown, else 1.
@@ -141,6 +143,12 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "viommu-truth: %s\n", spec.error().what().c_str());
         return tools::kExitBadInput;
     }
+    if (spec->arch != profile->arch) {
+        std::fprintf(stderr, "viommu-truth: %s is an %s guest and %s an %s kernel\n", spec->name.c_str(),
+                     std::string(guest::profiles::arch_name(spec->arch)).c_str(), kernel.c_str(),
+                     std::string(guest::profiles::arch_name(profile->arch)).c_str());
+        return tools::kExitBadInput;
+    }
     auto plan = truth::qemu_plan(*spec);
     if (!plan) {
         std::fprintf(stderr, "viommu-truth: cannot boot %s for real: %s\n", spec->name.c_str(), plan.error().c_str());
@@ -165,7 +173,7 @@ int main(int argc, char** argv)
 
     truth::RealBootOptions options;
     options.cache = cache.empty() ? truth::default_cache_dir() : fs::path(cache);
-    options.probe = probe.empty() ? probe_next_to_us() : fs::path(probe);
+    options.probe = probe.empty() ? probe_next_to_us(profile->arch) : fs::path(probe);
     options.time_limit = std::chrono::seconds(time_limit);
     for (const std::string& note : plan->notes)
         std::fprintf(stderr, "viommu-truth: stand-in: %s\n", note.c_str());
