@@ -36,11 +36,13 @@ namespace {
 
 constexpr int kExitBootFailed = 3;
 
-// truth-probe is built next to this program (meson: tools/truth-probe).
-fs::path probe_next_to_us()
+// truth-probe is built next to this program: meson builds it for the host (tools/truth-probe), and
+// scripts/record-truth cross-compiles truth-probe-aarch64 for arm64 guests.
+fs::path probe_next_to_us(guest::profiles::Arch guest_arch)
 {
     std::error_code ec;
-    return fs::read_symlink("/proc/self/exe", ec).parent_path() / "truth-probe";
+    return fs::read_symlink("/proc/self/exe", ec).parent_path() /
+           (guest_arch == guest::profiles::Arch::kX86_64 ? "truth-probe" : "truth-probe-aarch64");
 }
 
 // Prints the differences (stdout), writes them as JSON; 0 when none is unknown, else 1.
@@ -148,6 +150,11 @@ int main(int argc, char** argv)
         return tools::kExitBadInput;
     }
     spdlog::debug("{}: guest {}, model under kernel profile {}", source, spec->name, model_profile->name());
+    if (spec->arch != profile->arch) {
+        spdlog::error("{} is an {} guest and {} an {} kernel", spec->name, guest::profiles::arch_name(spec->arch), kernel,
+                      guest::profiles::arch_name(profile->arch));
+        return tools::kExitBadInput;
+    }
     auto plan = truth::qemu_plan(*spec);
     if (!plan) {
         spdlog::error("cannot boot {} for real: {}", spec->name, plan.error());
@@ -173,7 +180,7 @@ int main(int argc, char** argv)
 
     truth::RealBootOptions options;
     options.cache = cache.empty() ? truth::default_cache_dir() : fs::path(cache);
-    options.probe = probe.empty() ? probe_next_to_us() : fs::path(probe);
+    options.probe = probe.empty() ? probe_next_to_us(profile->arch) : fs::path(probe);
     options.time_limit = std::chrono::seconds(time_limit);
     spdlog::debug("real boot of {} under {}: kernels cached in {}, probe {}, {} s at most", spec->name, kernel,
                   options.cache.string(), options.probe.string(), time_limit);

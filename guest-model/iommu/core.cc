@@ -20,9 +20,12 @@ unsigned domain_type_number(DomainType t)
     return 0;
 }
 
-// pci_acs_enabled() for the flags the IOMMU core asks for (REQ_ACS_FLAGS).
-bool acs_enabled(const pci::Function& f)
+// pci_acs_enabled() for the flags the IOMMU core asks for (REQ_ACS_FLAGS). An ACS capability isolates
+// only once Linux has set its control bits, which pci_enable_acs() does when the device is enumerated
+// and only if pci_request_acs() came first (CoreConfig::acs_requested).
+bool acs_enabled(const pci::Function& f, bool acs_requested)
 {
+    const bool acs_on = f.acs && acs_requested;
     switch (f.kind) {
     case pci::Kind::kHostBridge:
     case pci::Kind::kEndpoint:
@@ -30,19 +33,19 @@ bool acs_enabled(const pci::Function& f)
     case pci::Kind::kPcieToPciBridge: return false; // PCI_EXP_TYPE_PCI_BRIDGE: no ACS to speak of
     // PCIe 3.0 §6.12.1.1: downstream and root ports say with their ACS capability.
     case pci::Kind::kRootPort:
-    case pci::Kind::kSwitchDownstream: return f.acs;
+    case pci::Kind::kSwitchDownstream: return acs_on;
     // §6.12.1.2: other PCIe functions need ACS only as part of a multifunction device.
     case pci::Kind::kSwitchUpstream:
-    case pci::Kind::kPcieEndpoint: return !f.multifunction || f.acs;
+    case pci::Kind::kPcieEndpoint: return !f.multifunction || acs_on;
     }
     return false;
 }
 
 // pci_acs_path_enabled(start, NULL): every device from start up to the root bus isolates.
-bool acs_path_enabled(const pci::Function* start)
+bool acs_path_enabled(const pci::Function* start, bool acs_requested)
 {
     for (const pci::Function* f = start; f; f = f->parent)
-        if (!acs_enabled(*f))
+        if (!acs_enabled(*f, acs_requested))
             return false;
     return true;
 }
@@ -256,17 +259,17 @@ Group* IommuCore::pci_device_group(driver_core::Device& dev)
     }
     // 2. Up from there, devices below a bridge without ACS isolation share the bridge's group.
     for (const pci::Function* up = alias_dev->parent; up; up = up->parent) {
-        if (acs_path_enabled(up))
+        if (acs_path_enabled(up, config_.acs_requested))
             break;
         if (driver_core::Device* d = device_of(up); d && group_of(*d))
             return group_of(*d);
     }
     // 3. Functions of one slot that do not isolate from each other share a group
     //    (get_pci_function_alias_group()).
-    if (alias_dev->multifunction && !acs_enabled(*alias_dev)) {
+    if (alias_dev->multifunction && !acs_enabled(*alias_dev, config_.acs_requested)) {
         for (const auto& [other, f] : pci_) {
             if (f != alias_dev && f->parent == alias_dev->parent && f->bus == alias_dev->bus &&
-                f->slot == alias_dev->slot && !acs_enabled(*f))
+                f->slot == alias_dev->slot && !acs_enabled(*f, config_.acs_requested))
                 if (Group* g = group_of(*other))
                     return g;
         }

@@ -38,6 +38,16 @@ struct CoreConfig {
     // Whether a virtio-iommu driver is built at all (CONFIG_VIRTIO_IOMMU): without it, VIOT's endpoints
     // are not waited for (viot_dev_iommu_init() returns -ENODEV).
     bool iommu_driver_built = true;
+    // Whether pci_request_acs() ran before PCI enumeration, so that pci_acs_init() enabled each ACS
+    // capability (drivers/pci/pci.c pci_enable_acs(): nothing without pci_acs_enable). ACPI guests ask
+    // while the tables are parsed (acpi_viot_early_init(), from "ACPI: VIOT: Fix ACS setup" in v6.0-rc1
+    // and the 5.15.y and 5.19.y stable series; the VIOT kernels before it asked too late as well, which
+    // the model does not reproduce); on a device tree only of_iommu_configure()
+    // asks, when a driver probes, after every device was enumerated with ACS off, so no port isolates:
+    // "ACS has never really worked [on OF platforms] on kernel versions prior to v6.15" (the stable
+    // reverts of b20b659c2c6a, whose mainline c41e2fb67e26 moves pci_enable_acs() into
+    // pci_dma_configure(); no profile here is that recent).
+    bool acs_requested = true;
     // The PCI host bridge's memory windows, never used as IOVAs (iova_reserve_pci_windows()).
     std::vector<std::pair<uint64_t, uint64_t>> pci_windows;
 };

@@ -25,6 +25,25 @@ bool driver_does_dma(const std::string& driver)
     return !driver.empty() && !kNoDma.count(driver);
 }
 
+// The MSI doorbell QEMU's virt machine reports as a reserved MSI region of every endpoint behind its
+// virtio-iommu (virt_machine_device_pre_plug_cb() in QEMU 7.2's hw/arm/virt.c, the "reserved-regions[0]"
+// property): with an ITS its GITS_TRANSLATER page, the second 64 KiB of the ITS frame at 0x08080000;
+// with GICv2m its MSI_SETSPI_NS page at 0x08020000 (base_memmap[VIRT_GIC_ITS], [VIRT_GIC_V2M]).
+std::optional<hw::virtio_iommu::ReservedRegion> virt_msi_doorbell(MsiController msi)
+{
+    using hw::virtio_iommu::IovaRange;
+    using hw::virtio_iommu::ResvMemSubtype;
+    switch (msi) {
+    case MsiController::kGicV3Its:
+        return hw::virtio_iommu::ReservedRegion{{}, IovaRange{Iova(0x08090000), Iova(0x0809ffff)}, ResvMemSubtype::kMsi};
+    case MsiController::kGicV2m:
+        return hw::virtio_iommu::ReservedRegion{{}, IovaRange{Iova(0x08020000), Iova(0x08020fff)}, ResvMemSubtype::kMsi};
+    case MsiController::kX86Apic:
+        break;
+    }
+    return std::nullopt;
+}
+
 // Who DMAs and how: a NIC fills receive buffers; a disk and an assigned function read and write.
 std::optional<hw::endpoints::DmaEngine::Kind> dma_kind(const FunctionDesc& d)
 {
@@ -85,9 +104,12 @@ void Board::add_iommu(const hw::virtio_iommu::DeviceBehaviour& device)
     apply_iommu_properties(spec_.iommu, config);
     config.withheld = spec_.iommu.withheld_features;
     config.use_profile(device);
-    // QEMU's pc machines report the x86 MSI window as a reserved MSI region of every endpoint.
+    // QEMU's pc machines report the x86 MSI window as a reserved MSI region of every endpoint; its virt
+    // machine, the page of the MSI controller's doorbell.
     if (spec_.arch == Arch::kX86_64)
         config.reserved.push_back(hw::virtio_iommu::x86_msi_region());
+    else if (const std::optional<hw::virtio_iommu::ReservedRegion> doorbell = virt_msi_doorbell(spec_.msi))
+        config.reserved.push_back(*doorbell);
     // QEMU 7.2's virtio-iommu-pci has no MSI-X vectors: its interrupt is INTx.
     iommu_ = &machine_.add_pci_device<hw::virtio_iommu::VirtioIommu>(hw::virtio_iommu::pci_identity(), std::move(config));
 }

@@ -20,6 +20,8 @@ iommu::CoreConfig core_config(const KernelConfig& k, FirmwareTables tables)
     // machine booted with a device tree puts an iommu-map on the PCI host bridge (of_iommu_configure(),
     // which gives up waiting after the deferred-probe timeout).
     c.firmware = tables == FirmwareTables::kAcpi ? iommu::Firmware::kAcpiViot : iommu::Firmware::kDeviceTree;
+    // ACS is asked for before the PCI scan only by ACPI table parsing (iommu::CoreConfig::acs_requested).
+    c.acs_requested = tables == FirmwareTables::kAcpi;
     c.passthrough = k.passthrough;
     c.passthrough_cmdline = k.passthrough_cmdline;
     c.strict = k.strict;

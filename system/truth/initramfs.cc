@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "system/truth/cpio_newc.h"
+#include "system/truth/elf_arch.h"
 #include "system/truth/host_command.h"
 #include "system/truth/text_file.h"
 
@@ -80,9 +81,26 @@ std::string init_script(const std::vector<std::string>& vfio_ids)
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# A probe that never returns (virtio_blk's first read when its DMA faults and nothing completes the
+# request) would stop the init in modprobe: each gets 60 s, then the init goes on and says so in the
+# kernel log. The driver is bound by then: Linux links it in sysfs before it calls probe.
+load() {{
+  rm -f /loaded
+  (modprobe -b "$1" 2>/dev/null; : > /loaded) &
+  n=0
+  while [ ! -e /loaded ]; do
+    n=$((n + 1))
+    if [ $n -gt 600 ]; then
+      echo "viommu-truth init: modprobe $1 has not returned after 60 s" > /dev/kmsg
+      : > /hung
+      return
+    fi
+    sleep 0.1
+  done
+}}
 coldplug() {{
   for d in "$@"; do
-    [ -e "$d/driver" ] || [ ! -e "$d/modalias" ] || modprobe -b "$(cat "$d/modalias")" 2>/dev/null
+    [ -e "$d/driver" ] || [ ! -e "$d/modalias" ] || load "$(cat "$d/modalias")"
   done
 }}
 bound() {{
@@ -113,6 +131,13 @@ modprobe vfio-pci
 # Keep the console to truth-probe's lines; it reads the kernel log itself.
 echo 1 > /proc/sys/kernel/printk
 /truth-probe{}
+# A probe still running holds its device's lock, which poweroff's device_shutdown() would wait for
+# forever: then restart at once instead (sysrq b, emergency_restart(), which QEMU's -no-reboot makes an
+# exit), once the console has drained.
+if [ -e /hung ]; then
+  sleep 2
+  echo b > /proc/sysrq-trigger
+fi
 poweroff -f
 )init",
                        ids);
@@ -176,7 +201,7 @@ Expected<Initramfs, std::string> build_initramfs(const KernelPackage& kernel, co
     for (const char* f : {"modules.builtin", "modules.order", "modules.builtin.modinfo"})
         fs::copy_file(modules_src / f, modules_dst / f, ec);
     // busybox's depmod writes modules.dep and modules.alias for the modules present.
-    if (run_command({inputs.busybox.string(), "depmod", "-b", root.string(), kernel.release}).status != 0)
+    if (run_command({inputs.host_busybox.string(), "depmod", "-b", root.string(), kernel.release}).status != 0)
         return unexpected(std::string("busybox depmod failed"));
 
     CpioWriter cpio;
@@ -186,13 +211,20 @@ Expected<Initramfs, std::string> build_initramfs(const KernelPackage& kernel, co
     const std::string busybox = read_file(inputs.busybox);
     if (busybox.empty())
         return unexpected(fmt::format("cannot read {} (Debian: busybox-static)", inputs.busybox.string()));
+    if (elf_arch(busybox) != inputs.arch)
+        return unexpected(fmt::format("{} is not a {} executable", inputs.busybox.string(),
+                                      guest::profiles::arch_name(inputs.arch)));
     cpio.file("bin/busybox", busybox, true);
-    for (const char* applet : {"sh", "mount", "modprobe", "sleep", "cat", "ls", "wc", "poweroff", "echo"})
+    for (const char* applet : {"sh", "mount", "modprobe", "sleep", "cat", "ls", "wc", "poweroff", "echo", "rm"})
         cpio.symlink(fmt::format("bin/{}", applet), "busybox");
     cpio.symlink("sbin/modprobe", "../bin/busybox");
     const std::string probe = read_file(inputs.probe);
     if (probe.empty())
         return unexpected(fmt::format("cannot read truth-probe at {}", inputs.probe.string()));
+    if (elf_arch(probe) != inputs.arch)
+        return unexpected(fmt::format("{} is not a {} executable: build truth-probe for the guest (scripts/record-truth "
+                                      "does, docs/ground-truth.md)",
+                                      inputs.probe.string(), guest::profiles::arch_name(inputs.arch)));
     cpio.file("truth-probe", probe, true);
     cpio.file("init", init_script(inputs.vfio_ids), true);
     std::vector<fs::path> tree;

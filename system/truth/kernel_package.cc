@@ -9,17 +9,26 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "system/truth/debian_package.h"
 #include "system/truth/host_command.h"
 
 namespace viommu::system::truth {
 namespace fs = std::filesystem;
 namespace {
 
+using guest::profiles::Arch;
+
 constexpr TruthProfile kProfiles[] = {
     // Debian 12's backported 6.12 kernel (bookworm-backports, then bookworm-security).
-    {"debian-12-6.12", R"(^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$)", "qemu-system-x86_64"},
+    {"debian-12-6.12", R"(^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$)", Arch::kX86_64, "qemu-system-x86_64", ""},
     // Debian 12's stock 6.1 kernel; it builds no virtio-iommu driver (CONFIG_VIRTIO_IOMMU unset).
-    {"debian-12", R"(^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$)", "qemu-system-x86_64"},
+    {"debian-12", R"(^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$)", Arch::kX86_64, "qemu-system-x86_64", ""},
+    // The same two for arm64: their packages download on an amd64 host once dpkg knows the architecture
+    // (dpkg --add-architecture arm64); nothing of arm64 is installed.
+    {"debian-12-6.12-arm64", R"(^linux-image-6\.12\.[0-9]+\+deb12-arm64-unsigned$)", Arch::kAarch64,
+     "qemu-system-aarch64", "busybox-static:arm64"},
+    {"debian-12-arm64", R"(^linux-image-6\.1\.0-[0-9]+-arm64-unsigned$)", Arch::kAarch64, "qemu-system-aarch64",
+     "busybox-static:arm64"},
 };
 
 // The newest name by version order (strverscmp: 6.12.118 after 6.12.99).
@@ -30,30 +39,6 @@ std::string newest(const std::vector<std::string>& names)
         if (best.empty() || strverscmp(n.c_str(), best.c_str()) > 0)
             best = n;
     return best;
-}
-
-// "6.12.118-1~deb12u1" from "PKG_6.12.118-1~deb12u1_amd64.deb" (apt writes ':' of an epoch as %3a).
-std::string deb_version(const std::string& file_name)
-{
-    const size_t first = file_name.find('_');
-    const size_t last = file_name.rfind('_');
-    if (first == std::string::npos || last <= first)
-        return "";
-    std::string v = file_name.substr(first + 1, last - first - 1);
-    if (const size_t colon = v.find("%3a"); colon != std::string::npos)
-        v.replace(colon, 3, ":");
-    return v;
-}
-
-std::optional<fs::path> find_deb(const fs::path& cache, const std::string& package)
-{
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(cache, ec)) {
-        const std::string name = e.path().filename().string();
-        if (name.rfind(package + "_", 0) == 0 && name.ends_with(".deb"))
-            return e.path();
-    }
-    return std::nullopt;
 }
 
 } // namespace
@@ -85,11 +70,6 @@ fs::path default_cache_dir()
 
 Expected<KernelPackage, std::string> fetch_kernel(const TruthProfile& profile, const fs::path& cache)
 {
-    std::error_code ec;
-    fs::create_directories(cache, ec);
-    if (ec)
-        return unexpected(fmt::format("cannot create the cache {}: {}", cache.string(), ec.message()));
-
     const CommandResult names = run_command({"apt-cache", "pkgnames", "linux-image-"});
     if (names.status != 0)
         return unexpected(std::string("apt-cache pkgnames failed"));
@@ -104,35 +84,12 @@ Expected<KernelPackage, std::string> fetch_kernel(const TruthProfile& profile, c
 
     KernelPackage k;
     k.package = newest(matching);
-    std::optional<fs::path> deb = find_deb(cache, k.package);
-    if (!deb) {
-        spdlog::info("downloading {} into {}", k.package, cache.string()); // progress: minutes, at times
-        const std::vector<std::string> download = {"apt-get", "download", "-q", k.package};
-        CommandOptions in_cache;
-        in_cache.cwd = cache;
-        in_cache.stdout_file = cache / "apt-get-download.log";
-        if (run_command(download, in_cache).status != 0)
-            return unexpected(fmt::format("{} failed (log: {})", command_text(download),
-                                          (cache / "apt-get-download.log").string()));
-        deb = find_deb(cache, k.package);
-        if (!deb)
-            return unexpected(fmt::format("apt-get download left no {}_*.deb in {}", k.package, cache.string()));
-    }
-    k.version = deb_version(deb->filename().string());
-    k.root = cache / k.package;
-    if (!fs::exists(k.root / ".unpacked")) {
-        const fs::path partial = cache / (k.package + ".partial");
-        fs::remove_all(partial, ec);
-        if (run_command({"dpkg-deb", "-x", deb->string(), partial.string()}).status != 0)
-            return unexpected(fmt::format("dpkg-deb -x {} failed", deb->string()));
-        fs::remove_all(k.root, ec);
-        fs::rename(partial, k.root, ec);
-        if (ec)
-            return unexpected(fmt::format("cannot move {} into place: {}", partial.string(), ec.message()));
-        std::FILE* stamp = std::fopen((k.root / ".unpacked").c_str(), "w");
-        if (stamp)
-            std::fclose(stamp);
-    }
+    auto unpacked = fetch_package(k.package, cache);
+    if (!unpacked)
+        return unexpected(unpacked.error());
+    k.version = unpacked->version;
+    k.root = unpacked->root;
+    std::error_code ec;
     for (const auto& e : fs::directory_iterator(k.root / "boot", ec))
         if (e.path().filename().string().rfind("vmlinuz-", 0) == 0) {
             k.vmlinuz = e.path();
@@ -141,6 +98,16 @@ Expected<KernelPackage, std::string> fetch_kernel(const TruthProfile& profile, c
     if (k.vmlinuz.empty() || !fs::is_directory(k.root / "lib/modules" / k.release))
         return unexpected(fmt::format("{} holds no boot/vmlinuz-* with its lib/modules folder", k.package));
     return k;
+}
+
+Expected<fs::path, std::string> guest_busybox(const TruthProfile& profile, const fs::path& cache)
+{
+    if (profile.busybox_package.empty())
+        return fs::path("/bin/busybox");
+    auto unpacked = fetch_package(std::string(profile.busybox_package), cache);
+    if (!unpacked)
+        return unexpected(unpacked.error());
+    return unpacked->root / "bin" / "busybox";
 }
 
 } // namespace viommu::system::truth

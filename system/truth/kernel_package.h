@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "base/expected.h"
+#include "guest-model/profiles/arch.h"
 
 namespace viommu::system::truth {
 
@@ -14,7 +15,11 @@ namespace viommu::system::truth {
 struct TruthProfile {
     std::string_view name;           // the viommu-boot profile ("debian-12-6.12")
     std::string_view package_regex;  // the package names of its series, newest chosen
-    std::string_view qemu;           // the emulator of its architecture
+    guest::profiles::Arch arch;      // what the kernel is built for: the guest's architecture
+    std::string_view qemu;           // the emulator of that architecture
+    // The busybox the guest's init runs: "" the host's own /bin/busybox (Debian's busybox-static, of the
+    // guest's architecture on an amd64 host), else the Debian package of the guest's architecture.
+    std::string_view busybox_package;
 };
 
 // nullptr for a profile with no Debian package series here.
@@ -32,6 +37,10 @@ struct KernelPackage {
 
 // Downloads (once) and unpacks (once) the newest package of the profile's series into cache.
 Expected<KernelPackage, std::string> fetch_kernel(const TruthProfile& profile, const std::filesystem::path& cache);
+
+// The busybox for the profile's guests (busybox_package, downloaded and unpacked into cache once).
+Expected<std::filesystem::path, std::string> guest_busybox(const TruthProfile& profile,
+                                                           const std::filesystem::path& cache);
 
 // The default cache: $XDG_CACHE_HOME/viommu, else ~/.cache/viommu.
 std::filesystem::path default_cache_dir();

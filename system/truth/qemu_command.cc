@@ -27,21 +27,45 @@ public:
     {
         if (!spec_.not_modelled.empty())
             return refuse(spec_.not_modelled);
-        if (spec_.arch != boot::Arch::kX86_64)
-            return refuse("only x86_64 guests are booted for real so far");
         bool q35 = false;
-        for (const FunctionDesc& f : spec_.functions)
+        bool virt = false;
+        for (const FunctionDesc& f : spec_.functions) {
             q35 = q35 || (f.role == Role::kHostBridge && f.pci.label == "mch");
-        if (!q35)
-            return refuse("only the q35 machine is mapped to QEMU");
+            virt = virt || (f.role == Role::kHostBridge && f.pci.label == "gpex-root");
+        }
+        if (spec_.arch == boot::Arch::kX86_64 && !q35)
+            return refuse("only the q35 machine is mapped to QEMU on x86_64");
+        if (spec_.arch == boot::Arch::kAarch64 && !virt)
+            return refuse("only the virt machine is mapped to QEMU on aarch64");
+        // QEMU hands its ACPI tables to an arm64 guest only through UEFI firmware, which the real
+        // boot does not run: it loads the kernel itself, and the guest reads QEMU's device tree.
+        if (spec_.arch == boot::Arch::kAarch64 && spec_.tables == boot::FirmwareTables::kAcpi)
+            return refuse("an aarch64 guest under UEFI with ACPI is not booted for real: the real boot loads the "
+                          "kernel without firmware, so the guest would read the device tree");
         if (spec_.vfio_backend != boot::VfioBackend::kType1Container)
             return refuse("the guest's VFIO user (truth-probe) drives only the type1 container");
         if (spec_.iommu.aw_bits || spec_.iommu.granule)
             return refuse("QEMU 7.2's virtio-iommu-pci has no aw-bits or granule property");
 
-        // libvirt's -machine for a q35 guest without KVM, and its -nodefaults: only what the XML says.
-        plan_.args = {"-nodefaults", "-machine", "q35", "-accel", "tcg", "-m",
-                      fmt::format("{}M", spec_.ram_bytes >> 20), "-smp", "1", "-display", "none", "-no-reboot"};
+        plan_.args = {"-nodefaults"};
+        if (spec_.arch == boot::Arch::kX86_64) {
+            // libvirt's -machine for a q35 guest without KVM, and its -nodefaults: only what the XML says.
+            plan_.args.insert(plan_.args.end(), {"-machine", "q35", "-accel", "tcg"});
+            plan_.console = "ttyS0";
+        } else {
+            // virt with the GIC the XML names (<features><gic version>): with gic-version=3 QEMU 7.2's virt
+            // adds an ITS under TCG too (virt_instance_init(): its=on, tcg_its unless no_tcg_its, which only
+            // virt-6.1 and older set; create_its() in hw/arm/virt.c). A 64-bit CPU: virt's default,
+            // cortex-a15, cannot run an arm64 kernel, and cortex-a57 is the cheapest to emulate. The
+            // console is virt's PL011 UART.
+            plan_.args.insert(plan_.args.end(),
+                              {"-machine",
+                               fmt::format("virt,gic-version={}", spec_.msi == boot::MsiController::kGicV2m ? 2 : 3),
+                               "-cpu", "cortex-a57", "-accel", "tcg"});
+            plan_.console = "ttyAMA0";
+        }
+        plan_.args.insert(plan_.args.end(), {"-m", fmt::format("{}M", spec_.ram_bytes >> 20), "-smp", "1", "-display",
+                                             "none", "-no-reboot"});
         for (size_t i = 0; i < spec_.functions.size(); ++i)
             if (auto problem = device(static_cast<int>(i)); !problem.empty())
                 return refuse(problem);
@@ -161,7 +185,7 @@ private:
         // function 48h, arch/x86/boot/edd.c) and SeaBIOS's DMA to them faults and never completes: the
         // guest hangs at "Probing EDD" with nothing on the console (seen on QEMU 7.2 with 6.12.118).
         // edd=off skips that probe; what it fills, /sys/firmware/edd, is nothing the comparison reads.
-        if (spec_.iommu.present && !spec_.iommu.boot_bypass)
+        if (spec_.arch == boot::Arch::kX86_64 && spec_.iommu.present && !spec_.iommu.boot_bypass)
             k.push_back("edd=off");
     }
 

@@ -22,7 +22,9 @@ struct QemuPlan {
     // The machine and its devices, without the binary, the kernel, the console or the trace, which the
     // boot adds (real_boot.h). "SCRATCH_IMAGE" stands for the scratch disk image's path.
     std::vector<std::string> args;
-    // What the guest kernel gets besides console=ttyS0 panic=-1: the options of <os><cmdline> the model
+    // The guest's console on the serial port the machine has: ttyS0 (q35's 16550), ttyAMA0 (virt's PL011).
+    std::string console;
+    // What the guest kernel gets besides console= and panic=-1: the options of <os><cmdline> the model
     // honours (boot::KernelCmdline), each written as the kernel reads it, and edd=off when boot-bypass
     // is off (qemu_command.cc says why).
     std::vector<std::string> kernel_args;

@@ -75,8 +75,14 @@ Expected<RealBoot, RealBootFailure> real_boot(const boot::GuestSpec& spec, const
         return failure(kernel.error());
     boot.kernel = *kernel;
 
+    auto busybox = guest_busybox(profile, options.cache);
+    if (!busybox)
+        return failure(busybox.error());
+
     const fs::path work = options.cache / fmt::format("run-{}", getpid());
     InitramfsInputs inputs;
+    inputs.arch = profile.arch;
+    inputs.busybox = *busybox;
     inputs.probe = options.probe;
     inputs.vfio_ids = plan.vfio_ids;
     auto initramfs = build_initramfs(boot.kernel, inputs, work);
@@ -96,7 +102,7 @@ Expected<RealBoot, RealBootFailure> real_boot(const boot::GuestSpec& spec, const
     if (ec || !events)
         return failure(fmt::format("cannot write the scratch disk or trace events in {}", work.string()), work);
 
-    std::string append = "console=ttyS0 panic=-1";
+    std::string append = fmt::format("console={} panic=-1", plan.console);
     for (const std::string& a : plan.kernel_args)
         append += " " + a;
     boot.qemu_argv = {std::string(profile.qemu)};

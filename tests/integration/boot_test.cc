@@ -744,19 +744,51 @@ TEST_CASE("an arm64 guest under UEFI with ACPI needs VIOT (3cf485540e7b, v5.14):
     CHECK_FALSE(device(boot_guest(b.spec(), profile("5.15-arm64")), "0000:00:04.0").group);
 }
 
-TEST_CASE("arm64 virt reports no MSI region: virtio-iommu reserves IOMMU_RESV_SW_MSI at MSI_IOVA_BASE instead",
-          "[boot][arm64][msi]")
+TEST_CASE("arm64 virt reports its MSI doorbell page as the endpoints' reserved MSI region", "[boot][arm64][msi]")
 {
-    // viommu_get_resv_regions(): "If the device didn't register any bypass MSI window, add a
-    // software-mapped region" of MSI_IOVA_LENGTH at MSI_IOVA_BASE, where the MSI cookie maps the ITS
-    // doorbell; sysfs names IOMMU_RESV_SW_MSI "msi" too. On q35 QEMU reports the 0xfee00000 window.
-    const GuestReport arm = boot_guest(arm64_hostdev(MsiController::kGicV3Its).spec(), profile("6.12-arm64"));
-    CHECK(device(arm, "0000:01:00.0").reserved_regions ==
-          std::vector<std::string>{"0x0000000008000000 0x00000000080fffff msi"});
+    // QEMU 7.2's virt_machine_device_pre_plug_cb() gives the virtio-iommu the GITS_TRANSLATER page (ITS)
+    // or the MSI_SETSPI_NS page (GICv2m) as a VIRTIO_IOMMU_RESV_MEM_T_MSI region; viommu_get_resv_regions()
+    // then adds no IOMMU_RESV_SW_MSI region. Seen in the arm64-default-guest recording. On q35 QEMU
+    // reports the 0xfee00000 window.
+    const GuestReport its = boot_guest(arm64_hostdev(MsiController::kGicV3Its).spec(), profile("6.12-arm64"));
+    CHECK(device(its, "0000:01:00.0").reserved_regions ==
+          std::vector<std::string>{"0x0000000008090000 0x000000000809ffff msi"});
+    const GuestReport v2m = boot_guest(arm64_hostdev(MsiController::kGicV2m).spec(), profile("6.12-arm64"));
+    CHECK(device(v2m, "0000:01:00.0").reserved_regions ==
+          std::vector<std::string>{"0x0000000008020000 0x0000000008020fff msi"});
     SpecBuilder x86;
     x86.hostdev(6);
     CHECK(device(boot_guest(x86.spec(), profile("6.12")), "0000:00:06.0").reserved_regions ==
           std::vector<std::string>{"0x00000000fee00000 0x00000000feefffff msi"});
+}
+
+TEST_CASE("on a device tree no root port isolates: ACS is asked for only after the PCI scan", "[boot][arm64][acs]")
+{
+    // Two root ports as functions of one slot, a hostdev below each. With ACPI (VIOT) pci_request_acs()
+    // runs before the scan and each port's ACS capability is enabled: a group per port and per hostdev.
+    // With a device tree of_iommu_configure() asks when a driver probes, after pci_acs_init() found
+    // pci_acs_enable clear, so the ports' ACS stays off: one group for all (arm64-default-guest
+    // recording, Linux 6.12.118).
+    const auto two_ports = [](FirmwareTables tables) {
+        SpecBuilder b(3, Arch::kAarch64);
+        b.spec().msi = MsiController::kGicV3Its;
+        b.spec().tables = tables;
+        const int first = b.add("pcie-root-port", pci::Kind::kRootPort, Role::kBridge, 1);
+        b.at(first).pci.multifunction = true;
+        const int second = b.add("pcie-root-port", pci::Kind::kRootPort, Role::kBridge, 1, -1, 1);
+        b.at(second).pci.multifunction = true; // as Linux's pci_scan_slot() marks it
+        b.hostdev(0, first);
+        b.hostdev(0, second);
+        return boot_guest(b.spec(), profile("6.12-arm64"));
+    };
+    const GuestReport acpi = two_ports(FirmwareTables::kAcpi);
+    CHECK(device(acpi, "0000:00:01.0").group != device(acpi, "0000:00:01.1").group);
+    CHECK(device(acpi, "0000:01:00.0").group != device(acpi, "0000:02:00.0").group);
+    const GuestReport dt = two_ports(FirmwareTables::kDeviceTree);
+    REQUIRE(device(dt, "0000:00:01.0").group);
+    CHECK(device(dt, "0000:00:01.1").group == device(dt, "0000:00:01.0").group);
+    CHECK(device(dt, "0000:01:00.0").group == device(dt, "0000:00:01.0").group);
+    CHECK(device(dt, "0000:02:00.0").group == device(dt, "0000:00:01.0").group);
 }
 
 TEST_CASE("boot-bypass on: the firmware's and the unattached device's DMA bypass, as before", "[boot][bypass]")

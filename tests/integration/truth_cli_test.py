@@ -32,6 +32,11 @@ expect_truth("an XML libvirt refuses", [fixtures / "malformed.xml"], 2, "malform
 expect_truth("a guest behind another IOMMU cannot be booted for real", [fixtures / "q35-intel-iommu.xml"], 2,
        "cannot boot q35-intel-iommu for real")
 expect_truth("a pc machine is not mapped", [fixtures / "pc-i440fx.xml"], 2, "only the q35 machine")
+expect_truth("an aarch64 guest under an x86_64 kernel is refused before anything is fetched",
+       [fixtures / "virt-aarch64.xml", "--kernel", "debian-12-6.12"], 2,
+       "virt-aarch64 is an aarch64 guest and debian-12-6.12 an x86_64 kernel")
+expect_truth("an aarch64 guest under UEFI with ACPI cannot be booted for real", [fixtures / "virt-aarch64-uefi.xml",
+       "--kernel", "debian-12-6.12-arm64"], 2, "UEFI")
 expect_truth("a recording that is not one", ["--recording", fixtures], 2, "no domain.xml")
 expect_truth("--recording excludes a domain", ["--recording", recordings / "default-guest", fixtures / "q35-topology.xml"],
        2, "excludes")
