@@ -13,6 +13,11 @@
 
 namespace viommu::tools {
 
+void report_parse_error(const CLI::ParseError& e)
+{
+    spdlog::error("{} (run with --help for more information)", e.what());
+}
+
 void add_version_option(CLI::App& app, std::string_view tool)
 {
     app.set_version_flag("--version", version_text(tool), "Print the version (and the git commit built) and exit");

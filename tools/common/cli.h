@@ -33,6 +33,10 @@ void add_common_options(CLI::App& app, CommonOptions& options, std::string_view 
 // trace name that does not exist), nullopt to go on.
 std::optional<int> apply_common_options(const CommonOptions& options);
 
+// A command-line error, as every other diagnostic: "TOOL: MESSAGE (run with --help ...)" through the
+// logger. It comes before --log-level is applied, so the default level shows it.
+void report_parse_error(const CLI::ParseError& e);
+
 // CLI11's parse with viommu's exit codes: --help and --version exit 0, any parse error prints CLI11's
 // message and exits 2.
 #define VIOMMU_PARSE(app, argc, argv)                                           \
@@ -45,7 +49,7 @@ std::optional<int> apply_common_options(const CommonOptions& options);
     } catch (const CLI::CallForVersion& e) {                                    \
         return (app).exit(e);                                                   \
     } catch (const CLI::ParseError& e) {                                        \
-        (app).exit(e);                                                          \
+        ::viommu::tools::report_parse_error(e);                                 \
         return ::viommu::tools::kExitBadInput;                                  \
     }
 
