@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/input_file.h"
 #include "base/printable.h"
 #include "base/trace/trace.h"
 #include "guest-model/profiles/kernel_argument.h"
@@ -33,6 +34,8 @@
 #include "system/boot/libvirt_domain.h"
 #include "system/boot/report_format.h"
 #include "system/boot/report_html.h"
+#include "system/workload/cost_table.h"
+#include "system/workload/pattern.h"
 #include "tools/common/iommu_options.h"
 #include "tools/common/cli.h"
 #include "tools/common/output_file.h"
@@ -449,6 +452,32 @@ int batch(const std::string& dir, const std::string& out_dir, unsigned jobs, con
     return rejected + admitted_unsafe ? tools::kExitRejected : tools::kExitOk;
 }
 
+// --workload PATTERN [--workload-costs FILE]: the pattern, and the cost table with the file's costs.
+Expected<system::workload::Request, std::string> workload_request(const std::string& pattern, const std::string& costs_path)
+{
+    namespace workload = system::workload;
+    workload::Request request;
+    request.pattern = workload::find_pattern(pattern);
+    if (!request.pattern) {
+        std::string known;
+        for (const workload::Pattern& p : workload::patterns())
+            known += (known.empty() ? "" : ", ") + std::string(p.name);
+        return unexpected(fmt::format("--workload: unknown pattern \"{}\" (known: {}; --workload help)", pattern, known));
+    }
+    if (costs_path.empty())
+        return request;
+    constexpr std::size_t kMaxCostFile = 1 << 20;
+    auto text = read_input_file(costs_path, kMaxCostFile);
+    if (!text)
+        return unexpected(fmt::format("--workload-costs {}: {}", costs_path, text.error().reason));
+    auto table = workload::parse_cost_table(*text);
+    if (!table)
+        return unexpected(fmt::format("--workload-costs {}: {}", costs_path, table.error()));
+    request.costs = std::move(*table);
+    request.costs_from_file = true;
+    return request;
+}
+
 } // namespace
 
 int run(int argc, char** argv)
@@ -472,6 +501,8 @@ int run(int argc, char** argv)
     bool strict = false;
     std::string device_profile = "spec";
     std::string vfio_user;
+    std::string workload_pattern;
+    std::string workload_costs;
     auto* domain_opt = app.add_option("domain", files, "libvirt domain XML files (none: the built-in default guest)")
                            ->check(CLI::ExistingFile);
     auto* kernel_opt = app.add_option(
@@ -505,6 +536,15 @@ int run(int argc, char** argv)
                        "How the guest's user drives VFIO: type1 (VFIO's container), iommufd-compat (iommufd's compat "
                        "container) or iommufd (the device cdev); default: the domain's <viommu:vfio backend>, else type1")
             ->check(CLI::IsMember({"type1", "iommufd-compat", "iommufd"}));
+    auto* workload_opt = app.add_option(
+        "--workload", workload_pattern,
+        "After the boot, run an I/O pattern through every disk or NIC it applies to and report per I/O the "
+        "virtio-iommu's MAP and UNMAP requests, kicks, syncs, IOTLB flushes and a modelled latency ('help' lists "
+        "the patterns)");
+    app.add_option("--workload-costs", workload_costs,
+                       "With --workload: a JSON cost table (nanoseconds per event) replacing the built-in costs it "
+                       "names (docs/PERFORMANCE.md)")
+            ->needs(workload_opt);
     auto* batch_opt = app.add_option("--batch", batch_dir, "Boot every *.xml in DIR concurrently")
                           ->check(CLI::ExistingDirectory);
     auto* out_opt = app.add_option("--out", out_dir, "With --batch: where the per-guest JSON reports go (default: DIR)")
@@ -520,6 +560,10 @@ int run(int argc, char** argv)
         list_opt->excludes(other);
     for (CLI::Option* other : {kernel_opt, log_opt, dyndbg_opt, batch_opt})
         compare_opt->excludes(other);
+    // The workload's report is one guest's under one kernel: a batch has no place for it, and a kernel
+    // comparison is one run per --kernel (docs/boot.md, "Workload").
+    for (CLI::Option* other : {list_opt, compare_opt, batch_opt})
+        workload_opt->excludes(other);
     batch_opt->excludes(domain_opt)->excludes(log_opt);
     VIOMMU_PARSE(app, argc, argv);
     if (auto code = tools::apply_common_options(common))
@@ -566,6 +610,18 @@ int run(int argc, char** argv)
         options.device = tools::device_behaviour(device_profile);
     if (!vfio_user.empty())
         options.vfio_user = vfio::backend_named(vfio_user);
+    if (!workload_pattern.empty()) {
+        if (workload_pattern == "help") {
+            std::printf("%s", system::workload::describe_patterns().c_str());
+            return tools::kExitOk;
+        }
+        auto request = workload_request(workload_pattern, workload_costs);
+        if (!request) {
+            spdlog::error("{}", printable_lines(request.error()));
+            return tools::kExitBadInput;
+        }
+        options.workload = std::move(*request);
+    }
 
     if (!batch_dir.empty())
         return batch(batch_dir, out_dir.empty() ? batch_dir : out_dir, jobs, chosen, options, json_path, html_path, strict, text);

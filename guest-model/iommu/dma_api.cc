@@ -88,8 +88,10 @@ DmaApi::Cookie* DmaApi::cookie(driver_core::Device& dev, Domain& domain)
 
 // drivers/iommu/iommu.c's pr_debug()s (pr_fmt "iommu: "), the same in v6.1 and v6.12. %pa prints a
 // phys_addr_t zero-padded to 16 hex digits on a 64-bit kernel (lib/vsprintf.c:address_val()).
-int iommu_map(kernel::KernelLog& log, IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size,
-              int prot)
+namespace {
+// __iommu_map(): the runs of [iova, iova + size), without iotlb_sync_map().
+int iommu_map_runs(kernel::KernelLog& log, IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size,
+                   int prot)
 {
     log.print(kernel::LogLevel::debug, "iommu: map: iova 0x{:x} pa 0x{:016x} size 0x{:x}", iova, paddr, size);
     uint64_t done = 0;
@@ -106,6 +108,15 @@ int iommu_map(kernel::KernelLog& log, IommuDriver& drv, Domain& domain, uint64_t
         }
         done += mapped;
     }
+    return 0;
+}
+} // namespace
+
+int iommu_map(kernel::KernelLog& log, IommuDriver& drv, Domain& domain, uint64_t iova, uint64_t paddr, uint64_t size,
+              int prot)
+{
+    if (int err = iommu_map_runs(log, drv, domain, iova, paddr, size, prot); err)
+        return err;
     drv.iotlb_sync_map(domain);
     return 0;
 }
@@ -164,20 +175,23 @@ void DmaApi::unmap_single(driver_core::Device& dev, uint64_t dma, uint64_t size,
     const uint64_t len = (size + offset + granule - 1) & ~(granule - 1);
     (void)iommu_unmap(core_.log(), *c.drv, domain, iova, len);
     if (domain.type() != DomainType::kDmaFq) {
+        ++iotlb_flushes_;
         c.drv->iotlb_sync(domain);
         c.iovad->free(iova, len);
         return;
     }
-    // queue_iova(): freed only after the IOTLB is flushed.
+    // queue_iova(): freed only after the IOTLB is flushed. The ring's IOVA_FQ_SIZE slots hold one entry
+    // fewer (fq_full() keeps a slot free): adding to a full ring flushes and frees it first.
+    if (c.fq.size() >= kFqSize - 1)
+        fq_flush(domain, c);
     if (c.fq.empty())
         c.fq_deadline = clock_.now() + kFqTimeoutNs;
     c.fq.push_back({iova, len});
-    if (c.fq.size() >= kFqSize)
-        fq_flush(domain, c);
 }
 
 void DmaApi::fq_flush(Domain& domain, Cookie& c)
 {
+    ++iotlb_flushes_;
     c.drv->flush_iotlb_all(domain);
     for (const auto& q : c.fq)
         c.iovad->free(q.iova, q.size);
@@ -196,6 +210,71 @@ void DmaApi::flush_queues()
     for (auto& [domain, c] : cookies_)
         if (!c.fq.empty())
             fq_flush(*const_cast<Domain*>(domain), c);
+}
+
+Expected<std::vector<uint64_t>, int> DmaApi::map_sg(driver_core::Device& dev, std::span<const SgSegment> sg,
+                                                   DmaDirection dir)
+{
+    std::vector<uint64_t> out;
+    if (!translated(dev)) {
+        for (const SgSegment& s : sg)
+            out.push_back(s.phys); // dma-direct
+        return out;
+    }
+    Domain& domain = *core_.group_of(dev)->domain();
+    Cookie& c = *cookie(dev, domain);
+    const uint64_t granule = c.iovad->granule();
+    // iommu_dma_map_sg(): each segment takes whole granules, so the list gets one IOVA range.
+    const auto granules = [&](const SgSegment& s) { return ((s.phys & (granule - 1)) + s.len + granule - 1) & ~(granule - 1); };
+    uint64_t total = 0;
+    for (const SgSegment& s : sg)
+        total += granules(s);
+    const uint64_t limit = std::min(mask(dev), c.drv->geometry().aperture_end);
+    std::optional<uint64_t> iova;
+    if (limit > kDma32)
+        iova = c.iovad->alloc(total, kDma32);
+    if (!iova)
+        iova = c.iovad->alloc(total, limit);
+    if (!iova)
+        return unexpected(-kernel::kENOMEM);
+    // iommu_map_sg(): physically contiguous segments are mapped as one run; one iotlb_sync_map() at the end.
+    uint64_t at = 0, run_iova = *iova, run_phys = 0, run_len = 0;
+    const auto map_run = [&]() { return run_len ? iommu_map_runs(core_.log(), *c.drv, domain, run_iova, run_phys, run_len, dir_to_prot(dir)) : 0; };
+    int err = 0;
+    for (const SgSegment& s : sg) {
+        const uint64_t phys = s.phys & ~(granule - 1);
+        if (run_len && phys != run_phys + run_len) {
+            if ((err = map_run()))
+                break;
+            run_iova += run_len;
+            run_len = 0;
+        }
+        if (!run_len)
+            run_phys = phys;
+        run_len += granules(s);
+        out.push_back(*iova + at + (s.phys & (granule - 1)));
+        at += granules(s);
+    }
+    if (!err)
+        err = map_run();
+    if (err) {
+        if (run_iova > *iova)
+            (void)iommu_unmap(core_.log(), *c.drv, domain, *iova, run_iova - *iova);
+        c.iovad->free(*iova, total);
+        return unexpected(err);
+    }
+    c.drv->iotlb_sync_map(domain);
+    return out;
+}
+
+void DmaApi::unmap_sg(driver_core::Device& dev, std::span<const uint64_t> dma, std::span<const SgSegment> sg,
+                      DmaDirection dir)
+{
+    if (dma.empty() || !translated(dev))
+        return;
+    // iommu_dma_unmap_sg(): from the first segment's start to the last one's end, in one go.
+    const uint64_t end = dma.back() + sg.back().len;
+    unmap_single(dev, dma.front(), end - dma.front(), dir);
 }
 
 Expected<CoherentBuffer, int> DmaApi::alloc_coherent(driver_core::Device& dev, uint64_t size)

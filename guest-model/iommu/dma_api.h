@@ -5,13 +5,15 @@
 //  - iommu_map() splits a range into the largest pages the IOMMU supports (iommu_pgsize()) and calls the
 //    driver's map_pages() for each run, then iotlb_sync_map();
 //  - unmapping is strict (iotlb_sync at once, IOVA freed) in a DMA domain, and lazy in a DMA-FQ domain:
-//    the IOVA goes to a flush queue, freed after flush_iotlb_all() when the queue fills (IOVA_FQ_SIZE
-//    256) or its timer (IOVA_FQ_TIMEOUT 10 ms) expires on the virtual clock.
+//    the IOVA goes to a flush queue, freed after flush_iotlb_all() when an IOVA is added to a full queue
+//    (255 entries: IOVA_FQ_SIZE is 256 slots, one kept free) or its timer (IOVA_FQ_TIMEOUT 10 ms)
+//    expires on the virtual clock. Linux has a queue per CPU; the model, one CPU.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "base/expected.h"
@@ -24,6 +26,12 @@
 namespace viommu::guest::iommu {
 
 enum class DmaDirection { kBidirectional, kToDevice, kFromDevice };
+
+// One entry of a scatterlist (struct scatterlist: sg_phys(), length).
+struct SgSegment {
+    uint64_t phys = 0;
+    uint64_t len = 0;
+};
 
 struct CoherentBuffer {
     GuestAddr cpu;     // guest-physical memory the CPU uses
@@ -40,6 +48,14 @@ public:
 
     [[nodiscard]] Expected<uint64_t, int> map_single(driver_core::Device& dev, uint64_t phys, uint64_t size, DmaDirection dir);
     void unmap_single(driver_core::Device& dev, uint64_t dma, uint64_t size, DmaDirection dir);
+    // dma_map_sg() through iommu_dma_map_sg(): one IOVA range for the whole list, each segment's run
+    // mapped without a sync and one iotlb_sync_map() at the end (iommu_map_sg()); the DMA address of
+    // each segment. Not modelled: the padding that keeps a segment inside the device's segment boundary.
+    [[nodiscard]] Expected<std::vector<uint64_t>, int> map_sg(driver_core::Device& dev, std::span<const SgSegment> sg,
+                                                              DmaDirection dir);
+    // dma_unmap_sg(): the list's whole IOVA range at once (__iommu_dma_unmap()).
+    void unmap_sg(driver_core::Device& dev, std::span<const uint64_t> dma, std::span<const SgSegment> sg,
+                  DmaDirection dir);
     [[nodiscard]] Expected<CoherentBuffer, int> alloc_coherent(driver_core::Device& dev, uint64_t size);
     void free_coherent(driver_core::Device& dev, const CoherentBuffer& buf);
 
@@ -50,6 +66,9 @@ public:
 
     // Whether the device's DMA goes through an IOMMU translation (a DMA or DMA-FQ domain).
     bool translated(const driver_core::Device& dev) const;
+    // IOTLB invalidations asked of the IOMMU driver: an iotlb_sync() after each unmap in a strict (DMA)
+    // domain, a flush_iotlb_all() for each flush of a DMA-FQ domain's queue.
+    uint64_t iotlb_flushes() const { return iotlb_flushes_; }
 
 private:
     struct Cookie {
@@ -71,6 +90,7 @@ private:
     mm::PhysAllocator& ram_;
     std::map<const driver_core::Device*, uint64_t> masks_;
     std::map<const Domain*, Cookie> cookies_;
+    uint64_t iotlb_flushes_ = 0;
 };
 
 // iommu_map(): [iova, iova + size) to paddr in runs of the largest pages the driver supports, then

@@ -9,8 +9,10 @@ DriverQueue* VirtioTransport::vq(unsigned index)
 
 void VirtioTransport::kick(unsigned index)
 {
-    if (DriverQueue* q = vq(index); q && q->kick_prepare())
+    if (DriverQueue* q = vq(index); q && q->kick_prepare()) {
+        ++notifications_;
         notify(index);
+    }
 }
 
 void VirtioTransport::wait_used(unsigned index)

@@ -78,6 +78,8 @@ public:
 
     void set_config_callback(std::function<void()> callback) { config_callback_ = std::move(callback); }
     uint64_t interrupts_taken() const { return interrupts_; }
+    // Available-buffer notifications sent to the device: the kicks virtqueue_kick_prepare() let through.
+    uint64_t notifications_sent() const { return notifications_; }
 
 protected:
     virtual void set_status(uint8_t status) = 0;
@@ -108,6 +110,7 @@ private:
     std::vector<Vq> vqs_;
     std::function<void()> config_callback_;
     uint64_t interrupts_ = 0;
+    uint64_t notifications_ = 0;
 };
 
 } // namespace viommu::guest::virtio_drivers

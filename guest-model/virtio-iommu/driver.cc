@@ -244,6 +244,10 @@ int ViommuDriver::add_req(std::vector<uint8_t>& buf, uint32_t write_offset, std:
         return added.error() == virtio_drivers::AddError::kNoMemory ? -kernel::kENOMEM : -kernel::kENOSPC;
     }
     requests_.emplace(token, Request{*mem, len, write_offset, writeback});
+    // struct virtio_iommu_req_head starts with the request's type.
+    (buf[0] == VIRTIO_IOMMU_T_MAP     ? traffic_.map
+     : buf[0] == VIRTIO_IOMMU_T_UNMAP ? traffic_.unmap
+                                      : traffic_.other)++;
     return 0;
 }
 
@@ -254,6 +258,7 @@ int ViommuDriver::sync_req()
     // exactly all of it, so an unwritten reply leaves the caller's zeroed tail: S_OK.
     if (requests_.empty())
         return 0;
+    ++traffic_.syncs;
     virtio_drivers::DriverQueue* vq = transport_.vq(kRequestQueue);
     transport_.kick(kRequestQueue);
     while (!requests_.empty()) {
@@ -279,6 +284,13 @@ int ViommuDriver::sync_req()
         }
     }
     return 0;
+}
+
+ViommuDriver::Traffic ViommuDriver::traffic() const
+{
+    Traffic t = traffic_;
+    t.kicks = transport_.notifications_sent();
+    return t;
 }
 
 int ViommuDriver::send_req_sync(std::vector<uint8_t>& buf, uint32_t write_offset)

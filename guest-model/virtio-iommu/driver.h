@@ -66,6 +66,16 @@ public:
 
     virtio::FeatureBits negotiated() const { return transport_.negotiated(); }
     uint64_t faults_logged() const { return faults_; }
+    // What the driver has put on the request queue, and how often it waited for the device: the events
+    // behind the cost of a DMA mapping (viommu-boot --workload counts them).
+    struct Traffic {
+        uint64_t map = 0;   // MAP requests added
+        uint64_t unmap = 0; // UNMAP requests added
+        uint64_t other = 0; // ATTACH, DETACH, PROBE
+        uint64_t syncs = 0; // __viommu_sync_req() calls that had requests to wait for
+        uint64_t kicks = 0; // notifications the transport sent the device (virtqueue_kick())
+    };
+    Traffic traffic() const;
     // A request the device never returned: the guest would spin in __viommu_sync_req() for ever.
     bool hung() const { return hung_; }
 
@@ -119,6 +129,7 @@ private:
     std::set<uint32_t> domain_ids_; // the IDA
     kernel::Ratelimit fault_ratelimit_{"viommu_fault_handler"};
     uint64_t faults_ = 0;
+    Traffic traffic_;
 };
 
 } // namespace viommu::guest::virtio_iommu

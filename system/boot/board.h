@@ -57,6 +57,13 @@ public:
     // addresses, no IOMMU driver. The outcome when it faulted, nothing when it went through.
     std::optional<DmaOutcome> firmware_dma(Function& f);
 
+    // f's device reads len bytes at iova, a buffer its driver mapped for it: the address that faulted,
+    // if one did. An engine that only receives (a NIC's, DmaEngine::Kind::kNetRx) reads nothing.
+    std::optional<uint64_t> device_read(Function& f, uint64_t iova, uint64_t len)
+    {
+        return run_engine(f, iova, len, 0, hw::endpoints::DmaEngine::kCmdRead);
+    }
+
 private:
     // Programs f's engine for one transfer (DmaEngine::kCmdWrite or kCmdRead) and runs the machine until
     // it is done: the faulting address when the IOMMU refused it.

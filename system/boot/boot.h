@@ -8,6 +8,7 @@
 //   vfio_user.cc      the VFIO user's steps through the gate
 //   no_group.cc       why a device behind the IOMMU has no group, and what to change
 //   report_builder.cc the report
+//   workload_run.cc   an I/O pattern through the endpoints, its events counted (--workload)
 // Internal to system/boot.
 #pragma once
 
@@ -78,9 +79,14 @@ private:
     DeviceReport report_for(Function& f);
     std::vector<DeviceReport> device_reports();
     GuestReport build_report(std::vector<DeviceReport> devices);
+    // workload_run.cc
+    workload::Report run_workload(const workload::Request& request);
+    std::string run_workload_io(Function& f, const workload::Recipe& recipe, unsigned io, workload::Events& counted);
+    workload::Events workload_events() const;
 
     const GuestSpec& spec_;
     const guest::profiles::Profile& profile_;
+    std::optional<workload::Request> workload_;
     KernelConfig kconfig_;
     BootBehaviour behaviour_;
     guest::kernel::VirtualClock clock_;

@@ -95,7 +95,7 @@ const GuestSpec& checked_arch(const GuestSpec& spec, const guest::profiles::Prof
 } // namespace
 
 Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options)
-    : spec_(checked_arch(spec, profile)), profile_(profile), kconfig_(resolve_kernel_config(profile, spec.arch, spec.tables, spec.cmdline)),
+    : spec_(checked_arch(spec, profile)), profile_(profile), workload_(options.workload), kconfig_(resolve_kernel_config(profile, spec.arch, spec.tables, spec.cmdline)),
       behaviour_(BootBehaviour::from(profile)), log_(clock_), machine_(machine_config(spec)), board_(spec, machine_, device_behaviour(spec, options)),
       core_(profile, log_, clock_, core_options(spec)),
       iommu_(core_, core_config(kconfig_, spec.tables), iommu::CoreBehaviour::from(profile)),
@@ -117,7 +117,10 @@ GuestReport Boot::run()
     boot_kernel();
     std::vector<DeviceReport> devices = device_reports();
     vfio_user(devices);
-    return build_report(std::move(devices));
+    GuestReport report = build_report(std::move(devices));
+    if (workload_)
+        report.workload = run_workload(*workload_);
+    return report;
 }
 
 const char* dma_result_name(DmaResult r)

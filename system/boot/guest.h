@@ -21,6 +21,7 @@
 #include "system/boot/report.h"
 #include "guest-model/profiles/profile.h"
 #include "hw/virtio-iommu/behaviour.h"
+#include "system/workload/request.h"
 
 namespace viommu::system::boot {
 
@@ -32,6 +33,9 @@ struct BootOptions {
     std::optional<hw::virtio_iommu::DeviceBehaviour> device;
     // How the guest's user drives VFIO (--vfio-user); unset: as the guest's description says.
     std::optional<guest::vfio::Backend> vfio_user;
+    // After the boot and the VFIO user's steps, run this I/O pattern through every endpoint it applies to
+    // (viommu-boot --workload); the report's `workload` holds what it cost.
+    std::optional<workload::Request> workload;
 };
 
 // Why the guest cannot boot that kernel: a profile built for another architecture (an x86_64 kernel

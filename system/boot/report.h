@@ -11,6 +11,7 @@
 #include "guest-model/vfio/user_path.h"
 #include "system/boot/guest_spec.h"
 #include "guest-model/vfio/verdict.h"
+#include "system/workload/report.h"
 
 namespace viommu::system::boot {
 
@@ -78,6 +79,7 @@ struct GuestReport {
     std::vector<DeviceReport> devices; // in bus order
     std::vector<std::string> warnings; // what the description holds that the model does not reproduce
     std::string dmesg;                 // the kernel log, dmesg-style
+    std::optional<workload::Report> workload; // what --workload's I/O pattern cost, when one was asked for
 
     // 0: every device the user wants in VFIO was admitted; 1: one was not.
     int exit_code() const;

@@ -9,6 +9,7 @@
 #include "base/printable.h"
 #include "guest-model/kernel/errno.h"
 #include "guest-model/vfio/user_path.h"
+#include "system/workload/report_format.h"
 
 namespace viommu::system::boot {
 
@@ -199,6 +200,8 @@ std::string render_table(const GuestReport& r)
         for (const std::string& w : r.warnings)
             out += fmt::format("  {}\n", printable(w));
     }
+    if (r.workload)
+        out += workload::render_text(*r.workload);
     return out;
 }
 
@@ -263,6 +266,8 @@ std::string render_json(const GuestReport& r, int indent)
         j["iommu"]["device_profile"] = r.iommu.device_profile;
     if (r.iommu.present && !r.iommu.boot_bypass)
         j["iommu"]["boot_bypass"] = false;
+    if (r.workload)
+        j["workload"] = workload::to_json(*r.workload);
     return j.dump(indent);
 }
 

@@ -84,6 +84,19 @@ with tempfile.TemporaryDirectory() as tmp:
     expect_valid(f"{len(reports)} fixtures' reports", "boot-report.schema.json", *reports)
     expect_valid("the not-modelled fixtures' reports", "boot-report.schema.json", *not_modelled)
 
+    # --workload: every pattern, with the built-in costs and with a cost file that gives io_ns.
+    costs = tmp / "costs.json"
+    costs.write_text('{"kick_ns": 8000, "io_ns": {"disk-4k-randread": 50000, "net-1500": 30000}}')
+    workload_reports = []
+    for pattern in ("disk-4k-randread", "disk-64k-seqread", "net-1500", "net-64k"):
+        for extra in ([], ["--workload-costs", costs]):
+            out = tmp / f"workload-{pattern}-{len(extra)}.json"
+            r = run(boot, "--workload", pattern, *extra, "--json", out)
+            check(f"--workload {pattern} {' '.join(map(str, extra))} writes its report", r.returncode == 1 and out.exists(),
+                  r.stderr)
+            workload_reports.append(out)
+    expect_valid("the --workload reports", "boot-report.schema.json", *workload_reports)
+
     # A batch over the fixtures, the invalid ones included: the summary and every per-guest file.
     batch = tmp / "batch"
     shutil.copytree(fixtures, batch)
@@ -171,6 +184,13 @@ with tempfile.TemporaryDirectory() as tmp:
     broken = copy.deepcopy(report)
     del broken["exit_code"]
     expect_refused("a report without exit_code", "boot-report.schema.json", broken, tmp)
+    workload_report = json.loads(workload_reports[0].read_text())
+    broken = copy.deepcopy(workload_report)
+    broken["workload"]["endpoints"][0]["mode"] = "eager"
+    expect_refused("a workload mode outside its enum", "boot-report.schema.json", broken, tmp)
+    broken = copy.deepcopy(workload_report)
+    broken["workload"]["endpoints"][0]["per_io"]["kicks"] = -1
+    expect_refused("a negative count per I/O", "boot-report.schema.json", broken, tmp)
 
     not_modelled_report = json.loads(not_modelled[0].read_text())
     broken = copy.deepcopy(not_modelled_report)

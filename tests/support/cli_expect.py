@@ -18,3 +18,11 @@ class Expectations:
         else:
             print(f"ok: {name}")
         return r
+
+    def check(self, name, ok, r=None):
+        """An expectation the caller computed; r, the run it is about, is shown when it fails."""
+        if ok:
+            print(f"ok: {name}")
+            return
+        detail = f"\n  exit {r.returncode}\n  stdout: {r.stdout[-1500:]!r}\n  stderr: {r.stderr[:800]!r}" if r else ""
+        self.failures.append(name + detail)

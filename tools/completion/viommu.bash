@@ -1,6 +1,6 @@
 # bash completion for viommu-boot, viommu-replay, viommu-truth and viommu-bench: options from the tool's
 # own --help (so they never go stale), kernel profiles from viommu-boot --list-kernels, trace point
-# names from --trace help, files otherwise.
+# names from --trace help, workload patterns from --workload help, files otherwise.
 _viommu()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} tool=${COMP_WORDS[0]}
@@ -16,6 +16,9 @@ _viommu()
         return ;;
     --vfio-user)
         COMPREPLY=($(compgen -W "type1 iommufd-compat iommufd" -- "$cur"))
+        return ;;
+    --workload)
+        COMPREPLY=($(compgen -W "help $(viommu-boot --workload help 2>/dev/null | grep -o '^[a-z0-9-]*:' | tr -d :)" -- "$cur"))
         return ;;
     --batch | --out | --cache | --record | --recording)
         COMPREPLY=($(compgen -d -- "$cur"))
