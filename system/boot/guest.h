@@ -32,6 +32,10 @@ struct BootOptions {
     std::optional<hw::virtio_iommu::DeviceBehaviour> device;
     // How the guest's user drives VFIO (--vfio-user); unset: as the guest's description says.
     std::optional<guest::vfio::Backend> vfio_user;
+    // Whether the guest's virtio-iommu driver carries viommu's experimental non-coherent extension
+    // (docs/noncoherent-extension.md) and accepts its bit when the device offers it. false: a stock
+    // driver, which never negotiates the bit.
+    bool driver_x_noncoherent = true;
 };
 
 // Why the guest cannot boot that kernel: a profile built for another architecture (an x86_64 kernel
