@@ -143,6 +143,19 @@ int Gate::probe(driver_core::Device& dev, const pci::Function& fn)
     if (behaviour_.requires_cache_coherency && !iommu_.device_iommu_capable(dev, iommu::Cap::kCacheCoherency)) {
         const char* where = behaviour_.coherency_check_in_register_dev ? "__vfio_register_dev()"
                                                                          : "vfio_group_find_or_alloc()";
+        if (behaviour_.iommu_reports_coherency) {
+            // The driver reports the capability, but not for this device: the device's DMA does not
+            // snoop the CPU caches (viommu's experimental extension marked it), which VFIO cannot
+            // make safe for its user.
+            v = refuse(Stage::kBind, Rule::kRequiresCacheCoherency, kernel::kEINVAL,
+                       fmt::format("the IOMMU reports the device's DMA as not cache-coherent: IOMMU_CAP_CACHE_COHERENCY "
+                                   "is false for this device alone ({} refuses it)",
+                                   where));
+            v.commit = behaviour_.commit(key::kRequiresCacheCoherency);
+            v.remedies = {"none within VFIO: it assigns only devices whose DMA snoops the CPU caches (e8ae0e140c05); "
+                          "let a guest kernel driver use the device instead"};
+            return -kernel::kEINVAL;
+        }
         v = refuse(Stage::kBind, Rule::kRequiresCacheCoherency, kernel::kEINVAL,
                    fmt::format("the IOMMU does not report IOMMU_CAP_CACHE_COHERENCY for the device ({} refuses it)",
                                where));

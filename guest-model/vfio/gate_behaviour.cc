@@ -13,6 +13,7 @@ GateBehaviour GateBehaviour::from(const profiles::Profile& profile)
     b.noiommu_ignores_bus_iommu = d.read(profile, key::kNoiommuIgnoresBusIommu);
     b.requires_cache_coherency = d.read(profile, key::kRequiresCacheCoherency);
     b.coherency_check_in_register_dev = d.read(profile, key::kCoherencyCheckInRegisterDev);
+    b.iommu_reports_coherency = profile.has(profiles::fact::viommu::kCapCacheCoherency).present;
     b.dma_ownership = d.read(profile, key::kDmaOwnership);
     b.iommufd = d.read(profile, key::kIommufd);
     b.iommufd_isolated_msi_at_bind = d.read(profile, key::kIommufdIsolatedMsiAtBind);

@@ -15,6 +15,9 @@ struct GateBehaviour {
     bool noiommu_ignores_bus_iommu = false;    // no-IOMMU groups while an IOMMU serves the bus (a77109ffca33, v5.19)
     bool requires_cache_coherency = false;     // vfio-pci wants IOMMU_CAP_CACHE_COHERENCY (e8ae0e140c05, v5.19)
     bool coherency_check_in_register_dev = false; // ... asked in __vfio_register_dev() (5398be2564eb, v6.6)
+    // virtio-iommu's capable() reports IOMMU_CAP_CACHE_COHERENCY (91c98fe79414): a device it is refused
+    // for is then one the IOMMU calls non-coherent (the experimental extension), not a kernel without it.
+    bool iommu_reports_coherency = false;
     bool dma_ownership = false;                // VFIO_GROUP_SET_CONTAINER claims the group (70693f470848, v5.19)
     bool iommufd = false;                      // the iommufd backend (e8d57210035b, v6.2)
     bool iommufd_isolated_msi_at_bind = false; // iommufd checks MSI isolation at bind (d525a5b8cf39, v6.6)

@@ -14,6 +14,10 @@ struct ViommuBehaviour {
     bool cap_deferred_flush = true;  // capable(IOMMU_CAP_DEFERRED_FLUSH)
     bool instance_lookup_works = true; // false from 6.15 to 6.16.3: probe_device() never finds its instance
     bool identity_domain_static = true; // one static bypass domain, its ID reserved at probe (v6.16)
+    // viommu's experimental non-coherent extension (x_noncoherent.h), in no Linux release: the model's
+    // driver accepts the bit when a device offers it, and capable(IOMMU_CAP_CACHE_COHERENCY) then
+    // answers per endpoint. No kernel profile sets it; a device without the option never offers it.
+    bool x_noncoherent = true;
 
     static ViommuBehaviour from(const profiles::Profile& profile);
     bool operator==(const ViommuBehaviour&) const = default;

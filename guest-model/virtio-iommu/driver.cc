@@ -9,6 +9,8 @@
 #include "guest-model/driver-core/dev_printk.h"
 #include "guest-model/kernel/errno.h"
 #include "guest-model/virtio-iommu/requests.h"
+#include "guest-model/virtio-iommu/wire_fields.h"
+#include "guest-model/virtio-iommu/x_noncoherent.h"
 
 namespace viommu::guest::virtio_iommu {
 
@@ -106,6 +108,8 @@ int ViommuDriver::probe()
                                 virtio::feature(VIRTIO_IOMMU_F_MMIO);
     if (behaviour_.bypass_config)
         table |= virtio::feature(VIRTIO_IOMMU_F_BYPASS_CONFIG);
+    if (behaviour_.x_noncoherent)
+        table |= virtio::feature(x_noncoherent::kFeature); // experimental, not from any published spec
     const virtio::FeatureBits transport_bits = virtio::feature(virtio::kFVersion1) |
                                                virtio::feature(virtio::kFIndirectDesc) |
                                                virtio::feature(virtio::kFEventIdx);
@@ -340,6 +344,9 @@ int ViommuDriver::probe_endpoint(driver_core::Device& dev, Endpoint& ep)
     while (const auto prop = props.next()) {
         if (prop->type == VIRTIO_IOMMU_PROBE_T_RESV_MEM)
             ret = add_resv_mem(ep, *prop);
+        else if (prop->type == x_noncoherent::kProbeType &&
+                 (transport_.negotiated() & virtio::feature(x_noncoherent::kFeature)))
+            ret = add_x_noncoherent(ep, *prop);
         else
             dev_err(ctx_.log, vdev_, "unknown viommu prop {:#x}", prop->type);
         if (ret)
@@ -373,6 +380,17 @@ int ViommuDriver::add_resv_mem(Endpoint& ep, const probe::RawProperty& prop)
     ep.resv.insert(std::upper_bound(ep.resv.begin(), ep.resv.end(), r,
                                     [](const iommu::ResvRegion& a, const iommu::ResvRegion& b) { return a.start < b.start; }),
                    r);
+    return 0;
+}
+
+int ViommuDriver::add_x_noncoherent(Endpoint& ep, const probe::RawProperty& prop)
+{
+    // As viommu_add_resv_mem() does for its own layout: a value shorter than the layout is -EINVAL.
+    if (prop.length < x_noncoherent::kValueSize)
+        return -kernel::kEINVAL;
+    std::array<uint8_t, x_noncoherent::kValueSize> value{};
+    std::copy_n(prop.value.begin(), std::min(prop.value.size(), value.size()), value.begin());
+    ep.noncoherent = (wire_fields::load_le<uint32_t>(value.data()) & x_noncoherent::kFlagNoSnoop) != 0;
     return 0;
 }
 
@@ -412,10 +430,18 @@ std::vector<iommu::ResvRegion> ViommuDriver::resv_regions(driver_core::Device& d
     return out;
 }
 
-bool ViommuDriver::capable(driver_core::Device&, iommu::Cap cap) const
+bool ViommuDriver::capable(driver_core::Device& dev, iommu::Cap cap) const
 {
     switch (cap) {
-    case iommu::Cap::kCacheCoherency: return behaviour_.cap_cache_coherency;
+    case iommu::Cap::kCacheCoherency: {
+        // The seed's first patch answers true for every endpoint; with the experimental extension
+        // negotiated, an endpoint the device marked non-coherent is answered false, so that VFIO's
+        // coherency rule (e8ae0e140c05) refuses exactly those.
+        if (!behaviour_.cap_cache_coherency)
+            return false;
+        const auto it = endpoints_.find(&dev);
+        return it == endpoints_.end() || !it->second.noncoherent;
+    }
     case iommu::Cap::kDeferredFlush: return behaviour_.cap_deferred_flush;
     case iommu::Cap::kIntrRemap:
     case iommu::Cap::kNoexec:

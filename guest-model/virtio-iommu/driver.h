@@ -91,6 +91,8 @@ private:
         std::vector<uint32_t> ids;
         std::vector<iommu::ResvRegion> resv;
         ViommuDomain* vdomain = nullptr;
+        // The device marked the endpoint's DMA non-coherent (the experimental extension, negotiated).
+        bool noncoherent = false;
     };
 
     // The request machinery: __viommu_add_req(), __viommu_sync_req(), viommu_send_req_sync().
@@ -102,6 +104,7 @@ private:
     void fault_handler(const FaultEvent& fault);
     int probe_endpoint(driver_core::Device& dev, Endpoint& ep);
     int add_resv_mem(Endpoint& ep, const probe::RawProperty& prop);
+    int add_x_noncoherent(Endpoint& ep, const probe::RawProperty& prop);
     int domain_finalise(ViommuDomain& vdomain, const Endpoint& ep);
     int replay_mappings(ViommuDomain& vdomain);
     int send_map(ViommuDomain& vdomain, uint64_t iova, uint64_t end, uint64_t paddr, uint32_t flags, bool sync);

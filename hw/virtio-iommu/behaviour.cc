@@ -24,6 +24,8 @@ constexpr DeviceBehaviour qemu_7_2()
     b.unmap_checks_split_first = false;
     b.unmap_refuses_inverted_range = false;
     b.short_probe_buffer = ShortProbeBuffer::kGiveUp;
+    b.frozen_granule_check = FrozenGranuleCheck::kSameGranule;
+    b.takes_host_iova_ranges = false;
     return b;
 }
 
@@ -31,7 +33,8 @@ constexpr DeviceBehaviour qemu_7_2()
 // the answers: DETACH frees the endpoint's state (4dc8ff564fbe), so a detached endpoint answers DETACH
 // with NOENT and faults UNKNOWN; a short PROBE buffer is DEVERR instead of an abort (704391f94a54); and
 // 9.0 added the granule and aw-bits properties (their x86 defaults, 4 KiB and 64, are ours; q35
-// machines set aw-bits 39).
+// machines set aw-bits 39); 9.0 and 9.1 take an assigned device's host reserved regions, and 9.1 checks
+// a hot-plugged device's page sizes against the frozen granule alone.
 constexpr DeviceBehaviour qemu_9_1()
 {
     DeviceBehaviour b = qemu_7_2();
@@ -39,6 +42,10 @@ constexpr DeviceBehaviour qemu_9_1()
     b.qemu = QemuRelease{.version = "9.1", .granule_property = true, .aw_bits_property = true};
     b.endpoint_state = EndpointState::kUntilDetach;
     b.short_probe_buffer = ShortProbeBuffer::kDevErr;
+    // The host's page sizes and usable IOVA ranges through HostIOMMUDevice (9.1), checked against the
+    // granule frozen at machine-init-done (94df5b2180, 8.1).
+    b.frozen_granule_check = FrozenGranuleCheck::kGranuleSupported;
+    b.takes_host_iova_ranges = true;
     return b;
 }
 

@@ -38,6 +38,20 @@ enum class ShortProbeBuffer : uint8_t {
              // says DEVERR, used length 4, whatever the request's status
 };
 
+// Which host page-size masks a device plugged once the granule is frozen may bring (a hot-plugged VFIO
+// device, whose host IOMMU's page sizes VFIO hands the vIOMMU). Before that, any mask that shares a bit
+// with the current one narrows it; a mask that shares none is refused in every release.
+enum class FrozenGranuleCheck : uint8_t {
+    // QEMU 7.2's virtio_iommu_set_page_size_mask(): once phase_check(PHASE_MACHINE_READY), the new mask's
+    // lowest bit must be the current one's ("virtio-iommu page mask 0x%lx is incompatible with mask
+    // 0x%lx"); a mask with the same granule but other bits is accepted with a warning.
+    kSameGranule,
+    // QEMU 9.1's check_page_size_mask() (from "virtio-iommu : Retrieve page size mask on
+    // virtio_iommu_set_iommu_device()", after 94df5b2180 froze the granule at machine-init-done): the
+    // new mask must contain the frozen granule ("virtio-iommu does not support frozen granule 0x%llx").
+    kGranuleSupported,
+};
+
 // What the QEMU release of a profile can be told on its command line: every other device option must
 // keep QEMU's value (IommuConfig::problems()).
 struct QemuRelease {
@@ -94,6 +108,14 @@ struct DeviceBehaviour {
     bool unmap_refuses_inverted_range = true;
 
     ShortProbeBuffer short_probe_buffer = ShortProbeBuffer::kInval;
+
+    // Host IOMMU constraints of an assigned device (host_constraints.h). The spec says nothing of the
+    // host; the default follows the newest QEMU modelled.
+    FrozenGranuleCheck frozen_granule_check = FrozenGranuleCheck::kGranuleSupported;
+    // The host's usable IOVA ranges reach the device, whose complement becomes RESV_MEM (RESERVED) of
+    // that endpoint: QEMU 9.0's iommu_set_iova_ranges, then 9.1's HostIOMMUDevice ("virtio-iommu: Compute
+    // host reserved regions"). false: QEMU 7.2, which learns only the page-size mask from VFIO.
+    bool takes_host_iova_ranges = true;
 
     bool operator==(const DeviceBehaviour&) const = default;
 };

@@ -1,5 +1,7 @@
 #include "hw/virtio-iommu/config.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "base/checked.h"
@@ -70,6 +72,8 @@ void add_qemu_release_problems(const IommuConfig& c, const QemuRelease& qemu, st
     for (const EndpointRange& r : c.endpoints)
         if (r.last.value() > 0xffff)
             cannot("endpoints beyond 0xffff", "PCI requester IDs, bus << 8 | devfn");
+    if (c.x_noncoherent)
+        cannot("viommu's experimental non-coherent extension", "no such feature");
 }
 
 } // namespace
@@ -145,6 +149,11 @@ uint64_t IommuConfig::largest_probe_properties() const
 bool IommuConfig::endpoint_exists(EndpointId id) const
 {
     return in_any(endpoints, id);
+}
+
+bool IommuConfig::noncoherent(EndpointId id) const
+{
+    return std::find(noncoherent_endpoints.begin(), noncoherent_endpoints.end(), id) != noncoherent_endpoints.end();
 }
 
 std::vector<std::string> IommuConfig::problems() const

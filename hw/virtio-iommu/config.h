@@ -73,6 +73,12 @@ struct IommuConfig {
     // Features that would be offered but are held back (QEMU's per-device feature switches).
     virtio::FeatureBits withheld = 0;
     std::vector<ReservedRegion> reserved;
+    // viommu's experimental non-coherent DMA extension (NOT FROM ANY PUBLISHED SPEC, wire.h
+    // kFXNoncoherent; docs/noncoherent-extension.md): offered only when on, off by default.
+    bool x_noncoherent = false;
+    // Endpoints whose DMA does not snoop the CPU caches (their host said so): PROBE marks them when the
+    // driver negotiated the extension.
+    std::vector<EndpointId> noncoherent_endpoints;
     IommuLimits limits;
     // Where the device departs from the spec, and which QEMU release's answers it gives (behaviour.h).
     DeviceBehaviour behaviour;
@@ -87,6 +93,7 @@ struct IommuConfig {
     }
 
     bool endpoint_exists(EndpointId id) const;
+    bool noncoherent(EndpointId id) const;
     uint64_t granule() const { return page_size_mask & (~page_size_mask + 1); } // lowest set bit
 
     // Everything inconsistent, in one message per problem (empty when valid); under a QEMU profile, also

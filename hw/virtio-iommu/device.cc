@@ -28,6 +28,8 @@ virtio::FeatureBits offered_features(const IommuConfig& c)
                             feature(wire::kFProbe) | feature(wire::kFMmio);
     // §5.13.3.2: "Devices SHOULD NOT offer both VIRTIO_IOMMU_F_BYPASS and VIRTIO_IOMMU_F_BYPASS_CONFIG."
     f |= feature(c.legacy_bypass ? wire::kFBypass : wire::kFBypassConfig);
+    if (c.x_noncoherent)
+        f |= feature(wire::kFXNoncoherent); // experimental, not from any published spec
     return f & ~c.withheld;
 }
 
@@ -87,6 +89,21 @@ std::optional<EndpointAttachment> VirtioIommu::attachment(EndpointId endpoint) c
     if (!d)
         return std::nullopt;
     return EndpointAttachment{d->id, d->bypass};
+}
+
+Expected<std::vector<std::string>, std::string> VirtioIommu::plug_host_device(EndpointId endpoint,
+                                                                             const HostIommuConstraints& host)
+{
+    // A new device's requester ID is in no domain; reserved regions of an attached endpoint would have
+    // to be counted into its domain, which a device_add never needs.
+    if (const auto attached = attachment(endpoint))
+        return unexpected(fmt::format("endpoint {:#x} is attached to domain {}: no device can be plugged there",
+                                      endpoint.value(), attached->domain.value()));
+    const std::size_t regions_before = config_.reserved.size();
+    auto notes = apply_host_constraints(config_, endpoint, host, granule_frozen());
+    if (notes)
+        domains_.index_reserved_from(regions_before);
+    return notes;
 }
 
 void VirtioIommu::system_reset()
@@ -286,7 +303,7 @@ uint32_t VirtioIommu::encode(const virtio::DescriptorChain& chain, uint8_t type,
         const uint64_t tail_offset =
             std::min<uint64_t>(config_.probe_size, chain.writable_bytes() - sizeof(wire::ReqTail));
         if (answered_probe)
-            write_probe_properties(config_, answered_probe->endpoint, out);
+            write_probe_properties(config_, answered_probe->endpoint, negotiated(wire::kFXNoncoherent), out);
         // Whatever was not written above is zeroed, so the driver never parses stale bytes as properties.
         (void)out.fill(0, tail_offset - out.written());
     }

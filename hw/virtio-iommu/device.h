@@ -11,6 +11,7 @@
 
 #include "hw/virtio-iommu/config.h"
 #include "hw/virtio-iommu/domains.h"
+#include "hw/virtio-iommu/host_constraints.h"
 #include "hw/virtio-iommu/request.h"
 #include "virtio/device_base.h"
 
@@ -68,6 +69,20 @@ public:
     // System reset (not device reset): config.bypass returns to its initial value (§5.13.4.2).
     void system_reset();
 
+    // A device with host IOMMU constraints plugged behind `endpoint`: VFIO's realize at machine init, or
+    // a device_add once the machine runs (host_constraints.h). Before machine_ready() the page-size mask
+    // narrows; afterwards the granule is frozen and only checked, and a mismatch is refused with QEMU's
+    // reason, as QEMU refuses the device_add. The endpoint must be attached to no domain. Returns what
+    // QEMU would warn about or what the release does not take.
+    [[nodiscard]] Expected<std::vector<std::string>, std::string> plug_host_device(EndpointId endpoint,
+                                                                                   const HostIommuConstraints& host);
+    // The machine is ready: QEMU 7.2's phase_check(PHASE_MACHINE_READY), and the machine_done notifier
+    // that sets granule_frozen since 94df5b2180. From here page_size_mask no longer changes.
+    void machine_ready() { machine_ready_ = true; }
+    // Whether page_size_mask is fixed: the machine is ready, or the driver has already read it (a
+    // negotiation finished: §5.13.4 gives page_size_mask no change notification).
+    bool granule_frozen() const { return machine_ready_ || features_ok(); }
+
     // The domain the endpoint is attached to; nullopt when it is attached to none.
     std::optional<EndpointAttachment> attachment(EndpointId endpoint) const;
 
@@ -109,6 +124,7 @@ private:
     uint8_t bypass_;
     IommuStats stats_;
     std::optional<FaultRecord> last_fault_;
+    bool machine_ready_ = false;
 };
 
 // The x86 MSI doorbell window QEMU's pc machines reserve for every endpoint (hw/i386/pc.c).

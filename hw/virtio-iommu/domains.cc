@@ -11,8 +11,13 @@ Domains::Domains(const IommuConfig& config) : config_(&config)
 {
     if (config.behaviour.endpoint_state != EndpointState::kNotKept)
         endpoint_state_.resize(std::size_t{1} << 16);
-    for (uint32_t i = 0; i < config.reserved.size(); ++i)
-        (config.reserved[i].endpoints.empty() ? global_reserved_ : per_endpoint_reserved_).push_back(i);
+    index_reserved_from(0);
+}
+
+void Domains::index_reserved_from(std::size_t first)
+{
+    for (auto i = static_cast<uint32_t>(first); i < config_->reserved.size(); ++i)
+        (config_->reserved[i].endpoints.empty() ? global_reserved_ : per_endpoint_reserved_).push_back(i);
 }
 
 VirtioIommuDomain* Domains::find_mut(DomainId domain)

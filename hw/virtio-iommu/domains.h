@@ -39,6 +39,9 @@ struct VirtioIommuDomain {
 class Domains {
 public:
     explicit Domains(const IommuConfig& config);
+    // The configuration's reserved regions from index `first` on were added (a device plugged with its
+    // host's reserved regions, for an endpoint attached to no domain): they count from now on.
+    void index_reserved_from(std::size_t first);
 
     // The state's side of each request: the guest's, decoded, and a snapshot's, replayed.
     [[nodiscard]] Expected<void, Error> apply(const AttachRequest& r);

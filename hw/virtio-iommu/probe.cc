@@ -11,10 +11,13 @@ uint64_t probe_properties_size(const IommuConfig& config, EndpointId endpoint)
     for (const ReservedRegion& r : config.reserved)
         if (r.applies_to(endpoint))
             bytes += sizeof(wire::ProbeResvMem);
+    if (config.x_noncoherent && config.noncoherent(endpoint))
+        bytes += sizeof(wire::ProbeXNoncoherent);
     return bytes;
 }
 
-void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virtio::ChainWriter& out)
+void write_probe_properties(const IommuConfig& config, EndpointId endpoint, bool x_noncoherent_negotiated,
+                            virtio::ChainWriter& out)
 {
     uint64_t written = 0;
     for (const ReservedRegion& r : config.reserved) {
@@ -30,6 +33,16 @@ void write_probe_properties(const IommuConfig& config, EndpointId endpoint, virt
         prop.end = r.range.last.value();
         (void)out.write_obj(prop); // room checked by the caller: probe_size bytes, and these fit in it
         trace_virtio_iommu_fill_resv_property(static_cast<int32_t>(endpoint.value()), prop.subtype, prop.start, prop.end);
+        written += sizeof(prop);
+    }
+    // Experimental, not from any published spec (wire.h): only to a driver that negotiated it, which
+    // knows the type; any other driver would log it as an unknown property.
+    if (x_noncoherent_negotiated && config.noncoherent(endpoint)) {
+        wire::ProbeXNoncoherent prop{};
+        prop.head.type = wire::kProbeTXNoncoherent;
+        prop.head.length = static_cast<uint16_t>(sizeof(prop) - sizeof(prop.head));
+        prop.flags = wire::kXNoncoherentFNoSnoop;
+        (void)out.write_obj(prop); // counted by probe_properties_size(), which problems() bounds
         written += sizeof(prop);
     }
     // "If the device doesn't fill all probe_size bytes with properties, it SHOULD fill the remaining

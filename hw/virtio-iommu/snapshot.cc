@@ -48,6 +48,12 @@ void put_config(ByteWriter& w, const IommuConfig& c, virtio::FeatureBits offered
     w.u32(c.limits.max_domains);
     w.u32(c.limits.max_mappings_per_domain);
     w.u32(c.limits.max_attached_endpoints);
+    // Only with the experimental extension, so that every other device's snapshot keeps its bytes.
+    if (c.x_noncoherent) {
+        w.u32(static_cast<uint32_t>(c.noncoherent_endpoints.size()));
+        for (const EndpointId e : c.noncoherent_endpoints)
+            w.u32(e.value());
+    }
 }
 
 // Whether some endpoint of the device is outside every per-endpoint reserved region over the range:

@@ -125,6 +125,21 @@ struct ProbeResvMem {
 };
 static_assert(sizeof(ProbeResvMem) == 24);
 
+// viommu's experimental non-coherent DMA extension. NOT FROM ANY PUBLISHED SPEC: the bit, the type and
+// the layout are viommu's own choice (docs/noncoherent-extension.md) and may clash with a future virtio
+// spec. The bit is outside 0-6, the virtio-iommu bits §5.13.3 assigns, at the top of the first
+// device-specific range (0-23); the type is outside 0-1, the types §5.13.6.8 assigns, in the top half
+// of the 12-bit type space. guest-model/virtio-iommu/x_noncoherent.h is the driver's copy.
+inline constexpr unsigned kFXNoncoherent = 23;
+inline constexpr uint16_t kProbeTXNoncoherent = 0x800;
+inline constexpr uint32_t kXNoncoherentFNoSnoop = 1; // the endpoint's DMA does not snoop CPU caches
+
+struct ProbeXNoncoherent {
+    ProbeProperty head;
+    le32 flags;
+};
+static_assert(sizeof(ProbeXNoncoherent) == 8);
+
 // §5.13.7 Fault reports on the event queue.
 inline constexpr uint8_t kFaultRUnknown = 0;
 inline constexpr uint8_t kFaultRDomain = 1;

@@ -112,6 +112,27 @@ void Board::add_iommu(const hw::virtio_iommu::DeviceBehaviour& device)
         config.reserved.push_back(*doorbell);
     // QEMU 7.2's virtio-iommu-pci has no MSI-X vectors: its interrupt is INTx.
     iommu_ = &machine_.add_pci_device<hw::virtio_iommu::VirtioIommu>(hw::virtio_iommu::pci_identity(), std::move(config));
+    // VFIO's realize of each hostdev hands the virtio-iommu its host IOMMU's constraints, after the
+    // virtio-iommu's own realize and before the machine is ready; then the granule freezes.
+    for (const Function& f : functions_) {
+        if (!f.desc->host_iommu)
+            continue;
+        const auto notes = iommu_->plug_host_device(hw::virtio_iommu::EndpointId(qemu_requester_id(*f.pci)),
+                                                    *f.desc->host_iommu);
+        if (!notes)
+            throw std::invalid_argument(fmt::format("{}: {}", f.desc->source, notes.error()));
+        for (const std::string& note : *notes)
+            host_iommu_notes_.push_back(fmt::format("{}: {}", f.desc->source, note));
+    }
+    iommu_->machine_ready();
+}
+
+Expected<std::vector<std::string>, std::string>
+Board::admit_hotplugged_hostdev(uint32_t requester_id, const hw::virtio_iommu::HostIommuConstraints& host)
+{
+    if (!iommu_)
+        return std::vector<std::string>{};
+    return iommu_->plug_host_device(hw::virtio_iommu::EndpointId(requester_id), host);
 }
 
 void Board::add_dma_engines()

@@ -47,6 +47,18 @@ public:
     hw::virtio_iommu::VirtioIommu* iommu() const { return iommu_; }
     Function* iommu_function() const { return iommu_fn_; }
 
+    // What the virtio-iommu noted of the hostdevs' host IOMMUs at machine init (QEMU's warnings, what
+    // its release does not take), one sentence each, for the report's warnings.
+    const std::vector<std::string>& host_iommu_notes() const { return host_iommu_notes_; }
+
+    // The admission check of a device added once the machine runs (QMP device_add of a vfio-pci
+    // hostdev): its host IOMMU's constraints at the requester ID QEMU's virtio-iommu sees for it. Either
+    // they are applied (its host reserved regions join its PROBE; the notes say what QEMU would warn
+    // about) or the device is refused with QEMU's reason (a page-size mask the frozen granule does not
+    // fit), and device_add must fail with it. Without a virtio-iommu nothing is checked.
+    [[nodiscard]] Expected<std::vector<std::string>, std::string>
+    admit_hotplugged_hostdev(uint32_t requester_id, const hw::virtio_iommu::HostIommuConstraints& host);
+
     // The driver has programmed f's engine to write len bytes (pattern seed) at iova; the device does,
     // and the bytes are looked for at phys. "" when they landed, else what went wrong; out says where
     // the DMA went either way.
@@ -80,6 +92,7 @@ private:
     std::vector<Function> functions_;
     hw::virtio_iommu::VirtioIommu* iommu_ = nullptr;
     Function* iommu_fn_ = nullptr;
+    std::vector<std::string> host_iommu_notes_;
 };
 
 } // namespace viommu::system::boot

@@ -107,6 +107,7 @@ private:
     unsigned virtio_index_ = 0;
     int viommu_error_ = 0;
     bool vfio_pci_registered_ = false;
+    bool driver_x_noncoherent_ = true; // BootOptions::driver_x_noncoherent
     std::set<std::string> driver_managed_dma_;
     std::vector<std::string> warnings_;
 };

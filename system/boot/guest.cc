@@ -103,8 +103,10 @@ Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const
       gate_(profile, core_, iommu_, machine_.allocator(), gate_config(spec, kconfig_, options))
 {
     log_.set_dynamic_debug(options.dynamic_debug);
+    driver_x_noncoherent_ = options.driver_x_noncoherent;
     warnings_ = spec.warnings;
     warnings_.insert(warnings_.end(), kconfig_.warnings.begin(), kconfig_.warnings.end());
+    warnings_.insert(warnings_.end(), board_.host_iommu_notes().begin(), board_.host_iommu_notes().end());
     // Drivers that manage their DMA themselves and do not use the default domain: pcieport
     // (c7d469849747), vfio-pci and pci-stub (v5.19, with the DMA ownership of 1ea2a07a532b).
     if (behaviour_.dma_ownership)

@@ -36,6 +36,10 @@ struct BootOptions {
     // After the boot and the VFIO user's steps, run this I/O pattern through every endpoint it applies to
     // (viommu-boot --workload); the report's `workload` holds what it cost.
     std::optional<workload::Request> workload;
+    // Whether the guest's virtio-iommu driver carries viommu's experimental non-coherent extension
+    // (docs/noncoherent-extension.md) and accepts its bit when the device offers it. false: a stock
+    // driver, which never negotiates the bit.
+    bool driver_x_noncoherent = true;
 };
 
 // Why the guest cannot boot that kernel: a profile built for another architecture (an x86_64 kernel

@@ -13,6 +13,7 @@
 #include "guest-model/pci/topology.h"
 #include "guest-model/profiles/arch.h"
 #include "guest-model/vfio/user_path.h"
+#include "hw/virtio-iommu/host_constraints.h"
 #include "virtio/feature_bits.h"
 
 namespace viommu::system::boot {
@@ -65,6 +66,9 @@ struct FunctionDesc {
     bool vfio = false;
     // Where it came from, for reports ("<hostdev> 0000:65:00.0", "<interface type='user'>").
     std::string source;
+    // A hostdev's host IOMMU (viommu metadata <viommu:host-iommu>): what VFIO tells QEMU's virtio-iommu
+    // of it when the device is plugged. None: nothing is known of the host, the device's defaults stand.
+    std::optional<hw::virtio_iommu::HostIommuConstraints> host_iommu;
 };
 
 struct IommuDesc {
@@ -82,6 +86,9 @@ struct IommuDesc {
     std::string device_profile;
     // Features the device holds back (what-if runs and tests: a device without MAP_UNMAP, PROBE, ...).
     virtio::FeatureBits withheld_features = 0;
+    // viommu's experimental non-coherent DMA extension (x-noncoherent, docs/noncoherent-extension.md):
+    // not from any published spec, off unless the description turns it on.
+    bool x_noncoherent = false;
 };
 
 // Kernel command line options the model honours (anything else on a command line is reported).

@@ -17,6 +17,7 @@ void apply_iommu_properties(const IommuDesc& iommu, hw::virtio_iommu::IommuConfi
         config.input_end = *iommu.aw_bits >= 64 ? UINT64_MAX : (uint64_t{1} << *iommu.aw_bits) - 1;
     if (iommu.granule)
         config.page_size_mask = ~(*iommu.granule - 1);
+    config.x_noncoherent = iommu.x_noncoherent;
 }
 
 const hw::virtio_iommu::DeviceBehaviour& device_behaviour(const GuestSpec& spec, const BootOptions& options)
@@ -40,6 +41,21 @@ std::vector<std::string> iommu_option_problems(const GuestSpec& spec, const Boot
     for (const std::string& problem : config.problems())
         out.push_back(fmt::format("the virtio-iommu's properties under device profile {}: {}",
                                   config.behaviour.profile, problem));
+    if (!out.empty())
+        return out;
+    // The hostdevs' host IOMMUs as VFIO hands them over at machine init: a refusal there is QEMU's
+    // refusal to start. Each stands at an endpoint of its own (its index): what they share behind a
+    // bridge, the board meets with the real requester IDs.
+    for (std::size_t i = 0; i < spec.functions.size(); ++i) {
+        const FunctionDesc& f = spec.functions[i];
+        if (!f.host_iommu)
+            continue;
+        const auto applied = hw::virtio_iommu::apply_host_constraints(
+            config, hw::virtio_iommu::EndpointId(static_cast<uint32_t>(0x10000 + i)), *f.host_iommu, false);
+        if (!applied)
+            out.push_back(fmt::format("{}: its host IOMMU cannot sit behind the virtio-iommu under device profile {}: {}",
+                                      f.source, config.behaviour.profile, applied.error()));
+    }
     return out;
 }
 

@@ -85,6 +85,13 @@ std::optional<DomainError> Mapper::iommu_property(const std::string& origin, con
                                             "8k, 16k or 64k"
                                           : "QEMU's granule takes 4k, 8k, 16k, 64k or host");
         spec_.iommu.granule = *bytes;
+    } else if (name == "x-noncoherent") {
+        // viommu's experimental extension (docs/noncoherent-extension.md), in no QEMU: named as QEMU
+        // names experimental properties, and refused under a QEMU device profile.
+        const std::optional<bool> on = qemu_bool(value);
+        if (!on)
+            return refuse("QEMU's boolean properties take on/off, yes/no or true/false");
+        spec_.iommu.x_noncoherent = *on;
     } else if (name == "device-profile") {
         if (!hw::virtio_iommu::find_device_profile(value))
             return refuse(fmt::format("unknown device profile (known: {})", hw::virtio_iommu::device_profile_names()));

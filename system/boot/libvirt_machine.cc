@@ -156,6 +156,9 @@ std::optional<DomainError> Mapper::read_viommu_guest(const xmlNode* guest)
                      "name; ignored");
             else
                 overrides_.push_back({*address, *driver});
+        } else if (name == "host-iommu") {
+            if (auto err = read_host_iommu(e))
+                return err;
         } else if (name == "iommu") {
             // The virtio-iommu's properties, named as QEMU names them (libvirt_iommu_properties.cc).
             for (const xmlAttr* a = e->properties; a; a = a->next) {

@@ -11,6 +11,7 @@
 //   libvirt_unmodelled.cc warnings for settings that change the guest but are not modelled
 //   libvirt_iommu_properties.cc  the virtio-iommu's properties: viommu's metadata, <qemu:commandline>
 //                        and <qemu:override>
+//   libvirt_host_iommu.cc a hostdev's host IOMMU constraints from viommu's metadata
 //   libvirt_pci.cc       <devices>: PCI controllers, the <iommu>, the other devices and their <address>
 //   libvirt_placement.cc the machine's built-in functions, devices without an address, each one's parent
 //   libvirt_pci_tree.cc  the PCI tree as Linux's bus scan sees it
@@ -51,6 +52,13 @@ struct Item {
     int parent = -1;                // the Item this one sits behind, -1 the root bus (resolved later)
 };
 
+// A <viommu:host-iommu> entry: the host IOMMU of the hostdev at that host address.
+struct HostIommuEntry {
+    PciAddress address;
+    hw::virtio_iommu::HostIommuConstraints constraints;
+    bool used = false;
+};
+
 struct HostdevOverride {
     PciAddress address;
     std::string driver;
@@ -89,6 +97,8 @@ private:
     void read_memory(const xmlNode* domain);
     std::optional<DomainError> read_metadata(const xmlNode* domain);
     std::optional<DomainError> read_viommu_guest(const xmlNode* guest);
+    // libvirt_host_iommu.cc: one <viommu:host-iommu>, read strictly (an error for anything amiss).
+    std::optional<DomainError> read_host_iommu(const xmlNode* e);
     // libvirt_iommu_properties.cc: the virtio-iommu's QEMU properties (name as QEMU spells it, value as
     // written; origin names where, for messages): a value the device cannot take is an error.
     std::optional<DomainError> iommu_property(const std::string& origin, const std::string& name,
@@ -119,6 +129,7 @@ private:
     std::map<int, std::string> dropped_buses_;      // controller index -> the controller, for warnings
     std::map<int, std::vector<std::string>> dropped_behind_; // dropped bus -> what sat on it
     std::vector<HostdevOverride> overrides_;
+    std::vector<HostIommuEntry> host_iommus_;
     int iommu_item_ = -1;
     std::vector<std::string> iommu_properties_from_; // where a virtio-iommu property was set
     bool root_declared_ = false;

@@ -223,6 +223,12 @@ std::optional<DomainError> Mapper::read_devices(const xmlNode* devices)
                 item.fn.vfio = o.driver == "vfio-pci";
                 item.fn.guest_driver = o.driver;
             }
+            for (HostIommuEntry& h : host_iommus_) {
+                if (h.address != item.host)
+                    continue;
+                h.used = true;
+                item.fn.host_iommu = h.constraints;
+            }
         }
         const auto is_pci = read_address(node, what, item.addr);
         if (!is_pci)
@@ -230,6 +236,11 @@ std::optional<DomainError> Mapper::read_devices(const xmlNode* devices)
         if (*is_pci)
             items_.push_back(std::move(item));
     }
+    for (const HostIommuEntry& h : host_iommus_)
+        if (!h.used)
+            return unsupported(fmt::format("<metadata>: <viommu:host-iommu source='{}'> matches no PCI host device of "
+                                           "the domain",
+                                           h.address.to_string()));
     for (const HostdevOverride& o : overrides_)
         if (!o.used)
             warn(fmt::format("<metadata>: <hostdev source='{}'> matches no PCI host device of the domain",

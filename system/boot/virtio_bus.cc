@@ -71,8 +71,9 @@ int Boot::viommu_probe(Device& vdev)
     viommu_transport_ = std::make_unique<guest::virtio_drivers::VirtioPciModernDriver>(
         machine_.pci_handle(0), guest::virtio_drivers::VirtioPciBehaviour::from(profile_));
     guest::virtio_iommu::ViommuDriver::Context ctx{log_, clock_, machine_.memory(), machine_.allocator()};
-    viommu_ = std::make_unique<guest::virtio_iommu::ViommuDriver>(vdev, *viommu_transport_, std::move(ctx),
-                                                    guest::virtio_iommu::ViommuBehaviour::from(profile_));
+    guest::virtio_iommu::ViommuBehaviour behaviour = guest::virtio_iommu::ViommuBehaviour::from(profile_);
+    behaviour.x_noncoherent = driver_x_noncoherent_;
+    viommu_ = std::make_unique<guest::virtio_iommu::ViommuDriver>(vdev, *viommu_transport_, std::move(ctx), behaviour);
     if (int err = viommu_->probe(); err) {
         viommu_error_ = err;
         return err;

@@ -45,6 +45,10 @@ constexpr Member kMembers[] = {
         "5.13.6.6: UNMAP with virt_end below virt_start (QEMU looks the range up)"),
     member<&DeviceBehaviour::short_probe_buffer>(
         "5.13.6.7: PROBE buffer smaller than probe_size (QEMU 7.2 aborts on it, 9.1 answers DEVERR)"),
+    member<&DeviceBehaviour::frozen_granule_check>(
+        "5.13.4: page_size_mask of a device plugged once the granule is frozen (QEMU 7.2 wants the same granule)"),
+    member<&DeviceBehaviour::takes_host_iova_ranges>(
+        "5.13.6.8.1: RESV_MEM of an assigned device's host reserved regions (QEMU 7.2 learns none)"),
 };
 
 } // namespace

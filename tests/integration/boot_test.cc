@@ -12,6 +12,7 @@
 #include "system/boot/report_format.h"
 #include "guest-model/kernel/errno.h"
 #include "tests/support/configured_profile.h"
+#include "tests/support/boot_reports.h"
 #include "tests/support/guest_specs.h"
 
 using namespace viommu;
@@ -20,6 +21,7 @@ using namespace viommu::guest::profiles;
 using namespace viommu::guest::kernel;
 using namespace viommu::system::boot;
 using namespace viommu::guest;
+using viommu::test::device;
 using viommu::test::SpecBuilder;
 using viommu::test::with_iommufd;
 
@@ -30,15 +32,6 @@ Profile profile(const std::string& name)
     auto p = Profile::load(name);
     REQUIRE(p);
     return *p;
-}
-
-const DeviceReport& device(const GuestReport& r, const std::string& bdf)
-{
-    for (const DeviceReport& d : r.devices)
-        if (d.bdf == bdf)
-            return d;
-    FAIL("no device " << bdf);
-    return r.devices.front();
 }
 
 // The guest b describes with a VFIO hostdev at 00:06.0, booted under kernel.

@@ -838,3 +838,85 @@ TEST_CASE("the mapping alone survives documents libvirt never produces", "[unit]
     REQUIRE_FALSE(full);
     CHECK(full.error().message.find("the root bus has no free slot left") != std::string::npos);
 }
+
+namespace {
+
+// A q35 guest with a virtio-iommu and the hostdev 0000:3b:00.0 at 00:05.0, and host-iommu metadata.
+std::string with_host_iommu(std::string_view host_iommu, std::string_view iommu_properties = "")
+{
+    return q35("<iommu model='virtio'/><hostdev mode='subsystem' type='pci'><source><address bus='0x3b' slot='0'/>"
+               "</source><address type='pci' bus='0' slot='5'/></hostdev>",
+               "", metadata(fmt::format("{}{}", iommu_properties, host_iommu)));
+}
+
+} // namespace
+
+TEST_CASE("metadata gives a hostdev its host IOMMU's page sizes, address width, reserved regions and coherency",
+          "[unit][libvirt][metadata][host-iommu]")
+{
+    const GuestSpec spec = parse(with_host_iommu(
+        "<viommu:host-iommu source='0000:3b:00.0' page-sizes='0x40201000' aw-bits='48' coherent='no'>"
+        "<viommu:reserved start='0xfee00000' end='0xfeefffff' type='msi'/>"
+        "<viommu:reserved start='0x10000000' end='0x1fffffff' type='reserved'/></viommu:host-iommu>",
+        "<viommu:iommu x-noncoherent='on'/>"));
+    const FunctionDesc& f = find(spec, "<hostdev> 0000:3b:00.0");
+    REQUIRE(f.host_iommu);
+    CHECK(f.host_iommu->page_size_mask == 0x40201000);
+    CHECK(f.host_iommu->aw_bits == 48u);
+    CHECK_FALSE(f.host_iommu->coherent);
+    REQUIRE(f.host_iommu->reserved.size() == 2);
+    CHECK(f.host_iommu->reserved[0].type == viommu::hw::virtio_iommu::ResvMemSubtype::kMsi);
+    CHECK(f.host_iommu->reserved[1].range.first == viommu::Iova(0x10000000));
+    CHECK(spec.iommu.x_noncoherent);
+    CHECK(warnings_with(spec, "host-iommu") == 0);
+}
+
+TEST_CASE("without host-iommu metadata a hostdev has no host constraints and the extension is off",
+          "[unit][libvirt][metadata][host-iommu]")
+{
+    const GuestSpec spec = parse(with_host_iommu(""));
+    CHECK_FALSE(find(spec, "<hostdev> 0000:3b:00.0").host_iommu);
+    CHECK_FALSE(spec.iommu.x_noncoherent);
+}
+
+TEST_CASE("host-iommu metadata that is malformed is refused with the reason", "[unit][libvirt][metadata][host-iommu]")
+{
+    for (const auto& [element, reason] : {
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0' page-sizes='4k'/>", "page-sizes='4k'"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0' page-sizes='0'/>", "at least one page size"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0' page-sizes='0x1ffffffffffffffff'/>", "page-sizes="},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0' aw-bits='70'/>", "12 to 64 bits"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0' coherent='maybe'/>", "'yes' or 'no'"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0' granule='4k'/>", "no attribute 'granule'"},
+             std::pair{"<viommu:host-iommu source='3b:00'/>", "host PCI address"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0'><viommu:window/></viommu:host-iommu>",
+                       "<window> is unknown here"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0'><viommu:reserved start='0x2000' end='0x1000' "
+                       "type='reserved'/></viommu:host-iommu>",
+                       "ends before it starts"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0'><viommu:reserved start='0x1000' end='0x2fff' "
+                       "type='reserved'/><viommu:reserved start='0x2000' end='0x3fff' type='msi'/></viommu:host-iommu>",
+                       "overlaps 0x1000-0x2fff"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0'><viommu:reserved start='0x1000' end='0x2fff' "
+                       "type='direct'/></viommu:host-iommu>",
+                       "'reserved' or 'msi'"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0'><viommu:reserved start='0x1000'/></viommu:host-iommu>",
+                       "needs start and end"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0'/><viommu:host-iommu source='0000:3b:00.0'/>",
+                       "a second entry for the same hostdev"},
+             std::pair{"<viommu:host-iommu source='0000:99:00.0'/>", "matches no PCI host device"},
+         }) {
+        const auto spec = parse_domain_xml(with_host_iommu(element), "test.xml");
+        INFO(element);
+        REQUIRE_FALSE(spec);
+        CHECK(spec.error().kind == DomainError::Kind::kUnsupported);
+        CHECK_THAT(spec.error().message, Catch::Contains(reason));
+    }
+}
+
+TEST_CASE("x-noncoherent takes QEMU's booleans", "[unit][libvirt][metadata][host-iommu]")
+{
+    const auto spec = parse_domain_xml(with_host_iommu("", "<viommu:iommu x-noncoherent='perhaps'/>"), "test.xml");
+    REQUIRE_FALSE(spec);
+    CHECK_THAT(spec.error().message, Catch::Contains("x-noncoherent='perhaps'"));
+}
