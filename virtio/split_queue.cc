@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstring>
 
 #include "base/checked.h"
@@ -55,7 +56,7 @@ SplitQueue::SplitQueue(GuestMemory& mem, uint32_t size, const QueueLayout& layou
 {
 }
 
-uint16_t SplitQueue::load_avail_idx() const
+[[gnu::always_inline]] inline uint16_t SplitQueue::load_avail_idx() const
 {
     const uint16_t idx = load16(avail_, offsetof(wire::AvailHeader, idx)); // guest-controlled
     // Read ring entries only after the index that publishes them (§2.7.13 memory barriers).
@@ -68,34 +69,124 @@ bool SplitQueue::has_available() const
     return load_avail_idx() != next_avail_;
 }
 
+// The chain almost every driver makes: a few direct descriptors whose buffers lie in the RAM region the
+// queue's last buffer was in. It checks every rule walk() checks (a loop, or a chain longer than its
+// table, is one of more than min(queue size, kInline) descriptors), but stops at the first descriptor
+// outside that common case or breaking a rule, with nothing of the queue changed: pop_into() then walks
+// the chain again with walk(), which handles every chain and names the rule broken. The descriptors are
+// guest memory the driver may rewrite in between; walk() reads them again and checks all it uses.
+[[gnu::always_inline]] inline bool SplitQueue::walk_common(DescriptorChain& chain, uint16_t head) const
+{
+    const GuestMemory::HostRegion region = last_region_;
+    uint64_t bytes = 0;
+    uint64_t readable_bytes = 0;
+    uint32_t count = 0;
+    uint32_t readable_count = 0; // == count until the first writable descriptor
+    // More descriptors than the table holds make a loop (walk()'s time-to-live); more than kInline, a
+    // chain for walk().
+    const uint32_t limit = std::min(size_, DescriptorChain::kInline);
+    uint32_t index = head;
+    for (;;) {
+        wire::Desc raw; // guest-controlled
+        std::memcpy(&raw, desc_.data() + uint64_t{index} * sizeof(wire::Desc), sizeof raw);
+        const uint16_t flags = raw.flags.get();
+        const uint32_t len = raw.len.get();
+        if ((flags & wire::kDescFIndirect) || len == 0)
+            return false;
+        const uint64_t offset = raw.addr.get() - region.base; // wraps when below: then it fails the test
+        if (offset >= region.size || len > region.size - offset)
+            return false;
+        if (!(flags & wire::kDescFWrite)) {
+            // §2.7.4.2: readable descriptors come before any writable one.
+            if (readable_count != count)
+                return false;
+            ++readable_count;
+            readable_bytes += len;
+        }
+        chain.inline_[count++] = Segment{region.host + offset, len};
+        bytes += len; // at most kInline lengths under 2^32 each: no overflow
+        if (!(flags & wire::kDescFNext))
+            break;
+        index = raw.next.get();
+        if (index >= size_ || count == limit)
+            return false;
+    }
+    // §2.7.5.2: at most 2^32 bytes in all.
+    if (bytes > kMaxChainBytes)
+        return false;
+    chain.count_ = count;
+    chain.readable_count_ = readable_count;
+    chain.readable_bytes_ = readable_bytes;
+    chain.writable_bytes_ = bytes - readable_bytes;
+    chain.descriptors_ = count;
+    return true;
+}
+
 Expected<bool, QueueError> SplitQueue::pop_into(std::optional<DescriptorChain>& slot)
 {
-    slot.reset();
+    // A chain left in the slot has been returned (push_used, detach). One with its segments inline is
+    // used again as it is: walk_common() sets every field a pop sets. One with heap segments is freed
+    // out of line, so that this function makes no call on its common path.
+    if (!slot.has_value())
+        slot.emplace(Badge<SplitQueue>{}, 0);
+    else if (slot->heap_) [[unlikely]]
+        return pop_after_free(slot);
+    DescriptorChain& chain = *slot;
+    assert(!chain.live_ && "a live descriptor chain was left in the slot");
+
     const uint16_t avail_idx = load_avail_idx();
     // The index may run at most one full ring ahead (rust-vmm's InvalidAvailRingIndex, QEMU's "Guest
     // moved used index from %u to %u"): anything else would make the device reprocess stale entries.
     const uint16_t pending = static_cast<uint16_t>(avail_idx - next_avail_);
-    if (pending > size_)
+    if (pending > size_) {
+        slot.reset();
         return unexpected(QueueError::kAvailIndexAhead);
-    if (pending == 0)
+    }
+    if (pending == 0) {
+        slot.reset();
         return false;
+    }
 
     const uint16_t head = load16(avail_, wire::avail_ring_entry_offset(next_avail_ & (size_ - 1))); // guest-controlled
-    if (head >= size_)
+    if (head >= size_) {
+        slot.reset();
         return unexpected(QueueError::kHeadOutOfRange);
+    }
 
-    DescriptorChain& chain = slot.emplace(Badge<SplitQueue>{}, head);
+    chain.head_ = head;
+    if (!walk_common(chain, head)) [[unlikely]]
+        return pop_uncommon(slot, head);
+    take(chain);
+    return true;
+}
+
+// Any chain walk_common() does not take: the full walk, which names the first rule broken.
+[[gnu::noinline]] Expected<bool, QueueError> SplitQueue::pop_uncommon(std::optional<DescriptorChain>& slot, uint16_t head)
+{
+    DescriptorChain& chain = slot.emplace(Badge<SplitQueue>{}, head); // as new: walk_common() changed it
     if (auto ok = walk(chain, head); !ok) {
         slot.reset();
         return unexpected(ok.error());
     }
+    take(chain);
+    return true;
+}
+
+[[gnu::noinline]] Expected<bool, QueueError> SplitQueue::pop_after_free(std::optional<DescriptorChain>& slot)
+{
+    slot.reset();
+    return pop_into(slot);
+}
+
+// The chain leaves the available ring.
+[[gnu::always_inline]] inline void SplitQueue::take(DescriptorChain& chain)
+{
     ++next_avail_;
     // With EVENT_IDX, ask to be notified again once the driver goes past what we consumed (QEMU does
     // the same in virtqueue_split_pop).
     if (layout_.event_idx && notification_)
         store16(used_, wire::avail_event_offset(size_), next_avail_);
     chain.arm();
-    return true;
 }
 
 Expected<std::optional<DescriptorChain>, QueueError> SplitQueue::pop()
@@ -217,21 +308,6 @@ Expected<void, QueueError> SplitQueue::walk(DescriptorChain& chain, uint16_t hea
             return unexpected(QueueError::kNextOutOfRange);
         index = next;
     }
-}
-
-void SplitQueue::push_used(DescriptorChain&& chain, uint32_t written)
-{
-    // The device never claims more than the driver offered (§2.7.8.2: "The device MUST NOT ... set len
-    // ... more than the buffer size").
-    if (written > chain.writable_bytes())
-        written = static_cast<uint32_t>(chain.writable_bytes());
-    const wire::UsedElem elem{chain.head(), written};
-    std::memcpy(used_.data() + wire::used_ring_entry_offset(used_idx_ & (size_ - 1)), &elem, sizeof elem);
-    // The element must be visible before the index that publishes it (§2.7.13).
-    std::atomic_thread_fence(std::memory_order_release);
-    ++used_idx_;
-    store16(used_, offsetof(wire::UsedHeader, idx), used_idx_);
-    chain.release();
 }
 
 void SplitQueue::unpop(DescriptorChain&& chain)

@@ -8,7 +8,10 @@
 // and do not log; the ring areas are resolved to host spans once, at create().
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 
@@ -17,6 +20,7 @@
 #include "virtio/descriptor_chain.h"
 #include "virtio/guest_memory.h"
 #include "virtio/queue_error.h"
+#include "virtio/wire/ring.h"
 
 namespace viommu::virtio {
 
@@ -51,7 +55,22 @@ public:
     [[nodiscard]] Expected<std::optional<DescriptorChain>, QueueError> pop();
 
     // Returns a chain to the driver with `written` bytes written into its writable part (§2.7.8 "len").
-    void push_used(DescriptorChain&& chain, uint32_t written);
+    // Inline: the device calls it once per chain, and it is a few stores.
+    void push_used(DescriptorChain&& chain, uint32_t written)
+    {
+        // The device never claims more than the driver offered (§2.7.8.2: "The device MUST NOT ... set
+        // len ... more than the buffer size").
+        if (written > chain.writable_bytes())
+            written = static_cast<uint32_t>(chain.writable_bytes());
+        const wire::UsedElem elem{chain.head(), written};
+        std::memcpy(used_.data() + wire::used_ring_entry_offset(used_idx_ & (size_ - 1)), &elem, sizeof elem);
+        // The element must be visible before the index that publishes it (§2.7.13).
+        std::atomic_thread_fence(std::memory_order_release);
+        ++used_idx_;
+        const le16 idx(used_idx_);
+        std::memcpy(used_.data() + offsetof(wire::UsedHeader, idx), &idx, sizeof idx);
+        chain.release();
+    }
 
     // Gives a popped chain back unused: the next pop() returns it again (QEMU's virtqueue_unpop). Only
     // valid for the most recently popped chain.
@@ -82,6 +101,10 @@ private:
                std::span<uint8_t> avail, std::span<uint8_t> used);
 
     uint16_t load_avail_idx() const;
+    [[nodiscard]] bool walk_common(DescriptorChain& chain, uint16_t head) const;
+    [[nodiscard]] Expected<bool, QueueError> pop_after_free(std::optional<DescriptorChain>& slot);
+    [[nodiscard]] Expected<bool, QueueError> pop_uncommon(std::optional<DescriptorChain>& slot, uint16_t head);
+    void take(DescriptorChain& chain);
     // `head` is chain.head(), passed in a register: reading it back from the chain just built would
     // wait for the store.
     [[nodiscard]] Expected<void, QueueError> walk(DescriptorChain& chain, uint16_t head) const;

@@ -15,6 +15,9 @@ constexpr int kLeafCap = 32;
 // 64 keys (an inner node has up to 65 children): a million mappings sit three inner levels deep, a
 // thousand under one root.
 constexpr int kInnerCap = 64;
+// Nodes (about 1 KiB each) up to which the tree is taken to stay in the caches: 2 MiB, twice the L2 of
+// the machine docs/PERFORMANCE.md measures on (1 MiB a core), well within its L3.
+constexpr std::size_t kCachedNodes = 2048;
 } // namespace
 
 namespace btree {
@@ -238,14 +241,40 @@ std::size_t MappingStore::memory_bytes() const
     return leaves_ * sizeof(Leaf) + inners_ * sizeof(Inner);
 }
 
+namespace {
+
+// Asks for every cache line of a node at once. A search of a node that is not cached then waits for one
+// memory access, all its lines arriving together, instead of one access per halving step of the search
+// and one more for the entry found (in a million mappings, the leaves and most inner nodes are not).
+void prefetch_node(const Node* n)
+{
+    constexpr std::size_t kLine = 64;
+    constexpr std::size_t kBytes = std::max(sizeof(Leaf), sizeof(Inner));
+    const char* p = reinterpret_cast<const char*>(n);
+    for (std::size_t at = 0; at < kBytes; at += kLine)
+        __builtin_prefetch(p + at);
+}
+
+} // namespace
+
 MappingStore::Leaf* MappingStore::find_leaf(uint64_t key) const
 {
     Node* n = root_;
     if (!n)
         return nullptr;
+    // A tree of a few thousand nodes stays in the caches, where the prefetches would only add work
+    // (random lookups among 1,000 mappings: 25 ns without them, 29 ns with them).
+    if (leaves_ + inners_ <= kCachedNodes) {
+        while (!n->leaf) {
+            const Inner* in = static_cast<const Inner*>(n);
+            n = in->child[upper_bound(in->key, in->count, key)];
+        }
+        return static_cast<Leaf*>(n);
+    }
     while (!n->leaf) {
         const Inner* in = static_cast<const Inner*>(n);
         n = in->child[upper_bound(in->key, in->count, key)];
+        prefetch_node(n);
     }
     return static_cast<Leaf*>(n);
 }
