@@ -111,11 +111,8 @@ Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const
 
 GuestReport Boot::run()
 {
-    firmware_loads_kernel();
-    boot_kernel();
-    std::vector<DeviceReport> devices = device_reports();
-    vfio_user(devices);
-    return build_report(std::move(devices));
+    boot();
+    return report();
 }
 
 const char* dma_result_name(DmaResult r)

@@ -65,6 +65,9 @@ struct FunctionDesc {
     bool vfio = false;
     // Where it came from, for reports ("<hostdev> 0000:65:00.0", "<interface type='user'>").
     std::string source;
+    // Its QEMU device ID (-device ...,id=): libvirt's alias of a PCI controller ("pci.3"), the id given
+    // to device_add; "" none known.
+    std::string qdev_id;
 };
 
 struct IommuDesc {
