@@ -94,7 +94,9 @@ void Server::serve(stream_protocol::socket socket)
 
 void Server::read()
 {
+    reading_ = true;
     client_->async_read_some(boost::asio::buffer(buffer_), [this](boost::system::error_code ec, std::size_t n) {
+        reading_ = false;
         if (!client_)
             return;
         if (ec) {
@@ -102,9 +104,10 @@ void Server::read()
             return;
         }
         session_->receive(std::string_view(buffer_, n));
-        if (shutting_down_)
-            return; // the rest of the input is never read: the monitor is closing
-        read();
+        // The client's next bytes are read once its answers are written (QEMU suspends the monitor
+        // while a request is in flight): a client that sends without reading cannot pile answers up.
+        if (!shutting_down_ && !writing_)
+            read();
     });
 }
 
@@ -135,6 +138,8 @@ void Server::write_next()
         if (shutting_down_) {
             disconnect();
             acceptor_.close();
+        } else if (client_ && !reading_) {
+            read();
         }
         return;
     }
@@ -164,6 +169,7 @@ void Server::disconnect()
     session_.reset();
     outbox_.clear();
     writing_ = false;
+    reading_ = false;
     if (shutting_down_)
         acceptor_.close(ec);
     else

@@ -59,6 +59,7 @@ private:
     std::unique_ptr<Session> session_;
     std::deque<std::string> outbox_;
     bool writing_ = false;
+    bool reading_ = false;
     bool shutting_down_ = false;
     char buffer_[4096];
 };

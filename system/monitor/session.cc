@@ -100,7 +100,7 @@ ordered_json Session::dispatch(const json& request)
     const auto name = check_request(request, oob_, oob);
     CommandResult result = name ? run(*name, request.value("arguments", json::object()), oob) : unexpected(name.error());
     // monitor_qmp_dispatch(): in negotiation mode every CommandNotFound says what is expected.
-    if (!result && !negotiated_ && result.error().error_class == ErrorClass::kCommandNotFound && *name != "qmp_capabilities")
+    if (!result && !negotiated_ && result.error().error_class == ErrorClass::kCommandNotFound && name && *name != "qmp_capabilities")
         result = unexpected(QmpError{ErrorClass::kCommandNotFound, "Expecting capabilities negotiation with 'qmp_capabilities'"});
     ordered_json response = result ? ordered_json{{"return", std::move(*result)}} : error_json(result.error());
     if (const auto id = request.find("id"); id != request.end())

@@ -146,6 +146,19 @@ TEST_CASE("Unplug removes the function and its group, and the slot can be used a
     CHECK(again->driver == "vfio-pci");
 }
 
+TEST_CASE("A hostdev bound to vfio-pci is released on unplug, its group with it")
+{
+    LiveGuest g(guest_with_empty_ports(true), kernel("debian-12-6.12"));
+    const auto added = g.device_add(hostdev("hostdev1", "pci.3"));
+    REQUIRE(added);
+    REQUIRE(added->group);
+    REQUIRE(g.device_del("hostdev1"));
+    const GuestReport r = g.report();
+    CHECK_FALSE(device(r, added->bdf));
+    for (const DeviceReport& d : r.devices)
+        CHECK(d.group != added->group);
+}
+
 TEST_CASE("Unplug DETACHes the endpoint from 6.5 on (809d0810e352), and 6.1.0 leaves it attached")
 {
     for (const auto& [name, detached] : {std::pair{"6.12", true}, std::pair{"6.1", false}}) {
