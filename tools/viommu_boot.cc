@@ -33,12 +33,16 @@
 #include "system/boot/guest.h"
 #include "system/boot/libvirt_domain.h"
 #include "system/boot/report_format.h"
+#include "system/boot/live_guest.h"
 #include "system/boot/report_html.h"
 #include "system/workload/cost_table.h"
 #include "system/workload/pattern.h"
+#include "system/monitor/guest_commands.h"
+#include "system/monitor/server.h"
 #include "tools/common/iommu_options.h"
 #include "tools/common/cli.h"
 #include "tools/common/output_file.h"
+#include "tools/common/version.h"
 
 using namespace viommu;
 using namespace viommu::guest;
@@ -478,6 +482,26 @@ Expected<system::workload::Request, std::string> workload_request(const std::str
     return request;
 }
 
+// --qmp: the guest stays up behind a QMP monitor (docs/monitor.md) until a client sends quit; 0 then.
+int serve_monitor(const GuestSpec& spec, const Profile& profile, const BootOptions& options, const std::string& path,
+                  bool show_log, FILE* text)
+{
+    LiveGuest guest(spec, profile, options);
+    const GuestReport report = guest.report();
+    if (show_log)
+        std::fprintf(text, "%s\n", report.dmesg.c_str());
+    std::fprintf(text, "%s", render_table(report).c_str());
+    std::fflush(text);
+    try {
+        spdlog::info("QMP monitor on unix:{} until quit", printable(path));
+        system::monitor::serve_guest(guest, path, system::monitor::monitor_version(tools::version_text("viommu-boot")));
+    } catch (const std::runtime_error& e) {
+        spdlog::error("--qmp: {}", printable(e.what()));
+        return tools::kExitBadInput;
+    }
+    return tools::kExitOk;
+}
+
 } // namespace
 
 int run(int argc, char** argv)
@@ -545,6 +569,10 @@ int run(int argc, char** argv)
                        "With --workload: a JSON cost table (nanoseconds per event) replacing the built-in costs it "
                        "names (docs/PERFORMANCE.md)")
             ->needs(workload_opt);
+    std::string qmp;
+    auto* qmp_opt = app.add_option("--qmp", qmp,
+                                   "Keep the booted guest alive behind a QMP monitor on unix:PATH (QEMU's wire "
+                                   "protocol; docs/monitor.md) until a client sends quit");
     auto* batch_opt = app.add_option("--batch", batch_dir, "Boot every *.xml in DIR concurrently")
                           ->check(CLI::ExistingDirectory);
     auto* out_opt = app.add_option("--out", out_dir, "With --batch: where the per-guest JSON reports go (default: DIR)")
@@ -565,6 +593,8 @@ int run(int argc, char** argv)
     for (CLI::Option* other : {list_opt, compare_opt, batch_opt})
         workload_opt->excludes(other);
     batch_opt->excludes(domain_opt)->excludes(log_opt);
+    for (CLI::Option* other : {json_opt, html_opt, compare_opt, strict_opt, batch_opt, list_opt})
+        qmp_opt->excludes(other);
     VIOMMU_PARSE(app, argc, argv);
     if (auto code = tools::apply_common_options(common))
         return *code;
@@ -627,6 +657,19 @@ int run(int argc, char** argv)
         return batch(batch_dir, out_dir.empty() ? batch_dir : out_dir, jobs, chosen, options, json_path, html_path, strict, text);
     if (files.empty())
         files.push_back(""); // the default guest
+    std::string qmp_path;
+    if (!qmp.empty()) {
+        auto address = system::monitor::parse_qmp_address(qmp);
+        if (!address) {
+            spdlog::error("{}", printable(address.error()));
+            return tools::kExitBadInput;
+        }
+        if (files.size() > 1) {
+            spdlog::error("--qmp takes one guest");
+            return tools::kExitBadInput;
+        }
+        qmp_path = *address;
+    }
     if ((!json_path.empty() || !html_path.empty()) && files.size() > 1) {
         spdlog::error("--{} takes one guest (use --batch for many)", json_path.empty() ? "html" : "json");
         return tools::kExitBadInput;
@@ -658,6 +701,8 @@ int run(int argc, char** argv)
             spdlog::error("{}: {}", printable(in.source), printable_lines(profile.error()));
             return tools::kExitBadInput;
         }
+        if (!qmp_path.empty())
+            return serve_monitor(*in.spec, *profile, options, qmp_path, show_log, text);
         const GuestReport report = boot_guest(*in.spec, *profile, options);
         if (show_log)
             std::fprintf(text, "%s\n", report.dmesg.c_str());

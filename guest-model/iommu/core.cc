@@ -333,6 +333,13 @@ void IommuCore::remove_device(driver_core::Device& dev)
     devices_.erase(it);
 }
 
+void IommuCore::forget_device(const driver_core::Device& dev)
+{
+    links_.erase(&dev);
+    pci_.erase(&dev);
+    iommu_nodes_.erase(&dev);
+}
+
 int IommuCore::device_use_default_domain(driver_core::Device& dev)
 {
     Group* group = group_of(dev);

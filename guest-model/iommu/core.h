@@ -107,6 +107,8 @@ public:
     int dma_configure(driver_core::Device& dev);
     // A device leaves (device_del()): the driver's release_device, then out of its group.
     void remove_device(driver_core::Device& dev);
+    // A device that is gone for good (hot-unplugged): what the platform said about it is forgotten too.
+    void forget_device(const driver_core::Device& dev);
 
     const DeviceIommu* device(const driver_core::Device& dev) const;
     Group* group_of(const driver_core::Device& dev) const;

@@ -42,6 +42,13 @@ Function* Topology::add(FunctionSpec spec, Function* parent)
     return added;
 }
 
+void Topology::remove(Function* f)
+{
+    if (f->parent)
+        std::erase(f->parent->children, f);
+    std::erase_if(functions_, [f](const std::unique_ptr<Function>& p) { return p.get() == f; });
+}
+
 namespace {
 
 void number(std::vector<Function*> on_bus, uint8_t bus, unsigned& counter)

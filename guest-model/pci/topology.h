@@ -59,6 +59,8 @@ public:
     // stays valid for the life of the topology.
     Function* add(FunctionSpec spec, Function* parent = nullptr);
 
+    // A function without children leaves (hot-unplug); pointers to the others stay valid.
+    void remove(Function* f);
     // Bus numbers as SeaBIOS's pci_bios_init_bus_rec() gives them: depth-first, bridges in slot and
     // function order, the root bus 0 (OVMF enumerates depth-first too).
     void assign_bus_numbers();

@@ -128,6 +128,12 @@ void VirtioIommu::on_reset()
     domains_.clear();
 }
 
+void VirtioIommu::add_endpoint(EndpointId endpoint)
+{
+    if (!config_.endpoint_exists(endpoint))
+        config_.endpoints.push_back({endpoint, endpoint});
+}
+
 uint32_t VirtioIommu::config_size() const
 {
     return sizeof(wire::Config);

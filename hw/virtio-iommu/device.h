@@ -86,6 +86,14 @@ public:
     // The domain the endpoint is attached to; nullopt when it is attached to none.
     std::optional<EndpointAttachment> attachment(EndpointId endpoint) const;
 
+    // A PCI function hot-plugged behind the IOMMU: QEMU's virtio-iommu manages its requester ID from the
+    // moment the function is realized (pci_device_iommu_address_space() -> virtio_iommu_find_add_as()).
+    // QEMU 7.2 forgets no endpoint when a function is unplugged, so there is no counterpart.
+    void add_endpoint(EndpointId endpoint);
+    // A fault report the host asks for (viommu's monitor), put on the event queue as translate() puts its
+    // own (§5.13.6.9): counted, and dropped when the driver left no event buffer.
+    void inject_fault(const FaultRecord& fault) { report_fault(fault.reason, fault.flags, fault.endpoint, fault.address); }
+
     void set_listener(EndpointId endpoint, MappingListener* listener) { domains_.set_listener(endpoint, listener); }
     const Domains& domains() const { return domains_; }
     const IommuConfig& config() const { return config_; }

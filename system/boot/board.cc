@@ -1,5 +1,6 @@
 #include "system/boot/board.h"
 
+#include <algorithm>
 #include <iterator>
 #include <optional>
 #include <stdexcept>
@@ -63,22 +64,25 @@ Board::Board(const GuestSpec& spec, machine::Machine& machine, const hw::virtio_
 {
     add_functions();
     add_iommu(device);
-    add_dma_engines();
+    for (Function& f : functions_)
+        add_dma_engine(f);
 }
 
 void Board::add_functions()
 {
-    functions_.resize(spec_.functions.size());
+    std::vector<Function*> by_index;
     for (std::size_t i = 0; i < spec_.functions.size(); ++i) {
         const FunctionDesc& d = spec_.functions[i];
         if (d.parent >= static_cast<int>(i))
             throw std::invalid_argument(fmt::format("function {} ({}) comes before its bridge", i, d.pci.label));
-        guest::pci::Function* parent = d.parent < 0 ? nullptr : functions_[static_cast<std::size_t>(d.parent)].pci;
+        guest::pci::Function* parent = d.parent < 0 ? nullptr : by_index[static_cast<std::size_t>(d.parent)]->pci;
         if (parent && !guest::pci::is_bridge(parent->kind))
             throw std::invalid_argument(fmt::format("function {} ({}) sits below a function that is not a bridge", i,
                                                     d.pci.label));
-        functions_[i].desc = &d;
-        functions_[i].pci = topology_.add(d.pci, parent);
+        Function& f = functions_.emplace_back();
+        f.desc = &d;
+        f.pci = topology_.add(d.pci, parent);
+        by_index.push_back(&f);
     }
     topology_.assign_bus_numbers();
 }
@@ -88,9 +92,10 @@ void Board::add_iommu(const hw::virtio_iommu::DeviceBehaviour& device)
     if (!spec_.iommu.present)
         return;
     const auto idx = static_cast<std::size_t>(spec_.iommu.function);
-    if (spec_.iommu.function < 0 || idx >= functions_.size() || functions_[idx].desc->role != Role::kVirtioIommu)
+    if (spec_.iommu.function < 0 || idx >= functions_.size() ||
+        std::next(functions_.begin(), spec_.iommu.function)->desc->role != Role::kVirtioIommu)
         throw std::invalid_argument("the IOMMU's function is not a virtio-iommu function");
-    iommu_fn_ = &functions_[idx];
+    iommu_fn_ = &*std::next(functions_.begin(), spec_.iommu.function);
     // QEMU's virtio-iommu knows an endpoint once the device behind that ID exists: one per
     // requester ID QEMU uses, i.e. per alias owner (pci_device_get_iommu_bus_devfn()).
     hw::virtio_iommu::IommuConfig config;
@@ -135,19 +140,55 @@ Board::admit_hotplugged_hostdev(uint32_t requester_id, const hw::virtio_iommu::H
     return iommu_->plug_host_device(hw::virtio_iommu::EndpointId(requester_id), host);
 }
 
-void Board::add_dma_engines()
+void Board::add_dma_engine(Function& f)
 {
-    for (Function& f : functions_) {
-        const std::optional<hw::endpoints::DmaEngine::Kind> kind = dma_kind(*f.desc);
-        if (!kind)
-            continue;
-        // A virtio device without VIRTIO_F_ACCESS_PLATFORM reaches guest memory directly in QEMU, IOMMU
-        // or not; every other function's DMA goes through the IOMMU under its QEMU requester ID.
-        const bool translated = iommu_ && (!virtio_role(f.desc->role) || f.desc->iommu_platform);
-        f.irq = std::make_unique<IrqWire>();
-        f.engine = std::make_unique<hw::endpoints::DmaEngine>(
-            *kind, hw::endpoints::DmaPort(machine_.memory(), translated ? iommu_ : nullptr, qemu_requester_id(*f.pci)), *f.irq);
+    const std::optional<hw::endpoints::DmaEngine::Kind> kind = dma_kind(*f.desc);
+    if (!kind)
+        return;
+    // A virtio device without VIRTIO_F_ACCESS_PLATFORM reaches guest memory directly in QEMU, IOMMU
+    // or not; every other function's DMA goes through the IOMMU under its QEMU requester ID.
+    const bool translated = iommu_ && (!virtio_role(f.desc->role) || f.desc->iommu_platform);
+    f.irq = std::make_unique<IrqWire>();
+    f.engine = std::make_unique<hw::endpoints::DmaEngine>(
+        *kind, hw::endpoints::DmaPort(machine_.memory(), translated ? iommu_ : nullptr, qemu_requester_id(*f.pci)), *f.irq);
+}
+
+Expected<Function*, std::string> Board::hot_add(const FunctionDesc& desc, Function& port)
+{
+    // A PCIe root port has one slot (pcie_cap_slot_pre_plug_cb() and do_pci_register_device() of
+    // hw/pci/pcie.c and pci.c): device 0 only, and only while it is empty.
+    if (port.pci->kind != guest::pci::Kind::kRootPort)
+        return unexpected(fmt::format("Bus '{}' is not the bus of a pcie-root-port; viommu models hot-plug into "
+                                      "root ports only", port.desc->qdev_id));
+    if (desc.pci.slot != 0)
+        return unexpected(fmt::format("PCI: slot {} is not valid for {}, parent device only allows plugging into "
+                                      "slot 0.",
+                                      desc.pci.slot, desc.pci.label));
+    if (!port.pci->children.empty()) {
+        const auto in_use = std::find_if(functions_.begin(), functions_.end(),
+                                         [&](const Function& f) { return f.pci == port.pci->children.front(); });
+        return unexpected(fmt::format("PCI: slot 0 function 0 not available for {}, in use by {},id={}", desc.pci.label,
+                                      port.pci->children.front()->label,
+                                      in_use == functions_.end() ? "" : in_use->desc->qdev_id));
     }
+    const FunctionDesc& d = hotplugged_.emplace_back(desc);
+    Function& f = functions_.emplace_back();
+    f.desc = &d;
+    // The function appears on the port's secondary bus, whose number the firmware gave at boot.
+    f.pci = topology_.add(d.pci, port.pci);
+    f.pci->bus = port.pci->secondary;
+    if (iommu_)
+        iommu_->add_endpoint(hw::virtio_iommu::EndpointId(qemu_requester_id(*f.pci)));
+    add_dma_engine(f);
+    return &f;
+}
+
+void Board::hot_remove(Function& f)
+{
+    const FunctionDesc* desc = f.desc;
+    topology_.remove(f.pci);
+    functions_.remove_if([&](const Function& x) { return &x == &f; });
+    hotplugged_.remove_if([&](const FunctionDesc& x) { return &x == desc; });
 }
 
 DmaOutcome Board::fault_outcome(const Function& f, uint64_t address, std::string_view what) const

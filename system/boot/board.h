@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 #include "guest-model/driver-core/device.h"
 #include "guest-model/pci/topology.h"
 #include "hw/endpoints/dma_engine.h"
+#include "base/expected.h"
 #include "hw/virtio-iommu/device.h"
 #include "system/boot/guest_spec.h"
 #include "system/boot/report.h"
@@ -42,8 +44,10 @@ public:
     Board(const Board&) = delete;
     Board& operator=(const Board&) = delete;
 
-    std::vector<Function>& functions() { return functions_; }
-    const std::vector<Function>& functions() const { return functions_; }
+    // In the order they were added (boot-time ones in spec order, then hot-plugged ones); a list, so that
+    // a function can come and go while pointers to the others stay valid.
+    std::list<Function>& functions() { return functions_; }
+    const std::list<Function>& functions() const { return functions_; }
     hw::virtio_iommu::VirtioIommu* iommu() const { return iommu_; }
     Function* iommu_function() const { return iommu_fn_; }
 
@@ -75,6 +79,13 @@ public:
     {
         return run_engine(f, iova, len, 0, hw::endpoints::DmaEngine::kCmdRead);
     }
+    // Hot-plug: a PCI function into the empty slot of a PCIe root port (QEMU's device_add). The one
+    // entry every hot-plugged function goes through, so that host-side admission checks have one place;
+    // the error says, as QEMU would, why the port does not take it.
+    Expected<Function*, std::string> hot_add(const FunctionDesc& desc, Function& port);
+    // Hot-unplug, once the guest has let go of f (QEMU unrealizes the function when the guest powers
+    // the slot off).
+    void hot_remove(Function& f);
 
 private:
     // Programs f's engine for one transfer (DmaEngine::kCmdWrite or kCmdRead) and runs the machine until
@@ -84,12 +95,13 @@ private:
     DmaOutcome fault_outcome(const Function& f, uint64_t address, std::string_view what) const;
     void add_functions();
     void add_iommu(const hw::virtio_iommu::DeviceBehaviour& device);
-    void add_dma_engines();
+    void add_dma_engine(Function& f);
 
     const GuestSpec& spec_;
     machine::Machine& machine_;
     guest::pci::Topology topology_;
-    std::vector<Function> functions_;
+    std::list<Function> functions_;
+    std::list<FunctionDesc> hotplugged_; // the descriptions of hot-plugged functions (the spec's are spec_'s)
     hw::virtio_iommu::VirtioIommu* iommu_ = nullptr;
     Function* iommu_fn_ = nullptr;
     std::vector<std::string> host_iommu_notes_;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -42,7 +43,20 @@ struct VirtioDev {
 class Boot {
 public:
     Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const BootOptions& options);
+    // boot(), then report().
     GuestReport run();
+
+    // live.cc: the guest kept alive (live_guest.h).
+    void boot();
+    // The report as things stand: boot-time findings, updated drivers and groups, hot-plugged functions.
+    GuestReport report();
+    // The device reports a fault on its event queue and the guest's driver takes it: what the guest
+    // logged for it ("" nothing, rate-limited or no event buffer).
+    std::string inject_fault(const hw::virtio_iommu::FaultRecord& fault);
+    Board& board() { return board_; }
+    // hotplug.cc: Linux's PCIe hot-plug (pciehp) on the guest side of device_add and device_del.
+    Expected<Function*, std::string> hot_add(const FunctionDesc& desc, Function& port);
+    void hot_remove(Function& f);
 
 private:
     // initcalls.cc
@@ -57,10 +71,14 @@ private:
     bool uses_default_domain(const guest::driver_core::Device& dev) const;
     void enumeration_order(guest::pci::Function* bus_owner, std::vector<Function*>& out);
     void enumerate();
+    // pci_device_add() up to device_add(): the ID tables that match it, the struct device, its PCI function.
+    void initialize_pci_device(Function& f, guest::driver_core::Device* parent);
     guest::driver_core::DriverSpec pci_driver(std::string name, std::function<int(Function&)> probe);
     Function* function_of(const guest::driver_core::Device& dev) const;
     // firmware.cc
     void describe_firmware();
+    // What VIOT or the iommu-map says of one function: its IDs behind the virtio-iommu.
+    void link_to_iommu(Function& f, const std::string& fwnode);
     void firmware_loads_kernel();
     // virtio_bus.cc
     void register_virtio_bus();
@@ -110,6 +128,7 @@ private:
     bool driver_x_noncoherent_ = true; // BootOptions::driver_x_noncoherent
     std::set<std::string> driver_managed_dma_;
     std::vector<std::string> warnings_;
+    std::map<const Function*, DeviceReport> reports_; // what each function's boot (or hot-plug) found
 };
 
 } // namespace viommu::system::boot

@@ -15,15 +15,18 @@ void Boot::describe_firmware()
         return;
     const std::string fwnode = iommu_fn->pci->bdf();
     iommu_.set_iommu_node(*iommu_fn->dev, fwnode);
-    for (Function& f : board_.functions()) {
-        if (&f == iommu_fn)
-            continue;
-        guest::iommu::FirmwareLink link;
-        link.iommu = fwnode;
-        for (uint16_t id : guest::pci::linux_dma_aliases(*f.pci))
-            link.ids.push_back(id);
-        iommu_.set_firmware_link(*f.dev, std::move(link));
-    }
+    for (Function& f : board_.functions())
+        if (&f != iommu_fn)
+            link_to_iommu(f, fwnode);
+}
+
+void Boot::link_to_iommu(Function& f, const std::string& fwnode)
+{
+    guest::iommu::FirmwareLink link;
+    link.iommu = fwnode;
+    for (uint16_t id : guest::pci::linux_dma_aliases(*f.pci))
+        link.ids.push_back(id);
+    iommu_.set_firmware_link(*f.dev, std::move(link));
 }
 
 void Boot::firmware_loads_kernel()

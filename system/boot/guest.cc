@@ -115,14 +115,11 @@ Boot::Boot(const GuestSpec& spec, const guest::profiles::Profile& profile, const
 
 GuestReport Boot::run()
 {
-    firmware_loads_kernel();
-    boot_kernel();
-    std::vector<DeviceReport> devices = device_reports();
-    vfio_user(devices);
-    GuestReport report = build_report(std::move(devices));
+    boot();
+    GuestReport result = report();
     if (workload_)
-        report.workload = run_workload(*workload_);
-    return report;
+        result.workload = run_workload(*workload_);
+    return result;
 }
 
 const char* dma_result_name(DmaResult r)

@@ -69,6 +69,9 @@ struct FunctionDesc {
     // A hostdev's host IOMMU (viommu metadata <viommu:host-iommu>): what VFIO tells QEMU's virtio-iommu
     // of it when the device is plugged. None: nothing is known of the host, the device's defaults stand.
     std::optional<hw::virtio_iommu::HostIommuConstraints> host_iommu;
+    // Its QEMU device ID (-device ...,id=): libvirt's alias of a PCI controller ("pci.3"), the id given
+    // to device_add; "" none known.
+    std::string qdev_id;
 };
 
 struct IommuDesc {

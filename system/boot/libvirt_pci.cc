@@ -115,6 +115,8 @@ std::optional<DomainError> Mapper::pci_controller(const xmlNode* node, const std
         return std::nullopt;
     }
     item.fn.pci.kind = bridge->kind;
+    // libvirt names a PCI controller's QEMU device "pci.<index>" (qemuAssignDeviceControllerAlias()).
+    item.fn.qdev_id = fmt::format("pci.{}", idx);
     item.fn.pci.label = xml::attr_or(xml::first_child(node, "model"), "name", bridge->qemu);
     // QEMU's generic pcie-root-port has ACS since 4.0 (rp_realize() with acs_offset, disable-acs off by
     // default since 4.1); ioh3420's class sets no acs_offset (hw/pci-bridge/ioh3420.c).

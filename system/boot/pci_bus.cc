@@ -89,6 +89,27 @@ void Boot::enumeration_order(pci::Function* bus_owner, std::vector<Function*>& o
             enumeration_order(f->pci, out);
 }
 
+void Boot::initialize_pci_device(Function& f, Device* parent)
+{
+    const Role role = f.desc->role;
+    if (role == Role::kHostBridge && spec_.arch == Arch::kX86_64)
+        f.id_table.insert("agpgart-intel");
+    if (pci::is_bridge(f.pci->kind))
+        f.id_table.insert("pcieport");
+    if (virtio_role(role))
+        f.id_table.insert("virtio-pci");
+    // vfio-pci has no IDs of its own: it binds only through driver_override.
+    if (!f.desc->guest_driver.empty() && f.desc->guest_driver != "vfio-pci")
+        f.id_table.insert(f.desc->guest_driver);
+    guest::driver_core::DeviceSpec ds;
+    ds.name = f.pci->bdf();
+    ds.bus = pci_bus_;
+    ds.parent = parent;
+    ds.platform_data = &f;
+    f.dev = &core_.device_initialize(std::move(ds));
+    iommu_.set_pci_function(*f.dev, *f.pci);
+}
+
 void Boot::enumerate()
 {
     std::vector<Function*>& order = enumeration_;
@@ -96,25 +117,8 @@ void Boot::enumerate()
     std::map<const pci::Function*, Function*> by_pci;
     for (Function& f : board_.functions())
         by_pci[f.pci] = &f;
-    for (Function* f : order) {
-        const Role role = f->desc->role;
-        if (role == Role::kHostBridge && spec_.arch == Arch::kX86_64)
-            f->id_table.insert("agpgart-intel");
-        if (pci::is_bridge(f->pci->kind))
-            f->id_table.insert("pcieport");
-        if (virtio_role(role))
-            f->id_table.insert("virtio-pci");
-        // vfio-pci has no IDs of its own: it binds only through driver_override.
-        if (!f->desc->guest_driver.empty() && f->desc->guest_driver != "vfio-pci")
-            f->id_table.insert(f->desc->guest_driver);
-        guest::driver_core::DeviceSpec ds;
-        ds.name = f->pci->bdf();
-        ds.bus = pci_bus_;
-        ds.parent = f->pci->parent ? by_pci.at(f->pci->parent)->dev : nullptr;
-        ds.platform_data = f;
-        f->dev = &core_.device_initialize(std::move(ds));
-        iommu_.set_pci_function(*f->dev, *f->pci);
-    }
+    for (Function* f : order)
+        initialize_pci_device(*f, f->pci->parent ? by_pci.at(f->pci->parent)->dev : nullptr);
     describe_firmware();
     for (Function* f : order)
         (void)core_.device_add(*f->dev);

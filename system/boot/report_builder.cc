@@ -61,10 +61,12 @@ std::vector<DeviceReport> Boot::device_reports()
 
 GuestReport Boot::build_report(std::vector<DeviceReport> devices)
 {
-    std::vector<Function>& functions = board_.functions();
+    std::vector<Function*> functions;
+    for (Function& f : board_.functions())
+        functions.push_back(&f);
     // The driver and group after VFIO had its way.
     for (std::size_t i = 0; i < functions.size(); ++i) {
-        DeviceReport now = report_for(functions[i]);
+        DeviceReport now = report_for(*functions[i]);
         devices[i].driver = now.driver;
         devices[i].group = now.group;
         devices[i].domain = now.domain;
@@ -81,7 +83,7 @@ GuestReport Boot::build_report(std::vector<DeviceReport> devices)
     for (std::size_t i = 0; i < order.size(); ++i)
         order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return functions[a].pci->requester_id() < functions[b].pci->requester_id();
+        return functions[a]->pci->requester_id() < functions[b]->pci->requester_id();
     });
     for (std::size_t i : order)
         report.devices.push_back(std::move(devices[i]));

@@ -14,10 +14,12 @@ using guest::vfio::Verdict;
 
 void Boot::vfio_user(std::vector<DeviceReport>& devices)
 {
-    std::vector<Function>& functions = board_.functions();
-    for (std::size_t i = 0; i < functions.size(); ++i)
-        if (functions[i].desc->vfio)
-            assign_to_vfio(functions[i], devices[i]);
+    std::size_t i = 0;
+    for (Function& f : board_.functions()) {
+        if (f.desc->vfio)
+            assign_to_vfio(f, devices[i]);
+        ++i;
+    }
 }
 
 void Boot::assign_to_vfio(Function& f, DeviceReport& report)

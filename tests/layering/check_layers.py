@@ -26,6 +26,9 @@ ALLOWED = {
     "tools": {"base", "virtio", "hw", "guest-model", "system", "tools"},
     "tests": set(LAYERS),
 }
+# Within system/: the monitor (system/monitor) sees the board and the boot; nothing else in system/
+# sees the monitor, so that a boot never depends on a socket.
+SYSTEM_ABOVE = {"monitor": {"boot", "machine", "replay", "truth", "qemu"}}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 SOURCES = ("*.h", "*.cc", "*.cpp", "*.hpp")
 
@@ -41,10 +44,17 @@ def violations(root: pathlib.Path):
                 text = path.read_text(encoding="utf-8", errors="replace")
                 for m in INCLUDE.finditer(text):
                     target = m.group(1).split("/", 1)[0]
+                    line = text.count("\n", 0, m.start()) + 1
                     if target in LAYERS and target not in allowed:
-                        line = text.count("\n", 0, m.start()) + 1
                         found.append(f"{path.relative_to(root)}:{line}: {layer}/ includes \"{m.group(1)}\" "
                                      f"({layer}/ may include only {', '.join(sorted(allowed))})")
+                    parts = m.group(1).split("/")
+                    here = path.relative_to(top).parts
+                    if layer == "system" and len(parts) > 2 and parts[0] == "system" and len(here) > 1:
+                        for upper, lower in SYSTEM_ABOVE.items():
+                            if parts[1] == upper and here[0] in lower:
+                                found.append(f"{path.relative_to(root)}:{line}: system/{here[0]}/ includes "
+                                             f"\"{m.group(1)}\" (only tools/ and tests/ see system/{upper}/)")
     return found
 
 
@@ -57,6 +67,7 @@ def self_test():
         "guest-model/x/a.cc": "hw/virtio-iommu/device.h",
         "guest-model/y/b.h": "system/machine/machine.h",
         "system/x/a.cc": "tools/common/cli.h",
+        "system/boot/a.cc": "system/monitor/server.h",
     }
     with tempfile.TemporaryDirectory() as tmp:
         root = pathlib.Path(tmp)
