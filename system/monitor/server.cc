@@ -54,7 +54,7 @@ void clear_stale_socket(const std::string& path)
 
 Server::Server(boost::asio::io_context& io, std::string path, const CommandTable& commands,
                nlohmann::ordered_json version, JsonLimits limits)
-    : io_(io), path_(std::move(path)), commands_(commands), version_(std::move(version)), limits_(limits), acceptor_(io)
+    : path_(std::move(path)), commands_(commands), version_(std::move(version)), limits_(limits), acceptor_(io)
 {
     clear_stale_socket(path_);
     boost::system::error_code ec;

@@ -49,7 +49,6 @@ private:
     void write_next();
     void disconnect();
 
-    boost::asio::io_context& io_;
     std::string path_;
     const CommandTable& commands_;
     nlohmann::ordered_json version_;
