@@ -6,6 +6,7 @@
 
 #include "guest-model/virtio-iommu/probe_properties.h"
 #include "tests/support/iommu_fixture.h"
+#include "tests/support/probe_reply.h"
 
 using namespace viommu;
 using namespace viommu::test;
@@ -34,18 +35,6 @@ HostIommuConstraints host_mask(uint64_t mask)
     return h;
 }
 
-// The RESV_MEM properties of the endpoint's PROBE, as the driver reads them.
-std::vector<probe::ResvMem> resv_mem_of(IommuGuest& g, uint32_t endpoint)
-{
-    const auto reply = g.client.probe(endpoint);
-    REQUIRE(reply);
-    REQUIRE(reply->status_at(512) == VIRTIO_IOMMU_S_OK);
-    std::vector<probe::ResvMem> out;
-    for (const probe::Property& p : probe::parse(std::span(reply->written).first(512)).list)
-        if (const auto* r = std::get_if<probe::ResvMem>(&p))
-            out.push_back(*r);
-    return out;
-}
 
 } // namespace
 
@@ -128,10 +117,10 @@ TEST_CASE("Host reserved regions become RESV_MEM RESERVED of that endpoint alone
     h.reserved = {{{Iova(0x10000000), Iova(0x1fffffff)}, ResvMemSubtype::kReserved}};
     REQUIRE(g.device.plug_host_device(EndpointId(8), h));
     REQUIRE(g.client.bring_up());
-    const auto at_8 = resv_mem_of(g, 8);
+    const auto at_8 = probe_properties_of<probe::ResvMem>(g, 8);
     REQUIRE(at_8.size() == 2);
     CHECK(at_8[1] == probe::ResvMem{VIRTIO_IOMMU_RESV_MEM_T_RESERVED, 0x10000000, 0x1fffffff});
-    CHECK(resv_mem_of(g, 0x10).size() == 1); // the MSI window alone
+    CHECK(probe_properties_of<probe::ResvMem>(g, 0x10).size() == 1); // the MSI window alone
 }
 
 TEST_CASE("The host's address width reserves what lies above 2^aw-bits; input_range stays (QEMU never narrows it "
@@ -143,7 +132,7 @@ TEST_CASE("The host's address width reserves what lies above 2^aw-bits; input_ra
     h.aw_bits = 48;
     REQUIRE(g.device.plug_host_device(EndpointId(8), h));
     REQUIRE(g.client.bring_up());
-    const auto at_8 = resv_mem_of(g, 8);
+    const auto at_8 = probe_properties_of<probe::ResvMem>(g, 8);
     REQUIRE(at_8.size() == 2);
     CHECK(at_8[1] == probe::ResvMem{VIRTIO_IOMMU_RESV_MEM_T_RESERVED, uint64_t{1} << 48, UINT64_MAX});
     CHECK(g.client.read_config().input_range.end == UINT64_MAX);
@@ -158,7 +147,7 @@ TEST_CASE("The machine's reserved regions win: a host range over the MSI window 
     h.reserved = {{{Iova(0xfe000000), Iova(0xffffffff)}, ResvMemSubtype::kReserved}};
     REQUIRE(g.device.plug_host_device(EndpointId(8), h));
     REQUIRE(g.client.bring_up());
-    const auto at_8 = resv_mem_of(g, 8);
+    const auto at_8 = probe_properties_of<probe::ResvMem>(g, 8);
     REQUIRE(at_8.size() == 3);
     CHECK(at_8[0] == probe::ResvMem{VIRTIO_IOMMU_RESV_MEM_T_MSI, 0xfee00000, 0xfeefffff});
     CHECK(at_8[1] == probe::ResvMem{VIRTIO_IOMMU_RESV_MEM_T_RESERVED, 0xfe000000, 0xfedfffff});
@@ -177,7 +166,7 @@ TEST_CASE("QEMU 7.2 learns no host reserved regions or address width: noted, PRO
     REQUIRE(notes->size() == 1);
     CHECK_THAT(notes->front(), Catch::StartsWith("QEMU 7.2 learns no reserved regions or address width of the host"));
     REQUIRE(g.client.bring_up());
-    CHECK(resv_mem_of(g, 8).size() == 1);
+    CHECK(probe_properties_of<probe::ResvMem>(g, 8).size() == 1);
 }
 
 TEST_CASE("QEMU 9.1 reports every host reserved region as RESERVED, an MSI one included", "[conformance][virtio-iommu][host]")
@@ -189,7 +178,7 @@ TEST_CASE("QEMU 9.1 reports every host reserved region as RESERVED, an MSI one i
     REQUIRE(notes);
     CHECK(notes->size() == 1);
     REQUIRE(g.client.bring_up());
-    const auto at_8 = resv_mem_of(g, 8);
+    const auto at_8 = probe_properties_of<probe::ResvMem>(g, 8);
     REQUIRE(at_8.size() == 2);
     CHECK(at_8[1] == probe::ResvMem{VIRTIO_IOMMU_RESV_MEM_T_RESERVED, 0x8000000, 0x80fffff});
 }
@@ -202,7 +191,7 @@ TEST_CASE("A device hot-plugged at a new requester ID makes that endpoint exist,
     HostIommuConstraints h = host_mask(kHost4k2m1g);
     h.reserved = {{{Iova(0x10000000), Iova(0x1fffffff)}, ResvMemSubtype::kReserved}};
     REQUIRE(g.device.plug_host_device(EndpointId(0x20), h));
-    const auto at_20 = resv_mem_of(g, 0x20);
+    const auto at_20 = probe_properties_of<probe::ResvMem>(g, 0x20);
     REQUIRE(at_20.size() == 2);
     CHECK(at_20[1].start == 0x10000000);
 }

@@ -9,6 +9,7 @@
 #include "guest-model/virtio-iommu/x_noncoherent.h"
 #include "hw/virtio-iommu/wire.h"
 #include "tests/support/iommu_fixture.h"
+#include "tests/support/probe_reply.h"
 
 using namespace viommu;
 using namespace viommu::test;
@@ -25,18 +26,6 @@ HostIommuConstraints noncoherent_host()
     return h;
 }
 
-// The properties of the endpoint's PROBE other than RESV_MEM.
-std::vector<probe::Unparsed> other_properties(IommuGuest& g, uint32_t endpoint)
-{
-    const auto reply = g.client.probe(endpoint);
-    REQUIRE(reply);
-    REQUIRE(reply->status_at(512) == VIRTIO_IOMMU_S_OK);
-    std::vector<probe::Unparsed> out;
-    for (const probe::Property& p : probe::parse(std::span(reply->written).first(512)).list)
-        if (const auto* u = std::get_if<probe::Unparsed>(&p))
-            out.push_back(*u);
-    return out;
-}
 
 hw::virtio_iommu::IommuConfig with_extension()
 {
@@ -66,7 +55,7 @@ TEST_CASE("Without the device option the extension is not offered and no endpoin
     CHECK_THAT(notes->front(), Catch::Contains("does not offer the experimental non-coherent extension"));
     REQUIRE(g.client.bring_up());
     CHECK_FALSE(g.device.device_features() & virtio::feature(hw::virtio_iommu::wire::kFXNoncoherent));
-    CHECK(other_properties(g, 8).empty());
+    CHECK(probe_properties_of<probe::Unparsed>(g, 8).empty());
 }
 
 TEST_CASE("With the option on, a non-coherent endpoint's PROBE carries the property to a driver that negotiated it",
@@ -76,13 +65,13 @@ TEST_CASE("With the option on, a non-coherent endpoint's PROBE carries the prope
     REQUIRE(g.device.plug_host_device(EndpointId(8), noncoherent_host()));
     REQUIRE(g.client.bring_up());
     CHECK(g.client.driver().negotiated() & virtio::feature(hw::virtio_iommu::wire::kFXNoncoherent));
-    const auto at_8 = other_properties(g, 8);
+    const auto at_8 = probe_properties_of<probe::Unparsed>(g, 8);
     REQUIRE(at_8.size() == 1);
     CHECK(at_8[0] == probe::Unparsed{0x800, 4});
     const auto reply = g.client.probe(8);
     REQUIRE(reply);
     CHECK(reply->written[24 + 4] == 1); // flags, after the MSI window's RESV_MEM and the header: NO_SNOOP
-    CHECK(other_properties(g, 0x10).empty()); // a coherent endpoint
+    CHECK(probe_properties_of<probe::Unparsed>(g, 0x10).empty()); // a coherent endpoint
 }
 
 TEST_CASE("A driver that does not negotiate the extension gets no property", "[conformance][virtio-iommu][x-noncoherent]")
@@ -92,7 +81,7 @@ TEST_CASE("A driver that does not negotiate the extension gets no property", "[c
     guest::virtio_iommu::IommuRequestClient::Options options;
     options.accept = ~virtio::feature(hw::virtio_iommu::wire::kFXNoncoherent);
     REQUIRE(g.client.bring_up(options));
-    CHECK(other_properties(g, 8).empty());
+    CHECK(probe_properties_of<probe::Unparsed>(g, 8).empty());
 }
 
 TEST_CASE("No QEMU release can be given the extension", "[conformance][virtio-iommu][x-noncoherent]")
