@@ -29,6 +29,9 @@ struct ReservedRegion {
     std::vector<EndpointRange> endpoints; // empty: every endpoint (QEMU's reserved-regions are global)
     IovaRange range;
     ResvMemSubtype type = ResvMemSubtype::kReserved;
+    // Learnt from the host IOMMU of a device plugged behind the endpoint (host_constraints.h): it goes
+    // when the device is unplugged.
+    bool from_host = false;
     bool applies_to(EndpointId endpoint) const;
     // Whether some endpoint would see both regions.
     bool shares_endpoint_with(const ReservedRegion& other) const;

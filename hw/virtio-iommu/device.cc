@@ -106,6 +106,16 @@ Expected<std::vector<std::string>, std::string> VirtioIommu::plug_host_device(En
     return notes;
 }
 
+void VirtioIommu::unplug_host_device(EndpointId endpoint)
+{
+    const auto learnt = [&](const ReservedRegion& r) { return r.from_host && r.applies_to(endpoint); };
+    const auto before = config_.reserved.size();
+    std::erase_if(config_.reserved, learnt);
+    std::erase(config_.noncoherent_endpoints, endpoint);
+    if (config_.reserved.size() != before)
+        domains_.reindex_reserved();
+}
+
 void VirtioIommu::system_reset()
 {
     trace_virtio_iommu_system_reset();

@@ -76,6 +76,10 @@ public:
     // QEMU would warn about or what the release does not take.
     [[nodiscard]] Expected<std::vector<std::string>, std::string> plug_host_device(EndpointId endpoint,
                                                                                    const HostIommuConstraints& host);
+    // The device behind `endpoint` was unplugged: what its host IOMMU added goes (its reserved regions,
+    // its non-coherent mark), as QEMU 9.1's unset_iommu_device() frees the host reserved regions
+    // (62ac01d1de50). The page-size mask stays as narrowed: QEMU never widens it again.
+    void unplug_host_device(EndpointId endpoint);
     // The machine is ready: QEMU 7.2's phase_check(PHASE_MACHINE_READY), and the machine_done notifier
     // that sets granule_frozen since 94df5b2180. From here page_size_mask no longer changes.
     void machine_ready() { machine_ready_ = true; }

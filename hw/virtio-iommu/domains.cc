@@ -20,6 +20,18 @@ void Domains::index_reserved_from(std::size_t first)
         (config_->reserved[i].endpoints.empty() ? global_reserved_ : per_endpoint_reserved_).push_back(i);
 }
 
+void Domains::reindex_reserved()
+{
+    global_reserved_.clear();
+    per_endpoint_reserved_.clear();
+    index_reserved_from(0);
+    for (auto& [id, d] : domains_) {
+        d->endpoint_reserved.clear();
+        for (const EndpointId endpoint : d->endpoints)
+            count_endpoint_reserved(*d, endpoint, true);
+    }
+}
+
 VirtioIommuDomain* Domains::find_mut(DomainId domain)
 {
     const auto it = domains_.find(domain);

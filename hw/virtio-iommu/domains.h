@@ -42,6 +42,9 @@ public:
     // The configuration's reserved regions from index `first` on were added (a device plugged with its
     // host's reserved regions, for an endpoint attached to no domain): they count from now on.
     void index_reserved_from(std::size_t first);
+    // Regions were removed from the configuration (a device unplugged with its host's): the indices,
+    // and each domain's count of its endpoints' regions, are made again.
+    void reindex_reserved();
 
     // The state's side of each request: the guest's, decoded, and a snapshot's, replayed.
     [[nodiscard]] Expected<void, Error> apply(const AttachRequest& r);

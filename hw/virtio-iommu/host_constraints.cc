@@ -105,7 +105,7 @@ apply_host_constraints(IommuConfig& config, EndpointId endpoint, const HostIommu
                 type = ResvMemSubtype::kReserved;
             }
             for (const IovaRange& piece : cut_around_machine_regions(next, endpoint, h.range))
-                added.push_back({{{endpoint, endpoint}}, piece, type});
+                added.push_back({{{endpoint, endpoint}}, piece, type, true});
         }
         next.reserved.insert(next.reserved.end(), added.begin(), added.end());
     }

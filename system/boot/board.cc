@@ -177,8 +177,19 @@ Expected<Function*, std::string> Board::hot_add(const FunctionDesc& desc, Functi
     // The function appears on the port's secondary bus, whose number the firmware gave at boot.
     f.pci = topology_.add(d.pci, port.pci);
     f.pci->bus = port.pci->secondary;
-    if (iommu_)
+    if (iommu_ && d.host_iommu) {
+        // VFIO's realize hands the virtio-iommu the host IOMMU's constraints; a refusal fails the
+        // device_add and the function never appears (docs/boot.md, "Hot plug").
+        auto notes = admit_hotplugged_hostdev(qemu_requester_id(*f.pci), *d.host_iommu);
+        if (!notes) {
+            hot_remove(f);
+            return unexpected(notes.error());
+        }
+        for (const std::string& note : *notes)
+            host_iommu_notes_.push_back(fmt::format("{}: {}", d.source, note));
+    } else if (iommu_) {
         iommu_->add_endpoint(hw::virtio_iommu::EndpointId(qemu_requester_id(*f.pci)));
+    }
     add_dma_engine(f);
     return &f;
 }
@@ -186,6 +197,8 @@ Expected<Function*, std::string> Board::hot_add(const FunctionDesc& desc, Functi
 void Board::hot_remove(Function& f)
 {
     const FunctionDesc* desc = f.desc;
+    if (iommu_ && desc->host_iommu)
+        iommu_->unplug_host_device(hw::virtio_iommu::EndpointId(qemu_requester_id(*f.pci)));
     topology_.remove(f.pci);
     functions_.remove_if([&](const Function& x) { return &x == &f; });
     hotplugged_.remove_if([&](const FunctionDesc& x) { return &x == desc; });

@@ -51,15 +51,16 @@ public:
     hw::virtio_iommu::VirtioIommu* iommu() const { return iommu_; }
     Function* iommu_function() const { return iommu_fn_; }
 
-    // What the virtio-iommu noted of the hostdevs' host IOMMUs at machine init (QEMU's warnings, what
-    // its release does not take), one sentence each, for the report's warnings.
+    // What the virtio-iommu noted of the hostdevs' host IOMMUs at machine init and at each hot_add (QEMU's
+    // warnings, what its release does not take), one sentence each, for the report's warnings.
     const std::vector<std::string>& host_iommu_notes() const { return host_iommu_notes_; }
 
     // The admission check of a device added once the machine runs (QMP device_add of a vfio-pci
     // hostdev): its host IOMMU's constraints at the requester ID QEMU's virtio-iommu sees for it. Either
     // they are applied (its host reserved regions join its PROBE; the notes say what QEMU would warn
     // about) or the device is refused with QEMU's reason (a page-size mask the frozen granule does not
-    // fit), and device_add must fail with it. Without a virtio-iommu nothing is checked.
+    // fit), and device_add must fail with it. Without a virtio-iommu nothing is checked. hot_add() runs
+    // it for a function whose description carries a host IOMMU.
     [[nodiscard]] Expected<std::vector<std::string>, std::string>
     admit_hotplugged_hostdev(uint32_t requester_id, const hw::virtio_iommu::HostIommuConstraints& host);
 
@@ -81,7 +82,8 @@ public:
     }
     // Hot-plug: a PCI function into the empty slot of a PCIe root port (QEMU's device_add). The one
     // entry every hot-plugged function goes through, so that host-side admission checks have one place;
-    // the error says, as QEMU would, why the port does not take it.
+    // the error says, as QEMU would, why the port does not take it, or why the virtio-iommu does not
+    // take the host IOMMU behind it (admit_hotplugged_hostdev()); a refused function leaves no trace.
     Expected<Function*, std::string> hot_add(const FunctionDesc& desc, Function& port);
     // Hot-unplug, once the guest has let go of f (QEMU unrealizes the function when the guest powers
     // the slot off).

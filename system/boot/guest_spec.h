@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/pci_address.h"
 #include "guest-model/pci/topology.h"
 #include "guest-model/profiles/arch.h"
 #include "guest-model/vfio/user_path.h"
@@ -104,6 +105,14 @@ struct KernelCmdline {
     std::optional<int> deferred_probe_timeout;    // deferred_probe_timeout=
 };
 
+// A host function the domain does not assign at boot but a running guest can be given (QMP device_add
+// vfio-pci host=ADDRESS): its host IOMMU, which VFIO hands the virtio-iommu when the device is plugged
+// (<viommu:host-iommu hotplug='yes'>).
+struct HotplugHost {
+    PciAddress address;
+    hw::virtio_iommu::HostIommuConstraints host_iommu;
+};
+
 // How the guest's user drives VFIO once vfio-pci is bound: type1, iommufd-compat or iommufd (the
 // device cdev); guest-model/vfio/user_path.h.
 using VfioBackend = guest::vfio::Backend;
@@ -123,6 +132,8 @@ struct GuestSpec {
     VfioBackend vfio_backend = VfioBackend::kType1Container;
     // The IOVA at which the VFIO user maps its buffer (VFIO_IOMMU_MAP_DMA): low and free by default.
     uint64_t vfio_map_iova = 0x100000;
+    // Host functions kept for device_add, with their host IOMMU (none overlaps a boot-time hostdev).
+    std::vector<HotplugHost> hotplug_hosts;
     // What the description holds that the model does not reproduce, one sentence each.
     std::vector<std::string> warnings;
     // Set when the guest is outside what viommu models, so that any verdict for it would be invented (an

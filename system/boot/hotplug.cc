@@ -28,9 +28,13 @@ constexpr uint64_t kButtonDelayNs = 5 * guest::kernel::kNsecPerSec;
 
 Expected<Function*, std::string> Boot::hot_add(const FunctionDesc& desc, Function& port)
 {
+    const std::size_t noted = board_.host_iommu_notes().size();
     auto added = board_.hot_add(desc, port);
     if (!added)
         return added;
+    // What the device noted of the host IOMMU (a mask it only checks, ranges its release does not take).
+    warnings_.insert(warnings_.end(), board_.host_iommu_notes().begin() + static_cast<std::ptrdiff_t>(noted),
+                     board_.host_iommu_notes().end());
     Function& f = **added;
     initialize_pci_device(f, port.dev);
     enumeration_.push_back(&f);

@@ -3,9 +3,11 @@
 //   <viommu:host-iommu source='0000:65:00.0' page-sizes='0x40201000' aw-bits='48' coherent='no'>
 //     <viommu:reserved start='0xfee00000' end='0xfeefffff' type='msi'/>
 //   </viommu:host-iommu>
-// Read strictly, as the device's command-line options are: a bad number, an inverted or overlapping
-// range, an unknown attribute or element, a second entry for one hostdev or one that matches none is an
-// error (exit 2), never a guess.
+// hotplug='yes' describes a host function the domain does not assign at boot, for a running guest's
+// device_add vfio-pci host=ADDRESS (docs/monitor.md). Read strictly, as the device's command-line options
+// are: a bad number, an inverted or overlapping range, an unknown attribute or element, a second entry
+// for one host function, an entry that matches no hostdev, or a hotplug='yes' one that matches a hostdev
+// is an error (exit 2), never a guess.
 #include "system/boot/libvirt_mapper.h"
 
 #include <algorithm>
@@ -63,9 +65,9 @@ Expected<HostReservedRange, std::string> reserved_range(const xmlNode* r)
 
 Expected<HostIommuConstraints, std::string> host_constraints(const xmlNode* e)
 {
-    if (const auto unknown = unknown_attribute(e, {"source", "page-sizes", "aw-bits", "coherent"}))
+    if (const auto unknown = unknown_attribute(e, {"source", "page-sizes", "aw-bits", "coherent", "hotplug"}))
         return unexpected(
-            fmt::format("no attribute '{}' (it takes source, page-sizes, aw-bits and coherent)", *unknown));
+            fmt::format("no attribute '{}' (it takes source, page-sizes, aw-bits, coherent and hotplug)", *unknown));
     HostIommuConstraints host;
     if (const std::optional<std::string> text = xml::attr(e, "page-sizes")) {
         const auto mask = parse_u64(*text);
@@ -119,10 +121,13 @@ std::optional<DomainError> Mapper::read_host_iommu(const xmlNode* e)
     for (const HostIommuEntry& h : host_iommus_)
         if (h.address == *address)
             return refuse("a second entry for the same hostdev");
+    const std::string hotplug = xml::attr_or(e, "hotplug", "no");
+    if (hotplug != "yes" && hotplug != "no")
+        return refuse(fmt::format("hotplug='{}': 'yes' or 'no'", hotplug));
     auto constraints = host_constraints(e);
     if (!constraints)
         return refuse(constraints.error());
-    host_iommus_.push_back({*address, std::move(*constraints)});
+    host_iommus_.push_back({*address, std::move(*constraints), hotplug == "yes"});
     return std::nullopt;
 }
 

@@ -56,6 +56,7 @@ struct Item {
 struct HostIommuEntry {
     PciAddress address;
     hw::virtio_iommu::HostIommuConstraints constraints;
+    bool hotplug = false; // hotplug='yes': a host function for device_add, not a hostdev of the domain
     bool used = false;
 };
 

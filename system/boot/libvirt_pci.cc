@@ -228,6 +228,10 @@ std::optional<DomainError> Mapper::read_devices(const xmlNode* devices)
             for (HostIommuEntry& h : host_iommus_) {
                 if (h.address != item.host)
                     continue;
+                if (h.hotplug)
+                    return unsupported(fmt::format("<metadata>: <viommu:host-iommu source='{}' hotplug='yes'> is a "
+                                                   "host function for device_add, but the domain assigns it at boot",
+                                                   h.address.to_string()));
                 h.used = true;
                 item.fn.host_iommu = h.constraints;
             }
@@ -238,11 +242,14 @@ std::optional<DomainError> Mapper::read_devices(const xmlNode* devices)
         if (*is_pci)
             items_.push_back(std::move(item));
     }
-    for (const HostIommuEntry& h : host_iommus_)
-        if (!h.used)
+    for (const HostIommuEntry& h : host_iommus_) {
+        if (h.hotplug)
+            spec_.hotplug_hosts.push_back({h.address, h.constraints});
+        else if (!h.used)
             return unsupported(fmt::format("<metadata>: <viommu:host-iommu source='{}'> matches no PCI host device of "
-                                           "the domain",
+                                           "the domain (hotplug='yes' keeps it for device_add)",
                                            h.address.to_string()));
+    }
     for (const HostdevOverride& o : overrides_)
         if (!o.used)
             warn(fmt::format("<metadata>: <hostdev source='{}'> matches no PCI host device of the domain",

@@ -85,6 +85,11 @@ Expected<FunctionDesc, PlugError> LiveGuest::describe(const PlugRequest& request
         d.guest_driver = "vfio-pci";
         d.vfio = true; // the guest's user binds vfio-pci to it, as to a hostdev at boot
         d.source = fmt::format("device_add {} {}", host->to_string(), request.id);
+        // Its host IOMMU, as the description gives it (<viommu:host-iommu hotplug='yes'>); unknown: the
+        // device's own mask and regions stand, as for a boot-time hostdev without one.
+        for (const HotplugHost& h : spec_.hotplug_hosts)
+            if (h.address == *host)
+                d.host_iommu = h.host_iommu;
         return d;
     }
     if (request.driver == "virtio-net-pci") {

@@ -134,6 +134,9 @@ with tempfile.TemporaryDirectory() as tmp:
           "Bus 'pcie.0' does not support hotplugging", r)
     r = q.cmd("device_del", {"id": "nothing"})
     check("device_del of no device: DeviceNotFound", r.get("error", {}).get("class") == "DeviceNotFound", r)
+    r = q.cmd("device_add", {"driver": "vfio-pci", "host": "0000:66:00.0", "bus": "pci.3", "id": "hostdev64k"})
+    check("a hostdev whose host IOMMU misses the frozen 4 KiB granule: refused with QEMU's reason",
+          r == {"error": {"class": "GenericError", "desc": "virtio-iommu does not support frozen granule 0x1000"}}, r)
     after = q.cmd("x-viommu-report")["return"]
     check("bad input changes nothing", after["devices"] == before["devices"] and after["dmesg"] == before["dmesg"])
 

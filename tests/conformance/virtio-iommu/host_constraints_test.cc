@@ -215,3 +215,25 @@ TEST_CASE("Host reserved regions that do not fit probe_size refuse the device", 
     REQUIRE_FALSE(refused);
     CHECK(refused.error() == "endpoint 0x8's 528 bytes of PROBE properties do not fit probe_size 512");
 }
+
+TEST_CASE("Unplugging a device drops its host reserved regions, also while its endpoint stays attached (QEMU 9.1 "
+          "unset_iommu_device(), 62ac01d1de50)",
+          "[conformance][virtio-iommu][host]")
+{
+    IommuGuest g;
+    g.device.machine_ready();
+    for (const uint32_t ep : {0x20u, 0x21u}) {
+        HostIommuConstraints h;
+        h.reserved = {{{Iova(ep << 24), Iova((ep << 24) + 0xffffff)}, ResvMemSubtype::kReserved}};
+        REQUIRE(g.device.plug_host_device(EndpointId(ep), h));
+        REQUIRE(g.client.attach(1, ep) == VIRTIO_IOMMU_S_OK);
+    }
+    constexpr uint8_t kRead = VIRTIO_IOMMU_MAP_F_READ;
+    REQUIRE(g.client.map(1, 0x20000000, 0x20000fff, 0, kRead) == VIRTIO_IOMMU_S_INVAL);
+    // A 6.1 guest sends no DETACH on release (809d0810e352 came in 6.5): the endpoint is still attached.
+    g.device.unplug_host_device(EndpointId(0x20));
+    CHECK(probe_properties_of<probe::ResvMem>(g, 0x20).size() == 1); // the MSI window alone
+    CHECK(g.client.map(1, 0x20000000, 0x20000fff, 0, kRead) == VIRTIO_IOMMU_S_OK);
+    CHECK(g.client.map(1, 0x21000000, 0x21000fff, 0, kRead) == VIRTIO_IOMMU_S_INVAL); // the other device's stay
+    CHECK(g.client.map(1, 0xfee00000, 0xfee00fff, 0, kRead) == VIRTIO_IOMMU_S_INVAL);
+}

@@ -175,6 +175,66 @@ TEST_CASE("Unplug DETACHes the endpoint from 6.5 on (809d0810e352), and 6.1.0 le
     }
 }
 
+namespace {
+
+// guest_with_empty_ports() under a device profile, whose host 0000:67:00.0 (hostdev()'s) has a host IOMMU.
+GuestSpec with_hotplug_host(const char* device_profile, hw::virtio_iommu::HostIommuConstraints host)
+{
+    GuestSpec spec = guest_with_empty_ports(true);
+    spec.iommu.device_profile = device_profile;
+    spec.hotplug_hosts.push_back({*PciAddress::parse("0000:67:00.0"), std::move(host)});
+    return spec;
+}
+
+bool has_host_region(const LiveGuest& g, uint32_t endpoint)
+{
+    const auto& reserved = g.iommu()->config().reserved;
+    return std::any_of(reserved.begin(), reserved.end(), [&](const hw::virtio_iommu::ReservedRegion& r) {
+        return r.from_host && r.applies_to(hw::virtio_iommu::EndpointId(endpoint));
+    });
+}
+
+} // namespace
+
+TEST_CASE("A hot-plugged hostdev whose host page sizes miss the frozen granule is refused with QEMU's reason, and "
+          "leaves no trace")
+{
+    for (const auto& [profile, reason] :
+         {std::pair{"qemu-7.2", "virtio-iommu page mask 0xfffffffffffff000 is incompatible with mask 0x10000"},
+          std::pair{"qemu-9.1", "virtio-iommu does not support frozen granule 0x1000"}}) {
+        INFO(profile);
+        LiveGuest g(with_hotplug_host(profile, {0x10000, std::nullopt, {}, true}), kernel("debian-12-6.12"));
+        const GuestReport before = g.report();
+        const auto refused = g.device_add(hostdev("hostdev1", "pci.2"));
+        REQUIRE_FALSE(refused);
+        CHECK_FALSE(refused.error().not_found);
+        CHECK_THAT(refused.error().message, Catch::Contains(reason));
+        const GuestReport after = g.report();
+        CHECK(after.devices.size() == before.devices.size());
+        CHECK(after.dmesg == before.dmesg);
+        CHECK(g.iommu()->config().page_size_mask == 0xfffffffffffff000);
+        // The port is still free, and a virtio NIC, which has no host IOMMU, takes it.
+        CHECK(g.device_add(nic("net1", "pci.2")));
+    }
+}
+
+TEST_CASE("A hot-plugged hostdev's host reserved regions reach the guest through PROBE and go with it on unplug")
+{
+    hw::virtio_iommu::HostIommuConstraints host{0x40201000, std::nullopt, {}, true};
+    host.reserved.push_back({{Iova(0x10000000), Iova(0x1fffffff)}, hw::virtio_iommu::ResvMemSubtype::kReserved});
+    LiveGuest g(with_hotplug_host("qemu-9.1", host), kernel("debian-12-6.12"));
+    for (int round = 0; round < 2; ++round) {
+        INFO("plug " << round);
+        const auto added = g.device_add(hostdev("hostdev1", "pci.2"));
+        REQUIRE(added);
+        CHECK(has_host_region(g, added->qemu_endpoint));
+        CHECK(std::find(added->reserved_regions.begin(), added->reserved_regions.end(),
+                        "0x0000000010000000 0x000000001fffffff reserved") != added->reserved_regions.end());
+        REQUIRE(g.device_del("hostdev1"));
+        CHECK_FALSE(has_host_region(g, added->qemu_endpoint));
+    }
+}
+
 TEST_CASE("A function on the root bus cannot be unplugged")
 {
     LiveGuest g(guest_with_empty_ports(), kernel("debian-12-6.12"));

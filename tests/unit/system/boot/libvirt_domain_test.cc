@@ -905,6 +905,8 @@ TEST_CASE("host-iommu metadata that is malformed is refused with the reason", "[
              std::pair{"<viommu:host-iommu source='0000:3b:00.0'/><viommu:host-iommu source='0000:3b:00.0'/>",
                        "a second entry for the same hostdev"},
              std::pair{"<viommu:host-iommu source='0000:99:00.0'/>", "matches no PCI host device"},
+             std::pair{"<viommu:host-iommu source='0000:99:00.0' hotplug='later'/>", "hotplug='later': 'yes' or 'no'"},
+             std::pair{"<viommu:host-iommu source='0000:3b:00.0' hotplug='yes'/>", "the domain assigns it at boot"},
          }) {
         const auto spec = parse_domain_xml(with_host_iommu(element), "test.xml");
         INFO(element);
@@ -912,6 +914,20 @@ TEST_CASE("host-iommu metadata that is malformed is refused with the reason", "[
         CHECK(spec.error().kind == DomainError::Kind::kUnsupported);
         CHECK_THAT(spec.error().message, Catch::Contains(reason));
     }
+}
+
+TEST_CASE("host-iommu with hotplug='yes' describes a host function for device_add, not a hostdev of the domain",
+          "[unit][libvirt][metadata][host-iommu]")
+{
+    const GuestSpec spec = parse(with_host_iommu(
+        "<viommu:host-iommu source='0000:66:00.0' hotplug='yes' page-sizes='0x10000'>"
+        "<viommu:reserved start='0x10000000' end='0x1fffffff' type='reserved'/></viommu:host-iommu>"));
+    REQUIRE(spec.hotplug_hosts.size() == 1);
+    CHECK(spec.hotplug_hosts[0].address.to_string() == "0000:66:00.0");
+    CHECK(spec.hotplug_hosts[0].host_iommu.page_size_mask == 0x10000);
+    CHECK(spec.hotplug_hosts[0].host_iommu.reserved.size() == 1);
+    CHECK_FALSE(find(spec, "<hostdev> 0000:3b:00.0").host_iommu);
+    CHECK(warnings_with(spec, "host-iommu") == 0);
 }
 
 TEST_CASE("x-noncoherent takes QEMU's booleans", "[unit][libvirt][metadata][host-iommu]")
