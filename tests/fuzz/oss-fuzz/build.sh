@@ -10,14 +10,14 @@
 # The project's Dockerfile needs Debian 12's packages, as scripts/setup lists them:
 #   apt-get install -y meson ninja-build pkg-config libspdlog-dev libfmt-dev libboost-dev catch2 \
 #     libcli11-dev nlohmann-json3-dev libvirt-dev libxml2-dev linux-libc-dev python3 zip
-# fuzz-domain-xml and fuzz-profile-json validate domain XML with libvirt's in-process test driver, so
-# they need libvirt0 and libxml2 where they run, not only where they are built.
+# fuzz-domain-xml, fuzz-profile-json and fuzz-qmp validate domain XML with libvirt's in-process test
+# driver, so they need libvirt0 and libxml2 where they run, not only where they are built.
 # and this file as $SRC/build.sh (ClusterFuzzLite: .clusterfuzzlite/build.sh).
 
 # OSS-Fuzz runs this file with bash -eu; a local run with "bash build.sh" must stop at the first error too.
 set -eu
 targets=(fuzz-virtqueue fuzz-requests fuzz-differential fuzz-mmio fuzz-pci fuzz-domain-xml fuzz-profile-json
-  fuzz-replay-script fuzz-snapshot)
+  fuzz-replay-script fuzz-snapshot fuzz-qmp)
 
 src=${SRC}/viommu
 [ -d "$src" ] || src=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -47,6 +47,6 @@ cp "$src/tests/fuzz/dict/virtqueue.dict" "$OUT/fuzz-virtqueue.dict"
 cp "$src/tests/fuzz/dict/requests.dict" "$OUT/fuzz-requests.dict"
 cp "$src/tests/fuzz/dict/requests.dict" "$OUT/fuzz-differential.dict"
 cp "$src/tests/fuzz/dict/mmio.dict" "$OUT/fuzz-mmio.dict"
-for target in pci domain-xml profile-json replay-script snapshot; do
+for target in pci domain-xml profile-json replay-script snapshot qmp; do
   cp "$src/tests/fuzz/dict/$target.dict" "$OUT/fuzz-$target.dict"
 done

@@ -2,6 +2,7 @@
 // one rule per test, against a session with two commands of its own.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,29 @@ TEST_CASE("The request's id is echoed in its answer, whatever JSON it is")
     CHECK(c.send(R"({"execute": "echo", "arguments": {"text": "hi"}, "id": {"n": [1, 2]}})") ==
           json::parse(R"({"return": "hi", "id": {"n": [1, 2]}})"));
     CHECK(c.send(R"({"execute": "nope", "id": 7})")["id"] == 7);
+}
+
+TEST_CASE("An id too large for a double is echoed as a number that reads back as the same infinity")
+{
+    Client c;
+    c.negotiate();
+    // json-parser.c reads an out-of-range number, integer or not, with strtod(): an infinity. QEMU
+    // writes it back as "inf", which is not JSON; viommu writes a number out of range (RFC 8259 §6 lets
+    // readers limit the range, and nlohmann's refuses it), which a strtod() reader, such as QEMU's own,
+    // reads as that infinity.
+    for (const std::string& id : {std::string("1e400"), std::string("-1e400"), "1" + std::string(400, '0')}) {
+        c.session.receive(R"({"execute": "echo", "arguments": {"text": "x"}, "id": )" + id + "}");
+        std::vector<JsonMessage> read_back;
+        JsonStream reader([&](JsonMessage m) { read_back.push_back(std::move(m)); });
+        reader.feed(c.lines.back());
+        REQUIRE(read_back.size() == 1);
+        REQUIRE(read_back[0]);
+        const json& r = *read_back[0];
+        CHECK(r["return"] == "x");
+        REQUIRE(r["id"].is_number_float());
+        CHECK(std::isinf(r["id"].get<double>()));
+        CHECK((r["id"].get<double>() < 0) == (id[0] == '-'));
+    }
 }
 
 TEST_CASE("exec-oob is refused for a command that does not run out of band")
