@@ -20,7 +20,9 @@ namespace {
 
 // tests/integration/fixtures/q35-hotplug.xml with a third empty root port: a virtio NIC on pci.1, a
 // hostdev on pci.2, and pci.3, pci.4 and pci.5 empty (00:02.0 to 00:02.4), so that a short input can
-// fill every port and still be refused for lack of one.
+// fill every port and still be refused for lack of one. Two host functions are described for device_add:
+// 0000:66:00.0 behind a 64 KiB-only host IOMMU (refused once the granule is frozen) and 0000:67:00.0
+// with a host reserved region (admitted; the region comes and goes with the device).
 constexpr int kRootPorts = 5;
 
 std::string domain_xml()
@@ -34,6 +36,14 @@ std::string domain_xml()
     return R"(<domain type='kvm'>
   <name>fuzz-qmp</name>
   <memory unit='MiB'>1024</memory>
+  <metadata>
+    <viommu:guest xmlns:viommu='https://viommu.dev/xmlns/guest/1'>
+      <viommu:host-iommu source='0000:66:00.0' hotplug='yes' page-sizes='0x10000'/>
+      <viommu:host-iommu source='0000:67:00.0' hotplug='yes' page-sizes='0x40201000' aw-bits='48'>
+        <viommu:reserved start='0x10000000' end='0x1fffffff' type='reserved'/>
+      </viommu:host-iommu>
+    </viommu:guest>
+  </metadata>
   <os><type arch='x86_64' machine='q35'>hvm</type></os>
   <features><acpi/></features>
   <devices>
