@@ -203,7 +203,7 @@ private:
         io_.restart();
 
         const bool broken = device_.status() & virtio::status::kNeedsReset;
-        const virtio::SplitQueue* ring = device_.queue_slot(0)->ring ? &*device_.queue_slot(0)->ring : nullptr;
+        const virtio::Virtqueue* ring = device_.queue_slot(0)->ring ? &*device_.queue_slot(0)->ring : nullptr;
         const uint16_t used_now = ring ? ring->indices().used_idx : used_;
         const uint16_t consumed = static_cast<uint16_t>(used_now - used_);
         if (ring && consumed && get16(layout_.used + offsetof(virtio::wire::UsedHeader, idx)) != used_now)
