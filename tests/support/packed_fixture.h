@@ -19,10 +19,18 @@ struct PackedGuest {
     // `accepted`: the features the driver accepts (0: all the device offers).
     explicit PackedGuest(uint16_t size = 8, virtio::FeatureBits accepted = 0) : g(size, kPackedEchoFeatures), size(size)
     {
+        namespace mmio = virtio::mmio;
         g.driver.reset();
         g.driver.add_status(virtio::status::kAcknowledge | virtio::status::kDriver);
-        if (auto ok = g.driver.finalize_features(accepted ? accepted : g.driver.device_features()); !ok)
-            throw std::runtime_error(ok.error());
+        // Through the registers: the guest model's driver keeps split rings (ring_transport_features()).
+        const virtio::FeatureBits features = accepted ? accepted : g.driver.device_features();
+        for (uint32_t sel = 0; sel < 2; ++sel) {
+            g.transport.write(mmio::kDriverFeaturesSel, 4, sel);
+            g.transport.write(mmio::kDriverFeatures, 4, virtio::feature_word(features, sel));
+        }
+        g.driver.add_status(virtio::status::kFeaturesOk);
+        if (!(g.status() & virtio::status::kFeaturesOk))
+            throw std::runtime_error("the device refused the features");
         enable(desc, driver, device, size);
         g.driver.add_status(virtio::status::kDriverOk);
     }
