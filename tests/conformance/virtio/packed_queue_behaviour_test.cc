@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/packed_fixture.h"
+#include "tests/support/pci_fixture.h"
 #include "virtio/packed_queue.h"
 #include "virtio/wire/packed_ring.h"
 
@@ -314,4 +315,24 @@ TEST_CASE("packed: a snapshot with a position outside the ring is refused", "[co
     const auto restored = p.g.device.restore_state(saved);
     REQUIRE_FALSE(restored);
     CHECK_THAT(restored.error(), Catch::Contains("not inside the ring"));
+}
+
+TEST_CASE("packed: virtio-pci's queue_desc, queue_driver and queue_device are the ring and its event areas",
+          "[conformance][packed][4.1.4.3]")
+{
+    // §4.1.4.3: the same three registers; with VIRTIO_F_RING_PACKED they hold the Descriptor Ring and the
+    // Driver and Device Event Suppression areas (§2.8). A size of 6 is no power of two.
+    PciBoard<EchoDevice> b(echo_identity(), uint16_t{8}, kPackedEchoFeatures);
+    b.bring_up(6);
+    REQUIRE_FALSE(b.status() & virtio::status::kNeedsReset);
+    PackedRingWriter ring(b.mem, GuestAddr(kPciDescArea), GuestAddr(kPciAvailArea), GuestAddr(kPciUsedArea), 6);
+    REQUIRE(b.mem.write_obj(GuestAddr(kRamBase + 0x40000), uint32_t{0x11223344}));
+    ring.add({{kRamBase + 0x40000, 4}, {kRamBase + 0x50000, 4, true}}, 77);
+    b.notify(0);
+    b.run();
+    CHECK(is_used(ring.read(0), true));
+    CHECK(ring.read(0).id.get() == 77);
+    CHECK(*b.mem.read_obj<uint32_t>(GuestAddr(kRamBase + 0x50000)) == (0x11223344u ^ 0x5a5a5a5au));
+    // With EVENT_IDX negotiated the device asks to hear of position 2, the next it will read.
+    CHECK(ring.device_event().off_wrap.get() == (2 | 0x8000));
 }
