@@ -20,6 +20,7 @@ DescriptorChain& DescriptorChain::operator=(DescriptorChain&& other) noexcept
         writable_bytes_ = other.writable_bytes_;
         descriptors_ = other.descriptors_;
         head_ = other.head_;
+        ring_slots_ = other.ring_slots_;
         live_ = other.live_;
         other.live_ = false;
     }

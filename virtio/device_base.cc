@@ -9,6 +9,22 @@
 #include "virtio/trace_events.h"
 
 namespace viommu::virtio {
+namespace {
+
+// The ring a driver programmed, in the format it negotiated. With VIRTIO_F_RING_PACKED the transport's
+// three queue addresses (virtio-pci queue_desc/queue_driver/queue_device §4.1.4.3, virtio-mmio
+// QueueDesc/QueueDriver/QueueDevice §4.2.2) are the descriptor ring and the driver and device event
+// suppression areas (§2.8).
+Expected<Virtqueue, QueueError> make_ring(GuestMemory& mem, FeatureBits features, uint32_t size, GuestAddr desc,
+                                          GuestAddr driver, GuestAddr device)
+{
+    const QueueLayout layout{desc, driver, device, (features & feature(kFEventIdx)) != 0,
+                             (features & feature(kFIndirectDesc)) != 0};
+    const auto format = (features & feature(kFRingPacked)) ? Virtqueue::Format::kPacked : Virtqueue::Format::kSplit;
+    return Virtqueue::create(mem, size, layout, format);
+}
+
+} // namespace
 
 DeviceBase::DeviceBase(const char* name, uint32_t device_id, GuestMemory& mem, FeatureBits features,
                        std::vector<uint16_t> queue_max_sizes)
@@ -152,9 +168,7 @@ void DeviceBase::set_queue_ready(unsigned q, bool ready)
         fail(fmt::format("queue {} size {} exceeds its maximum {}", q, slot->size, slot->max_size));
         return;
     }
-    QueueLayout layout{slot->desc, slot->driver, slot->device, (driver_features_ & feature(kFEventIdx)) != 0,
-                       (driver_features_ & feature(kFIndirectDesc)) != 0};
-    auto ring = SplitQueue::create(*mem_, slot->size, layout);
+    auto ring = make_ring(*mem_, driver_features_, slot->size, slot->desc, slot->driver, slot->device);
     if (!ring) {
         fail(fmt::format("queue {}: {}", q, describe(ring.error())));
         return;
@@ -182,7 +196,7 @@ void DeviceBase::queue_notify(unsigned q)
         on_queue_notify(q);
 }
 
-SplitQueue* DeviceBase::active_ring(unsigned q)
+Virtqueue* DeviceBase::active_ring(unsigned q)
 {
     // §2.1.2: nothing is consumed before DRIVER_OK, after FAILED, or once the device gave up.
     if (q >= queues_.size() || broken_ || !driver_ok() || (status_ & status::kFailed))
@@ -194,7 +208,7 @@ SplitQueue* DeviceBase::active_ring(unsigned q)
 bool DeviceBase::pop(unsigned q, std::optional<DescriptorChain>& slot)
 {
     slot.reset();
-    SplitQueue* ring = active_ring(q);
+    Virtqueue* ring = active_ring(q);
     if (!ring)
         return false;
     auto popped = ring->pop_into(slot);
@@ -209,7 +223,7 @@ bool DeviceBase::pop(unsigned q, std::optional<DescriptorChain>& slot)
 
 void DeviceBase::push(unsigned q, DescriptorChain&& chain, uint32_t written)
 {
-    SplitQueue* ring = active_ring(q);
+    Virtqueue* ring = active_ring(q);
     if (!ring) {
         // The device gave up (or was reset) while holding the chain: forget it, as QEMU's
         // virtqueue_detach_element does.
@@ -222,7 +236,7 @@ void DeviceBase::push(unsigned q, DescriptorChain&& chain, uint32_t written)
 
 void DeviceBase::notify_used(unsigned q)
 {
-    SplitQueue* ring = active_ring(q);
+    Virtqueue* ring = active_ring(q);
     if (ring && ring->should_notify())
         raise_interrupt(kIsrQueue, q);
 }
@@ -328,19 +342,18 @@ Expected<void, std::string> DeviceBase::restore_state(const DeviceState& s)
     if (auto problem = status_rule_broken(s))
         return unexpected(*problem);
     // Build every ring before touching anything.
-    std::vector<std::optional<SplitQueue>> rings(queues_.size());
+    std::vector<std::optional<Virtqueue>> rings(queues_.size());
     for (std::size_t i = 0; i < queues_.size(); ++i) {
         const QueueState& q = s.queues[i];
         if (q.size > queues_[i].max_size)
             return unexpected(fmt::format("queue {} size {} exceeds its maximum {}", i, q.size, queues_[i].max_size));
         if (!q.ready)
             continue;
-        QueueLayout layout{q.desc, q.driver, q.device, (s.driver_features & feature(kFEventIdx)) != 0,
-                           (s.driver_features & feature(kFIndirectDesc)) != 0};
-        auto ring = SplitQueue::create(*mem_, q.size, layout);
+        auto ring = make_ring(*mem_, s.driver_features, q.size, q.desc, q.driver, q.device);
         if (!ring)
             return unexpected(fmt::format("queue {}: {}", i, describe(ring.error())));
-        ring->restore(q.indices);
+        if (!ring->restore(q.indices))
+            return unexpected(fmt::format("queue {}: a packed ring position is not inside the ring of {}", i, q.size));
         rings[i].emplace(std::move(*ring));
     }
     driver_features_ = s.driver_features;

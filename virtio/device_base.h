@@ -17,7 +17,7 @@
 #include "base/addr.h"
 #include "virtio/feature_bits.h"
 #include "virtio/guest_memory.h"
-#include "virtio/split_queue.h"
+#include "virtio/virtqueue.h"
 
 namespace viommu::virtio {
 
@@ -29,7 +29,7 @@ struct QueueSlot {
     GuestAddr driver;
     GuestAddr device;
     bool ready = false;
-    std::optional<SplitQueue> ring; // present while ready
+    std::optional<Virtqueue> ring; // present while ready: split, or packed with VIRTIO_F_RING_PACKED
 };
 
 // What a snapshot keeps of a queue and of a device's transport-independent state.
@@ -93,7 +93,7 @@ public:
     uint64_t config_read(uint32_t offset, unsigned size) const;
     void config_write(uint32_t offset, unsigned size, uint64_t value);
 
-    // --- Virtqueues (§2.7) ---
+    // --- Virtqueues (§2.7 split, §2.8 packed) ---
     unsigned num_queues() const { return static_cast<unsigned>(queues_.size()); }
     // Selected queue's registers; nullptr when the queue does not exist.
     QueueSlot* queue_slot(unsigned q) { return q < queues_.size() ? &queues_[q] : nullptr; }
@@ -152,7 +152,7 @@ protected:
     virtual void write_config(uint32_t offset, std::span<const uint8_t> in);
 
     // The ring of queue q while the device may use it, else nullptr.
-    SplitQueue* active_ring(unsigned q);
+    Virtqueue* active_ring(unsigned q);
     // Pops the next chain of queue q into slot (built in place); false when there is none or the ring
     // is malformed, in which case the device has failed. Typical use:
     //   std::optional<DescriptorChain> chain;

@@ -187,7 +187,8 @@ void PciCommonConfig::write_field(uint32_t offset, uint32_t value)
         if (!writable_queue(offset))
             return;
         // QEMU's virtio_queue_set_num() keeps a size between 1 and the maximum; a size that is not a
-        // power of two is refused when the queue is enabled (§2.7: the device then needs a reset).
+        // power of two is refused when the queue is enabled if the ring is split (§2.7: the device then
+        // needs a reset); a packed ring takes any size (§2.8.10.1).
         if (value == 0 || value > device_.queue_slot(queue_sel_)->max_size)
             return guest_error_(offset, "queue_size of 0 or above the queue's maximum");
         device_.queue_slot(queue_sel_)->size = value;

@@ -9,30 +9,6 @@
 #include "virtio/wire/ring.h"
 
 namespace viommu::virtio {
-namespace {
-
-uint16_t load16(std::span<const uint8_t> area, uint64_t offset)
-{
-    le16 v;
-    std::memcpy(&v, area.data() + offset, sizeof v);
-    return v.get();
-}
-
-void store16(std::span<uint8_t> area, uint64_t offset, uint16_t value)
-{
-    const le16 v(value);
-    std::memcpy(area.data() + offset, &v, sizeof v);
-}
-
-// The largest indirect table accepted. The spec bounds direct chains by the queue size; Linux's
-// virtqueue_add_split() may put more entries than that in an indirect table, so the bound is the largest
-// queue size, which no real driver reaches. It keeps a hostile table from making the walk long.
-constexpr uint32_t kMaxIndirectEntries = wire::kMaxQueueSize;
-
-// §2.7.5.2: "Drivers MUST NOT add a descriptor chain longer than 2^32 bytes in total".
-constexpr uint64_t kMaxChainBytes = uint64_t{1} << 32;
-
-} // namespace
 
 Expected<SplitQueue, QueueError> SplitQueue::create(GuestMemory& mem, uint32_t size, const QueueLayout& layout)
 {
@@ -52,13 +28,13 @@ Expected<SplitQueue, QueueError> SplitQueue::create(GuestMemory& mem, uint32_t s
 
 SplitQueue::SplitQueue(GuestMemory& mem, uint32_t size, const QueueLayout& layout, std::span<uint8_t> desc,
                        std::span<uint8_t> avail, std::span<uint8_t> used)
-    : mem_(&mem), layout_(layout), size_(size), desc_(desc), avail_(avail), used_(used)
+    : layout_(layout), size_(size), desc_(desc), avail_(avail), used_(used), buffers_(mem)
 {
 }
 
 [[gnu::always_inline]] inline uint16_t SplitQueue::load_avail_idx() const
 {
-    const uint16_t idx = load16(avail_, offsetof(wire::AvailHeader, idx)); // guest-controlled
+    const uint16_t idx = load_le16(avail_, offsetof(wire::AvailHeader, idx)); // guest-controlled
     // Read ring entries only after the index that publishes them (§2.7.13 memory barriers).
     std::atomic_thread_fence(std::memory_order_acquire);
     return idx;
@@ -77,7 +53,7 @@ bool SplitQueue::has_available() const
 // guest memory the driver may rewrite in between; walk() reads them again and checks all it uses.
 [[gnu::always_inline]] inline bool SplitQueue::walk_common(DescriptorChain& chain, uint16_t head) const
 {
-    const GuestMemory::HostRegion region = last_region_;
+    const GuestMemory::HostRegion region = buffers_.last_region();
     uint64_t bytes = 0;
     uint64_t readable_bytes = 0;
     uint32_t count = 0;
@@ -147,7 +123,7 @@ Expected<bool, QueueError> SplitQueue::pop_into(std::optional<DescriptorChain>& 
         return false;
     }
 
-    const uint16_t head = load16(avail_, wire::avail_ring_entry_offset(next_avail_ & (size_ - 1))); // guest-controlled
+    const uint16_t head = load_le16(avail_, wire::avail_ring_entry_offset(next_avail_ & (size_ - 1))); // guest-controlled
     if (head >= size_) {
         slot.reset();
         return unexpected(QueueError::kHeadOutOfRange);
@@ -185,7 +161,7 @@ Expected<bool, QueueError> SplitQueue::pop_into(std::optional<DescriptorChain>& 
     // With EVENT_IDX, ask to be notified again once the driver goes past what we consumed (QEMU does
     // the same in virtqueue_split_pop).
     if (layout_.event_idx && notification_)
-        store16(used_, wire::avail_event_offset(size_), next_avail_);
+        store_le16(used_, wire::avail_event_offset(size_), next_avail_);
     chain.arm();
 }
 
@@ -196,47 +172,6 @@ Expected<std::optional<DescriptorChain>, QueueError> SplitQueue::pop()
     if (!popped)
         return unexpected(popped.error());
     return slot;
-}
-
-// The common case, inlined into the walk: the buffer lies in the region the previous one was in.
-[[gnu::always_inline]] inline Expected<void, QueueError> SplitQueue::add_buffer(DescriptorChain& chain, uint64_t addr,
-                                                                                uint32_t len, bool writable) const
-{
-    if (len == 0)
-        return unexpected(QueueError::kZeroLengthBuffer);
-    if (chain.readable_bytes_ + chain.writable_bytes_ + len > kMaxChainBytes) // each term <= 2^32: no overflow
-        return unexpected(QueueError::kChainTooLarge);
-    const uint64_t offset = addr - last_region_.base; // wraps when below: then it fails the test below
-    if (offset < last_region_.size && len <= last_region_.size - offset) {
-        chain.append(Segment{last_region_.host + offset, len}, writable);
-    } else {
-        if (auto ok = add_buffer_slow(chain, addr, len, writable); !ok)
-            return ok;
-    }
-    (writable ? chain.writable_bytes_ : chain.readable_bytes_) += len;
-    return {};
-}
-
-// A buffer in another region than the last one, or straddling adjacent regions (one segment each).
-Expected<void, QueueError> SplitQueue::add_buffer_slow(DescriptorChain& chain, uint64_t addr, uint32_t len,
-                                                       bool writable) const
-{
-    if (!last_byte(addr, len))
-        return unexpected(QueueError::kBufferOutsideRam);
-    uint64_t cur = addr;
-    uint64_t left = len;
-    while (left > 0) {
-        const auto region = mem_->host_region(GuestAddr(cur));
-        if (!region)
-            return unexpected(QueueError::kBufferOutsideRam);
-        last_region_ = *region;
-        const uint64_t at = cur - region->base;
-        const uint64_t n = std::min(left, region->size - at);
-        chain.append(Segment{region->host + at, static_cast<uint32_t>(n)}, writable);
-        cur += n; // cannot wrap: last_byte() checked the whole buffer
-        left -= n;
-    }
-    return {};
 }
 
 Expected<void, QueueError> SplitQueue::walk(DescriptorChain& chain, uint16_t head) const
@@ -260,7 +195,7 @@ Expected<void, QueueError> SplitQueue::walk(DescriptorChain& chain, uint16_t hea
             std::memcpy(&desc, desc_.data() + uint64_t{index} * sizeof(wire::Desc), sizeof desc);
         } else {
             // index < table_size <= 32768, so the offset cannot overflow; the table was checked to be RAM.
-            const auto d = mem_->read_obj<wire::Desc>(GuestAddr(table + uint64_t{index} * sizeof(wire::Desc)));
+            const auto d = buffers_.memory().read_obj<wire::Desc>(GuestAddr(table + uint64_t{index} * sizeof(wire::Desc)));
             if (!d)
                 return unexpected(QueueError::kBufferOutsideRam);
             desc = *d;
@@ -276,30 +211,23 @@ Expected<void, QueueError> SplitQueue::walk(DescriptorChain& chain, uint16_t hea
                 return unexpected(QueueError::kNestedIndirect);
             if (flags & wire::kDescFNext)
                 return unexpected(QueueError::kIndirectWithNext);
-            const uint32_t len = desc.len.get();
-            if (len == 0 || len % sizeof(wire::Desc) != 0 || len / sizeof(wire::Desc) > kMaxIndirectEntries)
-                return unexpected(QueueError::kIndirectBadLength);
-            if (!mem_->contains(GuestAddr(desc.addr.get()), len))
-                return unexpected(QueueError::kBufferOutsideRam);
+            const auto entries = buffers_.indirect_table(desc.addr.get(), desc.len.get());
+            if (!entries)
+                return unexpected(entries.error());
             // §2.7.5.3.2: the device ignores VIRTQ_DESC_F_WRITE on the descriptor pointing to the table,
             // and handles direct descriptors followed by one indirect one: continue inside the table.
             table = desc.addr.get();
-            table_size = len / sizeof(wire::Desc);
+            table_size = *entries;
             ttl = table_size;
             indirect = true;
             index = 0;
             continue;
         }
 
-        const bool writable = flags & wire::kDescFWrite;
-        // §2.7.4.2: "The driver MUST place any device-writable descriptor elements after any
-        // device-readable descriptor elements."
-        if (!writable && seen_writable)
-            return unexpected(QueueError::kReadableAfterWritable);
-        seen_writable = writable;
-        if (auto ok = add_buffer(chain, desc.addr.get(), desc.len.get(), writable); !ok)
+        if (auto ok = buffers_.add_descriptor(chain, desc.addr.get(), desc.len.get(), flags & wire::kDescFWrite,
+                                              seen_writable);
+            !ok)
             return ok;
-        ++chain.descriptors_;
 
         if (!(flags & wire::kDescFNext))
             return {};
@@ -326,14 +254,14 @@ bool SplitQueue::should_notify()
     // Read the driver's suppression state only after the used index is published (§2.7.13).
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!layout_.event_idx)
-        return !(load16(avail_, offsetof(wire::AvailHeader, flags)) & wire::kAvailFNoInterrupt);
+        return !(load_le16(avail_, offsetof(wire::AvailHeader, flags)) & wire::kAvailFNoInterrupt);
     const uint16_t old = signalled_used_;
     const bool valid = signalled_used_valid_;
     signalled_used_ = used_idx_;
     signalled_used_valid_ = true;
     if (!valid)
         return true;
-    const uint16_t used_event = load16(avail_, wire::used_event_offset(size_)); // guest-controlled
+    const uint16_t used_event = load_le16(avail_, wire::used_event_offset(size_)); // guest-controlled
     return wire::need_event(used_event, used_idx_, old);
 }
 
@@ -342,9 +270,9 @@ void SplitQueue::set_notification(bool enabled)
     notification_ = enabled;
     if (layout_.event_idx) {
         if (enabled)
-            store16(used_, wire::avail_event_offset(size_), load_avail_idx());
+            store_le16(used_, wire::avail_event_offset(size_), load_avail_idx());
     } else {
-        store16(used_, offsetof(wire::UsedHeader, flags), enabled ? 0 : wire::kUsedFNoNotify);
+        store_le16(used_, offsetof(wire::UsedHeader, flags), enabled ? 0 : wire::kUsedFNoNotify);
     }
     // The driver must see the new suppression state before we look at the ring again.
     std::atomic_thread_fence(std::memory_order_seq_cst);

@@ -17,28 +17,14 @@
 
 #include "base/addr.h"
 #include "base/expected.h"
+#include "virtio/buffer_mapper.h"
 #include "virtio/descriptor_chain.h"
 #include "virtio/guest_memory.h"
 #include "virtio/queue_error.h"
+#include "virtio/queue_layout.h"
 #include "virtio/wire/ring.h"
 
 namespace viommu::virtio {
-
-struct QueueLayout {
-    GuestAddr desc;        // descriptor table
-    GuestAddr avail;       // "driver area"
-    GuestAddr used;        // "device area"
-    bool event_idx = false;  // VIRTIO_F_EVENT_IDX negotiated
-    bool indirect = false;   // VIRTIO_F_INDIRECT_DESC negotiated
-};
-
-// The indices a device keeps for a queue: what a snapshot saves and restore() puts back.
-struct QueueIndices {
-    uint16_t next_avail = 0;
-    uint16_t used_idx = 0;
-    uint16_t signalled_used = 0;
-    bool signalled_used_valid = false;
-};
 
 class SplitQueue {
 public:
@@ -58,11 +44,7 @@ public:
     // Inline: the device calls it once per chain, and it is a few stores.
     void push_used(DescriptorChain&& chain, uint32_t written)
     {
-        // The device never claims more than the driver offered (§2.7.8.2: "The device MUST NOT ... set
-        // len ... more than the buffer size").
-        if (written > chain.writable_bytes())
-            written = static_cast<uint32_t>(chain.writable_bytes());
-        const wire::UsedElem elem{chain.head(), written};
+        const wire::UsedElem elem{chain.head(), chain.clamp_written(written)};
         std::memcpy(used_.data() + wire::used_ring_entry_offset(used_idx_ & (size_ - 1)), &elem, sizeof elem);
         // The element must be visible before the index that publishes it (§2.7.13).
         std::atomic_thread_fence(std::memory_order_release);
@@ -108,12 +90,7 @@ private:
     // `head` is chain.head(), passed in a register: reading it back from the chain just built would
     // wait for the store.
     [[nodiscard]] Expected<void, QueueError> walk(DescriptorChain& chain, uint16_t head) const;
-    [[nodiscard]] Expected<void, QueueError> add_buffer(DescriptorChain& chain, uint64_t addr, uint32_t len,
-                                                        bool writable) const;
-    [[nodiscard]] Expected<void, QueueError> add_buffer_slow(DescriptorChain& chain, uint64_t addr, uint32_t len,
-                                                             bool writable) const;
 
-    GuestMemory* mem_;
     QueueLayout layout_;
     uint32_t size_;
     // Host views of the three ring areas (guest-controlled bytes).
@@ -125,9 +102,9 @@ private:
     uint16_t signalled_used_ = 0;
     bool signalled_used_valid_ = false;
     bool notification_ = true;
-    // The RAM region the last buffer was found in: most buffers of a queue live in the same region,
-    // so the walk usually checks one range instead of searching the regions.
-    mutable GuestMemory::HostRegion last_region_;
+    // Remembers the RAM region the last buffer was found in: most buffers of a queue live in the same
+    // region, so the walk usually checks one range instead of searching the regions.
+    mutable BufferMapper buffers_;
 };
 
 } // namespace viommu::virtio

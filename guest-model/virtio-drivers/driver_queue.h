@@ -16,6 +16,7 @@
 #include "base/addr.h"
 #include "base/expected.h"
 #include "guest-model/mm/phys_alloc.h"
+#include "virtio/feature_bits.h"
 #include "virtio/guest_memory.h"
 
 namespace viommu::guest::virtio_drivers {
@@ -110,5 +111,14 @@ private:
     bool broken_ = false;
     std::string broken_reason_;
 };
+
+// vring_transport_features(): what the ring code keeps of the transport features a driver would accept.
+// DriverQueue lays out split rings only, so VIRTIO_F_RING_PACKED (which Linux's ring code takes since
+// 1ce9e6055fa0 "virtio_ring: introduce packed ring support", v5.0) is dropped: a device offering it
+// (packed=on) gets a driver that keeps split rings, as from a kernel without packed ring support.
+constexpr virtio::FeatureBits ring_transport_features(virtio::FeatureBits features)
+{
+    return features & ~virtio::feature(virtio::kFRingPacked);
+}
 
 } // namespace viommu::guest::virtio_drivers

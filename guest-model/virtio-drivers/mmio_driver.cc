@@ -68,6 +68,7 @@ virtio::FeatureBits VirtioMmioDriver::device_features()
 
 Expected<void, std::string> VirtioMmioDriver::finalize_features(virtio::FeatureBits features)
 {
+    features = ring_transport_features(features);
     // vm_finalize_features(): a version 2 device must be driven as a modern device.
     if (!(features & virtio::feature(virtio::kFVersion1)))
         return unexpected(std::string("New virtio-mmio devices (version 2) must provide VIRTIO_F_VERSION_1 feature!"));

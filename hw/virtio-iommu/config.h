@@ -73,6 +73,10 @@ struct IommuConfig {
     // Offer the legacy VIRTIO_IOMMU_F_BYPASS instead of BYPASS_CONFIG (§5.13.3: a device should not
     // offer both), for drivers that predate BYPASS_CONFIG.
     bool legacy_bypass = false;
+    // QEMU's `packed` property, common to its virtio devices and off by default (DEFINE_VIRTIO_COMMON_FEATURES
+    // in include/hw/virtio/virtio.h, from "virtio: add property to enable packed virtqueue", QEMU 4.2):
+    // offer VIRTIO_F_RING_PACKED, so that a driver that knows it may use packed rings (virtio v1.2 §2.8).
+    bool packed = false;
     // Features that would be offered but are held back (QEMU's per-device feature switches).
     virtio::FeatureBits withheld = 0;
     std::vector<ReservedRegion> reserved;

@@ -28,6 +28,8 @@ virtio::FeatureBits offered_features(const IommuConfig& c)
                             feature(wire::kFProbe) | feature(wire::kFMmio);
     // §5.13.3.2: "Devices SHOULD NOT offer both VIRTIO_IOMMU_F_BYPASS and VIRTIO_IOMMU_F_BYPASS_CONFIG."
     f |= feature(c.legacy_bypass ? wire::kFBypass : wire::kFBypassConfig);
+    if (c.packed)
+        f |= feature(virtio::kFRingPacked);
     if (c.x_noncoherent)
         f |= feature(wire::kFXNoncoherent); // experimental, not from any published spec
     return f & ~c.withheld;

@@ -90,6 +90,9 @@ struct IommuDesc {
     std::string device_profile;
     // Features the device holds back (what-if runs and tests: a device without MAP_UNMAP, PROBE, ...).
     virtio::FeatureBits withheld_features = 0;
+    // QEMU's packed property (common to its virtio devices, off by default): the device offers
+    // VIRTIO_F_RING_PACKED (virtio v1.2 §2.8).
+    bool packed = false;
     // viommu's experimental non-coherent DMA extension (x-noncoherent, docs/noncoherent-extension.md):
     // not from any published spec, off unless the description turns it on.
     bool x_noncoherent = false;

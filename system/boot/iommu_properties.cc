@@ -17,6 +17,7 @@ void apply_iommu_properties(const IommuDesc& iommu, hw::virtio_iommu::IommuConfi
         config.input_end = *iommu.aw_bits >= 64 ? UINT64_MAX : (uint64_t{1} << *iommu.aw_bits) - 1;
     if (iommu.granule)
         config.page_size_mask = ~(*iommu.granule - 1);
+    config.packed = iommu.packed;
     config.x_noncoherent = iommu.x_noncoherent;
 }
 

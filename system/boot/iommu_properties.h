@@ -7,7 +7,8 @@
 
 namespace viommu::system::boot {
 
-// Sets config's boot_bypass, input range and page_size_mask as the properties say; leaves the rest.
+// Sets config's boot_bypass, input range, page_size_mask, packed and x_noncoherent as the properties say;
+// leaves the rest.
 void apply_iommu_properties(const IommuDesc& iommu, hw::virtio_iommu::IommuConfig& config);
 
 } // namespace viommu::system::boot

@@ -65,12 +65,18 @@ std::optional<DomainError> Mapper::iommu_property(const std::string& origin, con
     const auto refuse = [&](std::string why) {
         return unsupported(fmt::format("{}: {}='{}': {}", origin, name, value, why));
     };
-    iommu_properties_from_.push_back(origin);
-    if (name == "boot-bypass") {
+    // A QEMU boolean property into `field`.
+    const auto boolean = [&](bool& field) -> std::optional<DomainError> {
         const std::optional<bool> on = qemu_bool(value);
         if (!on)
             return refuse("QEMU's boolean properties take on/off, yes/no or true/false");
-        spec_.iommu.boot_bypass = *on;
+        field = *on;
+        return std::nullopt;
+    };
+    iommu_properties_from_.push_back(origin);
+    if (name == "boot-bypass") {
+        if (auto refused = boolean(spec_.iommu.boot_bypass))
+            return refused;
     } else if (name == "aw-bits") {
         // The device's input range needs room for a page (12 bits) and fits 64; viommu-replay's --aw-bits
         // takes the same. QEMU 9.0 asks 32 to 64, which the device profile checks.
@@ -85,13 +91,15 @@ std::optional<DomainError> Mapper::iommu_property(const std::string& origin, con
                                             "8k, 16k or 64k"
                                           : "QEMU's granule takes 4k, 8k, 16k, 64k or host");
         spec_.iommu.granule = *bytes;
+    } else if (name == "packed") {
+        // QEMU's DEFINE_VIRTIO_COMMON_FEATURES property of every virtio device, off by default.
+        if (auto refused = boolean(spec_.iommu.packed))
+            return refused;
     } else if (name == "x-noncoherent") {
         // viommu's experimental extension (docs/noncoherent-extension.md), in no QEMU: named as QEMU
         // names experimental properties, and refused under a QEMU device profile.
-        const std::optional<bool> on = qemu_bool(value);
-        if (!on)
-            return refuse("QEMU's boolean properties take on/off, yes/no or true/false");
-        spec_.iommu.x_noncoherent = *on;
+        if (auto refused = boolean(spec_.iommu.x_noncoherent))
+            return refused;
     } else if (name == "device-profile") {
         if (!hw::virtio_iommu::find_device_profile(value))
             return refuse(fmt::format("unknown device profile (known: {})", hw::virtio_iommu::device_profile_names()));
@@ -99,7 +107,7 @@ std::optional<DomainError> Mapper::iommu_property(const std::string& origin, con
     } else {
         iommu_properties_from_.pop_back();
         warn(fmt::format("{}: the virtio-iommu property '{}' is not modelled, so without effect here (the model "
-                         "takes boot-bypass, aw-bits and granule)",
+                         "takes boot-bypass, aw-bits, granule and packed)",
                          origin, name));
     }
     return std::nullopt;

@@ -148,6 +148,8 @@ qemu_devices(const vi::IommuConfig& config, const std::set<uint32_t>& named, uin
         iommu += ",indirect_desc=off";
     if (config.withheld & virtio::feature(virtio::kFEventIdx))
         iommu += ",event_idx=off";
+    if (config.packed)
+        iommu += ",packed=on";
     std::vector<std::string> devices{iommu};
     for (const auto& [slot, functions] : present)
         for (const unsigned f : functions)

@@ -20,6 +20,7 @@
 
 #include "hw/virtio-iommu/device.h"
 #include "tests/fuzz/finding.h"
+#include "tests/fuzz/fuzz_ram.h"
 #include "tests/fuzz/ring_oracle.h"
 #include "tests/fuzz/ring_scenario.h"
 #include "virtio/mmio_transport.h"
@@ -31,24 +32,6 @@ using namespace viommu::fuzz;
 namespace mmio = viommu::virtio::mmio;
 
 namespace {
-
-// The same RAM for every input, zeroed as if new: mapping and unmapping it per input cost a quarter of
-// the run (page faults, and TLB shootdowns across libFuzzer's threads at every munmap).
-virtio::GuestMemory& fresh_ram()
-{
-    static virtio::GuestMemory mem = [] {
-        auto m = virtio::GuestMemory::create({{GuestAddr(RamLayout::kA), RamLayout::kASize},
-                                              {GuestAddr(RamLayout::kB), RamLayout::kBSize},
-                                              {GuestAddr(RamLayout::kC), RamLayout::kCSize}});
-        if (!m)
-            finding(m.error());
-        return std::move(*m);
-    }();
-    for (const virtio::RamRegion& r : mem.regions())
-        if (!mem.fill(r.base, 0, r.size))
-            finding("cannot zero the harness's RAM");
-    return mem;
-}
 
 // Whether SplitQueue::create() must accept the layout: every area aligned (§2.7) and inside one region.
 bool layout_valid(const RingLayout& l)
@@ -141,48 +124,11 @@ private:
     uint16_t get16(uint64_t addr) const { return mem_.read_obj<virtio::le16>(GuestAddr(addr)).value_or(virtio::le16{}).get(); }
     void put16(uint64_t addr, uint16_t v) { (void)mem_.write_obj(GuestAddr(addr), virtio::le16(v)); }
 
-    // All of RAM, copied into one of two buffers that live as long as the process: allocating them per
-    // notification costs more page faults than the rest of the run.
-    enum Copy { kBefore, kAfter };
-    const std::vector<uint8_t>& snapshot(Copy which) const
+    // Bytes the device changed outside the allowed ranges and the used ring, if any.
+    std::optional<uint64_t> stray_write(const std::vector<uint8_t>& before, std::vector<GuestRange> allowed = {}) const
     {
-        static std::vector<uint8_t> copies[2];
-        std::vector<uint8_t>& all = copies[which];
-        all.resize(RamLayout::kASize + RamLayout::kBSize + RamLayout::kCSize);
-        (void)mem_.read(GuestAddr(RamLayout::kA), std::span(all).first(RamLayout::kASize + RamLayout::kBSize));
-        (void)mem_.read(GuestAddr(RamLayout::kC), std::span(all).last(RamLayout::kCSize));
-        return all;
-    }
-    static uint64_t address_of(std::size_t i)
-    {
-        const std::size_t ab = RamLayout::kASize + RamLayout::kBSize;
-        return i < ab ? RamLayout::kA + i : RamLayout::kC + (i - ab);
-    }
-
-    // Bytes the device changed outside the writable buffers and the used ring, if any.
-    std::optional<uint64_t> stray_write(const std::vector<uint8_t>& before, const std::vector<GuestRange>& allowed) const
-    {
-        const auto& after = snapshot(kAfter);
-        const uint64_t used_bytes = virtio::wire::used_ring_bytes(layout_.size);
-        // Whole pages, then 64-byte blocks, compared with memcmp first: a byte loop over all of RAM, with
-        // the fuzzer's comparison hooks in it, would be most of the run time.
-        for (std::size_t i = 0; i < after.size(); ++i) {
-            bool skipped = false;
-            for (const std::size_t block : {std::size_t{4096}, std::size_t{64}})
-                if (!skipped && i % block == 0 && std::memcmp(&after[i], &before[i], std::min(block, after.size() - i)) == 0) {
-                    i += block - 1;
-                    skipped = true;
-                }
-            if (skipped || after[i] == before[i])
-                continue;
-            const uint64_t a = address_of(i);
-            bool ok = a >= layout_.used && a - layout_.used < used_bytes;
-            for (const GuestRange& r : allowed)
-                ok |= a >= r.addr && a - r.addr < r.len;
-            if (!ok)
-                return a;
-        }
-        return std::nullopt;
+        allowed.push_back({layout_.used, virtio::wire::used_ring_bytes(layout_.size)});
+        return fuzz::stray_write(mem_, before, allowed);
     }
 
     void notify_and_check()
@@ -197,13 +143,13 @@ private:
             head = get16(layout_.avail + virtio::wire::avail_ring_entry_offset(used_ % layout_.size));
             walked = walk_chain(mem_, layout_, head);
         }
-        const auto& before = snapshot(kBefore);
+        const auto& before = ram_snapshot(mem_, RamCopy::kBefore);
         write(mmio::kQueueNotify, 0);
         io_.poll();
         io_.restart();
 
         const bool broken = device_.status() & virtio::status::kNeedsReset;
-        const virtio::SplitQueue* ring = device_.queue_slot(0)->ring ? &*device_.queue_slot(0)->ring : nullptr;
+        const virtio::Virtqueue* ring = device_.queue_slot(0)->ring ? &*device_.queue_slot(0)->ring : nullptr;
         const uint16_t used_now = ring ? ring->indices().used_idx : used_;
         const uint16_t consumed = static_cast<uint16_t>(used_now - used_);
         if (ring && consumed && get16(layout_.used + offsetof(virtio::wire::UsedHeader, idx)) != used_now)

@@ -12,15 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/fuzz/fuzz_ram.h"
 #include "tests/fuzz/ring_scenario.h"
 #include "virtio/guest_memory.h"
 
 namespace viommu::fuzz {
-
-struct GuestRange {
-    uint64_t addr;
-    uint64_t len;
-};
 
 struct WalkedChain {
     bool usable = false;

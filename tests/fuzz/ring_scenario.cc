@@ -18,17 +18,6 @@ constexpr uint64_t kBases[] = {RamLayout::kA, RamLayout::kB, RamLayout::kC, RamL
 constexpr uint64_t kSpans[] = {RamLayout::kASize + 0x1000, RamLayout::kBSize + 0x1000, RamLayout::kCSize + 0x1000,
                                0x1000};
 
-uint64_t address(ByteReader& r)
-{
-    const uint8_t tag = r.u8();
-    const uint16_t steps = r.u16();
-    if (tag == kFull)
-        return r.u64();
-    const unsigned region = tag & 3;
-    const uint64_t step = tag & 4 ? 2 : 16;
-    return kBases[region] + (steps * step) % kSpans[region];
-}
-
 void put_address(ByteWriter& w, uint64_t addr)
 {
     for (unsigned region = 0; region < 4; ++region) {
@@ -42,6 +31,11 @@ void put_address(ByteWriter& w, uint64_t addr)
     w.u8(kFull);
     w.u16(0);
     w.u64(addr);
+}
+
+uint64_t address(ByteReader& r)
+{
+    return decode_address(r);
 }
 
 RingLayout layout(ByteReader& r)
@@ -67,6 +61,17 @@ void put_layout(ByteWriter& w, const RingLayout& l)
 }
 
 } // namespace
+
+uint64_t decode_address(ByteReader& r)
+{
+    const uint8_t tag = r.u8();
+    const uint16_t steps = r.u16();
+    if (tag == kFull)
+        return r.u64();
+    const unsigned region = tag & 3;
+    const uint64_t step = tag & 4 ? 2 : 16;
+    return kBases[region] + (steps * step) % kSpans[region];
+}
 
 RingScenario decode_ring_scenario(std::span<const uint8_t> input)
 {

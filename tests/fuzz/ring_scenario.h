@@ -15,6 +15,8 @@
 #include <variant>
 #include <vector>
 
+#include "tests/fuzz/fuzz_bytes.h"
+
 namespace viommu::fuzz {
 
 struct RamLayout {
@@ -77,6 +79,9 @@ struct RingScenario {
 inline constexpr std::size_t kMaxRingOps = 512;
 
 [[nodiscard]] RingScenario decode_ring_scenario(std::span<const uint8_t> input);
+// An address in the short form (a tag naming a region and a step, a 16-bit count of steps; most land in
+// RAM, some in the holes around it) or, after the tag 0xff, the full 64-bit form.
+[[nodiscard]] uint64_t decode_address(ByteReader& r);
 [[nodiscard]] std::vector<uint8_t> encode_ring_scenario(const RingScenario& scenario);
 
 } // namespace viommu::fuzz

@@ -93,6 +93,9 @@ void add_iommu_options(CLI::App& app, IommuOptions& o)
     g->add_option("--boot-bypass", o.boot_bypass, "Endpoints bypass the IOMMU until the driver takes over")
         ->check(CLI::IsMember({"on", "off"}))
         ->capture_default_str();
+    g->add_option("--packed", o.packed, "Offer packed virtqueues (VIRTIO_F_RING_PACKED), as QEMU's packed=on")
+        ->check(CLI::IsMember({"on", "off"}))
+        ->capture_default_str();
     g->add_option("--probe-size", o.probe_size, "Bytes of PROBE properties (a multiple of 8)")->capture_default_str();
     g->add_option("--platform", o.platform,
                   "x86 reserves the MSI window 0xfee00000-0xfeefffff for every endpoint, as QEMU's x86 machines "
@@ -143,6 +146,7 @@ Expected<hw::virtio_iommu::IommuConfig, std::string> build_iommu_config(const Io
     c.domain_end = domains->last;
 
     c.boot_bypass = o.boot_bypass == "on";
+    c.packed = o.packed == "on";
     c.probe_size = o.probe_size;
     c.legacy_bypass = o.legacy_bypass;
     if (o.platform == "x86")

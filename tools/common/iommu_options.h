@@ -20,6 +20,7 @@ struct IommuOptions {
     unsigned aw_bits = 64;
     std::string domain_range = "0-0xffffffff";
     std::string boot_bypass = "on";
+    std::string packed = "off";
     uint32_t probe_size = 512;
     std::string platform = "x86";
     std::vector<std::string> resv;

@@ -10,6 +10,7 @@
 
 #include "virtio/feature_bits.h"
 #include "virtio/wire/mmio_regs.h"
+#include "virtio/wire/packed_ring.h"
 #include "virtio/wire/ring.h"
 
 namespace viommu::virtio::wire {
@@ -49,6 +50,21 @@ static_assert(used_ring_bytes(256) == 2 * 3 + 8 * 256);
 static_assert(need_event(5, 6, 5));
 static_assert(!need_event(7, 6, 5));
 static_assert(need_event(0xffff, 0, 0xfffe)); // across the 16-bit wrap
+
+static_assert(sizeof(PackedDesc) == sizeof(vring_packed_desc));
+SAME_FIELD(PackedDesc, vring_packed_desc, addr);
+SAME_FIELD(PackedDesc, vring_packed_desc, len);
+SAME_FIELD(PackedDesc, vring_packed_desc, id);
+SAME_FIELD(PackedDesc, vring_packed_desc, flags);
+static_assert(sizeof(EventSuppress) == sizeof(vring_packed_desc_event));
+SAME_FIELD(EventSuppress, vring_packed_desc_event, off_wrap);
+SAME_FIELD(EventSuppress, vring_packed_desc_event, flags);
+static_assert(kPackedDescFAvail == (1 << VRING_PACKED_DESC_F_AVAIL));
+static_assert(kPackedDescFUsed == (1 << VRING_PACKED_DESC_F_USED));
+static_assert(kRingEventFlagsEnable == VRING_PACKED_EVENT_FLAG_ENABLE);
+static_assert(kRingEventFlagsDisable == VRING_PACKED_EVENT_FLAG_DISABLE);
+static_assert(kRingEventFlagsDesc == VRING_PACKED_EVENT_FLAG_DESC);
+static_assert(kEventWrapShift == VRING_PACKED_EVENT_F_WRAP_CTR);
 
 static_assert(kFIndirectDesc == VIRTIO_RING_F_INDIRECT_DESC);
 static_assert(kFEventIdx == VIRTIO_RING_F_EVENT_IDX);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 #include <cstdint>
+#include <span>
 #include <type_traits>
 
 namespace viommu::virtio {
@@ -53,5 +54,19 @@ using le64 = Le<uint64_t>;
 
 static_assert(sizeof(le16) == 2 && sizeof(le32) == 4 && sizeof(le64) == 8);
 static_assert(std::is_trivially_copyable_v<le64> && alignof(le64) == 1);
+
+// A 16-bit field of a ring area the device keeps a host view of (the caller checked offset + 2 <= size).
+inline uint16_t load_le16(std::span<const uint8_t> area, uint64_t offset)
+{
+    le16 v;
+    std::memcpy(&v, area.data() + offset, sizeof v);
+    return v.get();
+}
+
+inline void store_le16(std::span<uint8_t> area, uint64_t offset, uint16_t value)
+{
+    const le16 v(value);
+    std::memcpy(area.data() + offset, &v, sizeof v);
+}
 
 } // namespace viommu::virtio

@@ -31,6 +31,27 @@ TEST_CASE("the default features are QEMU's", "[conformance][virtio-iommu][5.13.3
     CHECK_FALSE((f & virtio::feature(VIRTIO_IOMMU_F_BYPASS)));
 }
 
+TEST_CASE("packed=on offers VIRTIO_F_RING_PACKED, which QEMU's default (off) does not", "[conformance][virtio-iommu][2.8]")
+{
+    IommuGuest plain(test_config(), {}, false);
+    CHECK_FALSE((plain.client.driver().device_features() & virtio::feature(virtio::kFRingPacked)));
+    auto c = test_config();
+    c.packed = true;
+    IommuGuest packed(c, {}, false);
+    CHECK((packed.client.driver().device_features() & virtio::feature(virtio::kFRingPacked)));
+}
+
+TEST_CASE("a driver without packed rings keeps split rings when packed=on", "[conformance][virtio-iommu][2.8]")
+{
+    // The guest model's ring code is split only (ring_transport_features()), as a kernel's before 5.0.
+    auto c = test_config();
+    c.packed = true;
+    IommuGuest g(c);
+    CHECK_FALSE((g.device.driver_features() & virtio::feature(virtio::kFRingPacked)));
+    CHECK(g.client.attach(1, 8) == VIRTIO_IOMMU_S_OK);
+    CHECK_FALSE(g.needs_reset());
+}
+
 TEST_CASE("the legacy F_BYPASS replaces BYPASS_CONFIG, never beside it", "[conformance][virtio-iommu][5.13.3.2]")
 {
     auto c = test_config();

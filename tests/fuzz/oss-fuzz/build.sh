@@ -16,7 +16,7 @@
 
 # OSS-Fuzz runs this file with bash -eu; a local run with "bash build.sh" must stop at the first error too.
 set -eu
-targets=(fuzz-virtqueue fuzz-requests fuzz-differential fuzz-mmio fuzz-pci fuzz-domain-xml fuzz-profile-json
+targets=(fuzz-virtqueue fuzz-packed-virtqueue fuzz-requests fuzz-differential fuzz-mmio fuzz-pci fuzz-domain-xml fuzz-profile-json
   fuzz-replay-script fuzz-snapshot fuzz-qmp)
 
 src=${SRC}/viommu
@@ -47,6 +47,6 @@ cp "$src/tests/fuzz/dict/virtqueue.dict" "$OUT/fuzz-virtqueue.dict"
 cp "$src/tests/fuzz/dict/requests.dict" "$OUT/fuzz-requests.dict"
 cp "$src/tests/fuzz/dict/requests.dict" "$OUT/fuzz-differential.dict"
 cp "$src/tests/fuzz/dict/mmio.dict" "$OUT/fuzz-mmio.dict"
-for target in pci domain-xml profile-json replay-script snapshot qmp; do
+for target in packed-virtqueue pci domain-xml profile-json replay-script snapshot qmp; do
   cp "$src/tests/fuzz/dict/$target.dict" "$OUT/fuzz-$target.dict"
 done

@@ -34,10 +34,10 @@ TEST_CASE("FEATURES_OK is refused when the driver accepts a feature the device d
 {
     Guest<EchoDevice> g;
     write_status(g, st::kAcknowledge | st::kDriver);
-    write_features(g, kV1 | virtio::feature(virtio::kFRingPacked));
+    write_features(g, kV1 | virtio::feature(virtio::kFInOrder));
     write_status(g, st::kAcknowledge | st::kDriver | st::kFeaturesOk);
     CHECK((g.status() & st::kFeaturesOk) == 0);
-    CHECK_FALSE(g.driver.finalize_features(kV1 | virtio::feature(virtio::kFRingPacked)));
+    CHECK_FALSE(g.driver.finalize_features(kV1 | virtio::feature(virtio::kFInOrder)));
 }
 
 TEST_CASE("FEATURES_OK is refused without VIRTIO_F_VERSION_1", "[conformance][virtio][6.1]")

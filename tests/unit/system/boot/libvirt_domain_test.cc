@@ -333,6 +333,12 @@ TEST_CASE("the virtio-iommu's properties come from viommu's metadata, named as Q
     CHECK(spec.iommu.device_profile == "qemu-9.1");
 }
 
+TEST_CASE("packed='on' in viommu's metadata offers packed virtqueues; QEMU's default is off", "[unit][libvirt]")
+{
+    CHECK(parse(q35("<iommu model='virtio'/>", "", metadata("<viommu:iommu packed='on'/>"))).iommu.packed);
+    CHECK_FALSE(parse(q35("<iommu model='virtio'/>")).iommu.packed);
+}
+
 TEST_CASE("boot-bypass from QEMU's -global in <qemu:commandline>, which libvirt validates but does not give back",
           "[unit][libvirt]")
 {
@@ -377,6 +383,7 @@ TEST_CASE("a property value the device cannot take is refused with the reason", 
 {
     for (const auto& [attributes, reason] :
          {std::pair{"boot-bypass='maybe'", "QEMU's boolean properties take on/off"},
+          std::pair{"packed='2'", "QEMU's boolean properties take on/off"},
           std::pair{"aw-bits='8'", "the input address width is 12 to 64 bits"},
           std::pair{"granule='3k'", "QEMU's granule takes 4k, 8k, 16k, 64k or host"},
           std::pair{"granule='host'", "which viommu does not know"},

@@ -58,15 +58,17 @@ TEST_CASE("QEMU gets its virtio-iommu-pci first, in a slot no named endpoint use
                                                "pci-testdev,addr=01.0,multifunction=on", "pci-testdev,addr=01.2"});
 }
 
-TEST_CASE("boot-bypass and the indirect-desc and event-idx switches become QEMU's properties", "[unit][replay][qemu]")
+TEST_CASE("boot-bypass, the indirect-desc and event-idx switches and packed become QEMU's properties",
+          "[unit][replay][qemu]")
 {
     auto c = x86({ids(8, 8)});
     c.boot_bypass = false;
     c.withheld = viommu::virtio::feature(viommu::virtio::kFIndirectDesc) | viommu::virtio::feature(viommu::virtio::kFEventIdx);
+    c.packed = true;
     uint8_t devfn = 0;
     const auto devices = qemu_devices(c, {8}, devfn);
     REQUIRE(devices);
-    CHECK(devices->front() == "virtio-iommu-pci,addr=02.0,boot-bypass=off,indirect_desc=off,event_idx=off");
+    CHECK(devices->front() == "virtio-iommu-pci,addr=02.0,boot-bypass=off,indirect_desc=off,event_idx=off,packed=on");
 }
 
 TEST_CASE("device options QEMU 7.2's virtio-iommu-pci has no property for are refused, saying why", "[unit][replay][qemu]")
