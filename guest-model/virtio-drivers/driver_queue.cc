@@ -18,6 +18,12 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 Expected<DriverQueue, std::string> DriverQueue::create(virtio::GuestMemory& mem, mm::PhysAllocator& alloc,
                                                        const Options& options)
 {
+    if (options.packed) {
+        auto packed = PackedDriverQueue::create(mem, alloc, options.size, options.event_idx, options.indirect);
+        if (!packed)
+            return unexpected(std::move(packed.error()));
+        return DriverQueue(std::move(*packed));
+    }
     if (!is_power_of_two(options.size) || options.size > wire::kMaxQueueSize)
         return unexpected(fmt::format("bad queue size {}", options.size));
     // vring_size(): descriptors, then the available ring, then the used ring at the next alignment.
@@ -44,20 +50,27 @@ DriverQueue::DriverQueue(virtio::GuestMemory& mem, mm::PhysAllocator& alloc, con
         next_[i] = static_cast<uint16_t>(i + 1);
 }
 
+DriverQueue::DriverQueue(std::unique_ptr<PackedDriverQueue> packed)
+    : mem_(nullptr), alloc_(nullptr), size_(0), event_idx_(false), indirect_(false), ring_bytes_(0), num_free_(0),
+      packed_(std::move(packed))
+{
+}
+
 DriverQueue::DriverQueue(DriverQueue&& other) noexcept
     : mem_(other.mem_), alloc_(other.alloc_), size_(other.size_), event_idx_(other.event_idx_),
       indirect_(other.indirect_), ring_(other.ring_), ring_bytes_(other.ring_bytes_), desc_(other.desc_),
       avail_(other.avail_), used_(other.used_), next_(std::move(other.next_)), state_(std::move(other.state_)),
       free_head_(other.free_head_), num_free_(other.num_free_), avail_idx_shadow_(other.avail_idx_shadow_),
       avail_flags_shadow_(other.avail_flags_shadow_), num_added_(other.num_added_),
-      last_used_idx_(other.last_used_idx_), broken_(other.broken_), broken_reason_(std::move(other.broken_reason_))
+      last_used_idx_(other.last_used_idx_), broken_(other.broken_), broken_reason_(std::move(other.broken_reason_)),
+      packed_(std::move(other.packed_))
 {
     other.alloc_ = nullptr; // the moved-from queue owns nothing
 }
 
 DriverQueue::~DriverQueue()
 {
-    if (!alloc_)
+    if (!alloc_) // moved from, or packed (packed_ frees its own ring)
         return;
     for (DescState& s : state_)
         if (s.token && s.indirect_bytes)
@@ -91,22 +104,24 @@ void DriverQueue::bad_ring(std::string why)
 
 Expected<void, AddError> DriverQueue::add(std::span<const Buf> out, std::span<const Buf> in, uint64_t token)
 {
+    if (packed_)
+        return packed_->add(out, in, token, true);
     return add_chain(out, in, token, true);
 }
 
 Expected<void, AddError> DriverQueue::add_direct(std::span<const Buf> out, std::span<const Buf> in, uint64_t token)
 {
+    if (packed_)
+        return packed_->add(out, in, token, false);
     return add_chain(out, in, token, false);
 }
 
 Expected<void, AddError> DriverQueue::add_chain(std::span<const Buf> out, std::span<const Buf> in, uint64_t token,
                                                 bool allow_indirect)
 {
-    if (broken_)
-        return unexpected(AddError::kBroken);
     const std::size_t total = out.size() + in.size();
-    if (total == 0 || token == 0)
-        return unexpected(AddError::kEmpty);
+    if (const auto refused = add_refusal(broken_, total, token))
+        return unexpected(*refused);
 
     // virtqueue_use_indirect(): an indirect table for any chain of more than one buffer while a
     // descriptor is free.
@@ -167,6 +182,8 @@ Expected<void, AddError> DriverQueue::add_chain(std::span<const Buf> out, std::s
 
 bool DriverQueue::kick_prepare()
 {
+    if (packed_)
+        return packed_->kick_prepare();
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const uint16_t new_idx = avail_idx_shadow_;
     const uint16_t old_idx = static_cast<uint16_t>(new_idx - num_added_);
@@ -180,23 +197,23 @@ bool DriverQueue::kick_prepare()
 
 bool DriverQueue::has_used() const
 {
+    if (packed_)
+        return packed_->has_used();
     return read16(GuestAddr(used_.value() + offsetof(wire::UsedHeader, idx))) != last_used_idx_;
 }
 
 std::optional<UsedBuf> DriverQueue::get_buf()
 {
+    if (packed_)
+        return packed_->get_buf();
     if (broken_ || !has_used())
         return std::nullopt;
     std::atomic_thread_fence(std::memory_order_acquire);
     const uint16_t slot = last_used_idx_ & static_cast<uint16_t>(size_ - 1);
     const auto elem = mem_->read_obj<wire::UsedElem>(GuestAddr(used_.value() + wire::used_ring_entry_offset(slot)));
     const uint32_t id = elem ? elem->id.get() : size_;
-    if (id >= size_) {
-        bad_ring(fmt::format("id {} out of range", id));
-        return std::nullopt;
-    }
-    if (state_[id].token == 0) {
-        bad_ring(fmt::format("id {} is not a head!", id));
+    if (auto why = bad_used_id(id, size_, id < size_ && state_[id].token != 0)) {
+        bad_ring(std::move(*why));
         return std::nullopt;
     }
     // detach_buf_split(): return the chain's descriptors to the free list, following the driver's own
@@ -221,6 +238,8 @@ std::optional<UsedBuf> DriverQueue::get_buf()
 
 void DriverQueue::disable_cb()
 {
+    if (packed_)
+        return packed_->disable_cb();
     if (!(avail_flags_shadow_ & wire::kAvailFNoInterrupt)) {
         avail_flags_shadow_ |= wire::kAvailFNoInterrupt;
         if (!event_idx_)
@@ -230,6 +249,8 @@ void DriverQueue::disable_cb()
 
 bool DriverQueue::enable_cb()
 {
+    if (packed_)
+        return packed_->enable_cb();
     if (avail_flags_shadow_ & wire::kAvailFNoInterrupt) {
         avail_flags_shadow_ &= static_cast<uint16_t>(~wire::kAvailFNoInterrupt);
         if (!event_idx_)

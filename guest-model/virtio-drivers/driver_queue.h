@@ -1,4 +1,4 @@
-// The driver side of a split virtqueue, modelled on Linux's drivers/virtio/virtio_ring.c: the ring lives
+// The driver side of a virtqueue, modelled on Linux's drivers/virtio/virtio_ring.c. A split ring lives
 // in guest memory laid out as vring_create_virtqueue_split() lays it out; buffers are added as chains
 // (through an indirect table when virtqueue_use_indirect() would use one), the device is kicked when
 // virtqueue_kick_prepare() says so, and used buffers are reaped with the checks of virtqueue_get_buf().
@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,27 +17,22 @@
 #include "base/addr.h"
 #include "base/expected.h"
 #include "guest-model/mm/phys_alloc.h"
+#include "guest-model/virtio-drivers/buf.h"
+#include "guest-model/virtio-drivers/packed_driver_queue.h"
 #include "virtio/feature_bits.h"
 #include "virtio/guest_memory.h"
 
+namespace viommu::guest::profiles {
+class Profile;
+}
+
 namespace viommu::guest::virtio_drivers {
-
-struct Buf {
-    GuestAddr addr;
-    uint32_t len = 0;
-};
-
-struct UsedBuf {
-    uint64_t token = 0;
-    uint32_t len = 0;
-};
-
-enum class AddError { kEmpty, kNoSpace, kNoMemory, kBroken };
 
 class DriverQueue {
 public:
     struct Options {
-        uint32_t size = 0;     // a power of two
+        uint32_t size = 0;     // a power of two (split); up to 2^15 (packed)
+        bool packed = false;   // VIRTIO_F_RING_PACKED negotiated
         bool event_idx = false;
         bool indirect = false;
         uint64_t ring_align = 4096; // VIRTIO_MMIO_VRING_ALIGN
@@ -49,13 +45,16 @@ public:
     DriverQueue(const DriverQueue&) = delete;
     ~DriverQueue();
 
-    GuestAddr desc_addr() const { return desc_; }
-    GuestAddr avail_addr() const { return avail_; }
-    GuestAddr used_addr() const { return used_; }
-    uint32_t size() const { return size_; }
-    uint32_t num_free() const { return num_free_; }
-    bool broken() const { return broken_; }
-    const std::string& broken_reason() const { return broken_reason_; }
+    bool packed() const { return packed_ != nullptr; }
+    // The three queue addresses (§2.6): descriptor table, driver area, device area. For a packed ring the
+    // driver area is the driver event suppression structure and the device area the device's (§2.8.10).
+    GuestAddr desc_addr() const { return packed_ ? packed_->desc_addr() : desc_; }
+    GuestAddr avail_addr() const { return packed_ ? packed_->driver_event_addr() : avail_; }
+    GuestAddr used_addr() const { return packed_ ? packed_->device_event_addr() : used_; }
+    uint32_t size() const { return packed_ ? packed_->size() : size_; }
+    uint32_t num_free() const { return packed_ ? packed_->num_free() : num_free_; }
+    bool broken() const { return packed_ ? packed_->broken() : broken_; }
+    const std::string& broken_reason() const { return packed_ ? packed_->broken_reason() : broken_reason_; }
 
     // virtqueue_add_sgs(): out buffers are device-readable, in buffers device-writable. token must not
     // be 0; it comes back from get_buf().
@@ -85,6 +84,7 @@ private:
     };
     DriverQueue(virtio::GuestMemory& mem, mm::PhysAllocator& alloc, const Options& options, GuestAddr ring,
                 uint64_t ring_bytes);
+    explicit DriverQueue(std::unique_ptr<PackedDriverQueue> packed);
     Expected<void, AddError> add_chain(std::span<const Buf> out, std::span<const Buf> in, uint64_t token,
                                        bool allow_indirect);
     void write_desc(GuestAddr table, uint32_t i, const Buf& b, uint16_t flags, uint16_t next);
@@ -110,15 +110,25 @@ private:
     uint16_t last_used_idx_ = 0;
     bool broken_ = false;
     std::string broken_reason_;
+    std::unique_ptr<PackedDriverQueue> packed_; // set: the packed ring does the work, the rest is unused
+};
+
+// What differs between the releases of virtio_ring, resolved once from the kernel profile (each switch is
+// a behaviour of the facts table; from() is in ring_behaviour.cc).
+struct VirtioRingBehaviour {
+    // The ring code takes VIRTIO_F_RING_PACKED and lays out packed rings (1ce9e6055fa0 "virtio_ring:
+    // introduce packed ring support", v5.0).
+    bool packed_ring = true;
+
+    static VirtioRingBehaviour from(const profiles::Profile& profile);
 };
 
 // vring_transport_features(): what the ring code keeps of the transport features a driver would accept.
-// DriverQueue lays out split rings only, so VIRTIO_F_RING_PACKED (which Linux's ring code takes since
-// 1ce9e6055fa0 "virtio_ring: introduce packed ring support", v5.0) is dropped: a device offering it
-// (packed=on) gets a driver that keeps split rings, as from a kernel without packed ring support.
-constexpr virtio::FeatureBits ring_transport_features(virtio::FeatureBits features)
+// Before 1ce9e6055fa0 it cleared VIRTIO_F_RING_PACKED, so a device offering it (packed=on) got a driver
+// on split rings.
+constexpr virtio::FeatureBits ring_transport_features(virtio::FeatureBits features, const VirtioRingBehaviour& ring)
 {
-    return features & ~virtio::feature(virtio::kFRingPacked);
+    return ring.packed_ring ? features : features & ~virtio::feature(virtio::kFRingPacked);
 }
 
 } // namespace viommu::guest::virtio_drivers

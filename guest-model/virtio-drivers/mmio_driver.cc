@@ -9,9 +9,9 @@ namespace viommu::guest::virtio_drivers {
 using namespace virtio::mmio;
 namespace status = virtio::status;
 
-VirtioMmioDriver::VirtioMmioDriver(const MmioDeviceHandle& device)
+VirtioMmioDriver::VirtioMmioDriver(const MmioDeviceHandle& device, VirtioRingBehaviour ring)
     : VirtioTransport(device.memory, device.allocator, device.cpu), regs_(device.regs), irq_(device.irq),
-      line_(device.executor, [this] { interrupt(); })
+      line_(device.executor, [this] { interrupt(); }), ring_(ring)
 {
     irq_.connect(&line_);
 }
@@ -68,7 +68,7 @@ virtio::FeatureBits VirtioMmioDriver::device_features()
 
 Expected<void, std::string> VirtioMmioDriver::finalize_features(virtio::FeatureBits features)
 {
-    features = ring_transport_features(features);
+    features = ring_transport_features(features, ring_);
     // vm_finalize_features(): a version 2 device must be driven as a modern device.
     if (!(features & virtio::feature(virtio::kFVersion1)))
         return unexpected(std::string("New virtio-mmio devices (version 2) must provide VIRTIO_F_VERSION_1 feature!"));

@@ -40,8 +40,9 @@ struct MmioDeviceHandle {
 
 class VirtioMmioDriver final : public VirtioTransport {
 public:
-    // Takes the device's interrupt line until it is destroyed (vm_probe()'s request_irq()).
-    explicit VirtioMmioDriver(const MmioDeviceHandle& device);
+    // Takes the device's interrupt line until it is destroyed (vm_probe()'s request_irq()). ring: the
+    // kernel release's ring code (the default: a release with packed rings).
+    explicit VirtioMmioDriver(const MmioDeviceHandle& device, VirtioRingBehaviour ring = {});
     ~VirtioMmioDriver() override;
 
     std::string_view name() const override { return "virtio-mmio"; }
@@ -79,6 +80,7 @@ private:
     MmioRegion& regs_;
     IrqWire& irq_;
     EdgeIrqHandler line_;
+    VirtioRingBehaviour ring_;
 };
 
 } // namespace viommu::guest::virtio_drivers

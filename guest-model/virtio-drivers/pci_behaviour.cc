@@ -8,6 +8,7 @@ VirtioPciBehaviour VirtioPciBehaviour::from(const profiles::Profile& profile)
 {
     VirtioPciBehaviour b;
     b.ring_reset = profile.has(profiles::fact::virtio_pci::kRingReset).present;
+    b.ring = VirtioRingBehaviour::from(profile);
     return b;
 }
 

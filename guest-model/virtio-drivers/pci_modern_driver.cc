@@ -275,7 +275,7 @@ virtio::FeatureBits VirtioPciModernDriver::device_features()
 
 Expected<void, std::string> VirtioPciModernDriver::finalize_features(virtio::FeatureBits features)
 {
-    features = ring_transport_features(features);
+    features = ring_transport_features(features, behaviour_.ring);
     // vp_transport_features(): the offered features virtio_pci takes itself, whatever the driver's
     // table says (VIRTIO_F_SR_IOV needs an SR-IOV capability, which a conventional function lacks).
     if (behaviour_.ring_reset && (offered_ & virtio::feature(virtio::kFRingReset)))

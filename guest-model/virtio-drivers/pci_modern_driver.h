@@ -48,6 +48,8 @@ struct VirtioPciBehaviour {
     // vp_transport_features() accepts VIRTIO_F_RING_RESET when the device offers it (04ca0b0b16f1,
     // v6.0). virtio-mmio never does.
     bool ring_reset = true;
+    // The ring code's own switches (virtio_ring.c), which virtio_pci goes through.
+    VirtioRingBehaviour ring;
 
     static VirtioPciBehaviour from(const profiles::Profile& profile);
 };

@@ -54,6 +54,8 @@ DriverQueue::Options VirtioTransport::ring_options(uint32_t num) const
 {
     DriverQueue::Options options;
     options.size = num;
+    // vring_create_virtqueue(): a packed ring when VIRTIO_F_RING_PACKED was negotiated.
+    options.packed = negotiated_ & virtio::feature(virtio::kFRingPacked);
     options.event_idx = negotiated_ & virtio::feature(virtio::kFEventIdx);
     options.indirect = negotiated_ & virtio::feature(virtio::kFIndirectDesc);
     return options;

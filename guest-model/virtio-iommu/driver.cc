@@ -112,7 +112,9 @@ int ViommuDriver::probe()
         table |= virtio::feature(x_noncoherent::kFeature); // experimental, not from any published spec
     const virtio::FeatureBits transport_bits = virtio::feature(virtio::kFVersion1) |
                                                virtio::feature(virtio::kFIndirectDesc) |
-                                               virtio::feature(virtio::kFEventIdx);
+                                               virtio::feature(virtio::kFEventIdx) |
+                                               // ring_transport_features() drops it before 5.0 (1ce9e6055fa0)
+                                               virtio::feature(virtio::kFRingPacked);
     const virtio::FeatureBits offered = transport_.device_features();
     if (auto ok = transport_.finalize_features(offered & (table | transport_bits)); !ok) {
         dev_err(ctx_.log, vdev_, "{}", ok.error());

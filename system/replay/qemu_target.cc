@@ -203,7 +203,7 @@ QemuTarget::start(const std::string& binary, const vi::IommuConfig& config, cons
     parts->driver = std::make_unique<guest::virtio_drivers::VirtioPciModernDriver>(
         guest::virtio_drivers::PciDeviceHandle{*parts->function, parts->qemu->memory(), parts->alloc,
                                                parts->io.get_executor(), *parts->cpu},
-        guest::virtio_drivers::VirtioPciBehaviour{.ring_reset = true});
+        guest::virtio_drivers::VirtioPciBehaviour{.ring_reset = true, .ring = {}});
     parts->client = std::make_unique<guest::virtio_iommu::IommuRequestClient>(*parts->driver);
     return std::unique_ptr<QemuTarget>(new QemuTarget(std::move(parts)));
 }

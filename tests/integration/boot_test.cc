@@ -568,6 +568,40 @@ TEST_CASE("The virtio-iommu is driven through virtio-pci, which negotiates RING_
     CHECK_FALSE(boot_guest(real_run_topology().spec(), profile("5.15")).iommu.features & virtio::feature(virtio::kFRingReset));
 }
 
+TEST_CASE("With <viommu:iommu packed='on'/> the 6.12 guest takes RING_PACKED and boots as on split rings",
+          "[boot][virtio-pci][2.8]")
+{
+    // Linux's ring code keeps RING_PACKED from 5.0 (1ce9e6055fa0); the requests and their answers are the
+    // same on either ring, so groups, domains and VFIO verdicts are too.
+    SpecBuilder b = real_run_topology();
+    b.hostdev(10);
+    GuestSpec packed_spec = b.spec();
+    packed_spec.iommu.packed = true;
+    const GuestReport split = boot_guest(b.spec(), profile("debian-12-6.12"));
+    const GuestReport packed = boot_guest(packed_spec, profile("debian-12-6.12"));
+    const virtio::FeatureBits ring_packed = virtio::feature(virtio::kFRingPacked);
+    CHECK_FALSE(split.iommu.features & ring_packed);
+    CHECK(packed.iommu.features == (split.iommu.features | ring_packed));
+    REQUIRE(packed.devices.size() == split.devices.size());
+    for (std::size_t i = 0; i < split.devices.size(); ++i) {
+        const DeviceReport& s = split.devices[i];
+        const DeviceReport& p = packed.devices[i];
+        INFO(s.bdf);
+        CHECK(p.bdf == s.bdf);
+        CHECK(p.group == s.group);
+        CHECK(p.domain == s.domain);
+        CHECK(p.driver == s.driver);
+        REQUIRE(p.vfio.has_value() == s.vfio.has_value());
+        if (s.vfio) {
+            CHECK(p.vfio->admitted == s.vfio->admitted);
+            CHECK(p.vfio->error == s.vfio->error);
+            CHECK(p.vfio->reason == s.vfio->reason);
+        }
+    }
+    CHECK(device(packed, "0000:00:0a.0").vfio);
+    CHECK(packed.exit_code() == split.exit_code());
+}
+
 // ---- arm64 ---------------------------------------------------------------------------------------
 
 namespace {

@@ -60,7 +60,7 @@ struct OursOnPci {
     system::machine::Machine machine;
     vi::VirtioIommu& device = machine.add_pci_device<vi::VirtioIommu>(vi::pci_identity(), q35_config());
     guest::virtio_drivers::VirtioPciModernDriver driver{machine.pci_handle(0),
-                                                        guest::virtio_drivers::VirtioPciBehaviour{.ring_reset = true}};
+                                                        guest::virtio_drivers::VirtioPciBehaviour{.ring_reset = true, .ring = {}}};
     IommuRequestClient client{driver};
 };
 

@@ -36,7 +36,7 @@ struct QemuGuest {
     QtestWaitForEvent cpu{qemu->qtest()};
     guest::mm::PhysAllocator alloc{GuestAddr(0x100000), (uint64_t{32} << 20) - 0x100000};
     VirtioPciModernDriver driver{{*function, qemu->memory(), alloc, io.get_executor(), cpu},
-                                 VirtioPciBehaviour{.ring_reset = true}};
+                                 VirtioPciBehaviour{.ring_reset = true, .ring = {}}};
 
     static std::unique_ptr<QtestPciFunction> enabled(QtestPciBus& bus)
     {

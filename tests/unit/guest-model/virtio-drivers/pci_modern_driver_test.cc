@@ -207,11 +207,11 @@ TEST_CASE("a function without an ISR or notify capability is refused", "[unit][v
 
 TEST_CASE("virtio_pci takes VIRTIO_F_RING_RESET from the device when its release supports it", "[unit][virtio-pci]")
 {
-    PciGuest with({}, VirtioPciBehaviour{true});
+    PciGuest with({}, VirtioPciBehaviour{true, {}});
     REQUIRE(with.bring_up());
     CHECK((with.driver.negotiated() & virtio::feature(virtio::kFRingReset)) != 0);
 
-    PciGuest without({}, VirtioPciBehaviour{false});
+    PciGuest without({}, VirtioPciBehaviour{false, {}});
     REQUIRE(without.bring_up());
     CHECK((without.driver.negotiated() & virtio::feature(virtio::kFRingReset)) == 0);
     CHECK((without.driver.negotiated() & virtio::feature(virtio::kFVersion1)) != 0);
@@ -224,6 +224,23 @@ TEST_CASE("virtio_pci accepts VIRTIO_F_RING_RESET from 6.0 (04ca0b0b16f1)", "[un
     CHECK(resolve_behaviour<VirtioPciBehaviour>("6.0").ring_reset);
     CHECK(resolve_behaviour<VirtioPciBehaviour>("6.1").ring_reset);
     CHECK(resolve_behaviour<VirtioPciBehaviour>("debian-12-6.12").ring_reset);
+}
+
+TEST_CASE("virtio_ring keeps VIRTIO_F_RING_PACKED from 5.0 (1ce9e6055fa0)", "[unit][virtio-pci][profiles]")
+{
+    using test::resolve_behaviour;
+    CHECK_FALSE(resolve_behaviour<VirtioRingBehaviour>("4.19").packed_ring);
+    CHECK(resolve_behaviour<VirtioRingBehaviour>("5.0").packed_ring);
+    CHECK(resolve_behaviour<VirtioRingBehaviour>("debian-12-6.12").packed_ring);
+    CHECK_FALSE(resolve_behaviour<VirtioPciBehaviour>("4.19").ring.packed_ring);
+    CHECK(resolve_behaviour<VirtioPciBehaviour>("6.1").ring.packed_ring);
+}
+
+TEST_CASE("ring_transport_features() drops VIRTIO_F_RING_PACKED only for a ring code without it", "[unit][virtio-pci]")
+{
+    const virtio::FeatureBits f = virtio::feature(virtio::kFVersion1) | virtio::feature(virtio::kFRingPacked);
+    CHECK(ring_transport_features(f, VirtioRingBehaviour{true}) == f);
+    CHECK(ring_transport_features(f, VirtioRingBehaviour{false}) == virtio::feature(virtio::kFVersion1));
 }
 
 TEST_CASE("a device without VIRTIO_F_VERSION_1 is refused by the modern driver", "[unit][virtio-pci]")

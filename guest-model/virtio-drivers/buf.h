@@ -1,0 +1,47 @@
+// What a driver hands a virtqueue and gets back from it, whichever ring layout (split or packed) it uses.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/addr.h"
+
+namespace viommu::guest::virtio_drivers {
+
+struct Buf {
+    GuestAddr addr;
+    uint32_t len = 0;
+};
+
+struct UsedBuf {
+    uint64_t token = 0;
+    uint32_t len = 0;
+};
+
+enum class AddError { kEmpty, kNoSpace, kNoMemory, kBroken };
+
+// virtqueue_add()'s refusals before any descriptor is touched: a broken ring, no buffers (total_sg == 0)
+// or no token (data == NULL).
+inline std::optional<AddError> add_refusal(bool broken, std::size_t total, uint64_t token)
+{
+    if (broken)
+        return AddError::kBroken;
+    if (total == 0 || token == 0)
+        return AddError::kEmpty;
+    return std::nullopt;
+}
+
+// virtqueue_get_buf()'s checks of the id a device returned, with BAD_RING()'s message when it fails: an
+// id beyond the ring, or one the driver has no buffer under (is_head false).
+inline std::optional<std::string> bad_used_id(uint32_t id, uint32_t size, bool is_head)
+{
+    if (id >= size)
+        return "id " + std::to_string(id) + " out of range";
+    if (!is_head)
+        return "id " + std::to_string(id) + " is not a head!";
+    return std::nullopt;
+}
+
+} // namespace viommu::guest::virtio_drivers
