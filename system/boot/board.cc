@@ -126,10 +126,15 @@ void Board::add_iommu(const hw::virtio_iommu::DeviceBehaviour& device)
                                                     *f.desc->host_iommu);
         if (!notes)
             throw std::invalid_argument(fmt::format("{}: {}", f.desc->source, notes.error()));
-        for (const std::string& note : *notes)
-            host_iommu_notes_.push_back(fmt::format("{}: {}", f.desc->source, note));
+        keep_host_iommu_notes(*f.desc, *notes);
     }
     iommu_->machine_ready();
+}
+
+void Board::keep_host_iommu_notes(const FunctionDesc& d, const std::vector<std::string>& notes)
+{
+    for (const std::string& note : notes)
+        host_iommu_notes_.push_back(fmt::format("{}: {}", d.source, note));
 }
 
 Expected<std::vector<std::string>, std::string>
@@ -185,8 +190,7 @@ Expected<Function*, std::string> Board::hot_add(const FunctionDesc& desc, Functi
             hot_remove(f);
             return unexpected(notes.error());
         }
-        for (const std::string& note : *notes)
-            host_iommu_notes_.push_back(fmt::format("{}: {}", d.source, note));
+        keep_host_iommu_notes(d, *notes);
     } else if (iommu_) {
         iommu_->add_endpoint(hw::virtio_iommu::EndpointId(qemu_requester_id(*f.pci)));
     }

@@ -98,6 +98,9 @@ private:
     void add_functions();
     void add_iommu(const hw::virtio_iommu::DeviceBehaviour& device);
     void add_dma_engine(Function& f);
+    // Keeps what the virtio-iommu noted on taking a function's host IOMMU, each note under the
+    // function's host address, for the report.
+    void keep_host_iommu_notes(const FunctionDesc& d, const std::vector<std::string>& notes);
 
     const GuestSpec& spec_;
     machine::Machine& machine_;
