@@ -5,7 +5,10 @@
 #include <cassert>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <utility>
+
+#include "hw/virtio-iommu/node_pool.h"
 
 namespace viommu::hw::virtio_iommu {
 
@@ -18,11 +21,17 @@ constexpr int kInnerCap = 64;
 // Nodes (about 1 KiB each) up to which the tree is taken to stay in the caches: 2 MiB, twice the L2 of
 // the machine docs/PERFORMANCE.md measures on (1 MiB a core), well within its L3.
 constexpr std::size_t kCachedNodes = 2048;
+// Nodes from which a store takes new ones from the shared NodePool on huge pages: 4 MiB, beyond what the
+// TLB holds on 4 KiB pages (1,536 to 2,048 second-level entries on current x86 cores). Below it, nodes
+// from operator new cost less (a slot holds the larger node: 1,088 bytes against a leaf's 920), and
+// domains of a few mappings, the common case, do not reserve a 2 MiB chunk.
+constexpr std::size_t kPooledNodes = 4096;
 } // namespace
 
 namespace btree {
 struct Node {
     bool leaf;
+    bool pooled;    // from a NodePool, else from operator new
     uint16_t count; // entries (leaf) or keys (inner)
 };
 
@@ -133,36 +142,62 @@ void leaf_copy(Leaf* dst, int to, const Leaf* src, int from, int n)
     std::memcpy(&dst->flags[to], &src->flags[from], n * sizeof(uint32_t));
 }
 
-Leaf* new_leaf()
+// A pooled slot holds either kind of node.
+static_assert(std::is_trivially_destructible_v<Leaf> && std::is_trivially_destructible_v<Inner>);
+constexpr std::size_t kSlotBytes =
+    (std::max(sizeof(Leaf), sizeof(Inner)) + NodePool::kAlign - 1) / NodePool::kAlign * NodePool::kAlign;
+
+// The pool of every store's pooled nodes; never destroyed, so that a store outliving static
+// destruction can still give its nodes back.
+NodePool& shared_pool()
 {
-    Leaf* l = new Leaf;
-    l->leaf = true;
-    l->count = 0;
+    static NodePool* const pool = new NodePool(kSlotBytes);
+    return *pool;
+}
+
+// A node's memory, from the pool or from operator new.
+template <class T>
+T* new_node(NodePool* pool)
+{
+    T* n = new (pool ? pool->take() : ::operator new(sizeof(T))) T;
+    n->leaf = std::is_same_v<T, Leaf>;
+    n->pooled = pool != nullptr;
+    n->count = 0;
+    return n;
+}
+
+Leaf* new_leaf(NodePool* pool)
+{
+    Leaf* l = new_node<Leaf>(pool);
     l->prev = l->next = nullptr;
     return l;
 }
 
-Inner* new_inner()
+Inner* new_inner(NodePool* pool) { return new_node<Inner>(pool); }
+
+void free_node(Node* n)
 {
-    Inner* n = new Inner;
-    n->leaf = false;
-    n->count = 0;
-    return n;
+    if (n->pooled)
+        shared_pool().give(n);
+    else
+        ::operator delete(n);
 }
 
 void destroy(Node* n)
 {
     if (!n)
         return;
-    if (n->leaf) {
-        delete static_cast<Leaf*>(n);
-        return;
+    if (!n->leaf) {
+        Inner* in = static_cast<Inner*>(n);
+        for (int i = 0; i <= in->count; ++i)
+            destroy(in->child[i]);
     }
-    Inner* in = static_cast<Inner*>(n);
-    for (int i = 0; i <= in->count; ++i)
-        destroy(in->child[i]);
-    delete in;
+    free_node(n);
 }
+
+struct FreeNode {
+    void operator()(Node* n) const { free_node(n); }
+};
 
 struct Split {
     uint64_t separator;
@@ -178,13 +213,13 @@ constexpr int kMaxDepth = 16;
 // a split with a node already moved out of the tree.
 class NodeReserve {
 public:
-    NodeReserve(bool leaf, std::size_t inners)
+    NodeReserve(bool leaf, std::size_t inners, NodePool* pool)
     {
         assert(inners <= inners_.size());
         if (leaf)
-            leaf_.reset(new_leaf());
+            leaf_.reset(new_leaf(pool));
         for (; count_ < inners; ++count_)
-            inners_[count_].reset(new_inner());
+            inners_[count_].reset(new_inner(pool));
     }
     Leaf* take_leaf() { return leaf_.release(); }
     Inner* take_inner()
@@ -194,8 +229,8 @@ public:
     }
 
 private:
-    std::unique_ptr<Leaf> leaf_;
-    std::array<std::unique_ptr<Inner>, kMaxDepth> inners_;
+    std::unique_ptr<Leaf, FreeNode> leaf_;
+    std::array<std::unique_ptr<Inner, FreeNode>, kMaxDepth> inners_;
     std::size_t count_ = 0;
     std::size_t taken_ = 0;
 };
@@ -236,9 +271,27 @@ void MappingStore::clear()
     size_ = leaves_ = inners_ = 0;
 }
 
+namespace {
+std::size_t node_bytes(const Node* n)
+{
+    std::size_t bytes = n->pooled ? kSlotBytes : n->leaf ? sizeof(Leaf) : sizeof(Inner);
+    if (!n->leaf) {
+        const Inner* in = static_cast<const Inner*>(n);
+        for (int i = 0; i <= in->count; ++i)
+            bytes += node_bytes(in->child[i]);
+    }
+    return bytes;
+}
+} // namespace
+
+std::size_t MappingStore::pooled_bytes()
+{
+    return shared_pool().bytes();
+}
+
 std::size_t MappingStore::memory_bytes() const
 {
-    return leaves_ * sizeof(Leaf) + inners_ * sizeof(Inner);
+    return root_ ? node_bytes(root_) : 0;
 }
 
 namespace {
@@ -320,13 +373,28 @@ std::optional<Mapping> MappingStore::ceiling(uint64_t key) const
     return leaf_entry(l, i);
 }
 
+namespace {
+// Whether iova lies between the first entry's start and the last entry's end of a non-empty leaf.
+bool spans(const Leaf* l, uint64_t iova) { return iova >= l->start[0] && iova <= l->end[l->count - 1]; }
+} // namespace
+
 std::optional<Mapping> MappingStore::find(Iova address) const
 {
     const uint64_t iova = address.value();
     // Consecutive DMA accesses usually stay in one leaf: check the last one before descending (a
     // one-entry IOTLB). Its range is read live, so a leaf that shrank or grew is still judged right.
     const Leaf* l = last_leaf_;
-    if (l && iova >= l->start[0] && iova <= l->end[l->count - 1]) {
+    // A walk that reached the cached leaf's last entry goes on into the next leaf: step there instead
+    // of descending, and ask for the leaf after it now, so that its lines have arrived when the walk
+    // does (leaves lie wherever they were allocated, which the hardware prefetcher cannot follow).
+    // Only after a last-entry hit: a random lookup does not pay for reading the next leaf.
+    if (l && last_index_ == l->count - 1 && l->next && !spans(l, iova) && spans(l->next, iova)) {
+        l = last_leaf_ = l->next;
+        last_index_ = 0;
+        if (l->next)
+            prefetch_node(l->next);
+    }
+    if (l && spans(l, iova)) {
         // A sequential walk hits the entry of the last hit or the next one: try them before searching.
         // Any entry that contains iova is the answer, so a stale index costs a miss, never a wrong one.
         for (int i = last_index_; i < l->count && i <= last_index_ + 1; ++i)
@@ -434,10 +502,10 @@ std::optional<Split> insert_rec(Node* n, const Mapping& m, Spot& landed, NodeRes
 }
 
 // The nodes inserting key will need, when there is no tree yet or key's leaf is full.
-NodeReserve reserve_for(const Node* root, uint64_t key)
+NodeReserve reserve_for(const Node* root, uint64_t key, NodePool* pool)
 {
     if (!root)
-        return NodeReserve(true, 0);
+        return NodeReserve(true, 0, pool);
     // The path down to key's leaf; a split climbs it while the nodes are full, and a full root grows a
     // new one.
     const Node* path[kMaxDepth];
@@ -454,10 +522,11 @@ NodeReserve reserve_for(const Node* root, uint64_t key)
         ++inners;
     if (inners == static_cast<std::size_t>(depth - 1))
         ++inners; // every node on the path splits, the root too: a new root above it
-    return NodeReserve(true, inners);
+    return NodeReserve(true, inners, pool);
 }
 
 } // namespace
+
 
 void MappingStore::insert(const Mapping& m)
 {
@@ -477,7 +546,9 @@ void MappingStore::insert(const Mapping& m)
         ++size_;
         return;
     }
-    NodeReserve reserve = reserve_for(root_, m.iova.first.value()); // the only step that may throw
+    // The only step that may throw.
+    NodePool* pool = leaves_ + inners_ >= kPooledNodes ? &shared_pool() : nullptr;
+    NodeReserve reserve = reserve_for(root_, m.iova.first.value(), pool);
     ++size_;
     if (!root_) {
         root_ = reserve.take_leaf();
@@ -515,7 +586,7 @@ void merge_children(Inner* in, int i, std::size_t& leaves, std::size_t& inners)
         la->next = lb->next;
         if (la->next)
             la->next->prev = la;
-        delete lb;
+        free_node(lb);
         --leaves;
     } else {
         Inner* ia = static_cast<Inner*>(a);
@@ -526,7 +597,7 @@ void merge_children(Inner* in, int i, std::size_t& leaves, std::size_t& inners)
         std::copy_n(ib->key, ib->count, ia->key + ia->count + 1);
         std::copy_n(ib->child, ib->count + 1, ia->child + ia->count + 1);
         ia->count = static_cast<uint16_t>(ia->count + 1 + ib->count);
-        delete ib;
+        free_node(ib);
         --inners;
     }
     std::memmove(&in->key[i], &in->key[i + 1], (in->count - i - 1) * sizeof(uint64_t));
@@ -554,10 +625,10 @@ void free_empty(Node* c, std::size_t& leaves, std::size_t& inners)
             l->prev->next = l->next;
         if (l->next)
             l->next->prev = l->prev;
-        delete l;
+        free_node(l);
         --leaves;
     } else {
-        delete static_cast<Inner*>(c);
+        free_node(c);
         --inners;
     }
 }
@@ -612,7 +683,7 @@ void MappingStore::erase(uint64_t key)
     if (erase_rec(root_, key, leaves_, inners_) == Erased::kEmpty) {
         // Everything is gone; an empty root leaf is deleted below, an empty root inner node here.
         if (!root_->leaf) {
-            delete static_cast<Inner*>(root_);
+            free_node(root_);
             --inners_;
             root_ = nullptr;
         }
@@ -624,11 +695,11 @@ void MappingStore::erase(uint64_t key)
     while (!root_->leaf && root_->count == 0) {
         Inner* old = static_cast<Inner*>(root_);
         root_ = old->child[0];
-        delete old;
+        free_node(old);
         --inners_;
     }
     if (root_->leaf && root_->count == 0) {
-        delete static_cast<Leaf*>(root_);
+        free_node(root_);
         root_ = nullptr;
         --leaves_;
     }

@@ -6,6 +6,7 @@
 // std::map), and a lookup touches a few cache lines per level. All operations are O(log n); a lookup
 // never allocates. Leaves are linked, so range walks (UNMAP, replay) are sequential. The leaf and entry
 // last used are cached: sequential lookups, and an UNMAP of what was just mapped, skip the descent.
+// Past a few thousand nodes, new nodes come from the process's NodePool on huge pages (node_pool.h).
 #pragma once
 
 #include <cstddef>
@@ -57,8 +58,11 @@ public:
 
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
-    // Bytes held by the tree's nodes (what a mapping really costs).
+    // Bytes held by the tree's nodes, a pooled node counting as its slot (what a mapping really costs).
+    // Walks the tree: for tests and benchmarks.
     std::size_t memory_bytes() const;
+    // Bytes the pool shared by every store holds (node_pool.h).
+    static std::size_t pooled_bytes();
     void clear();
 
     // Structural self-check for tests: keys sorted, separators right, counts consistent.

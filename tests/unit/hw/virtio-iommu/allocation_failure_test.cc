@@ -6,6 +6,7 @@
 #include <new>
 
 #include "hw/virtio-iommu/mapping_store.h"
+#include "hw/virtio-iommu/node_pool.h"
 #include "tests/support/prepared_guest.h"
 #include "tests/support/replaced_new.h"
 
@@ -62,6 +63,62 @@ TEST_CASE("a mapping store insert that cannot allocate throws and leaves the sto
         }
     }
     REQUIRE(s.check_invariants());
+}
+
+TEST_CASE("a large store's insert that cannot have a new pool chunk throws and leaves the store as it was",
+          "[unit][mapping-store]")
+{
+    // Ascending pages fill leaves, so 200,000 mappings need about 6,300 nodes: past the few thousand
+    // from which nodes come from the pool, whose chunks of about 1,900 nodes run out twice. Every
+    // insert first meets an allocation failure: those that need a node when the chunk is used up (or
+    // the first chunk, or the pool itself) throw and change nothing; the others need no allocation.
+    MappingStore s;
+    int failures = 0;
+    for (uint64_t i = 0; i < 200000; ++i) {
+        const Mapping m = page(i);
+        const std::size_t bytes = i % 1000 == 0 ? s.memory_bytes() : 0;
+        {
+            NoMemory none;
+            try {
+                s.insert(m);
+            } catch (const std::bad_alloc&) {
+                ++failures;
+                REQUIRE(s.size() == i);
+                REQUIRE_FALSE(s.find(m.iova.first));
+                if (bytes != 0)
+                    REQUIRE(s.memory_bytes() == bytes);
+            }
+        }
+        if (s.size() == i)
+            s.insert(m);
+    }
+    REQUIRE(s.check_invariants());
+    // Unpooled nodes fail at every split (about 4,000 of them), pooled ones once a chunk.
+    CHECK(failures > 3900);
+    CHECK(MappingStore::pooled_bytes() >= 2 * hw::virtio_iommu::NodePool::kChunkBytes);
+    for (uint64_t i = 0; i < 200000; i += 997)
+        REQUIRE(s.find(Iova(i * 0x1000 + 8)) == page(i));
+}
+
+TEST_CASE("a node pool that cannot have a new chunk throws and is unchanged", "[unit][mapping-store]")
+{
+    using hw::virtio_iommu::NodePool;
+    NodePool pool(1024);
+    {
+        NoMemory none;
+        REQUIRE_THROWS_AS(pool.take(), std::bad_alloc);
+    }
+    CHECK(pool.bytes() == 0);
+    void* first = pool.take();
+    CHECK(pool.bytes() == NodePool::kChunkBytes);
+    // The rest of the chunk, and a slot given back, are had without allocating.
+    NoMemory none;
+    for (std::size_t i = 1; i < NodePool::kChunkBytes / 1024; ++i)
+        (void)pool.take();
+    pool.give(first);
+    CHECK(pool.take() == first);
+    REQUIRE_THROWS_AS(pool.take(), std::bad_alloc);
+    CHECK(pool.bytes() == NodePool::kChunkBytes);
 }
 
 TEST_CASE("a host allocation failure while serving a request sets NEEDS_RESET, and a reset recovers",
