@@ -527,7 +527,6 @@ NodeReserve reserve_for(const Node* root, uint64_t key, NodePool* pool)
 
 } // namespace
 
-
 void MappingStore::insert(const Mapping& m)
 {
     // Between the cached leaf's first and last keys, m belongs to that leaf (see leaf_for); with room

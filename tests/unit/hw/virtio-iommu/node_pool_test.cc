@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <sanitizer/asan_interface.h>
 #include <set>
 #include <vector>
 
@@ -52,3 +53,31 @@ TEST_CASE("a pool gives its chunks back when no slot is in use", "[unit][node-po
     (void)p.take();
     CHECK(p.bytes() == NodePool::kChunkBytes);
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+#define VIOMMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VIOMMU_ASAN 1
+#endif
+#endif
+
+#ifdef VIOMMU_ASAN
+TEST_CASE("under AddressSanitizer, only the slots in use are addressable", "[unit][node-pool]")
+{
+    NodePool p(1088);
+    void* a = p.take();
+    void* b = p.take();
+    CHECK(__asan_region_is_poisoned(a, 1088) == nullptr);
+    // Past the slots handed out, and a slot given back, a node's use after free is reported.
+    char* const past = static_cast<char*>(b) + 1088;
+    CHECK(__asan_address_is_poisoned(past));
+    p.give(a);
+    CHECK(__asan_address_is_poisoned(a));
+    CHECK(__asan_address_is_poisoned(static_cast<char*>(a) + 1087));
+    CHECK(p.take() == a);
+    CHECK(__asan_region_is_poisoned(a, 1088) == nullptr);
+    p.give(a);
+    p.give(b);
+}
+#endif
