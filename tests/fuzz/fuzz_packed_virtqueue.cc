@@ -142,7 +142,7 @@ public:
             finding("the packed ring is gone while the device is set up");
         const Position avail(ring->indices().next_avail), used(ring->indices().used_idx);
         const PackedWalk walk = walk_packed_list(mem_, ring_, avail.pos, avail.wrap);
-        const auto& before = ram_snapshot(mem_, RamCopy::kBefore);
+        const auto& before = ram_snapshot(mem_);
         device_.write_limit = write_limit;
         device_.seen.reset();
         device_.queue_notify(0);

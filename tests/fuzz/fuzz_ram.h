@@ -21,12 +21,13 @@ struct GuestRange {
 // the run (page faults, and TLB shootdowns across libFuzzer's threads at every munmap).
 virtio::GuestMemory& fresh_ram();
 
-// All of RAM, copied into one of two buffers that live as long as the process: allocating them per
-// notification costs more page faults than the rest of the run.
-enum class RamCopy { kBefore, kAfter };
-const std::vector<uint8_t>& ram_snapshot(const virtio::GuestMemory& mem, RamCopy which);
+// All of RAM as it is now, in a buffer that lives as long as the process. Only the pages that differ
+// from the last copy are copied: a target takes one before every notification, and copying all of RAM
+// each time was most of fuzz-virtqueue's run.
+const std::vector<uint8_t>& ram_snapshot(const virtio::GuestMemory& mem);
 
-// The first address whose byte differs between `before` and RAM now, outside every allowed range.
+// The first address whose byte differs between `before` (a ram_snapshot()) and RAM now, outside every
+// allowed range.
 std::optional<uint64_t> stray_write(const virtio::GuestMemory& mem, const std::vector<uint8_t>& before,
                                     std::span<const GuestRange> allowed);
 

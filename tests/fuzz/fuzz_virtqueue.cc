@@ -143,7 +143,7 @@ private:
             head = get16(layout_.avail + virtio::wire::avail_ring_entry_offset(used_ % layout_.size));
             walked = walk_chain(mem_, layout_, head);
         }
-        const auto& before = ram_snapshot(mem_, RamCopy::kBefore);
+        const auto& before = ram_snapshot(mem_);
         write(mmio::kQueueNotify, 0);
         io_.poll();
         io_.restart();
