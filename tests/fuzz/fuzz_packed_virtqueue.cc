@@ -96,7 +96,7 @@ struct Position {
 class Harness {
 public:
     Harness(uint32_t size, bool indirect, bool event_idx)
-        : mem_(fresh_ram()), device_(mem_), ring_{size, kDesc, indirect}, event_idx_(event_idx)
+        : mem_(ram_.memory()), device_(mem_), ring_{size, kDesc, indirect}, event_idx_(event_idx)
     {
         set_up();
     }
@@ -115,8 +115,8 @@ public:
         device_.set_status(virtio::status::kAcknowledge | virtio::status::kDriver | virtio::status::kFeaturesOk);
         // §2.8.13: "The descriptor ring is zero-initialized": a driver setting the queue up again starts
         // from an empty ring (else DRIVER_OK would have the device take what the last one left there).
-        (void)mem_.fill(GuestAddr(kDesc), 0, 16ull * ring_.size);
-        (void)mem_.fill(GuestAddr(kDriverArea), 0, 2 * sizeof(wire::EventSuppress));
+        (void)ram_.fill(GuestAddr(kDesc), 0, 16ull * ring_.size);
+        (void)ram_.fill(GuestAddr(kDriverArea), 0, 2 * sizeof(wire::EventSuppress));
         virtio::QueueSlot& q = *device_.queue_slot(0);
         q.size = ring_.size;
         q.desc = GuestAddr(kDesc);
@@ -130,7 +130,7 @@ public:
 
     void write_desc(uint64_t at, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
     {
-        (void)mem_.write_obj(GuestAddr(at), wire::PackedDesc{addr, len, id, flags});
+        (void)ram_.write_obj(GuestAddr(at), wire::PackedDesc{addr, len, id, flags});
     }
     uint32_t size() const { return ring_.size; }
 
@@ -142,22 +142,22 @@ public:
             finding("the packed ring is gone while the device is set up");
         const Position avail(ring->indices().next_avail), used(ring->indices().used_idx);
         const PackedWalk walk = walk_packed_list(mem_, ring_, avail.pos, avail.wrap);
-        const auto& before = ram_snapshot(mem_);
         device_.write_limit = write_limit;
         device_.seen.reset();
         device_.queue_notify(0);
+        const auto& writes = ram_.take_device_writes();
 
         const Position avail_now(ring->indices().next_avail), used_now(ring->indices().used_idx);
         const bool moved = !(avail_now == avail) || !(used_now == used);
         if (was_broken || walk.verdict == PackedWalk::Verdict::kNothing) {
-            if (moved || device_.seen || stray_write(mem_, before, {}))
+            if (moved || device_.seen || outside(writes, {}))
                 finding(was_broken ? "a device that gave up used the queue" : "the device used a list that is not available");
             if (!was_broken && device_.broken())
                 finding("the device gave up with nothing available: " + device_.failure_reason());
             return;
         }
         if (walk.verdict == PackedWalk::Verdict::kRefused) {
-            if (!device_.broken() || moved || device_.seen || stray_write(mem_, before, {}))
+            if (!device_.broken() || moved || device_.seen || outside(writes, {}))
                 finding(fmt::format("a list the spec refuses ({}) was used or did not stop the device", walk.why_not));
             return;
         }
@@ -178,13 +178,14 @@ public:
         std::vector<GuestRange> allowed = walk.writable_buffers;
         allowed.push_back({kDesc + 16ull * used.pos + 8, 8}); // the used descriptor's len, id and flags
         allowed.push_back({kDeviceArea, sizeof(wire::EventSuppress)});
-        if (const auto at = stray_write(mem_, before, allowed))
+        if (const auto at = outside(writes, allowed))
             finding(fmt::format("the device wrote at {:#x}, outside the list's writable buffers, its used descriptor "
                                 "and its event suppression area",
                                 *at));
     }
 
 private:
+    WatchedRam ram_;
     virtio::GuestMemory& mem_;
     OneListDevice device_;
     PackedRing ring_;

@@ -1,5 +1,6 @@
 #include "tests/fuzz/fuzz_ram.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tests/fuzz/finding.h"
@@ -9,35 +10,28 @@ namespace viommu::fuzz {
 
 namespace {
 
-uint64_t address_of(std::size_t i)
-{
-    const std::size_t ab = RamLayout::kASize + RamLayout::kBSize;
-    return i < ab ? RamLayout::kA + i : RamLayout::kC + (i - ab);
-}
-
-constexpr std::size_t kRamBytes = RamLayout::kASize + RamLayout::kBSize + RamLayout::kCSize;
+constexpr std::size_t kAB = RamLayout::kASize + RamLayout::kBSize;
+constexpr std::size_t kRamBytes = kAB + RamLayout::kCSize;
 constexpr std::size_t kPage = 4096;
-static_assert(kRamBytes % kPage == 0);
+constexpr std::size_t kBlock = 64;
+static_assert(RamLayout::kB == RamLayout::kA + RamLayout::kASize && kRamBytes % kPage == 0);
 
-// Calls f(offset in a snapshot, the page's host bytes) for each 4 KiB page of RAM, in address order, until
-// f returns true.
-template <typename F>
-void for_each_page(const virtio::GuestMemory& mem, F f)
+// Where [addr, addr + len) is in the copy: A and B follow each other there as in guest memory, C after them.
+std::optional<std::size_t> offset_of(uint64_t addr, uint64_t len)
 {
-    std::size_t at = 0;
-    for (const virtio::RamRegion& r : mem.regions()) {
-        const auto host = mem.slice(r.base, r.size);
-        if (!host || r.size % kPage != 0)
-            finding("the harness's RAM is not where RamLayout puts it");
-        for (std::size_t offset = 0; offset < r.size; offset += kPage, at += kPage)
-            if (f(at, host->data() + offset))
-                return;
-    }
+    if (addr >= RamLayout::kA && addr - RamLayout::kA <= kAB && len <= kAB - (addr - RamLayout::kA))
+        return addr - RamLayout::kA;
+    if (addr >= RamLayout::kC && addr - RamLayout::kC <= RamLayout::kCSize && len <= RamLayout::kCSize - (addr - RamLayout::kC))
+        return kAB + (addr - RamLayout::kC);
+    return std::nullopt;
 }
 
-} // namespace
+uint64_t address_of(std::size_t offset)
+{
+    return offset < kAB ? RamLayout::kA + offset : RamLayout::kC + (offset - kAB);
+}
 
-virtio::GuestMemory& fresh_ram()
+virtio::GuestMemory& shared_ram()
 {
     static virtio::GuestMemory mem = [] {
         auto m = virtio::GuestMemory::create({{GuestAddr(RamLayout::kA), RamLayout::kASize},
@@ -47,51 +41,94 @@ virtio::GuestMemory& fresh_ram()
             finding(m.error());
         return std::move(*m);
     }();
-    for (const virtio::RamRegion& r : mem.regions())
-        if (!mem.fill(r.base, 0, r.size))
-            finding("cannot zero the harness's RAM");
     return mem;
 }
 
-const std::vector<uint8_t>& ram_snapshot(const virtio::GuestMemory& mem)
+std::vector<uint8_t>& shared_copy()
 {
     static std::vector<uint8_t> copy(kRamBytes);
-    for_each_page(mem, [&](std::size_t at, const uint8_t* host) {
-        if (std::memcmp(&copy[at], host, kPage) != 0)
-            std::memcpy(&copy[at], host, kPage);
-        return false;
-    });
     return copy;
 }
 
-std::optional<uint64_t> stray_write(const virtio::GuestMemory& mem, const std::vector<uint8_t>& before,
-                                    std::span<const GuestRange> allowed)
+} // namespace
+
+WatchedRam::WatchedRam() : mem_(shared_ram()), copy_(shared_copy())
 {
-    std::optional<uint64_t> stray;
-    // Whole pages, then 64-byte blocks, compared with memcmp first: a byte loop over all of RAM, with the
-    // fuzzer's comparison hooks in it, would be most of the run time.
-    for_each_page(mem, [&](std::size_t page, const uint8_t* host) {
-        if (std::memcmp(&before[page], host, kPage) == 0)
-            return false;
-        for (std::size_t block = 0; block < kPage; block += 64) {
-            if (std::memcmp(&before[page + block], host + block, 64) == 0)
-                continue;
-            for (std::size_t i = block; i < block + 64; ++i) {
-                if (before[page + i] == host[i])
-                    continue;
-                const uint64_t a = address_of(page + i);
-                bool ok = false;
-                for (const GuestRange& r : allowed)
-                    ok |= a >= r.addr && a - r.addr < r.len;
-                if (!ok) {
-                    stray = a;
-                    return true;
-                }
-            }
-        }
+    for (const virtio::RamRegion& r : mem_.regions())
+        if (!mem_.fill(r.base, 0, r.size))
+            finding("cannot zero the harness's RAM");
+    std::memset(copy_.data(), 0, copy_.size());
+    writes_.reserve(64);
+}
+
+bool WatchedRam::write(GuestAddr at, std::span<const uint8_t> bytes)
+{
+    const auto offset = offset_of(at.value(), bytes.size());
+    if (!offset || !mem_.write(at, bytes))
         return false;
-    });
-    return stray;
+    if (!bytes.empty())
+        std::memcpy(copy_.data() + *offset, bytes.data(), bytes.size());
+    return true;
+}
+
+bool WatchedRam::fill(GuestAddr at, uint8_t byte, uint64_t len)
+{
+    const auto offset = offset_of(at.value(), len);
+    if (!offset || !mem_.fill(at, byte, len))
+        return false;
+    std::memset(copy_.data() + *offset, byte, len);
+    return true;
+}
+
+const std::vector<GuestRange>& WatchedRam::take_device_writes()
+{
+    writes_.clear();
+    auto note = [&](std::size_t offset) {
+        const uint64_t a = address_of(offset);
+        if (!writes_.empty() && writes_.back().addr + writes_.back().len == a)
+            ++writes_.back().len;
+        else
+            writes_.push_back({a, 1});
+    };
+    std::size_t at = 0;
+    for (const virtio::RamRegion& r : mem_.regions()) {
+        const auto host = mem_.slice(r.base, r.size);
+        if (!host || at + r.size > kRamBytes || r.size % kPage != 0)
+            finding("the harness's RAM is not where RamLayout puts it");
+        for (std::size_t page = 0; page < r.size; page += kPage) {
+            uint8_t* now = host->data() + page;
+            uint8_t* was = copy_.data() + at + page;
+            if (std::memcmp(was, now, kPage) == 0)
+                continue;
+            for (std::size_t block = 0; block < kPage; block += kBlock)
+                if (std::memcmp(was + block, now + block, kBlock) != 0)
+                    for (std::size_t i = block; i < block + kBlock; ++i)
+                        if (was[i] != now[i])
+                            note(at + page + i);
+            std::memcpy(was, now, kPage);
+        }
+        at += r.size;
+    }
+    return writes_;
+}
+
+std::optional<uint64_t> outside(std::span<const GuestRange> writes, std::span<const GuestRange> allowed)
+{
+    for (const GuestRange& w : writes) {
+        // Walk the run through the allowed ranges that cover it, until a byte that none covers.
+        uint64_t a = w.addr;
+        const uint64_t end = w.addr + w.len;
+        while (a < end) {
+            uint64_t covered_to = a;
+            for (const GuestRange& r : allowed)
+                if (a >= r.addr && a - r.addr < r.len)
+                    covered_to = std::max(covered_to, r.len > UINT64_MAX - r.addr ? UINT64_MAX : r.addr + r.len);
+            if (covered_to == a)
+                return a;
+            a = covered_to;
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace viommu::fuzz

@@ -1,6 +1,6 @@
 // The guest RAM of the ring fuzz targets (RamLayout: regions A and B adjacent, C apart), and how a target
-// sees what a device wrote in it: copies of all of RAM before and after, and the first byte that changed
-// outside the ranges the device may write.
+// sees what a device wrote in it: the harness writes through WatchedRam, which keeps a copy of RAM as the
+// harness and the device last left it, so that after a notification every difference is the device's.
 #pragma once
 
 #include <cstdint>
@@ -17,18 +17,36 @@ struct GuestRange {
     uint64_t len;
 };
 
-// The same RAM for every input, zeroed as if new: mapping and unmapping it per input cost a quarter of
-// the run (page faults, and TLB shootdowns across libFuzzer's threads at every munmap).
-virtio::GuestMemory& fresh_ram();
+class WatchedRam {
+public:
+    // The same RAM for every input, zeroed as if new, and so is its copy: mapping and unmapping RAM per
+    // input cost a quarter of the run (page faults, and TLB shootdowns across libFuzzer's threads at every
+    // munmap). One WatchedRam at a time.
+    WatchedRam();
 
-// All of RAM as it is now, in a buffer that lives as long as the process. Only the pages that differ
-// from the last copy are copied: a target takes one before every notification, and copying all of RAM
-// each time was most of fuzz-virtqueue's run.
-const std::vector<uint8_t>& ram_snapshot(const virtio::GuestMemory& mem);
+    virtio::GuestMemory& memory() { return mem_; }
 
-// The first address whose byte differs between `before` (a ram_snapshot()) and RAM now, outside every
-// allowed range.
-std::optional<uint64_t> stray_write(const virtio::GuestMemory& mem, const std::vector<uint8_t>& before,
-                                    std::span<const GuestRange> allowed);
+    // The harness's own writes, to RAM and to the copy; false, and nothing written, outside RAM.
+    bool write(GuestAddr at, std::span<const uint8_t> bytes);
+    template <typename T>
+    bool write_obj(GuestAddr at, const T& value)
+    {
+        return write(at, std::span(reinterpret_cast<const uint8_t*>(&value), sizeof value));
+    }
+    bool fill(GuestAddr at, uint8_t byte, uint64_t len);
+
+    // The bytes that changed since the last call other than through the harness's writes, as sorted runs
+    // of changed bytes; the copy then holds RAM as it is. Pages are compared whole first: copying and
+    // comparing all of RAM around every notification was most of fuzz-virtqueue's time.
+    const std::vector<GuestRange>& take_device_writes();
+
+private:
+    virtio::GuestMemory& mem_;
+    std::vector<uint8_t>& copy_;
+    std::vector<GuestRange> writes_;
+};
+
+// The first address of `writes` outside every allowed range.
+std::optional<uint64_t> outside(std::span<const GuestRange> writes, std::span<const GuestRange> allowed);
 
 } // namespace viommu::fuzz

@@ -52,7 +52,7 @@ bool layout_valid(const RingLayout& l)
 
 class Harness {
 public:
-    Harness() : mem_(fresh_ram()), device_(mem_, hw::virtio_iommu::IommuConfig{}), transport_(device_, io_.get_executor(), irq_) {}
+    Harness() : mem_(ram_.memory()), device_(mem_, hw::virtio_iommu::IommuConfig{}), transport_(device_, io_.get_executor(), irq_) {}
 
     void set_up(const RingLayout& l)
     {
@@ -100,9 +100,9 @@ public:
             // In the ring's table the index wraps at its size, as a driver's would.
             const uint64_t at = d->table ? d->table + 16ull * d->index : layout_.desc + 16ull * (d->index % layout_.size);
             const virtio::wire::Desc desc{d->addr, d->len, d->flags, d->next};
-            (void)mem_.write_obj(GuestAddr(at), desc);
+            (void)ram_.write_obj(GuestAddr(at), desc);
         } else if (const auto* b = std::get_if<WriteBytes>(&op)) {
-            (void)mem_.write(GuestAddr(b->addr), b->bytes);
+            (void)ram_.write(GuestAddr(b->addr), b->bytes);
         } else if (const auto* p = std::get_if<Publish>(&op)) {
             const uint16_t idx = get16(layout_.avail + offsetof(virtio::wire::AvailHeader, idx));
             put16(layout_.avail + virtio::wire::avail_ring_entry_offset(idx % layout_.size), p->head);
@@ -122,13 +122,13 @@ private:
     uint32_t read(uint32_t offset) { return static_cast<uint32_t>(transport_.read(offset, 4)); }
     void write(uint32_t offset, uint32_t value) { transport_.write(offset, 4, value); }
     uint16_t get16(uint64_t addr) const { return mem_.read_obj<virtio::le16>(GuestAddr(addr)).value_or(virtio::le16{}).get(); }
-    void put16(uint64_t addr, uint16_t v) { (void)mem_.write_obj(GuestAddr(addr), virtio::le16(v)); }
+    void put16(uint64_t addr, uint16_t v) { (void)ram_.write_obj(GuestAddr(addr), virtio::le16(v)); }
 
-    // Bytes the device changed outside the allowed ranges and the used ring, if any.
-    std::optional<uint64_t> stray_write(const std::vector<uint8_t>& before, std::vector<GuestRange> allowed = {}) const
+    // The first byte the device changed outside the allowed ranges and the used ring, if any.
+    std::optional<uint64_t> stray_write(std::span<const GuestRange> writes, std::vector<GuestRange> allowed = {}) const
     {
         allowed.push_back({layout_.used, virtio::wire::used_ring_bytes(layout_.size)});
-        return fuzz::stray_write(mem_, before, allowed);
+        return outside(writes, allowed);
     }
 
     void notify_and_check()
@@ -143,10 +143,10 @@ private:
             head = get16(layout_.avail + virtio::wire::avail_ring_entry_offset(used_ % layout_.size));
             walked = walk_chain(mem_, layout_, head);
         }
-        const auto& before = ram_snapshot(mem_);
         write(mmio::kQueueNotify, 0);
         io_.poll();
         io_.restart();
+        const auto& writes = ram_.take_device_writes();
 
         const bool broken = device_.status() & virtio::status::kNeedsReset;
         const virtio::Virtqueue* ring = device_.queue_slot(0)->ring ? &*device_.queue_slot(0)->ring : nullptr;
@@ -162,7 +162,7 @@ private:
                 finding(fmt::format("used element {} names descriptor {} of a {}-entry queue", i, elem.id.get(), layout_.size));
         }
         if (was_broken || !ring) {
-            if (consumed || stray_write(before, {}))
+            if (consumed || stray_write(writes, {}))
                 finding("a device that gave up (or has no ring) used the queue");
         } else if (walked && walked->usable) {
             if (consumed == 0)
@@ -177,13 +177,13 @@ private:
             // More chains are used only when the answer landed in the available ring and moved its index:
             // then their buffers were written too.
             if (consumed == 1)
-                if (const auto at = stray_write(before, walked->writable_buffers))
+                if (const auto at = stray_write(writes, walked->writable_buffers))
                     finding(fmt::format("the device wrote at {:#x}, outside the chain's writable buffers and the used ring", *at));
         } else if (walked) {
-            if (!broken || consumed || stray_write(before, {}))
+            if (!broken || consumed || stray_write(writes, {}))
                 finding(fmt::format("a chain the spec refuses ({}) was used or did not stop the device", walked->why_not));
         } else if (pending > layout_.size) {
-            if (!broken || consumed || stray_write(before, {}))
+            if (!broken || consumed || stray_write(writes, {}))
                 finding(fmt::format("an available index {} ahead of the device was not refused", pending));
         }
         // A live device stops only when it has used everything available. (Its own writes may have moved
@@ -195,6 +195,7 @@ private:
     }
 
     boost::asio::io_context io_;
+    WatchedRam ram_;
     virtio::GuestMemory& mem_;
     hw::virtio_iommu::VirtioIommu device_;
     IrqWire irq_;
