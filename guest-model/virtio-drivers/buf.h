@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "base/addr.h"
 
@@ -43,5 +44,24 @@ inline std::optional<std::string> bad_used_id(uint32_t id, uint32_t size, bool i
         return "id " + std::to_string(id) + " is not a head!";
     return std::nullopt;
 }
+
+// BAD_RING(): a ring its driver stopped trusting, and the first reason why; nothing more is added to it
+// or returned from it.
+class BadRing {
+public:
+    bool broken() const { return broken_; }
+    const std::string& reason() const { return reason_; }
+    void mark(std::string why)
+    {
+        if (!broken_) {
+            broken_ = true;
+            reason_ = std::move(why);
+        }
+    }
+
+private:
+    bool broken_ = false;
+    std::string reason_;
+};
 
 } // namespace viommu::guest::virtio_drivers

@@ -1,7 +1,7 @@
-// The driver side of a virtqueue, modelled on Linux's drivers/virtio/virtio_ring.c. A split ring lives
-// in guest memory laid out as vring_create_virtqueue_split() lays it out; buffers are added as chains
-// (through an indirect table when virtqueue_use_indirect() would use one), the device is kicked when
-// virtqueue_kick_prepare() says so, and used buffers are reaped with the checks of virtqueue_get_buf().
+// The driver side of a virtqueue, modelled on Linux's drivers/virtio/virtio_ring.c: a split ring
+// (split_driver_queue.h) or, once VIRTIO_F_RING_PACKED is negotiated, a packed one
+// (packed_driver_queue.h), behind the one interface virtio_ring.c gives drivers (virtqueue_add_sgs(),
+// virtqueue_kick_prepare(), virtqueue_get_buf(), ...).
 //
 // Tests, fuzzers and the guest model all talk to devices through this class, so they exercise the
 // same code a synthetic boot does.
@@ -12,13 +12,15 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <vector>
+#include <utility>
+#include <variant>
 
 #include "base/addr.h"
 #include "base/expected.h"
 #include "guest-model/mm/phys_alloc.h"
 #include "guest-model/virtio-drivers/buf.h"
 #include "guest-model/virtio-drivers/packed_driver_queue.h"
+#include "guest-model/virtio-drivers/split_driver_queue.h"
 #include "virtio/feature_bits.h"
 #include "virtio/guest_memory.h"
 
@@ -29,88 +31,76 @@ class Profile;
 namespace viommu::guest::virtio_drivers {
 
 class DriverQueue {
+    // The one ring a queue has; with_ring() is what every method below forwards through (defined first
+    // so that their return types are deduced).
+    using Ring = std::variant<std::unique_ptr<SplitDriverQueue>, std::unique_ptr<PackedDriverQueue>>;
+    explicit DriverQueue(Ring ring) : ring_(std::move(ring)) {}
+
+    template <typename F>
+    decltype(auto) with_ring(F&& f)
+    {
+        return std::visit([&](auto& r) -> decltype(auto) { return f(*r); }, ring_);
+    }
+    template <typename F>
+    decltype(auto) with_ring(F&& f) const
+    {
+        return std::visit([&](const auto& r) -> decltype(auto) { return f(std::as_const(*r)); }, ring_);
+    }
+
 public:
     struct Options {
         uint32_t size = 0;     // a power of two (split); up to 2^15 (packed)
         bool packed = false;   // VIRTIO_F_RING_PACKED negotiated
         bool event_idx = false;
         bool indirect = false;
-        uint64_t ring_align = 4096; // VIRTIO_MMIO_VRING_ALIGN
+        uint64_t ring_align = 4096; // VIRTIO_MMIO_VRING_ALIGN (split rings)
     };
 
     [[nodiscard]] static Expected<DriverQueue, std::string> create(virtio::GuestMemory& mem, mm::PhysAllocator& alloc,
                                                                    const Options& options);
-    DriverQueue(DriverQueue&& other) noexcept;
-    DriverQueue& operator=(DriverQueue&&) = delete;
-    DriverQueue(const DriverQueue&) = delete;
-    ~DriverQueue();
 
-    bool packed() const { return packed_ != nullptr; }
-    // The three queue addresses (§2.6): descriptor table, driver area, device area. For a packed ring the
-    // driver area is the driver event suppression structure and the device area the device's (§2.8.10).
-    GuestAddr desc_addr() const { return packed_ ? packed_->desc_addr() : desc_; }
-    GuestAddr avail_addr() const { return packed_ ? packed_->driver_event_addr() : avail_; }
-    GuestAddr used_addr() const { return packed_ ? packed_->device_event_addr() : used_; }
-    uint32_t size() const { return packed_ ? packed_->size() : size_; }
-    uint32_t num_free() const { return packed_ ? packed_->num_free() : num_free_; }
-    bool broken() const { return packed_ ? packed_->broken() : broken_; }
-    const std::string& broken_reason() const { return packed_ ? packed_->broken_reason() : broken_reason_; }
+    bool packed() const { return std::holds_alternative<std::unique_ptr<PackedDriverQueue>>(ring_); }
+    // The three queue addresses (§2.6): descriptor area, driver area, device area. For a split ring these
+    // are the descriptor table, the available ring and the used ring; for a packed ring the descriptor
+    // ring and the driver's and the device's event suppression structures (§2.8.10).
+    GuestAddr desc_addr() const { return with_ring([](const auto& r) { return r.desc_addr(); }); }
+    GuestAddr driver_area() const { return with_ring([](const auto& r) { return r.driver_area(); }); }
+    GuestAddr device_area() const { return with_ring([](const auto& r) { return r.device_area(); }); }
+    uint32_t size() const { return with_ring([](const auto& r) { return r.size(); }); }
+    uint32_t num_free() const { return with_ring([](const auto& r) { return r.num_free(); }); }
+    bool broken() const { return with_ring([](const auto& r) { return r.broken(); }); }
+    const std::string& broken_reason() const
+    {
+        return with_ring([](const auto& r) -> const std::string& { return r.broken_reason(); });
+    }
 
     // virtqueue_add_sgs(): out buffers are device-readable, in buffers device-writable. token must not
     // be 0; it comes back from get_buf().
-    [[nodiscard]] Expected<void, AddError> add(std::span<const Buf> out, std::span<const Buf> in, uint64_t token);
+    [[nodiscard]] Expected<void, AddError> add(std::span<const Buf> out, std::span<const Buf> in, uint64_t token)
+    {
+        return with_ring([&](auto& r) { return r.add(out, in, token, true); });
+    }
     // Like add() but never through an indirect table (for tests that need direct chains).
-    [[nodiscard]] Expected<void, AddError> add_direct(std::span<const Buf> out, std::span<const Buf> in, uint64_t token);
+    [[nodiscard]] Expected<void, AddError> add_direct(std::span<const Buf> out, std::span<const Buf> in, uint64_t token)
+    {
+        return with_ring([&](auto& r) { return r.add(out, in, token, false); });
+    }
 
     // virtqueue_kick_prepare(): whether the device wants a notification for what was added.
-    [[nodiscard]] bool kick_prepare();
+    [[nodiscard]] bool kick_prepare() { return with_ring([](auto& r) { return r.kick_prepare(); }); }
 
     // virtqueue_get_buf(): the next used buffer, if any. A device that returns an id it was not given
     // breaks the queue (Linux's BAD_RING), after which nothing more is returned.
-    std::optional<UsedBuf> get_buf();
-    bool has_used() const;
+    std::optional<UsedBuf> get_buf() { return with_ring([](auto& r) { return r.get_buf(); }); }
+    bool has_used() const { return with_ring([](const auto& r) { return r.has_used(); }); }
 
     // virtqueue_disable_cb() / virtqueue_enable_cb(): whether the driver wants used-buffer interrupts.
-    void disable_cb();
+    void disable_cb() { with_ring([](auto& r) { r.disable_cb(); }); }
     // Returns false when buffers were used meanwhile (the caller should poll again), as Linux does.
-    bool enable_cb();
+    bool enable_cb() { return with_ring([](auto& r) { return r.enable_cb(); }); }
 
 private:
-    struct DescState {
-        uint64_t token = 0;       // 0: not a head
-        GuestAddr indirect;       // indirect table to free, if any
-        uint32_t indirect_bytes = 0;
-        uint16_t ndescs = 0;      // descriptors taken from the free list
-    };
-    DriverQueue(virtio::GuestMemory& mem, mm::PhysAllocator& alloc, const Options& options, GuestAddr ring,
-                uint64_t ring_bytes);
-    explicit DriverQueue(std::unique_ptr<PackedDriverQueue> packed);
-    Expected<void, AddError> add_chain(std::span<const Buf> out, std::span<const Buf> in, uint64_t token,
-                                       bool allow_indirect);
-    void write_desc(GuestAddr table, uint32_t i, const Buf& b, uint16_t flags, uint16_t next);
-    void bad_ring(std::string why);
-    uint16_t read16(GuestAddr a) const;
-    void write16(GuestAddr a, uint16_t v);
-
-    virtio::GuestMemory* mem_;
-    mm::PhysAllocator* alloc_;
-    uint32_t size_;
-    bool event_idx_;
-    bool indirect_;
-    GuestAddr ring_;
-    uint64_t ring_bytes_;
-    GuestAddr desc_, avail_, used_;
-    std::vector<uint16_t> next_;  // desc_extra[].next: the free list and chain links, kept driver-side
-    std::vector<DescState> state_;
-    uint16_t free_head_ = 0;
-    uint32_t num_free_;
-    uint16_t avail_idx_shadow_ = 0;
-    uint16_t avail_flags_shadow_ = 0;
-    uint16_t num_added_ = 0;
-    uint16_t last_used_idx_ = 0;
-    bool broken_ = false;
-    std::string broken_reason_;
-    std::unique_ptr<PackedDriverQueue> packed_; // set: the packed ring does the work, the rest is unused
+    Ring ring_; // never null: create() makes one, and a moved-from queue is not used again
 };
 
 // What differs between the releases of virtio_ring, resolved once from the kernel profile (each switch is

@@ -101,10 +101,10 @@ Expected<DriverQueue*, std::string> VirtioMmioDriver::setup_vq(unsigned index, u
     write32(kQueueNum, num);
     write32(kQueueDescLow, static_cast<uint32_t>(ring->desc_addr().value()));
     write32(kQueueDescHigh, static_cast<uint32_t>(ring->desc_addr().value() >> 32));
-    write32(kQueueDriverLow, static_cast<uint32_t>(ring->avail_addr().value()));
-    write32(kQueueDriverHigh, static_cast<uint32_t>(ring->avail_addr().value() >> 32));
-    write32(kQueueDeviceLow, static_cast<uint32_t>(ring->used_addr().value()));
-    write32(kQueueDeviceHigh, static_cast<uint32_t>(ring->used_addr().value() >> 32));
+    write32(kQueueDriverLow, static_cast<uint32_t>(ring->driver_area().value()));
+    write32(kQueueDriverHigh, static_cast<uint32_t>(ring->driver_area().value() >> 32));
+    write32(kQueueDeviceLow, static_cast<uint32_t>(ring->device_area().value()));
+    write32(kQueueDeviceHigh, static_cast<uint32_t>(ring->device_area().value() >> 32));
     write32(kQueueReady, 1);
     return install_queue(index, std::move(*ring), std::move(callback));
 }

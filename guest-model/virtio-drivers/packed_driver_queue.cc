@@ -81,19 +81,11 @@ uint16_t PackedDriverQueue::packed_last_used() const
     return static_cast<uint16_t>(last_used_ | (used_wrap_ ? kWrapBit : 0));
 }
 
-void PackedDriverQueue::bad_ring(std::string why)
-{
-    if (!broken_) {
-        broken_ = true;
-        broken_reason_ = std::move(why);
-    }
-}
-
 Expected<void, AddError> PackedDriverQueue::add(std::span<const Buf> out, std::span<const Buf> in, uint64_t token,
                                                 bool allow_indirect)
 {
     const std::size_t total = out.size() + in.size();
-    if (const auto refused = add_refusal(broken_, total, token))
+    if (const auto refused = add_refusal(bad_.broken(), total, token))
         return unexpected(*refused);
     // virtqueue_use_indirect(): a table for any chain of more than one buffer while an id is free; on
     // -ENOMEM virtqueue_add_packed() falls back on direct descriptors.
@@ -226,13 +218,13 @@ bool PackedDriverQueue::is_used(uint16_t idx, bool wrap) const
 
 std::optional<UsedBuf> PackedDriverQueue::get_buf()
 {
-    if (broken_ || !has_used())
+    if (bad_.broken() || !has_used())
         return std::nullopt;
     std::atomic_thread_fence(std::memory_order_acquire);
     const auto d = mem_->read_obj<wire::PackedDesc>(GuestAddr(desc_.value() + sizeof(wire::PackedDesc) * last_used_));
     const uint32_t id = d ? d->id.get() : size_;
     if (auto why = bad_used_id(id, size_, id < size_ && state_[id].token != 0)) {
-        bad_ring(std::move(*why));
+        bad_.mark(std::move(*why));
         return std::nullopt;
     }
     // detach_buf_packed(): the buffer's ids go back on the free-id list, by the driver's own record.

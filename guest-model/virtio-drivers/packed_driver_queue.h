@@ -29,14 +29,15 @@ public:
     PackedDriverQueue& operator=(const PackedDriverQueue&) = delete;
     ~PackedDriverQueue();
 
-    // The three addresses a transport gives the device: descriptor ring, driver and device event areas.
+    // The three addresses a transport gives the device (§2.8.10): the descriptor ring, and the driver's and
+    // the device's event suppression structures.
     GuestAddr desc_addr() const { return desc_; }
-    GuestAddr driver_event_addr() const { return driver_event_; }
-    GuestAddr device_event_addr() const { return device_event_; }
+    GuestAddr driver_area() const { return driver_event_; }
+    GuestAddr device_area() const { return device_event_; }
     uint32_t size() const { return size_; }
     uint32_t num_free() const { return num_free_; }
-    bool broken() const { return broken_; }
-    const std::string& broken_reason() const { return broken_reason_; }
+    bool broken() const { return bad_.broken(); }
+    const std::string& broken_reason() const { return bad_.reason(); }
 
     // virtqueue_add_packed(); through virtqueue_add_indirect_packed() when allow_indirect and
     // virtqueue_use_indirect() agree, falling back on direct descriptors when the table cannot be had.
@@ -72,7 +73,6 @@ private:
     void write_flags(uint32_t i, uint16_t flags);
     void write_driver_event(uint64_t field_offset, uint16_t v);
     uint16_t packed_last_used() const;
-    void bad_ring(std::string why);
 
     virtio::GuestMemory* mem_;
     mm::PhysAllocator* alloc_;
@@ -92,8 +92,7 @@ private:
     bool used_wrap_ = true;
     uint16_t event_flags_shadow_ = 0; // RING_EVENT_FLAGS_ENABLE
     uint16_t num_added_ = 0;
-    bool broken_ = false;
-    std::string broken_reason_;
+    BadRing bad_;
 };
 
 } // namespace viommu::guest::virtio_drivers

@@ -383,8 +383,8 @@ Expected<void, std::string> VirtioPciModernDriver::setup_vq(const VqRequest& req
         return unexpected(ring.error());
     common_write(kQueueSize, 2, num);
     common_write(kQueueDesc, 8, ring->desc_addr().value());
-    common_write(kQueueDriver, 8, ring->avail_addr().value());
-    common_write(kQueueDevice, 8, ring->used_addr().value());
+    common_write(kQueueDriver, 8, ring->driver_area().value());
+    common_write(kQueueDevice, 8, ring->device_area().value());
     if (msix_vector != kNoVector) {
         common_write(kQueueMsixVector, 2, msix_vector);
         if (common_read(kQueueMsixVector, 2) == kNoVector)

@@ -77,7 +77,7 @@ TEST_CASE("direct descriptors followed by one indirect descriptor form one chain
     // a single descriptor with flags&VIRTQ_DESC_F_INDIRECT."
     Guest<EchoDevice> g;
     g.bring_up(kV1 | kIndirect, 8);
-    RingWriter ring(g.mem, g.vq().desc_addr(), g.vq().avail_addr(), 8);
+    RingWriter ring(g.mem, g.vq().desc_addr(), g.vq().driver_area(), 8);
     const GuestAddr data = *g.alloc.alloc(4096, 4096);
     const GuestAddr table = *g.alloc.alloc(32, 16);
     REQUIRE(g.mem.write_obj(data, uint32_t{0xabcdef01}));

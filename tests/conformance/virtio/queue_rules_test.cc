@@ -25,7 +25,7 @@ Guest<EchoDevice>& brought_up(Guest<EchoDevice>& g)
 struct MalformedRing {
     Guest<EchoDevice> g{static_cast<uint16_t>(kQueue)};
     Guest<EchoDevice>& up = brought_up(g);
-    RingWriter ring{g.mem, g.vq().desc_addr(), g.vq().avail_addr(), kQueue};
+    RingWriter ring{g.mem, g.vq().desc_addr(), g.vq().driver_area(), kQueue};
     GuestAddr buf = *g.alloc.alloc(64 * 1024, 4096); // ordinary buffer space
 
     // Publishes head, kicks, runs the device, and reports whether it gave up.
@@ -153,7 +153,7 @@ TEST_CASE("an indirect descriptor without VIRTIO_F_INDIRECT_DESC makes the devic
 {
     Guest<EchoDevice> g{static_cast<uint16_t>(kQueue), virtio::FeatureBits{0}};
     g.bring_up(0, kQueue);
-    RingWriter ring(g.mem, g.vq().desc_addr(), g.vq().avail_addr(), kQueue);
+    RingWriter ring(g.mem, g.vq().desc_addr(), g.vq().driver_area(), kQueue);
     const GuestAddr table = *g.alloc.alloc(4096, 16);
     ring.desc(0, table.value(), 16, wire::kDescFIndirect);
     ring.desc_at(table, 0, table.value() + 1024, 16, wire::kDescFWrite);

@@ -52,7 +52,7 @@ struct PackedDriverGuest {
     wire::EventSuppress event(GuestAddr at) { return g.mem.read_obj<wire::EventSuppress>(at).value_or(wire::EventSuppress{}); }
     void set_device_event(uint16_t off_wrap, uint16_t flags)
     {
-        (void)g.mem.write_obj(g.vq().used_addr(), wire::EventSuppress{off_wrap, flags});
+        (void)g.mem.write_obj(g.vq().device_area(), wire::EventSuppress{off_wrap, flags});
     }
     uint16_t desc_id(uint32_t slot)
     {
@@ -72,7 +72,7 @@ TEST_CASE("the driver takes RING_PACKED and lays out a packed ring when the devi
     CHECK(p.g.device.negotiated(virtio::kFRingPacked));
     CHECK(p.g.vq().packed());
     // The device area is the device's event structure, 4 bytes past the driver's (§2.8.10).
-    CHECK(p.g.vq().used_addr().value() == p.g.vq().avail_addr().value() + 4);
+    CHECK(p.g.vq().device_area().value() == p.g.vq().driver_area().value() + 4);
 }
 
 TEST_CASE("a one-descriptor chain and a chain of several descriptors come back used", "[guest][virtio-drivers][2.8.6]")
@@ -188,7 +188,7 @@ TEST_CASE("kick_prepare with EVENT_IDX kicks when the added descriptors pass the
 TEST_CASE("disable_cb and enable_cb write the driver's event flags", "[guest][virtio-drivers][2.8.10]")
 {
     PackedDriverGuest p(8, kV1 | kPacked);
-    const GuestAddr driver = p.g.vq().avail_addr();
+    const GuestAddr driver = p.g.vq().driver_area();
     p.g.vq().disable_cb();
     CHECK(p.event(driver).flags.get() == wire::kRingEventFlagsDisable);
     REQUIRE(p.add(0, 1, 0, 1, true));
@@ -204,7 +204,7 @@ TEST_CASE("disable_cb and enable_cb write the driver's event flags", "[guest][vi
 TEST_CASE("with EVENT_IDX enable_cb asks for the next used descriptor through off_wrap", "[guest][virtio-drivers][2.8.10]")
 {
     PackedDriverGuest p(4, kV1 | kPacked | kEventIdx);
-    const GuestAddr driver = p.g.vq().avail_addr();
+    const GuestAddr driver = p.g.vq().driver_area();
     p.g.vq().disable_cb();
     for (uint64_t t = 1; t <= 5; ++t) { // five buffers through four slots: the used counter wraps
         REQUIRE(p.add(0, 1, 0, t, true));

@@ -303,7 +303,7 @@ TEST_CASE("queues are enabled only once all are set up, at the notify address of
     bar.write(virtio::pci::kQueueSelect, 2, 0);
     CHECK(bar.read(virtio::pci::kQueueEnable, 2) == 1);
     CHECK(bar.read(virtio::pci::kQueueDesc, 8) == g.driver.vq(0)->desc_addr().value());
-    CHECK(bar.read(virtio::pci::kQueueDevice, 8) == g.driver.vq(0)->used_addr().value());
+    CHECK(bar.read(virtio::pci::kQueueDevice, 8) == g.driver.vq(0)->device_area().value());
     const uint64_t before = g.device.notifies;
     g.driver.notify(0);
     g.driver.wait_idle();
