@@ -16,16 +16,6 @@ constexpr std::size_t kPage = 4096;
 constexpr std::size_t kBlock = 64;
 static_assert(RamLayout::kB == RamLayout::kA + RamLayout::kASize && kRamBytes % kPage == 0);
 
-// Where [addr, addr + len) is in the copy: A and B follow each other there as in guest memory, C after them.
-std::optional<std::size_t> offset_of(uint64_t addr, uint64_t len)
-{
-    if (addr >= RamLayout::kA && addr - RamLayout::kA <= kAB && len <= kAB - (addr - RamLayout::kA))
-        return addr - RamLayout::kA;
-    if (addr >= RamLayout::kC && addr - RamLayout::kC <= RamLayout::kCSize && len <= RamLayout::kCSize - (addr - RamLayout::kC))
-        return kAB + (addr - RamLayout::kC);
-    return std::nullopt;
-}
-
 uint64_t address_of(std::size_t offset)
 {
     return offset < kAB ? RamLayout::kA + offset : RamLayout::kC + (offset - kAB);
@@ -52,6 +42,15 @@ std::vector<uint8_t>& shared_copy()
 
 } // namespace
 
+std::optional<std::size_t> ram_offset(uint64_t addr, uint64_t len)
+{
+    if (addr >= RamLayout::kA && addr - RamLayout::kA <= kAB && len <= kAB - (addr - RamLayout::kA))
+        return addr - RamLayout::kA;
+    if (addr >= RamLayout::kC && addr - RamLayout::kC <= RamLayout::kCSize && len <= RamLayout::kCSize - (addr - RamLayout::kC))
+        return kAB + (addr - RamLayout::kC);
+    return std::nullopt;
+}
+
 WatchedRam::WatchedRam() : mem_(shared_ram()), copy_(shared_copy())
 {
     for (const virtio::RamRegion& r : mem_.regions())
@@ -63,7 +62,7 @@ WatchedRam::WatchedRam() : mem_(shared_ram()), copy_(shared_copy())
 
 bool WatchedRam::write(GuestAddr at, std::span<const uint8_t> bytes)
 {
-    const auto offset = offset_of(at.value(), bytes.size());
+    const auto offset = ram_offset(at.value(), bytes.size());
     if (!offset || !mem_.write(at, bytes))
         return false;
     if (!bytes.empty())
@@ -73,7 +72,7 @@ bool WatchedRam::write(GuestAddr at, std::span<const uint8_t> bytes)
 
 bool WatchedRam::fill(GuestAddr at, uint8_t byte, uint64_t len)
 {
-    const auto offset = offset_of(at.value(), len);
+    const auto offset = ram_offset(at.value(), len);
     if (!offset || !mem_.fill(at, byte, len))
         return false;
     std::memset(copy_.data() + *offset, byte, len);

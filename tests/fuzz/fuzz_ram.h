@@ -17,6 +17,10 @@ struct GuestRange {
     uint64_t len;
 };
 
+// Where [addr, addr + len) lies in a copy of RAM (A and B follow each other there, as in guest memory, and
+// C comes after them), or nullopt when it is not all RAM. A range may straddle A and B.
+std::optional<std::size_t> ram_offset(uint64_t addr, uint64_t len);
+
 class WatchedRam {
 public:
     // The same RAM for every input, zeroed as if new, and so is its copy: mapping and unmapping RAM per

@@ -66,3 +66,15 @@ TEST_CASE("outside() names the first written byte that no allowed range covers",
     // A range reaching the top of the address space covers what lies above its start.
     CHECK(outside(writes, std::vector<GuestRange>{{0xfff, UINT64_MAX}}) == std::nullopt);
 }
+
+TEST_CASE("ram_offset() places A and B side by side and C after them, and refuses what is not all RAM", "[unit][fuzz-ram]")
+{
+    CHECK(ram_offset(RamLayout::kA, 1) == 0u);
+    CHECK(ram_offset(RamLayout::kB - 2, 4) == RamLayout::kASize - 2); // across A and B
+    CHECK(ram_offset(RamLayout::kC, RamLayout::kCSize) == RamLayout::kASize + RamLayout::kBSize);
+    CHECK(ram_offset(RamLayout::kC + RamLayout::kCSize, 0) == RamLayout::kASize + RamLayout::kBSize + RamLayout::kCSize);
+    CHECK_FALSE(ram_offset(RamLayout::kC + RamLayout::kCSize - 1, 2));
+    CHECK_FALSE(ram_offset(RamLayout::kA - 1, 1));
+    CHECK_FALSE(ram_offset(RamLayout::kB + RamLayout::kBSize - 1, 2)); // B's end is not C's start
+    CHECK_FALSE(ram_offset(RamLayout::kA, UINT64_MAX));
+}

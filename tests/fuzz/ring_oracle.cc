@@ -9,15 +9,6 @@ namespace viommu::fuzz {
 
 namespace {
 
-// [addr, addr + len) inside RAM: A and B are adjacent, so a range may straddle them.
-bool in_ram(uint64_t addr, uint64_t len)
-{
-    auto inside = [&](uint64_t base, uint64_t size) {
-        return addr >= base && addr - base <= size && len <= size - (addr - base);
-    };
-    return inside(RamLayout::kA, RamLayout::kASize + RamLayout::kBSize) || inside(RamLayout::kC, RamLayout::kCSize);
-}
-
 struct RawDesc {
     uint64_t addr;
     uint32_t len;
@@ -29,7 +20,7 @@ bool read_desc(const virtio::GuestMemory& mem, uint64_t table, uint32_t index, R
 {
     vring_desc d{};
     const uint64_t at = table + 16ull * index; // cannot wrap: the table was checked to be RAM
-    if (!in_ram(at, sizeof d) || !mem.read(GuestAddr(at), std::span(reinterpret_cast<uint8_t*>(&d), sizeof d)))
+    if (!ram_offset(at, sizeof d) || !mem.read(GuestAddr(at), std::span(reinterpret_cast<uint8_t*>(&d), sizeof d)))
         return false;
     out = {d.addr, d.len, d.flags, d.next};
     return true;
@@ -72,7 +63,7 @@ WalkedChain walk_chain(const virtio::GuestMemory& mem, const RingLayout& ring, u
                 return refuse("INDIRECT with NEXT");
             if (d.len == 0 || d.len % 16 != 0 || d.len / 16 > 32768)
                 return refuse(fmt::format("indirect table of {} bytes", d.len));
-            if (!in_ram(d.addr, d.len))
+            if (!ram_offset(d.addr, d.len))
                 return refuse("indirect table outside RAM");
             // The chain goes on in the table, from its first entry.
             table = d.addr;
@@ -90,7 +81,7 @@ WalkedChain walk_chain(const virtio::GuestMemory& mem, const RingLayout& ring, u
             return refuse("zero-length buffer");
         if (c.readable + c.writable + d.len > (uint64_t{1} << 32))
             return refuse("more than 2^32 bytes in the chain");
-        if (!in_ram(d.addr, d.len))
+        if (!ram_offset(d.addr, d.len))
             return refuse("buffer outside RAM");
         if (writable) {
             c.writable += d.len;
