@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -20,6 +21,17 @@ struct UsedBuf {
     uint64_t token = 0;
     uint32_t len = 0;
 };
+
+// The n-th buffer of a chain as virtqueue_add_sgs() lays it out: the out buffers (device-readable) first,
+// then the in buffers (device-writable).
+struct ChainBuf {
+    const Buf& buf;
+    bool writable;
+};
+inline ChainBuf chain_buf(std::span<const Buf> out, std::span<const Buf> in, std::size_t n)
+{
+    return n < out.size() ? ChainBuf{out[n], false} : ChainBuf{in[n - out.size()], true};
+}
 
 enum class AddError { kEmpty, kNoSpace, kNoMemory, kBroken };
 

@@ -111,9 +111,8 @@ Expected<void, AddError> PackedDriverQueue::add_indirect(std::span<const Buf> ou
     }
     // §2.8.7: the table's descriptors are read in order, so they carry no NEXT; their ids are unused.
     for (std::size_t i = 0; i < total; ++i) {
-        const bool is_in = i >= out.size();
-        const Buf& b = is_in ? in[i - out.size()] : out[i];
-        const wire::PackedDesc d{b.addr.value(), b.len, 0, is_in ? wire::kDescFWrite : uint16_t{0}};
+        const ChainBuf c = chain_buf(out, in, i);
+        const wire::PackedDesc d{c.buf.addr.value(), c.buf.len, 0, c.writable ? wire::kDescFWrite : uint16_t{0}};
         (void)mem_->write_obj(GuestAddr(table->value() + sizeof(wire::PackedDesc) * i), d);
     }
     const uint16_t head = next_avail_idx_;
@@ -150,16 +149,15 @@ Expected<void, AddError> PackedDriverQueue::add_direct(std::span<const Buf> out,
     uint16_t prev = id;
     uint16_t head_flags = 0;
     for (std::size_t n = 0; n < total; ++n) {
-        const bool is_in = n >= out.size();
-        const Buf& b = is_in ? in[n - out.size()] : out[n];
+        const ChainBuf c = chain_buf(out, in, n);
         // Every descriptor of the chain carries the buffer id (§2.8.6); the wrap counter's AVAIL/USED
         // pair flips where the chain crosses the end of the ring.
         uint16_t flags = avail_used_flags_;
         if (n + 1 < total)
             flags |= wire::kDescFNext;
-        if (is_in)
+        if (c.writable)
             flags |= wire::kDescFWrite;
-        write_body(desc_, i, b, id);
+        write_body(desc_, i, c.buf, id);
         if (i == head)
             head_flags = flags;
         else

@@ -80,6 +80,11 @@ Expected<void, AddError> SplitDriverQueue::add(std::span<const Buf> out, std::sp
     // virtqueue_use_indirect(): an indirect table for any chain of more than one buffer while a
     // descriptor is free.
     const bool use_indirect = allow_indirect && indirect_ && total > 1 && num_free_ > 0;
+    // A chain's descriptor flags, in the ring or in a table: WRITE on the in buffers, NEXT on all but the last.
+    auto flags_of = [&](std::size_t n) {
+        return static_cast<uint16_t>((chain_buf(out, in, n).writable ? wire::kDescFWrite : 0) |
+                                     (n + 1 < total ? wire::kDescFNext : 0));
+    };
     GuestAddr table;
     uint32_t table_bytes = 0;
     if (use_indirect) {
@@ -88,14 +93,9 @@ Expected<void, AddError> SplitDriverQueue::add(std::span<const Buf> out, std::sp
         if (!t)
             return unexpected(AddError::kNoMemory);
         table = *t;
-        for (std::size_t i = 0; i < total; ++i) {
-            const bool is_in = i >= out.size();
-            const Buf& b = is_in ? in[i - out.size()] : out[i];
-            uint16_t flags = is_in ? wire::kDescFWrite : 0;
-            if (i + 1 < total)
-                flags |= wire::kDescFNext;
-            write_desc(table, static_cast<uint32_t>(i), b, flags, static_cast<uint16_t>(i + 1));
-        }
+        for (std::size_t n = 0; n < total; ++n)
+            write_desc(table, static_cast<uint32_t>(n), chain_buf(out, in, n).buf, flags_of(n),
+                       static_cast<uint16_t>(n + 1));
     }
     const uint32_t needed = use_indirect ? 1 : static_cast<uint32_t>(total);
     if (num_free_ < needed) {
@@ -111,12 +111,7 @@ Expected<void, AddError> SplitDriverQueue::add(std::span<const Buf> out, std::sp
         i = next_[i];
     } else {
         for (std::size_t n = 0; n < total; ++n) {
-            const bool is_in = n >= out.size();
-            const Buf& b = is_in ? in[n - out.size()] : out[n];
-            uint16_t flags = is_in ? wire::kDescFWrite : 0;
-            if (n + 1 < total)
-                flags |= wire::kDescFNext;
-            write_desc(desc_, i, b, flags, next_[i]);
+            write_desc(desc_, i, chain_buf(out, in, n).buf, flags_of(n), next_[i]);
             i = next_[i];
         }
     }
