@@ -73,6 +73,8 @@ TEST_CASE("random allocations and frees agree with a byte map of the region", "[
     std::vector<bool> used(kSize);
     std::map<uint64_t, uint64_t> live; // address -> size given to alloc()
     std::mt19937_64 rng(7);
+    // What alloc() takes for a size: at least one byte, in whole 8-byte units.
+    auto taken = [](uint64_t size) { return ((size ? size : 1) + 7) & ~uint64_t{7}; };
     for (int step = 0; step < 5000; ++step) {
         if (live.empty() || rng() % 3) {
             const uint64_t size = rng() % 0x300;
@@ -80,7 +82,7 @@ TEST_CASE("random allocations and frees agree with a byte map of the region", "[
             const auto got = a.alloc(size, align);
             if (!got)
                 continue;
-            const uint64_t at = got->value() - kBase, len = ((size ? size : 1) + 7) & ~uint64_t{7};
+            const uint64_t at = got->value() - kBase, len = taken(size);
             REQUIRE(got->value() % align == 0);
             REQUIRE(at + len <= kSize);
             REQUIRE(std::none_of(used.begin() + at, used.begin() + at + len, [](bool b) { return b; }));
@@ -89,7 +91,7 @@ TEST_CASE("random allocations and frees agree with a byte map of the region", "[
         } else {
             auto it = std::next(live.begin(), static_cast<long>(rng() % live.size()));
             a.free(GuestAddr(it->first), it->second);
-            const uint64_t at = it->first - kBase, len = ((it->second ? it->second : 1) + 7) & ~uint64_t{7};
+            const uint64_t at = it->first - kBase, len = taken(it->second);
             std::fill(used.begin() + at, used.begin() + at + len, false);
             live.erase(it);
         }
