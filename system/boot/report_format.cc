@@ -219,7 +219,7 @@ std::string render_not_modelled_json(std::string_view guest, std::string_view wh
     return j.dump(indent);
 }
 
-std::string render_json(const GuestReport& r, int indent)
+nlohmann::json report_json(const GuestReport& r)
 {
     nlohmann::json devices = nlohmann::json::array();
     for (const DeviceReport& d : r.devices) {
@@ -268,7 +268,12 @@ std::string render_json(const GuestReport& r, int indent)
         j["iommu"]["boot_bypass"] = false;
     if (r.workload)
         j["workload"] = workload::to_json(*r.workload);
-    return j.dump(indent);
+    return j;
+}
+
+std::string render_json(const GuestReport& report, int indent)
+{
+    return report_json(report).dump(indent);
 }
 
 } // namespace viommu::system::boot

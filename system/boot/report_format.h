@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "system/boot/report.h"
 
 namespace viommu::system::boot {
@@ -15,7 +17,9 @@ inline constexpr int kReportSchema = 1;
 // VFIO), then one paragraph per VFIO verdict and per device the IOMMU did not take, then warnings.
 std::string render_table(const GuestReport& report);
 
-// One JSON object; indent < 0 gives one line.
+// The JSON report as one object (the monitor's x-viommu-report answers with it), and as text; indent < 0
+// gives one line.
+nlohmann::json report_json(const GuestReport& report);
 std::string render_json(const GuestReport& report, int indent = 2);
 
 // A guest that is not modelled (GuestSpec::not_modelled), named, with why: one line of text, or a JSON

@@ -184,7 +184,7 @@ void add_guest_commands(CommandTable& table, boot::LiveGuest& guest, ordered_jso
                                         false,
                                         [&guest, hooks](const json& a) { return inject_fault(guest, a, hooks); }});
     table.add("x-viommu-report", {{}, false, [&guest](const json&) -> CommandResult {
-                                      return ordered_json::parse(boot::render_json(guest.report()));
+                                      return ordered_json(boot::report_json(guest.report()));
                                   }});
 }
 

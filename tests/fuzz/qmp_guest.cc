@@ -135,9 +135,8 @@ void QmpGuest::boot()
     commands_ = std::make_unique<monitor::CommandTable>();
     monitor::add_guest_commands(*commands_, *guest_, monitor::monitor_version("fuzz"),
                                 {[this](const monitor::Event& e) { emit_(e); }, [this] { quit_(); }});
-    const Observed booted = observe();
-    booted_ = booted.text();
-    booted_functions_ = pci_functions(booted.pci).endpoints;
+    booted_ = observe();
+    booted_functions_ = pci_functions(booted_.pci).endpoints;
 }
 
 QmpGuest::Observed QmpGuest::observe() const
@@ -169,9 +168,9 @@ void QmpGuest::settle(bool changed, const std::multiset<std::string>& plugged)
         boot();
         return;
     }
-    if (const std::string text = now.text(); text != booted_)
-        guest_finding("an input whose commands were all refused or only queried changed the guest:\n" + booted_ +
-                      "\n" + text);
+    if (now != booted_)
+        guest_finding("an input whose commands were all refused or only queried changed the guest:\n" +
+                      booted_.text() + "\n" + now.text());
 }
 
 } // namespace viommu::fuzz

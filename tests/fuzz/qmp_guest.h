@@ -42,6 +42,7 @@ private:
     // The guest as the query commands show it.
     struct Observed {
         nlohmann::ordered_json report, pci, domains;
+        bool operator==(const Observed&) const = default;
         std::string text() const { return report.dump() + pci.dump() + domains.dump(); }
     };
 
@@ -52,7 +53,7 @@ private:
     std::unique_ptr<system::monitor::CommandTable> commands_;
     std::function<void(const system::monitor::Event&)> emit_;
     std::function<void()> quit_;
-    std::string booted_;               // observe().text() right after the boot
+    Observed booted_;                  // observe() right after the boot
     std::size_t booted_functions_ = 0; // non-bridge functions in query-pci right after the boot
 };
 
