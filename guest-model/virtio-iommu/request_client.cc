@@ -108,6 +108,9 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
         uint64_t token;
     };
     std::vector<InFlight> flights;
+    flights.reserve(readables.size());
+    // One pair of segment lists for the whole batch: add() copies them into the ring.
+    std::vector<virtio_drivers::Buf> outs, ins;
     mm::PhysAllocator& alloc = driver_.allocator();
     auto release = [&] {
         for (const InFlight& f : flights) {
@@ -132,7 +135,8 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
         flights.push_back(f);
         (void)driver_.memory().write(f.out, readable);
         (void)driver_.memory().fill(f.in, 0xff, writable_len);
-        std::vector<virtio_drivers::Buf> outs, ins;
+        outs.clear();
+        ins.clear();
         split(f.out, f.out_len, outs);
         split(f.in, writable_len, ins);
         if (!vq->add(outs, ins, f.token)) {
