@@ -102,18 +102,10 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
     virtio_drivers::DriverQueue* vq = driver_.vq(kRequestQueue);
     if (!vq)
         return unexpected(std::string("the request queue is not set up"));
-    struct InFlight {
-        GuestAddr out, in;
-        uint32_t out_len;
-        uint64_t token;
-    };
-    std::vector<InFlight> flights;
-    flights.reserve(readables.size());
-    // One pair of segment lists for the whole batch: add() copies them into the ring.
-    std::vector<virtio_drivers::Buf> outs, ins;
+    flights_.clear();
     mm::PhysAllocator& alloc = driver_.allocator();
     auto release = [&] {
-        for (const InFlight& f : flights) {
+        for (const InFlight& f : flights_) {
             if (f.out_len)
                 alloc.free(f.out, f.out_len);
             if (writable_len)
@@ -132,14 +124,14 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
         }
         f.out = *out;
         f.in = *in;
-        flights.push_back(f);
+        flights_.push_back(f);
         (void)driver_.memory().write(f.out, readable);
         (void)driver_.memory().fill(f.in, 0xff, writable_len);
-        outs.clear();
-        ins.clear();
-        split(f.out, f.out_len, outs);
-        split(f.in, writable_len, ins);
-        if (!vq->add(outs, ins, f.token)) {
+        outs_.clear();
+        ins_.clear();
+        split(f.out, f.out_len, outs_);
+        split(f.in, writable_len, ins_);
+        if (!vq->add(outs_, ins_, f.token)) {
             release();
             return unexpected(std::string("request queue full"));
         }
@@ -147,23 +139,23 @@ IommuRequestClient::send_batch(std::span<const std::vector<uint8_t>> readables, 
     driver_.kick(kRequestQueue);
     driver_.wait_used(kRequestQueue);
 
-    std::vector<IommuReply> replies(flights.size());
+    std::vector<IommuReply> replies(flights_.size());
     std::size_t got = 0;
     while (auto used = vq->get_buf()) {
-        for (std::size_t i = 0; i < flights.size(); ++i) {
-            if (flights[i].token != used->token)
+        for (std::size_t i = 0; i < flights_.size(); ++i) {
+            if (flights_[i].token != used->token)
                 continue;
             IommuReply& r = replies[i];
             r.used_len = used->len;
             r.written.resize(std::min(used->len, writable_len));
-            (void)driver_.memory().read(flights[i].in, r.written);
+            (void)driver_.memory().read(flights_[i].in, r.written);
             ++got;
         }
     }
     release();
-    if (got != flights.size())
+    if (got != flights_.size())
         return unexpected(fmt::format("the device did not return {} of {} requests (device status {:#x})",
-                                      flights.size() - got, flights.size(), driver_.status()));
+                                      flights_.size() - got, flights_.size(), driver_.status()));
     return replies;
 }
 

@@ -111,6 +111,14 @@ private:
     uint64_t malformed_events_ = 0;
     uint64_t next_token_ = 1;
     uint32_t segment_size_ = 0;
+    // send_batch()'s working lists, kept so that a batch allocates only its replies.
+    struct InFlight {
+        GuestAddr out, in;
+        uint32_t out_len;
+        uint64_t token;
+    };
+    std::vector<InFlight> flights_;
+    std::vector<virtio_drivers::Buf> outs_, ins_;
 };
 
 } // namespace viommu::guest::virtio_iommu
