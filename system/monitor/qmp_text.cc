@@ -1,43 +1,125 @@
 #include "system/monitor/qmp_text.h"
 
 #include <cmath>
+#include <iterator>
+#include <string_view>
+
+#include <fmt/format.h>
 
 namespace viommu::system::monitor {
 
 namespace {
 
+// util/unicode.c, mod_utf8_codepoint(): the code point of the sequence at the start of s, or -1 for
+// an invalid one, which is then used bytes long (the lead byte and the continuation bytes present).
+// Invalid: a stray continuation byte, 0xFE/0xFF, a short sequence, anything beyond U+10FFFF, a
+// surrogate, one of Unicode's 66 noncharacters, an overlong form other than C0 80 (modified UTF-8's
+// U+0000). A string here may hold a NUL byte (the parser's "\u0000"), which is U+0000 as well.
+int codepoint(std::string_view s, std::size_t& used)
+{
+    const auto lead = static_cast<unsigned char>(s[0]);
+    used = 1;
+    if (lead < 0x80)
+        return lead;
+    if (lead >= 0xfe || (lead & 0x40) == 0)
+        return -1;
+    std::size_t len = 0;
+    unsigned mask = 0x80;
+    for (; lead & mask; mask >>= 1)
+        ++len;
+    long cp = lead & (mask - 1);
+    for (; used < len; ++used) {
+        if (used >= s.size() || (static_cast<unsigned char>(s[used]) & 0xc0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (static_cast<unsigned char>(s[used]) & 0x3f);
+    }
+    static constexpr long kMinimum[] = {0x80, 0x800, 0x10000, 0x200000, 0x4000000};
+    if (cp > 0x10ffff || (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe || (cp >= 0xd800 && cp <= 0xdfff))
+        return -1;
+    if (cp < kMinimum[len - 2] && !(cp == 0 && len == 2))
+        return -1;
+    return static_cast<int>(cp);
+}
+
+// json-writer.c, quoted_str(): the six short escapes, everything outside printable ASCII as \uXXXX in
+// upper case (a UTF-16 surrogate pair beyond the BMP), and an invalid sequence as U+FFFD.
+void quoted(std::string_view s, std::string& out)
+{
+    out += '"';
+    auto to = std::back_inserter(out);
+    for (std::size_t at = 0, used = 0; at < s.size(); at += used) {
+        int cp = codepoint(s.substr(at), used);
+        switch (cp) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (cp < 0)
+                cp = 0xfffd;
+            if (cp > 0xffff)
+                fmt::format_to(to, "\\u{:04X}\\u{:04X}", 0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
+            else if (cp < 0x20 || cp >= 0x7f)
+                fmt::format_to(to, "\\u{:04X}", cp);
+            else
+                out += static_cast<char>(cp);
+        }
+    }
+    out += '"';
+}
+
 void write(const nlohmann::ordered_json& v, std::string& out)
 {
-    if (v.is_object()) {
+    using Type = nlohmann::ordered_json::value_t;
+    switch (v.type()) {
+    case Type::object: {
         out += '{';
-        bool first = true;
+        const char* separator = "";
         for (const auto& [key, member] : v.items()) {
-            out += first ? "" : ", ";
-            first = false;
-            out += nlohmann::ordered_json(key).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+            out += separator;
+            separator = ", ";
+            quoted(key, out);
             out += ": ";
             write(member, out);
         }
         out += '}';
-    } else if (v.is_array()) {
+        return;
+    }
+    case Type::array: {
         out += '[';
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            out += i ? ", " : "";
-            write(v[i], out);
+        const char* separator = "";
+        for (const auto& element : v) {
+            out += separator;
+            separator = ", ";
+            write(element, out);
         }
         out += ']';
-    } else if (v.is_number_float() && std::isinf(v.get<double>())) {
-        // A number too large for a double reads as an infinity (json-parser.c's strtod(), with no range
-        // check), and a request's id is echoed as it was read. QEMU then writes "inf" (json-writer.c,
-        // json_writer_double(): "%.17g", with a FIXME that this is not JSON); nlohmann would write null,
-        // another id. A number out of range is valid JSON that every strtod()-based reader, QEMU's and
-        // the client's, reads back as that same infinity.
-        out += v.get<double>() > 0 ? "1e999" : "-1e999";
-    } else {
-        // Non-ASCII as \uXXXX escapes, as QEMU's to_json() writes it; invalid UTF-8 cannot reach here
-        // (the parser refuses it) but would become U+FFFD rather than an exception.
-        out += v.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+        return;
     }
+    case Type::string: quoted(v.get_ref<const std::string&>(), out); return;
+    case Type::boolean: out += v.get<bool>() ? "true" : "false"; return;
+    case Type::number_integer: fmt::format_to(std::back_inserter(out), "{}", v.get<int64_t>()); return;
+    case Type::number_unsigned: fmt::format_to(std::back_inserter(out), "{}", v.get<uint64_t>()); return;
+    case Type::number_float: {
+        const double d = v.get<double>();
+        // A number too large for a double reads as an infinity (json-parser.c's strtod(), with no range
+        // check), and a request's id is echoed as it was read. QEMU then writes "inf" (json_writer_double()'s
+        // "%.17g", with a FIXME that this is not JSON). A number out of range is valid JSON that every
+        // strtod()-based reader, QEMU's and the client's, reads back as that same infinity.
+        if (std::isinf(d))
+            out += d > 0 ? "1e999" : "-1e999";
+        else
+            fmt::format_to(std::back_inserter(out), "{:.17g}", d);
+        return;
+    }
+    case Type::null:
+    case Type::binary:
+    case Type::discarded: break;
+    }
+    out += "null";
 }
 
 } // namespace

@@ -1,5 +1,6 @@
-// JSON as QEMU's monitor writes it (qobject/qjson.c, to_json() without pretty-printing): ": " after a
-// key, ", " between members and elements, one message per line.
+// JSON as QEMU 7.2's monitor writes it (qobject/json-writer.c, which to_json() in qobject/qjson.c
+// drives without pretty-printing): ": " after a key, ", " between members and elements, strings quoted
+// by quoted_str(), numbers printed by json_writer_int64() / _uint64() / _double(); one message per line.
 #pragma once
 
 #include <string>
