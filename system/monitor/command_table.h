@@ -32,6 +32,7 @@ public:
         const auto it = commands_.find(name);
         return it == commands_.end() ? nullptr : &it->second;
     }
+    const std::map<std::string, Command>& all() const { return commands_; }
 
 private:
     std::map<std::string, Command> commands_;

@@ -6,6 +6,8 @@
 // it: a device_add, device_del or x-viommu-inject-fault that succeeded. Any other input must leave it
 // exactly as booted (docs/monitor.md: a refused command changes nothing), which settle() checks on
 // the guest's report, query-pci and the virtio-iommu's domains; so no input sees another's guest.
+// The sessions reach the guest only through the command table, whose commands note that they ran:
+// after an input that ran none there is nothing to observe.
 #pragma once
 
 #include <functional>
@@ -26,7 +28,8 @@ public:
     QmpGuest();
     ~QmpGuest();
 
-    const system::monitor::CommandTable& commands() const { return *commands_; }
+    // The guest's commands, each noting that it ran.
+    const system::monitor::CommandTable& commands() const { return watched_; }
     // Where the commands' events and quit go for the input being run.
     void set_hooks(std::function<void(const system::monitor::Event&)> emit, std::function<void()> quit)
     {
@@ -51,6 +54,8 @@ private:
 
     std::unique_ptr<system::boot::LiveGuest> guest_;
     std::unique_ptr<system::monitor::CommandTable> commands_;
+    system::monitor::CommandTable watched_; // commands_, each setting ran_
+    bool ran_ = false;                      // a command of watched_ ran since the last settle()
     std::function<void(const system::monitor::Event&)> emit_;
     std::function<void()> quit_;
     Observed booted_;                  // observe() right after the boot
