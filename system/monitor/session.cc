@@ -11,9 +11,16 @@ using nlohmann::ordered_json;
 
 namespace {
 
+// {"error": {"class": ..., "desc": ...}}, built member by member: an initializer list would build every
+// pair as an array first, and a bad client is answered with one of these for each lexical error.
 ordered_json error_json(const QmpError& e)
 {
-    return {{"error", {{"class", error_class_name(e.error_class)}, {"desc", e.desc}}}};
+    ordered_json error = ordered_json::object();
+    error.emplace("class", error_class_name(e.error_class));
+    error.emplace("desc", e.desc);
+    ordered_json answer = ordered_json::object();
+    answer.emplace("error", std::move(error));
+    return answer;
 }
 
 // qmp_dispatch_check_obj(): the members a request may have, each of the right type.

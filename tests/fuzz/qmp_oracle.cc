@@ -9,6 +9,7 @@
 namespace viommu::fuzz {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 namespace monitor = system::monitor;
 
 namespace {
@@ -18,7 +19,7 @@ namespace {
     finding("fuzz-qmp: " + what);
 }
 
-bool has_only(const json& object, std::initializer_list<const char*> keys)
+bool has_only(const ordered_json& object, std::initializer_list<const char*> keys)
 {
     std::size_t known = 0;
     for (const char* k : keys)
@@ -82,9 +83,11 @@ void QmpOracle::line(const std::string& text)
 {
     if (text.empty() || text.back() != '\n' || text.find('\n') != text.size() - 1)
         qmp_finding("a line that is not one newline-terminated line: " + text);
-    json parsed;
+    // Read as ordered_json: an object is one vector rather than a tree node per member, which halves
+    // the allocations of reading the answers (about 56 an input) under ASan.
+    ordered_json parsed;
     try {
-        parsed = json::parse(text);
+        parsed = ordered_json::parse(text);
     } catch (const json::out_of_range&) {
         // nlohmann refuses a number beyond a double's range (RFC 8259 §6 lets a reader): the monitor
         // writes one for an id that overflowed (qmp_text.cc), to be read with strtod(), as its own
@@ -103,17 +106,17 @@ void QmpOracle::line(const std::string& text)
         answer(parsed);
 }
 
-void QmpOracle::greeting(const json& line)
+void QmpOracle::greeting(const ordered_json& line)
 {
     // qmp_greeting(): {"QMP": {"version": ..., "capabilities": [...]}}, nothing before it.
-    const json& qmp = line.contains("QMP") ? line["QMP"] : json();
+    const ordered_json& qmp = line.contains("QMP") ? line["QMP"] : ordered_json();
     if (!has_only(line, {"QMP"}) || !qmp.is_object() || !has_only(qmp, {"version", "capabilities"}) ||
         !qmp["version"].is_object() || !qmp["capabilities"].is_array())
         qmp_finding("the first line on a connection is not the greeting: " + line.dump());
     greeted_ = true;
 }
 
-void QmpOracle::answer(const json& line)
+void QmpOracle::answer(const ordered_json& line)
 {
     check_owed_event();
     if (line.contains("QMP"))
@@ -122,7 +125,7 @@ void QmpOracle::answer(const json& line)
     if (!has_only(line, {"return", "error", "id"}) || returned == line.contains("error"))
         qmp_finding("a line that is neither an answer nor an event: " + line.dump());
     if (!returned) {
-        const json& error = line["error"];
+        const ordered_json& error = line["error"];
         // The classes docs/monitor.md lists as raised (qapi/error.json has DeviceNotActive and
         // KVMMissingCap too, which no command here raises).
         static const std::set<std::string> kClasses = {"GenericError", "CommandNotFound", "DeviceNotFound"};
@@ -144,7 +147,7 @@ void QmpOracle::answer(const json& line)
         return;
     }
     const json& request = *message;
-    if (request.contains("id") != line.contains("id") || (request.contains("id") && request["id"] != line["id"]))
+    if (request.contains("id") != line.contains("id") || (request.contains("id") && request["id"] != json(line["id"])))
         qmp_finding(fmt::format("the answer to {} does not echo its id: {}", request.dump(), line.dump()));
     if (!returned)
         return;
@@ -177,10 +180,10 @@ void QmpOracle::answer(const json& line)
     }
 }
 
-void QmpOracle::event(const json& line)
+void QmpOracle::event(const ordered_json& line)
 {
     // qmp_event_build_dict(): {"timestamp": {"seconds", "microseconds"}, "event", "data"}.
-    const json& ts = line.contains("timestamp") ? line["timestamp"] : json();
+    const ordered_json& ts = line.contains("timestamp") ? line["timestamp"] : ordered_json();
     if (!has_only(line, {"timestamp", "event", "data"}) || !line["event"].is_string() || !line["data"].is_object() ||
         !ts.is_object() || !has_only(ts, {"seconds", "microseconds"}) || !ts["seconds"].is_number_integer() ||
         !ts["microseconds"].is_number_integer() || ts["microseconds"].get<int64_t>() < 0 ||
@@ -193,7 +196,7 @@ void QmpOracle::event(const json& line)
     if (name != owed_event_)
         qmp_finding(fmt::format("event {} does not follow the answer of a command that raises it (expected: '{}')",
                                 line.dump(), owed_event_));
-    if (name == "DEVICE_DELETED" && line["data"].value("device", json()) != owed_data_)
+    if (name == "DEVICE_DELETED" && json(line["data"].value("device", ordered_json())) != owed_data_)
         qmp_finding(fmt::format("DEVICE_DELETED for another device than device_del's {}: {}", owed_data_.dump(),
                                 line.dump()));
     owed_event_.clear();

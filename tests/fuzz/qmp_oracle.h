@@ -42,9 +42,9 @@ public:
     const std::multiset<std::string>& plugged() const { return plugged_; }
 
 private:
-    void greeting(const nlohmann::json& line);
-    void answer(const nlohmann::json& line);
-    void event(const nlohmann::json& line);
+    void greeting(const nlohmann::ordered_json& line);
+    void answer(const nlohmann::ordered_json& line);
+    void event(const nlohmann::ordered_json& line);
     // The event the last answer owes has not come.
     void check_owed_event() const;
 
