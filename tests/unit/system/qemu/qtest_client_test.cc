@@ -4,6 +4,7 @@
 
 #include <string>
 #include <thread>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -158,13 +159,21 @@ TEST_CASE("traffic counts each request sent as one round trip and the time its r
     CHECK(qemu.client->traffic().requests == 2);
 
     const auto before = qemu.client->traffic().awaiting_replies;
-    ssize_t written = 0; // Catch's assertions are not for other threads: checked after the join
+    (void)qemu.requests(); // what was sent so far: the peer's next read is the request below
+    ssize_t got = 0, written = 0; // Catch's assertions are not for other threads: checked after the join
     std::thread late_reply([&] {
+        // Replies 30 ms after the request arrived, so after the client started waiting, however late
+        // this thread or the client is scheduled.
+        pollfd arrived{qemu.peer, POLLIN, 0};
+        char buf[64];
+        if (::poll(&arrived, 1, 2000) == 1)
+            got = ::read(qemu.peer, buf, sizeof buf);
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
         written = ::write(qemu.peer, "OK\n", 3);
     });
     CHECK(qemu.client->write(0x1000, 4, 1));
     late_reply.join();
+    REQUIRE(got > 0);
     REQUIRE(written == 3);
     CHECK(qemu.client->traffic().requests == 3);
     CHECK(qemu.client->traffic().awaiting_replies - before >= std::chrono::milliseconds(30));
