@@ -32,6 +32,7 @@ public:
         const auto it = commands_.find(name);
         return it == commands_.end() ? nullptr : &it->second;
     }
+    // Every command by name: for a table that wraps them (fuzz-qmp's notes which ran).
     const std::map<std::string, Command>& all() const { return commands_; }
 
 private:
