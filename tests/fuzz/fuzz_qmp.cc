@@ -34,8 +34,9 @@ constexpr char kActions[] = {kEndRead, kReconnect, '\0'};
 // kLimits' bytes, tokens or nesting fits several times.
 constexpr std::size_t kMaxInput = 16 << 10;
 // QEMU's are 64 MiB, 2 Mi tokens and nesting 1024 (json-streamer.c); scaled down so that each is
-// crossed by a message of a few KiB.
-constexpr monitor::JsonLimits kLimits{4 << 10, 512, 32};
+// crossed by a message of about a KiB. libFuzzer's inputs grow to the largest seed's size, and the
+// answers a longer input draws are most of the target's time (docs/fuzzing.md, fourth pass).
+constexpr monitor::JsonLimits kLimits{1 << 10, 128, 32};
 
 QmpGuest& live_guest()
 {
