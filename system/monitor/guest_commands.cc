@@ -144,7 +144,8 @@ CommandResult inject_fault(boot::LiveGuest& guest, const json& args, const Guest
 
 ordered_json monitor_version(const std::string& viommu_version)
 {
-    return {{"qemu", {{"micro", 0}, {"minor", 2}, {"major", 7}}}, {"package", "viommu " + viommu_version}};
+    // qapi/control.json's VersionInfo and VersionTriple, members in schema order (qmp_text.h).
+    return {{"qemu", {{"major", 7}, {"minor", 2}, {"micro", 0}}}, {"package", "viommu " + viommu_version}};
 }
 
 void add_guest_commands(CommandTable& table, boot::LiveGuest& guest, ordered_json version, GuestMonitorHooks hooks)
@@ -153,7 +154,8 @@ void add_guest_commands(CommandTable& table, boot::LiveGuest& guest, ordered_jso
     table.add("query-version", {{}, false, [version](const json&) -> CommandResult { return version; }});
     // The guest never stops: there is no stop or cont, and no single-stepping.
     table.add("query-status", {{}, false, [](const json&) -> CommandResult {
-                                   return ordered_json{{"status", "running"}, {"singlestep", false}, {"running", true}};
+                                   // qapi/run-state.json's StatusInfo, in schema order (qmp_text.h).
+                                   return ordered_json{{"running", true}, {"singlestep", false}, {"status", "running"}};
                                }});
     table.add("query-pci", {{}, false, [&guest](const json&) -> CommandResult { return query_pci(guest); }});
     table.add("device_add", {{{"driver", P::kString}}, true, [&guest](const json& a) { return device_add(guest, a); }});

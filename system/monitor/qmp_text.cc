@@ -1,9 +1,12 @@
 #include "system/monitor/qmp_text.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <iterator>
 #include <string_view>
 
+#include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 
 namespace viommu::system::monitor {
@@ -71,23 +74,63 @@ void quoted(std::string_view s, std::string& out)
     out += '"';
 }
 
+// qobject/qdict.c: a QDict puts each key in one of QDICT_BUCKET_MAX (512) buckets by tdb_hash() of the
+// key as QEMU stores it (modified UTF-8: U+0000 as C0 80), at the head of the bucket's list, and
+// qdict_first() / qdict_next() walk the buckets in order. So QEMU writes an object's members by
+// bucket, and within a bucket the last one inserted first.
+unsigned qdict_bucket(std::string_view key)
+{
+    uint32_t length = 0;
+    for (char c : key)
+        length += c == '\0' ? 2 : 1;
+    uint32_t value = 0x238F13AFu * length;
+    uint32_t i = 0;
+    const auto add = [&](unsigned char byte) { value += uint32_t{byte} << (i++ * 5 % 24); };
+    for (char c : key) {
+        if (c != '\0') {
+            add(static_cast<unsigned char>(c));
+        } else {
+            add(0xc0);
+            add(0x80);
+        }
+    }
+    return (1103515243u * value + 12345u) % 512;
+}
+
+void write(const nlohmann::ordered_json& v, std::string& out);
+
+// An object's members in QDict order. The objects here are built in QAPI schema order, the order in
+// which QEMU's output visitor inserts them; that decides between two members of one bucket.
+void write_object(const nlohmann::ordered_json::object_t& object, std::string& out)
+{
+    struct Member {
+        unsigned bucket;
+        std::size_t inserted;
+        const nlohmann::ordered_json::object_t::value_type* pair;
+    };
+    boost::container::small_vector<Member, 16> members;
+    for (const auto& pair : object)
+        members.push_back({qdict_bucket(pair.first), members.size(), &pair});
+    std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
+        return a.bucket != b.bucket ? a.bucket < b.bucket : a.inserted > b.inserted;
+    });
+    out += '{';
+    const char* separator = "";
+    for (const Member& m : members) {
+        out += separator;
+        separator = ", ";
+        quoted(m.pair->first, out);
+        out += ": ";
+        write(m.pair->second, out);
+    }
+    out += '}';
+}
+
 void write(const nlohmann::ordered_json& v, std::string& out)
 {
     using Type = nlohmann::ordered_json::value_t;
     switch (v.type()) {
-    case Type::object: {
-        out += '{';
-        const char* separator = "";
-        for (const auto& [key, member] : v.items()) {
-            out += separator;
-            separator = ", ";
-            quoted(key, out);
-            out += ": ";
-            write(member, out);
-        }
-        out += '}';
-        return;
-    }
+    case Type::object: write_object(v.get_ref<const nlohmann::ordered_json::object_t&>(), out); return;
     case Type::array: {
         out += '[';
         const char* separator = "";
@@ -128,7 +171,9 @@ std::string qmp_text(const nlohmann::ordered_json& value)
 {
     std::string out;
     write(value, out);
-    out += '\n';
+    // qmp_send_response() ends the message with a newline, which monitor_puts() (monitor/monitor.c)
+    // writes as CR LF, as it writes every newline of every monitor.
+    out += "\r\n";
     return out;
 }
 

@@ -23,7 +23,7 @@ struct Client {
     int pings = 0;
 
     Client()
-        : session(table, {{"qemu", {{"micro", 0}, {"minor", 2}, {"major", 7}}}, {"package", "test"}},
+        : session(table, {{"qemu", {{"major", 7}, {"minor", 2}, {"micro", 0}}}, {"package", "test"}},
                   [this](std::string line) { lines.push_back(std::move(line)); })
     {
         table.add("ping", {{}, false, [this](const json&) -> CommandResult {
@@ -58,7 +58,7 @@ TEST_CASE("The server greets with its version and the oob capability")
     Client c;
     REQUIRE(c.lines.size() == 1);
     CHECK(c.lines[0] == "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": "
-                        "\"test\"}, \"capabilities\": [\"oob\"]}}\n");
+                        "\"test\"}, \"capabilities\": [\"oob\"]}}\r\n");
 }
 
 TEST_CASE("Before qmp_capabilities no other command runs")
@@ -192,7 +192,7 @@ TEST_CASE("Events have a timestamp and follow the answer of the command that rai
     REQUIRE(c.lines.size() == before + 2);
     CHECK(json::parse(c.lines[before]) == json::parse(R"({"return": {}})"));
     CHECK(c.lines[before + 1] ==
-          "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"PINGED\", \"data\": {\"n\": 1}}\n");
+          "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"PINGED\", \"data\": {\"n\": 1}}\r\n");
 }
 
 TEST_CASE("A session still negotiating gets no events")
