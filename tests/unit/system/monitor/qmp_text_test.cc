@@ -1,5 +1,6 @@
-// The text of QMP's answers, byte for byte as QEMU 7.2's qobject/json-writer.c writes it (quoted_str(),
-// json_writer_int64() / _uint64() / _double(), compact separators).
+// The text of QMP's answers, byte for byte as QEMU 7.2 writes it: qobject/json-writer.c (quoted_str(),
+// json_writer_int64() / _uint64() / _double(), compact separators), members in qobject/qdict.c's order,
+// lines ended as monitor_puts() ends them.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
