@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "system/monitor/mod_utf8.h"
+
 namespace viommu::system::monitor {
 
 namespace {
@@ -184,46 +186,7 @@ private:
         return v;
     }
 
-    static void append_utf8(std::string& out, unsigned cp)
-    {
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xc0 | cp >> 6);
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xe0 | cp >> 12);
-            out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-        } else {
-            out += static_cast<char>(0xf0 | cp >> 18);
-            out += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
-            out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-        }
-    }
-
-    // The length of the UTF-8 sequence at s[at], or 0 when it is not one (overlong forms, surrogates and
-    // code points past U+10FFFF included).
-    static std::size_t utf8_length(const std::string& s, std::size_t at)
-    {
-        const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-        const unsigned c = b(at);
-        std::size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-        if (n == 0 || at + n > s.size())
-            return 0;
-        unsigned cp = n == 1 ? c : c & (0x7f >> n);
-        for (std::size_t i = 1; i < n; ++i) {
-            if ((b(at + i) & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (b(at + i) & 0x3f);
-        }
-        static constexpr unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        return n;
-    }
-
+    // parse_string(): the escapes, then the rest as modified UTF-8 (mod_utf8.h), U+0000 included.
     json parse_string(const Token& t)
     {
         const std::string& s = t.text;
@@ -231,13 +194,18 @@ private:
         std::string out;
         for (std::size_t i = 1; i < s.size() && s[i] != quote;) {
             if (s[i] != '\\') {
-                const std::size_t n = utf8_length(s, i);
-                if (n == 0)
+                std::size_t used = 0;
+                const int cp = mod_utf8_codepoint(std::string_view(s).substr(i), used);
+                if (cp < 0)
                     return fail("invalid UTF-8 sequence in string");
-                out.append(s, i, n);
-                i += n;
+                if (cp == 0)
+                    out += '\0'; // C0 80
+                else
+                    out.append(s, i, used);
+                i += used;
                 continue;
             }
+            const std::size_t escape = i;
             const char e = i + 1 < s.size() ? s[i + 1] : '\0';
             i += 2;
             switch (e) {
@@ -251,24 +219,24 @@ private:
             case 'r': out += '\r'; break;
             case 't': out += '\t'; break;
             case 'u': {
-                std::optional<unsigned> cp = hex4(s, i);
-                if (!cp)
-                    return fail("invalid hex escape sequence in string");
+                // cvt4hex() (-1 unless four hex digits); a leading surrogate followed by "\u" takes a
+                // trailing one or is invalid; mod_utf8_encode() refuses what is not a valid code point.
+                // The message quotes the escape as written, cut at the token's end.
+                const std::optional<unsigned> digits = hex4(s, i);
+                long cp = digits ? static_cast<long>(*digits) : -1;
                 i += 4;
-                if (*cp >= 0xd800 && *cp <= 0xdbff) {
-                    const std::optional<unsigned> low =
-                        i + 1 < s.size() && s[i] == '\\' && s[i + 1] == 'u' ? hex4(s, i + 2) : std::nullopt;
-                    if (!low || *low < 0xdc00 || *low > 0xdfff)
-                        return fail("missing \\uXXXX escape for trailing surrogate");
-                    cp = 0x10000 + ((*cp - 0xd800) << 10) + (*low - 0xdc00);
-                    i += 6;
-                } else if (*cp >= 0xdc00 && *cp <= 0xdfff) {
-                    return fail("leading surrogate missing");
+                if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < s.size() && s[i] == '\\' && s[i + 1] == 'u') {
+                    const std::optional<unsigned> trailing = hex4(s, i + 2);
+                    if (trailing && *trailing >= 0xdc00 && *trailing <= 0xdfff) {
+                        cp = 0x10000 + ((cp & 0x3ff) << 10) + (*trailing & 0x3ff);
+                        i += 6;
+                    } else {
+                        cp = -1;
+                    }
                 }
-                // QEMU's strings are C strings: a NUL cannot be one of their characters.
-                if (*cp == 0)
-                    return fail("\\u0000 is not supported");
-                append_utf8(out, *cp);
+                if (!mod_utf8_valid(cp))
+                    return fail(fmt::format("{} is not a valid Unicode character", s.substr(escape, i - escape)));
+                mod_utf8_append(out, static_cast<unsigned>(cp));
                 break;
             }
             default: return fail("invalid escape sequence in string");

@@ -9,40 +9,11 @@
 #include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 
+#include "system/monitor/mod_utf8.h"
+
 namespace viommu::system::monitor {
 
 namespace {
-
-// util/unicode.c, mod_utf8_codepoint(): the code point of the sequence at the start of s, or -1 for
-// an invalid one, which is then used bytes long (the lead byte and the continuation bytes present).
-// Invalid: a stray continuation byte, 0xFE/0xFF, a short sequence, anything beyond U+10FFFF, a
-// surrogate, one of Unicode's 66 noncharacters, an overlong form other than C0 80 (modified UTF-8's
-// U+0000). A string here may hold a NUL byte (the parser's "\u0000"), which is U+0000 as well.
-int codepoint(std::string_view s, std::size_t& used)
-{
-    const auto lead = static_cast<unsigned char>(s[0]);
-    used = 1;
-    if (lead < 0x80)
-        return lead;
-    if (lead >= 0xfe || (lead & 0x40) == 0)
-        return -1;
-    std::size_t len = 0;
-    unsigned mask = 0x80;
-    for (; lead & mask; mask >>= 1)
-        ++len;
-    long cp = lead & (mask - 1);
-    for (; used < len; ++used) {
-        if (used >= s.size() || (static_cast<unsigned char>(s[used]) & 0xc0) != 0x80)
-            return -1;
-        cp = (cp << 6) | (static_cast<unsigned char>(s[used]) & 0x3f);
-    }
-    static constexpr long kMinimum[] = {0x80, 0x800, 0x10000, 0x200000, 0x4000000};
-    if (cp > 0x10ffff || (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe || (cp >= 0xd800 && cp <= 0xdfff))
-        return -1;
-    if (cp < kMinimum[len - 2] && !(cp == 0 && len == 2))
-        return -1;
-    return static_cast<int>(cp);
-}
 
 // json-writer.c, quoted_str(): the six short escapes, everything outside printable ASCII as \uXXXX in
 // upper case (a UTF-16 surrogate pair beyond the BMP), and an invalid sequence as U+FFFD.
@@ -51,7 +22,7 @@ void quoted(std::string_view s, std::string& out)
     out += '"';
     auto to = std::back_inserter(out);
     for (std::size_t at = 0, used = 0; at < s.size(); at += used) {
-        int cp = codepoint(s.substr(at), used);
+        int cp = mod_utf8_codepoint(s.substr(at), used);
         switch (cp) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;

@@ -132,22 +132,24 @@ CommandResult Session::run(const std::string& name, const json& args, bool oob)
 
 CommandResult Session::capabilities(const json& args)
 {
-    // qmp_qmp_capabilities(): once negotiated, the command is "not found" with a reason.
-    if (negotiated_)
-        return unexpected(QmpError{ErrorClass::kCommandNotFound,
-                                   "Capabilities negotiation is already complete, command ignored"});
+    // The marshaller visits the arguments first, the enum values included; input_type_enum()
+    // (qapi/qapi-visit-core.c) names the parameter it was given, and a list's elements have none: "null".
     static const Param kParams[] = {{"enable", ParamType::kStringList, true}};
     if (auto ok = check_arguments(args, kParams); !ok)
         return unexpected(ok.error());
     bool oob = false;
     if (const auto it = args.find("enable"); it != args.end()) {
-        for (std::size_t i = 0; i < it->size(); ++i) {
-            const std::string cap = (*it)[i].get<std::string>();
+        for (const json& cap : *it) {
             if (cap != "oob")
-                return unexpected(generic_error(fmt::format("Parameter 'enable[{}]' does not accept value '{}'", i, cap)));
+                return unexpected(generic_error(
+                    fmt::format("Parameter 'null' does not accept value '{}'", cap.get<std::string>())));
             oob = true;
         }
     }
+    // Then qmp_qmp_capabilities(): once negotiated, the command is "not found" with a reason.
+    if (negotiated_)
+        return unexpected(QmpError{ErrorClass::kCommandNotFound,
+                                   "Capabilities negotiation is already complete, command ignored"});
     negotiated_ = true;
     oob_ = oob;
     return ordered_json::object();

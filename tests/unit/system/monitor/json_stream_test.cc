@@ -111,10 +111,36 @@ TEST_CASE("Strings take QEMU's escapes and single quotes, and must be UTF-8")
     CHECK((*c.messages[0])[0] == "a'b");
     CHECK((*c.messages[0])[1] == "\xc3\xa9\xf0\x9f\x98\x80");
     c.messages.clear();
-    c.stream.feed("\"\xc3\x28\" \"\\u0000\"");
+    c.stream.feed("\"\xc3\x28\" \"\xef\xbf\xbf\"");
     REQUIRE(c.messages.size() == 2);
     CHECK(c.error(0) == "JSON parse error, invalid UTF-8 sequence in string");
-    CHECK(c.error(1) == "JSON parse error, \\u0000 is not supported");
+    CHECK(c.error(1) == "JSON parse error, invalid UTF-8 sequence in string"); // noncharacter U+FFFF
+}
+
+// json-parser.c since QEMU 3.1 (mod_utf8_encode() for \uXXXX); the texts are QEMU 7.2.22's.
+TEST_CASE("A \\u escape that is not a valid code point is refused, quoted as written")
+{
+    Collected c;
+    c.stream.feed("\"\\u12G4\" \"\\ud800x\" \"\\ud800\\u0041\" \"\\udc00\" \"\\uFFFF\" \"\\ufdd0\" \"\\u1\"");
+    REQUIRE(c.messages.size() == 7);
+    CHECK(c.error(0) == "JSON parse error, \\u12G4 is not a valid Unicode character");
+    CHECK(c.error(1) == "JSON parse error, \\ud800 is not a valid Unicode character");
+    CHECK(c.error(2) == "JSON parse error, \\ud800 is not a valid Unicode character");
+    CHECK(c.error(3) == "JSON parse error, \\udc00 is not a valid Unicode character");
+    CHECK(c.error(4) == "JSON parse error, \\uFFFF is not a valid Unicode character");
+    CHECK(c.error(5) == "JSON parse error, \\ufdd0 is not a valid Unicode character");
+    CHECK(c.error(6) == "JSON parse error, \\u1\" is not a valid Unicode character");
+}
+
+TEST_CASE("U+0000 is a character of a string, escaped or as modified UTF-8's C0 80")
+{
+    Collected c;
+    c.stream.feed("\"a\\u0000b\" \"\xc0\x80\"");
+    REQUIRE(c.messages.size() == 2);
+    REQUIRE(c.messages[0]);
+    CHECK(*c.messages[0] == std::string("a\0b", 3));
+    REQUIRE(c.messages[1]);
+    CHECK(*c.messages[1] == std::string("\0", 1));
 }
 
 TEST_CASE("Numbers: int64 when they fit, else uint64, else double; a leading zero is a stray")

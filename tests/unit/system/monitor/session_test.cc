@@ -82,11 +82,24 @@ TEST_CASE("qmp_capabilities a second time is CommandNotFound")
     CHECK(r["error"]["desc"] == "Capabilities negotiation is already complete, command ignored");
 }
 
+TEST_CASE("qmp_capabilities checks its arguments before whether negotiation is over")
+{
+    Client c;
+    c.negotiate();
+    CHECK(c.send(R"({"execute": "qmp_capabilities", "arguments": {"enable": "oob"}})")["error"]["desc"] ==
+          "Invalid parameter type for 'enable', expected: array");
+    CHECK(c.send(R"({"execute": "qmp_capabilities", "arguments": {"enable": ["x"]}})")["error"]["desc"] ==
+          "Parameter 'null' does not accept value 'x'");
+    CHECK(c.send(R"({"execute": "qmp_capabilities", "arguments": {"more": 1}})")["error"]["desc"] ==
+          "Parameter 'more' is unexpected");
+}
+
 TEST_CASE("qmp_capabilities enables only capabilities that exist")
 {
     Client c;
     const json r = c.send(R"({"execute": "qmp_capabilities", "arguments": {"enable": ["bogus"]}})");
-    CHECK(r["error"]["desc"] == "Parameter 'enable[0]' does not accept value 'bogus'");
+    // QEMU 7.2.22's text: input_type_enum() gets no name for a list element.
+    CHECK(r["error"]["desc"] == "Parameter 'null' does not accept value 'bogus'");
     CHECK_FALSE(c.session.negotiated());
     CHECK(c.send(R"({"execute": "qmp_capabilities", "arguments": {"enable": ["oob"]}})").contains("return"));
 }
