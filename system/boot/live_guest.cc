@@ -110,7 +110,8 @@ Expected<DeviceReport, PlugError> LiveGuest::device_add(const PlugRequest& reque
     if (!request.id.empty() && !id_wellformed(request.id))
         return unexpected(refused("Parameter 'id' expects an identifier"));
     if (find(request.id))
-        return unexpected(refused(fmt::format("Duplicate ID '{}' for device", request.id)));
+        // qdev_set_id() (hw/core/qdev.c); QEMU 7.2.22's text, observed.
+        return unexpected(refused(fmt::format("Duplicate device ID '{}'", request.id)));
     const std::string bus = request.bus.empty() ? kRootBus : request.bus;
     if (bus == kRootBus)
         return unexpected(refused(fmt::format("Bus '{}' does not support hotplugging", bus)));

@@ -115,7 +115,7 @@ TEST_CASE("The root bus takes no hot-plug, an unknown bus is not found, an ID is
     CHECK(g.device_add(nic("net1", "pci.9")).error().message == "Bus 'pci.9' not found");
     CHECK(g.device_add(nic("1net", "pci.2")).error().message == "Parameter 'id' expects an identifier");
     REQUIRE(g.device_add(nic("net1", "pci.2")));
-    CHECK(g.device_add(nic("net1", "pci.3")).error().message == "Duplicate ID 'net1' for device");
+    CHECK(g.device_add(nic("net1", "pci.3")).error().message == "Duplicate device ID 'net1'");
     CHECK(g.device_add(hostdev("h", "pci.3")).has_value());
     CHECK(g.device_add({"vfio-pci", "h2", "pci.3", "", false}).error().message == "No provided host device");
 }
