@@ -15,8 +15,9 @@ namespace {
 // QEMU's root bus on q35 and on the arm64 virt machine: its slots take no hot-plug.
 constexpr const char* kRootBus = "pcie.0";
 
-// id_wellformed() (util/id.c): a letter, then letters, digits, '-', '.' and '_'.
-bool id_wellformed(const std::string& id)
+} // namespace
+
+bool qdev_id_wellformed(const std::string& id)
 {
     if (id.empty() || !std::isalpha(static_cast<unsigned char>(id[0])))
         return false;
@@ -25,9 +26,17 @@ bool id_wellformed(const std::string& id)
     });
 }
 
+namespace {
+
 PlugError refused(std::string message)
 {
     return {false, std::move(message)};
+}
+
+PlugError unknown_model(const std::string& driver)
+{
+    return refused(fmt::format("'{}' is not a valid device model name (viommu hot-plugs vfio-pci and virtio-net-pci)",
+                               driver));
 }
 
 } // namespace
@@ -79,7 +88,7 @@ Expected<FunctionDesc, PlugError> LiveGuest::describe(const PlugRequest& request
             return unexpected(refused("No provided host device"));
         const auto host = PciAddress::parse(request.host);
         if (!host)
-            return unexpected(refused(fmt::format("vfio-pci: host '{}': {}", request.host, host.error())));
+            return unexpected(refused(fmt::format("Property 'vfio-pci.host' doesn't take value '{}'", request.host)));
         d.role = Role::kHostdev;
         d.pci.label = "vfio-pci";
         d.guest_driver = "vfio-pci";
@@ -99,25 +108,28 @@ Expected<FunctionDesc, PlugError> LiveGuest::describe(const PlugRequest& request
         d.source = fmt::format("device_add virtio-net-pci {}", request.id);
         return d;
     }
-    return unexpected(refused(fmt::format("'{}' is not a valid device model name (viommu hot-plugs vfio-pci and "
-                                          "virtio-net-pci)",
-                                          request.driver)));
+    return unexpected(unknown_model(request.driver));
 }
 
 Expected<DeviceReport, PlugError> LiveGuest::device_add(const PlugRequest& request)
 {
-    // qdev_device_add(): the ID first, then the bus, then the device's own checks.
-    if (!request.id.empty() && !id_wellformed(request.id))
+    // qdev_device_add_from_qdict(), in the order QEMU 7.2.22 was seen to refuse: the ID's form (QemuOpts),
+    // the device model, the bus, the ID's uniqueness (qdev_set_id()), the properties, then the device's
+    // own checks.
+    if (!request.id.empty() && !qdev_id_wellformed(request.id))
         return unexpected(refused("Parameter 'id' expects an identifier"));
-    if (find(request.id))
-        // qdev_set_id() (hw/core/qdev.c); QEMU 7.2.22's text, observed.
-        return unexpected(refused(fmt::format("Duplicate device ID '{}'", request.id)));
+    if (request.driver != "vfio-pci" && request.driver != "virtio-net-pci")
+        return unexpected(unknown_model(request.driver));
     const std::string bus = request.bus.empty() ? kRootBus : request.bus;
+    Function* port = find(bus);
+    if (bus != kRootBus && (!port || !guest::pci::is_bridge(port->pci->kind)))
+        return unexpected(refused(fmt::format("Bus '{}' not found", bus)));
     if (bus == kRootBus)
         return unexpected(refused(fmt::format("Bus '{}' does not support hotplugging", bus)));
-    Function* port = find(bus);
-    if (!port || !guest::pci::is_bridge(port->pci->kind))
-        return unexpected(refused(fmt::format("Bus '{}' not found", bus)));
+    if (find(request.id))
+        return unexpected(refused(fmt::format("Duplicate device ID '{}'", request.id)));
+    if (!request.property_error.empty())
+        return unexpected(refused(request.property_error));
     auto desc = describe(request);
     if (!desc)
         return unexpected(desc.error());

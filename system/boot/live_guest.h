@@ -26,7 +26,13 @@ struct PlugRequest {
     std::string bus;            // the root port's ID ("pci.5"); "" QEMU's choice, the root bus
     std::string host;           // vfio-pci: the host function ("0000:67:00.0")
     bool iommu_platform = false; // virtio: VIRTIO_F_ACCESS_PLATFORM (QEMU's default is off)
+    // The first property QEMU would refuse, in its words, as the caller read them (the monitor reads
+    // device_add's arguments): reported where QEMU sets properties, after the ID is found free.
+    std::string property_error;
 };
+
+// id_wellformed() (util/id.c): a letter, then letters, digits, '-', '.' and '_'.
+bool qdev_id_wellformed(const std::string& id);
 
 // Why a plug or unplug was refused, in QEMU's words; not_found: the ID names no device (QMP's
 // DeviceNotFound), else a GenericError.

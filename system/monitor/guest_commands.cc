@@ -1,9 +1,16 @@
 #include "system/monitor/guest_commands.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "hw/virtio-iommu/wire.h"
 #include "system/boot/report_format.h"
+#include "system/monitor/qdict_order.h"
 #include "system/monitor/query_pci.h"
 
 namespace viommu::system::monitor {
@@ -20,40 +27,113 @@ static_assert(hwv::wire::kFaultRMapping == 2);
 constexpr uint32_t kFaultRead = hwv::wire::kFaultFRead, kFaultWrite = hwv::wire::kFaultFWrite,
                    kFaultExec = hwv::wire::kFaultFExec, kFaultAddress = hwv::wire::kFaultFAddress;
 
-// A device_add property that is "on"/"off" or a boolean (QEMU's bool property parser).
-Expected<bool, QmpError> on_off(const json& args, const char* name, const std::string& driver)
+// qemu_opts_from_qdict_entry() (util/qemu-option.c): device_add's arguments become QemuOpts strings, a
+// string as it is, a number as qnum_to_string() prints it, a boolean "on" or "off"; any other value is
+// dropped without a word.
+std::optional<std::string> opt_text(const json& v)
 {
-    const auto it = args.find(name);
-    if (it == args.end())
+    if (v.is_string())
+        return v.get<std::string>();
+    if (v.is_boolean())
+        return v.get<bool>() ? "on" : "off";
+    if (v.is_number_integer())
+        return fmt::format("{}", v.get<int64_t>());
+    if (v.is_number_unsigned())
+        return fmt::format("{}", v.get<uint64_t>());
+    if (v.is_number_float())
+        return fmt::format("{:.17g}", v.get<double>());
+    return std::nullopt;
+}
+
+// qapi_bool_parse(), as the keyval input visitor calls it for a bool property.
+std::optional<bool> bool_text(const std::string& text)
+{
+    if (text == "on" || text == "yes" || text == "true" || text == "y")
+        return true;
+    if (text == "off" || text == "no" || text == "false" || text == "n")
         return false;
-    if (it->is_boolean())
-        return it->get<bool>();
-    if (it->is_string() && (*it == "on" || *it == "off"))
-        return *it == "on";
-    return unexpected(generic_error(fmt::format("Parameter '{}.{}' expects 'on' or 'off'", driver, name)));
+    return std::nullopt;
+}
+
+// set_pci_devfn() (hw/core/qdev-properties-system.c): "SLOT[.FN]" in hex, read with the same sscanf()
+// formats; -1 when it is not one.
+int devfn_text(const std::string& text)
+{
+    unsigned slot = 0, fn = 0;
+    int n = 0;
+    if (std::sscanf(text.c_str(), "%x.%x%n", &slot, &fn, &n) != 2) {
+        fn = 0;
+        if (std::sscanf(text.c_str(), "%x%n", &slot, &n) != 1)
+            return -1;
+    }
+    if (text[static_cast<std::size_t>(n)] != '\0' || fn > 7 || slot > 31)
+        return -1;
+    return static_cast<int>(slot << 3 | fn);
+}
+
+// The property's effect on the request, or QEMU's refusal of it.
+std::string set_property(boot::PlugRequest& r, const std::string& name, const std::string& text)
+{
+    if (name == "iommu_platform" && r.driver == "virtio-net-pci") {
+        const auto on = bool_text(text);
+        if (!on)
+            return "Parameter 'iommu_platform' expects 'on' or 'off'";
+        r.iommu_platform = *on;
+        return "";
+    }
+    if (name == "host" && r.driver == "vfio-pci") {
+        r.host = text;
+        return "";
+    }
+    if (name == "addr") {
+        const int devfn = devfn_text(text);
+        if (devfn < 0)
+            return fmt::format("Property '{}.addr' doesn't take value '{}'", r.driver, text);
+        if (devfn != 0)
+            return fmt::format("addr '{}' is not modelled: viommu plugs a device at slot 0 function 0 of a root port",
+                               text);
+        return "";
+    }
+    // object_property_find() (qom/object.c).
+    return fmt::format("Property '{}.{}' not found", r.driver, name);
 }
 
 CommandResult device_add(boot::LiveGuest& guest, const json& args)
 {
+    // qemu_opts_from_qdict() first: an "id" that is a string must be an identifier; one that is not is
+    // dropped (qdict_get_try_str()). Then qdev_device_add_from_qdict() wants a driver.
     boot::PlugRequest r;
-    r.driver = *string_arg(args, "driver");
-    // Every property must be one the device has (object_property_find(): "Property '%s.%s' not found").
-    for (const auto& [name, value] : args.items()) {
-        const bool known = name == "driver" || name == "id" || name == "bus" ||
-                           (name == "host" && r.driver == "vfio-pci") ||
-                           (name == "iommu_platform" && r.driver == "virtio-net-pci");
-        if (!known)
-            return unexpected(generic_error(fmt::format("Property '{}.{}' not found", r.driver, name)));
-        if (name != "iommu_platform" && !value.is_string())
-            return unexpected(generic_error(fmt::format("Invalid parameter type for '{}', expected: string", name)));
+    if (const auto id = args.find("id"); id != args.end() && id->is_string()) {
+        r.id = id->get<std::string>();
+        if (!boot::qdev_id_wellformed(r.id))
+            return unexpected(generic_error("Parameter 'id' expects an identifier"));
     }
-    r.id = string_arg(args, "id").value_or("");
-    r.bus = string_arg(args, "bus").value_or("");
-    r.host = string_arg(args, "host").value_or("");
-    const auto platform = on_off(args, "iommu_platform", r.driver);
-    if (!platform)
-        return unexpected(platform.error());
-    r.iommu_platform = *platform;
+    std::vector<std::pair<std::string, std::string>> properties;
+    std::optional<std::string> driver;
+    for (const auto& [name, value] : args.items()) {
+        auto text = opt_text(value);
+        if (!text || name == "id")
+            continue;
+        if (name == "driver")
+            driver = std::move(text);
+        else if (name == "bus")
+            r.bus = *text;
+        else
+            properties.emplace_back(name, *text);
+    }
+    if (!driver)
+        return unexpected(generic_error("Parameter 'driver' is missing"));
+    r.driver = *driver;
+    // object_set_properties_from_qdict(): in QDict order, the first refusal stops it. (Two names in one
+    // bucket are taken in reverse order of name, the client's order being lost: not modelled.)
+    std::stable_sort(properties.begin(), properties.end(), [](const auto& a, const auto& b) {
+        return qdict_bucket(a.first) < qdict_bucket(b.first);
+    });
+    for (const auto& [name, text] : properties) {
+        r.property_error = set_property(r, name, text);
+        if (!r.property_error.empty())
+            break;
+    }
     auto added = guest.device_add(r);
     if (!added)
         return unexpected(QmpError{added.error().not_found ? ErrorClass::kDeviceNotFound : ErrorClass::kGenericError,
@@ -158,7 +238,8 @@ void add_guest_commands(CommandTable& table, boot::LiveGuest& guest, ordered_jso
                                    return ordered_json{{"running", true}, {"singlestep", false}, {"status", "running"}};
                                }});
     table.add("query-pci", {{}, false, [&guest](const json&) -> CommandResult { return query_pci(guest); }});
-    table.add("device_add", {{{"driver", P::kString}}, true, [&guest](const json& a) { return device_add(guest, a); }});
+    // No parameter list: device_add reads its arguments as QemuOpts do (device_add() above).
+    table.add("device_add", {{}, true, [&guest](const json& a) { return device_add(guest, a); }});
     table.add("device_del", {{{"id", P::kString}}, false, [&guest, hooks](const json& a) -> CommandResult {
                                  const std::string id = *string_arg(a, "id");
                                  if (auto gone = guest.device_del(id); !gone)

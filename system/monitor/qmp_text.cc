@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "system/monitor/mod_utf8.h"
+#include "system/monitor/qdict_order.h"
 
 namespace viommu::system::monitor {
 
@@ -45,33 +46,10 @@ void quoted(std::string_view s, std::string& out)
     out += '"';
 }
 
-// qobject/qdict.c: a QDict puts each key in one of QDICT_BUCKET_MAX (512) buckets by tdb_hash() of the
-// key as QEMU stores it (modified UTF-8: U+0000 as C0 80), at the head of the bucket's list, and
-// qdict_first() / qdict_next() walk the buckets in order. So QEMU writes an object's members by
-// bucket, and within a bucket the last one inserted first.
-unsigned qdict_bucket(std::string_view key)
-{
-    uint32_t length = 0;
-    for (char c : key)
-        length += c == '\0' ? 2 : 1;
-    uint32_t value = 0x238F13AFu * length;
-    uint32_t i = 0;
-    const auto add = [&](unsigned char byte) { value += uint32_t{byte} << (i++ * 5 % 24); };
-    for (char c : key) {
-        if (c != '\0') {
-            add(static_cast<unsigned char>(c));
-        } else {
-            add(0xc0);
-            add(0x80);
-        }
-    }
-    return (1103515243u * value + 12345u) % 512;
-}
-
 void write(const nlohmann::ordered_json& v, std::string& out);
 
-// An object's members in QDict order. The objects here are built in QAPI schema order, the order in
-// which QEMU's output visitor inserts them; that decides between two members of one bucket.
+// An object's members in QDict order (qdict_order.h). The objects here are built in QAPI schema order,
+// the order in which QEMU's output visitor inserts them; that decides between two members of one bucket.
 void write_object(const nlohmann::ordered_json::object_t& object, std::string& out)
 {
     struct Member {

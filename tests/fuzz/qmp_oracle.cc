@@ -162,7 +162,9 @@ void QmpOracle::answer(const ordered_json& line)
         qmp_finding("a command ran before capabilities negotiation: " + request.dump());
     } else if (command == "device_add") {
         changed_ = true;
-        plugged_.insert(args.value("id", std::string()));
+        // An "id" that is not a string is dropped (qemu_opts_from_qdict()): the device has none.
+        const auto id = args.find("id");
+        plugged_.insert(id != args.end() && id->is_string() ? id->get<std::string>() : std::string());
     } else if (command == "device_del") {
         changed_ = true;
         const auto it = plugged_.find(args["id"].get<std::string>());

@@ -44,12 +44,12 @@ const DeviceReport* device(const GuestReport& r, const std::string& bdf)
 
 PlugRequest hostdev(std::string id, std::string bus)
 {
-    return {"vfio-pci", std::move(id), std::move(bus), "0000:67:00.0", false};
+    return {"vfio-pci", std::move(id), std::move(bus), "0000:67:00.0", false, ""};
 }
 
 PlugRequest nic(std::string id, std::string bus, bool iommu_platform = true)
 {
-    return {"virtio-net-pci", std::move(id), std::move(bus), "", iommu_platform};
+    return {"virtio-net-pci", std::move(id), std::move(bus), "", iommu_platform, ""};
 }
 
 } // namespace
@@ -117,7 +117,24 @@ TEST_CASE("The root bus takes no hot-plug, an unknown bus is not found, an ID is
     REQUIRE(g.device_add(nic("net1", "pci.2")));
     CHECK(g.device_add(nic("net1", "pci.3")).error().message == "Duplicate device ID 'net1'");
     CHECK(g.device_add(hostdev("h", "pci.3")).has_value());
-    CHECK(g.device_add({"vfio-pci", "h2", "pci.3", "", false}).error().message == "No provided host device");
+    CHECK(g.device_add({"vfio-pci", "h2", "pci.3", "", false, ""}).error().message == "No provided host device");
+}
+
+// qdev_device_add_from_qdict()'s order, as QEMU 7.2.22 answered (tests/integration/fixtures).
+TEST_CASE("device_add's checks come in QEMU's order: ID form, model, bus, ID taken, properties, device")
+{
+    LiveGuest g(guest_with_empty_ports(), kernel("debian-12-6.12"));
+    REQUIRE(g.device_add(nic("net1", "pci.2")));
+    CHECK(g.device_add({"e1000e", "1x", "pci.9", "", false, ""}).error().message == "Parameter 'id' expects an identifier");
+    CHECK(g.device_add({"e1000e", "net1", "pci.9", "", false, ""}).error().message.rfind("'e1000e' is not a valid", 0) == 0);
+    CHECK(g.device_add(nic("net1", "pci.9")).error().message == "Bus 'pci.9' not found");
+    PlugRequest bad_property = nic("net1", "pci.3");
+    bad_property.property_error = "Property 'virtio-net-pci.x' not found";
+    CHECK(g.device_add(bad_property).error().message == "Duplicate device ID 'net1'");
+    bad_property.id = "net2";
+    CHECK(g.device_add(bad_property).error().message == "Property 'virtio-net-pci.x' not found");
+    CHECK(g.device_add({"vfio-pci", "h", "pci.3", "zz", false, ""}).error().message ==
+          "Property 'vfio-pci.host' doesn't take value 'zz'");
 }
 
 TEST_CASE("A refused hot-plug leaves the guest as it was")
@@ -125,7 +142,7 @@ TEST_CASE("A refused hot-plug leaves the guest as it was")
     LiveGuest g(guest_with_empty_ports(), kernel("debian-12-6.12"));
     const GuestReport before = g.report();
     REQUIRE_FALSE(g.device_add(nic("net2", "pci.1")));
-    REQUIRE_FALSE(g.device_add({"e1000e", "x", "pci.2", "", false}));
+    REQUIRE_FALSE(g.device_add({"e1000e", "x", "pci.2", "", false, ""}));
     const GuestReport after = g.report();
     CHECK(after.devices.size() == before.devices.size());
     CHECK(after.dmesg == before.dmesg);
