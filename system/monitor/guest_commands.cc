@@ -66,7 +66,8 @@ int devfn_text(const std::string& text)
         if (std::sscanf(text.c_str(), "%x%n", &slot, &n) != 1)
             return -1;
     }
-    if (text[static_cast<std::size_t>(n)] != '\0' || fn > 7 || slot > 31)
+    // str[n] != '\0': the whole string, a U+0000 in it included (QEMU holds it as C0 80).
+    if (static_cast<std::size_t>(n) != text.size() || fn > 7 || slot > 31)
         return -1;
     return static_cast<int>(slot << 3 | fn);
 }

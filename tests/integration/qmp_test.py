@@ -136,6 +136,9 @@ with tempfile.TemporaryDirectory() as tmp:
           "Invalid parameter type for 'id', expected: string", r)
     r = q.cmd("device_add", {"driver": "virtio-net-pci", "bus": "pci.1", "id": "netx", "iommu_platform": "on"})
     check("occupied root port: refused", "not available" in r.get("error", {}).get("desc", ""), r)
+    r = q.cmd("device_add", {"driver": "virtio-net-pci", "bus": "pci.4", "id": "netx", "addr": "0\u0000"})
+    check("addr with a U+0000 after a valid slot: refused whole", r.get("error", {}).get("desc") ==
+          "Property 'virtio-net-pci.addr' doesn't take value '0\u0000'", r)
     r = q.cmd("device_add", {"driver": "virtio-net-pci", "id": "netx"})
     check("root bus: does not support hotplugging", r.get("error", {}).get("desc") ==
           "Bus 'pcie.0' does not support hotplugging", r)
