@@ -125,8 +125,9 @@ CommandResult device_add(boot::LiveGuest& guest, const json& args)
     if (!driver)
         return unexpected(generic_error("Parameter 'driver' is missing"));
     r.driver = *driver;
-    // object_set_properties_from_qdict(): in QDict order, the first refusal stops it. (Two names in one
-    // bucket are taken in reverse order of name, the client's order being lost: not modelled.)
+    // object_set_properties_from_qdict(): in QDict order, the first refusal stops it. Two names in one
+    // bucket are taken here by name; QEMU takes the client's later one first (not modelled: the
+    // arguments were read into a sorted map).
     std::stable_sort(properties.begin(), properties.end(), [](const auto& a, const auto& b) {
         return qdict_bucket(a.first) < qdict_bucket(b.first);
     });
