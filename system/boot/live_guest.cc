@@ -121,11 +121,11 @@ Expected<DeviceReport, PlugError> LiveGuest::device_add(const PlugRequest& reque
     if (request.driver != "vfio-pci" && request.driver != "virtio-net-pci")
         return unexpected(unknown_model(request.driver));
     const std::string bus = request.bus.empty() ? kRootBus : request.bus;
-    Function* port = find(bus);
-    if (bus != kRootBus && (!port || !guest::pci::is_bridge(port->pci->kind)))
-        return unexpected(refused(fmt::format("Bus '{}' not found", bus)));
     if (bus == kRootBus)
         return unexpected(refused(fmt::format("Bus '{}' does not support hotplugging", bus)));
+    Function* port = find(bus);
+    if (!port || !guest::pci::is_bridge(port->pci->kind))
+        return unexpected(refused(fmt::format("Bus '{}' not found", bus)));
     if (find(request.id))
         return unexpected(refused(fmt::format("Duplicate device ID '{}'", request.id)));
     if (!request.property_error.empty())
