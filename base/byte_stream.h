@@ -24,6 +24,7 @@ public:
         u32(static_cast<uint32_t>(s.size()));
         bytes(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
     }
+    void reserve(std::size_t bytes) { buf_.reserve(bytes); }
     std::vector<uint8_t>& buffer() { return buf_; }
 
 private:

@@ -47,6 +47,7 @@ const VirtioIommuDomain* Domains::find(DomainId domain) const
 std::vector<const VirtioIommuDomain*> Domains::all() const
 {
     std::vector<const VirtioIommuDomain*> out;
+    out.reserve(domains_.size());
     for (const auto& [id, d] : domains_)
         out.push_back(d.get());
     std::sort(out.begin(), out.end(), [](const VirtioIommuDomain* a, const VirtioIommuDomain* b) { return a->id < b->id; });

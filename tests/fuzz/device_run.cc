@@ -70,12 +70,13 @@ Observation DeviceRun::apply(const Action& action)
     Observation o;
     if (const auto* send = std::get_if<SendAction>(&action)) {
         client_.set_segment_size(send->segment);
-        const auto replies = client_.send_batch(send->requests, send->writable);
+        auto replies = client_.send_batch(send->requests, send->writable);
+        o.replies.reserve(send->requests.size());
         for (std::size_t i = 0; i < send->requests.size(); ++i) {
             if (!replies)
                 o.replies.push_back({});
             else
-                o.replies.push_back({true, (*replies)[i].used_len, (*replies)[i].written});
+                o.replies.push_back({true, (*replies)[i].used_len, std::move((*replies)[i].written)});
         }
     } else if (const auto* dma = std::get_if<DmaAction>(&action)) {
         const hw::virtio_iommu::Access access = dma->write ? hw::virtio_iommu::Access::kWrite : hw::virtio_iommu::Access::kRead;
