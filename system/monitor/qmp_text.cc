@@ -20,9 +20,17 @@ namespace {
 // upper case (a UTF-16 surrogate pair beyond the BMP), and an invalid sequence as U+FFFD.
 void quoted(std::string_view s, std::string& out)
 {
+    // Printable ASCII but for the quote and the backslash stands for itself: each run of it is copied
+    // whole, not a code point at a time (most of every error message).
+    const auto plain = [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; };
     out += '"';
     auto to = std::back_inserter(out);
     for (std::size_t at = 0, used = 0; at < s.size(); at += used) {
+        if (plain(s[at])) {
+            used = static_cast<std::size_t>(std::find_if_not(s.begin() + at, s.end(), plain) - (s.begin() + at));
+            out.append(s, at, used);
+            continue;
+        }
         int cp = mod_utf8_codepoint(s.substr(at), used);
         switch (cp) {
         case '"': out += "\\\""; break;
