@@ -270,8 +270,9 @@ private:
 std::vector<uint8_t> Snapshot::save(const VirtioIommu& device)
 {
     const auto domains = device.domains().all();
-    // The stream's size, but for the configuration's lists and the failure text: the buffer is
-    // allocated once, not grown through a dozen doublings (a million mappings are 28 MB).
+    // The stream's size, give or take the configuration's lists and the failure text, so that the
+    // buffer is allocated once rather than grown through a dozen doublings (a million mappings are
+    // 28 MB): a domain is 17 bytes (ID, bypass, the two counts), 4 an endpoint, 28 a mapping.
     std::size_t size = kHeader + 512;
     for (const VirtioIommuDomain* d : domains)
         size += 17 + 4 * d->endpoints.size() + 28 * d->mappings.size();
