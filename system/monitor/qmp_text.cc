@@ -41,14 +41,14 @@ void quoted(std::string_view s, std::string& out)
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
         default:
+            // Not plain: a control character, DEL, or a code point beyond ASCII (no sequence but C0 80,
+            // U+0000, decodes to ASCII: mod_utf8_codepoint() refuses overlong forms).
             if (cp < 0)
                 cp = 0xfffd;
             if (cp > 0xffff)
                 fmt::format_to(to, "\\u{:04X}\\u{:04X}", 0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
-            else if (cp < 0x20 || cp >= 0x7f)
-                fmt::format_to(to, "\\u{:04X}", cp);
             else
-                out += static_cast<char>(cp);
+                fmt::format_to(to, "\\u{:04X}", cp);
         }
     }
     out += '"';
